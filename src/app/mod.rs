@@ -1,0 +1,190 @@
+//! The console's whole behaviour: `App::update(msg) -> effects`, pure and
+//! synchronous. Time comes in through messages, IO goes out as effects.
+
+pub mod keymap;
+pub mod store;
+mod update;
+pub mod views;
+
+use crate::journal::{Operator, Record};
+use crate::model::{ActionKind, Health, Time};
+use crate::source::SourceMsg;
+use ratatui::crossterm::event::KeyEvent;
+
+pub use store::Store;
+pub use views::{Pane, RunsView, Scope, SortKey, TimelineView};
+
+/// Everything that can happen to the console.
+#[derive(Debug, Clone)]
+pub enum Msg {
+    Key(KeyEvent),
+    Resize(u16, u16),
+    /// The wall clock moved (once a second).
+    Tick(Time),
+    /// A source poll finished, at this time.
+    Source(SourceMsg, Time),
+}
+
+/// What the async side must do for the app.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Append to the incident journal.
+    Journal(Record),
+    Quit,
+}
+
+/// A configured source as the status bar shows it.
+#[derive(Debug, Clone)]
+pub struct SourceView {
+    pub name: String,
+    pub kind: String,
+    pub url: String,
+    pub health: Health,
+    pub offered: Vec<ActionKind>,
+    /// Bytes the last poll read.
+    pub last_bytes: usize,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    Normal,
+    /// Typing a filter for `pane`; `before` is restored on Esc.
+    Filter {
+        pane: Pane,
+        before: String,
+    },
+    Help,
+}
+
+pub struct App {
+    pub now: Time,
+    pub incident: String,
+    pub incident_dir: String,
+    pub operator: Operator,
+    /// The commander recorded in the journal (may differ after reopen).
+    pub commander: Option<String>,
+    pub sources: Vec<SourceView>,
+    pub store: Store,
+    pub focus: Pane,
+    pub mode: Mode,
+    pub runs: RunsView,
+    pub timeline: TimelineView,
+    /// Terminal size, for page moves and keeping the selection in view.
+    pub size: (u16, u16),
+    /// One-line message for the status bar (errors say what to do).
+    pub flash: Option<String>,
+    /// Set when something visible changed; the runtime clears it.
+    pub dirty: bool,
+    pub quitting: bool,
+    /// A note about opening: a torn tail that was cut, say.
+    pub notices: Vec<String>,
+    /// A source is stale after this many seconds without a good poll.
+    pub stale_after: i64,
+}
+
+impl App {
+    pub fn new(now: Time, incident: &str, incident_dir: &str, operator: Operator) -> App {
+        App {
+            now,
+            incident: incident.to_string(),
+            incident_dir: incident_dir.to_string(),
+            operator,
+            commander: None,
+            sources: Vec::new(),
+            store: Store::default(),
+            focus: Pane::Runs,
+            mode: Mode::Normal,
+            runs: RunsView::default(),
+            timeline: TimelineView::default(),
+            size: (160, 48),
+            flash: None,
+            dirty: true,
+            quitting: false,
+            notices: Vec::new(),
+            stale_after: 10,
+        }
+    }
+
+    pub fn add_source(&mut self, name: &str, kind: &str, url: &str) {
+        self.store.source_id(name);
+        self.sources.push(SourceView {
+            name: name.to_string(),
+            kind: kind.to_string(),
+            url: url.to_string(),
+            health: Health::default(),
+            offered: Vec::new(),
+            last_bytes: 0,
+        });
+    }
+
+    /// Apply one journal record to the state. Live updates and replay both
+    /// come through here, so a reopened incident equals the live one.
+    pub fn apply(&mut self, r: &Record) {
+        match r {
+            Record::SessionStarted { operator, .. } => {
+                self.commander = Some(operator.label());
+            }
+            Record::SessionEnded { .. } => {}
+            Record::Run { run } => {
+                self.store.upsert_run(run.clone());
+                self.runs.stale = true;
+            }
+            Record::Event { source, event } => {
+                if let Some(n) = self.store.push_event(source, event.clone()) {
+                    self.timeline
+                        .on_new_event(&self.store, n, self.selected_run());
+                }
+            }
+            Record::SourceStatus { .. } => {}
+        }
+        self.dirty = true;
+    }
+
+    /// Apply and ask for it to be journaled.
+    fn record(&mut self, r: Record, fx: &mut Vec<Effect>) {
+        self.apply(&r);
+        fx.push(Effect::Journal(r));
+    }
+
+    /// Run index under the Runs selection.
+    pub fn selected_run(&self) -> Option<usize> {
+        self.runs.rows.get(self.runs.sel).copied()
+    }
+
+    /// Bring derived views up to date after records were applied.
+    pub fn refresh(&mut self) {
+        if self.runs.stale {
+            let before = self.selected_run();
+            self.runs.rebuild(&self.store, self.now);
+            if let Some(b) = before
+                && let Some(p) = self.runs.rows.iter().position(|&r| r == b)
+            {
+                self.runs.sel = p;
+            }
+            self.runs.clamp(self.list_height(Pane::Runs));
+            if self.timeline.scope == Scope::SelectedRun && before != self.selected_run() {
+                self.rebuild_timeline();
+            }
+        }
+    }
+
+    pub fn rebuild_timeline(&mut self) {
+        let run = self.selected_run();
+        self.timeline.rebuild(&self.store, run);
+        let h = self.list_height(Pane::Timeline);
+        self.timeline.clamp(h);
+    }
+
+    /// Rows a list pane can show at the current size (mirrors ui::layout).
+    pub fn list_height(&self, pane: Pane) -> usize {
+        let areas =
+            crate::ui::layout::compute(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1));
+        let r = match pane {
+            Pane::Runs => areas.runs,
+            _ => areas.timeline,
+        };
+        // Borders and the header row.
+        r.height
+            .saturating_sub(if pane == Pane::Runs { 3 } else { 2 }) as usize
+    }
+}

@@ -1,0 +1,303 @@
+//! `App::update`: keys and messages in, effects out.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::views::Scope;
+use super::{App, Effect, Mode, Msg, Pane};
+use crate::journal::Record;
+use crate::model::HealthState;
+use crate::source::SourceMsg;
+
+impl App {
+    pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
+        let mut fx = Vec::new();
+        match msg {
+            Msg::Key(k) => self.on_key(k, &mut fx),
+            Msg::Resize(w, h) => {
+                self.size = (w, h);
+                self.dirty = true;
+            }
+            Msg::Tick(t) => {
+                if t.timestamp() != self.now.timestamp() {
+                    self.dirty = true;
+                }
+                self.now = t;
+            }
+            Msg::Source(m, at) => {
+                self.now = self.now.max(at);
+                self.on_source(m, at, &mut fx);
+            }
+        }
+        self.refresh();
+        let h = self.list_height(Pane::Timeline);
+        self.timeline.clamp(h);
+        fx
+    }
+
+    fn source_mut(&mut self, name: &str) -> Option<&mut super::SourceView> {
+        self.sources.iter_mut().find(|s| s.name == name)
+    }
+
+    fn on_source(&mut self, m: SourceMsg, at: crate::model::Time, fx: &mut Vec<Effect>) {
+        match m {
+            SourceMsg::Polled { source, batch } => {
+                let was = self.source_mut(&source).map(|s| s.health.state);
+                if let Some(s) = self.source_mut(&source) {
+                    s.health.state = HealthState::Ok;
+                    s.health.last_ok = Some(at);
+                    s.health.failures = 0;
+                    s.health.retry_at = None;
+                    s.last_bytes = batch.bytes;
+                    if let Some(o) = &batch.offered {
+                        s.offered = o.clone();
+                    }
+                }
+                if was == Some(HealthState::Error) {
+                    self.record(
+                        Record::SourceStatus {
+                            source: source.clone(),
+                            ok: true,
+                            message: "recovered".into(),
+                        },
+                        fx,
+                    );
+                }
+                for run in batch.runs {
+                    if self.store.run_changed(&run) {
+                        self.record(Record::Run { run }, fx);
+                    }
+                }
+                for event in batch.events {
+                    if !self.store.has_event(&source, &event.id) {
+                        self.record(
+                            Record::Event {
+                                source: source.clone(),
+                                event,
+                            },
+                            fx,
+                        );
+                    }
+                }
+                if let Some(c) = batch.controls {
+                    self.store.controls.insert(source, c);
+                }
+                self.dirty = true;
+            }
+            SourceMsg::Failed {
+                source,
+                error,
+                retry_in,
+            } => {
+                let Some(s) = self.source_mut(&source) else {
+                    return;
+                };
+                let first = s.health.state != HealthState::Error;
+                s.health.state = HealthState::Error;
+                s.health.failures = s.health.failures.saturating_add(1);
+                s.health.last_error = Some(error.clone());
+                s.health.last_error_at = Some(at);
+                s.health.retry_at = chrono::Duration::from_std(retry_in).ok().map(|d| at + d);
+                if first {
+                    self.record(
+                        Record::SourceStatus {
+                            source,
+                            ok: false,
+                            message: error,
+                        },
+                        fx,
+                    );
+                }
+                self.dirty = true;
+            }
+        }
+    }
+
+    fn on_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
+        self.dirty = true;
+        if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
+            self.quit(fx);
+            return;
+        }
+        match self.mode.clone() {
+            Mode::Help => {
+                if matches!(
+                    k.code,
+                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
+                ) {
+                    self.mode = Mode::Normal;
+                }
+            }
+            Mode::Filter { pane, before } => self.on_filter_key(k, pane, before),
+            Mode::Normal => self.on_normal_key(k, fx),
+        }
+    }
+
+    fn quit(&mut self, fx: &mut Vec<Effect>) {
+        self.quitting = true;
+        fx.push(Effect::Journal(Record::SessionEnded {
+            reason: "quit".into(),
+        }));
+        fx.push(Effect::Quit);
+    }
+
+    fn filter_mut(&mut self, pane: Pane) -> Option<&mut String> {
+        match pane {
+            Pane::Runs => Some(&mut self.runs.filter),
+            Pane::Timeline => Some(&mut self.timeline.filter),
+            _ => None,
+        }
+    }
+
+    fn filter_changed(&mut self, pane: Pane) {
+        match pane {
+            Pane::Runs => {
+                self.runs.stale = true;
+                self.runs.sel = 0;
+            }
+            _ => {
+                self.rebuild_timeline();
+            }
+        }
+    }
+
+    fn on_filter_key(&mut self, k: KeyEvent, pane: Pane, before: String) {
+        match k.code {
+            KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Esc => {
+                if let Some(f) = self.filter_mut(pane) {
+                    *f = before;
+                }
+                self.mode = Mode::Normal;
+                self.filter_changed(pane);
+            }
+            KeyCode::Backspace => {
+                if let Some(f) = self.filter_mut(pane) {
+                    f.pop();
+                }
+                self.filter_changed(pane);
+            }
+            KeyCode::Char(c) if !k.modifiers.contains(KeyModifiers::CONTROL) => {
+                if let Some(f) = self.filter_mut(pane)
+                    && f.chars().count() < 64
+                {
+                    f.push(c);
+                }
+                self.filter_changed(pane);
+            }
+            _ => {}
+        }
+    }
+
+    fn on_normal_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
+        let page = self.list_height(self.focus).max(1);
+        match k.code {
+            KeyCode::Char('q') => self.quit(fx),
+            KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Esc => {
+                self.flash = None;
+                if let Some(f) = self.filter_mut(self.focus)
+                    && !f.is_empty()
+                {
+                    f.clear();
+                    self.filter_changed(self.focus);
+                }
+            }
+            KeyCode::Tab => self.cycle_focus(1),
+            KeyCode::BackTab => self.cycle_focus(Pane::ALL.len() - 1),
+            KeyCode::Char(c @ '1'..='5') => {
+                self.focus = Pane::ALL[(c as usize) - ('1' as usize)];
+            }
+            KeyCode::Char('j') | KeyCode::Down => self.move_sel(1),
+            KeyCode::Char('k') | KeyCode::Up => self.move_sel(-1),
+            KeyCode::PageDown => self.move_sel(page as isize),
+            KeyCode::PageUp => self.move_sel(-(page as isize)),
+            KeyCode::Char('g') | KeyCode::Home => self.move_sel(isize::MIN / 2),
+            KeyCode::Char('G') | KeyCode::End => {
+                self.move_sel(isize::MAX / 2);
+                if self.focus == Pane::Timeline {
+                    self.timeline.follow = true;
+                    self.timeline.unseen = 0;
+                }
+            }
+            KeyCode::Char('/') if matches!(self.focus, Pane::Runs | Pane::Timeline) => {
+                let before = self.filter_mut(self.focus).cloned().unwrap_or_default();
+                self.mode = Mode::Filter {
+                    pane: self.focus,
+                    before,
+                };
+            }
+            KeyCode::Char('s') if self.focus == Pane::Runs => {
+                self.runs.sort = self.runs.sort.next();
+                self.runs.stale = true;
+                self.flash = Some(format!("runs sorted by {}", self.runs.sort.label()));
+            }
+            KeyCode::Char('S') if self.focus == Pane::Runs => {
+                self.runs.reverse = !self.runs.reverse;
+                self.runs.stale = true;
+            }
+            KeyCode::Char('a') if self.focus == Pane::Runs => {
+                self.runs.active_only = !self.runs.active_only;
+                self.runs.stale = true;
+                self.runs.sel = 0;
+            }
+            KeyCode::Char('v') if matches!(self.focus, Pane::Runs | Pane::Timeline) => {
+                self.timeline.scope = match self.timeline.scope {
+                    Scope::AllRuns => Scope::SelectedRun,
+                    Scope::SelectedRun => Scope::AllRuns,
+                };
+                self.timeline.follow = true;
+                self.timeline.unseen = 0;
+                self.rebuild_timeline();
+            }
+            KeyCode::Char('f') if self.focus == Pane::Timeline => {
+                self.timeline.follow = !self.timeline.follow;
+                if self.timeline.follow {
+                    self.timeline.sel = self.timeline.rows.len().saturating_sub(1);
+                    self.timeline.unseen = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn cycle_focus(&mut self, by: usize) {
+        let i = Pane::ALL.iter().position(|p| *p == self.focus).unwrap_or(0);
+        self.focus = Pane::ALL[(i + by) % Pane::ALL.len()];
+    }
+
+    fn move_sel(&mut self, delta: isize) {
+        let step = |sel: usize, len: usize| -> usize {
+            if len == 0 {
+                return 0;
+            }
+            (sel as isize)
+                .saturating_add(delta)
+                .clamp(0, len as isize - 1) as usize
+        };
+        match self.focus {
+            Pane::Runs => {
+                let before = self.selected_run();
+                self.runs.sel = step(self.runs.sel, self.runs.rows.len());
+                let h = self.list_height(Pane::Runs);
+                self.runs.clamp(h);
+                if self.timeline.scope == Scope::SelectedRun && before != self.selected_run() {
+                    self.timeline.follow = true;
+                    self.rebuild_timeline();
+                }
+            }
+            Pane::Timeline => {
+                let len = self.timeline.rows.len();
+                self.timeline.sel = step(self.timeline.sel, len);
+                // Moving off the newest event stops following; reaching it
+                // again resumes.
+                self.timeline.follow = len > 0 && self.timeline.sel == len - 1;
+                if self.timeline.follow {
+                    self.timeline.unseen = 0;
+                }
+                let h = self.list_height(Pane::Timeline);
+                self.timeline.clamp(h);
+            }
+            _ => {}
+        }
+    }
+}

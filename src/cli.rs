@@ -1,0 +1,92 @@
+//! Command-line interface.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::source::SourceSpec;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "cordon",
+    version,
+    about = "Incident command console for misbehaving AI agents"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub console: ConsoleArgs,
+}
+
+#[derive(Debug, Args, Clone, Default)]
+pub struct ConsoleArgs {
+    /// A platform to watch: [NAME=]KIND:URL, e.g. sim=aca:http://127.0.0.1:7300 (repeatable)
+    #[arg(long = "source", value_name = "[NAME=]KIND:URL")]
+    pub sources: Vec<SourceSpec>,
+    /// Config file (TOML) with sources
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The incident directory (journal); created if missing, reopened if present
+    #[arg(long, value_name = "DIR")]
+    pub incident_dir: Option<PathBuf>,
+    /// Seconds between polls
+    #[arg(long, default_value_t = 1.0, value_name = "SECS")]
+    pub poll: f64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Start the simulator in-process and open the console on it
+    Demo(DemoArgs),
+    /// Serve the simulator (ACA/1) for consoles and tests
+    Sim(SimArgs),
+    /// Print the active runs of a source, for scripts
+    Runs(RunsArgs),
+    /// Check an incident journal's hash chain
+    Verify {
+        /// The incident directory (or its journal.jsonl)
+        dir: PathBuf,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Scenario to play: all, or one of wrong-segment, broad-edits, retry-loop, stale-context, unreviewed-write
+    #[arg(long, default_value = "all")]
+    pub scenario: String,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    /// Simulated seconds per real second
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// Where to keep the demo incident's journal
+    #[arg(long, value_name = "DIR")]
+    pub incident_dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct SimArgs {
+    #[arg(long, default_value = "127.0.0.1:7300")]
+    pub listen: SocketAddr,
+    /// all, none, or a scenario name (repeatable)
+    #[arg(long, default_value = "all")]
+    pub scenario: Vec<String>,
+    #[arg(long, default_value_t = 7)]
+    pub seed: u64,
+    #[arg(long, default_value_t = 1.0)]
+    pub speed: f64,
+    /// No healthy background runs
+    #[arg(long)]
+    pub no_background: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[arg(long, value_name = "[NAME=]KIND:URL", required = true)]
+    pub source: Vec<SourceSpec>,
+    /// JSON lines instead of a table
+    #[arg(long)]
+    pub json: bool,
+}

@@ -1,0 +1,287 @@
+//! The subcommands, each returning a one-line error for `main` to print.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use crate::app::App;
+use crate::cli::{ConsoleArgs, DemoArgs, RunsArgs, SimArgs};
+use crate::journal::{self, Journal, Operator, Record};
+use crate::runtime::{Ended, run_console};
+use crate::sim::{self, SimOptions};
+use crate::source::{SourceSpec, aca::Aca, http};
+
+/// A failure with the exit code it should produce.
+#[derive(Debug)]
+pub struct Fail {
+    pub code: i32,
+    pub message: String,
+}
+
+impl Fail {
+    pub fn new(code: i32, message: impl Into<String>) -> Fail {
+        Fail {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<String> for Fail {
+    fn from(m: String) -> Self {
+        Fail::new(1, m)
+    }
+}
+
+#[derive(Debug, serde::Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    poll: Option<f64>,
+    #[serde(default)]
+    source: Vec<SourceSpec>,
+}
+
+/// Sources from the config file and the flags (flags add to the file).
+pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
+    let mut specs = Vec::new();
+    let mut poll = args.poll;
+    if let Some(path) = &args.config {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Fail::new(2, format!("cannot read config {}: {e}", path.display())))?;
+        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
+            Fail::new(
+                2,
+                format!(
+                    "config {}: {}",
+                    path.display(),
+                    e.to_string().lines().next().unwrap_or("invalid")
+                ),
+            )
+        })?;
+        for s in cfg.source {
+            // Re-parse through the same checks as --source.
+            let spec: SourceSpec = format!("{}={}:{}", s.name, s.kind, s.url)
+                .parse()
+                .map_err(|e: String| Fail::new(2, format!("config {}: {e}", path.display())))?;
+            specs.push(spec);
+        }
+        if let Some(p) = cfg.poll {
+            poll = p;
+        }
+    }
+    specs.extend(args.sources.iter().cloned());
+    let mut names = std::collections::HashSet::new();
+    for s in &specs {
+        if !names.insert(&s.name) {
+            return Err(Fail::new(
+                2,
+                format!(
+                    "two sources are named '{}'; give each a NAME= prefix",
+                    s.name
+                ),
+            ));
+        }
+    }
+    if !(0.05..=3600.0).contains(&poll) {
+        return Err(Fail::new(2, "--poll must be between 0.05 and 3600 seconds"));
+    }
+    Ok((specs, poll))
+}
+
+/// Open (or create) an incident and build the app from its journal.
+pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal), Fail> {
+    let journal = Journal::open(dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let incident = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "incident".into());
+    let operator = Operator::from_env();
+    let now = chrono::Utc::now();
+    let mut app = App::new(now, &incident, &dir.display().to_string(), operator.clone());
+    for s in specs {
+        app.add_source(&s.name, &s.kind, &s.url);
+    }
+    for e in &journal.entries {
+        app.apply(&e.record);
+    }
+    app.refresh();
+    app.rebuild_timeline();
+    if let Some(t) = &journal.torn {
+        app.notices.push(t.to_string());
+    }
+    if !journal.entries.is_empty() {
+        app.flash = Some(format!(
+            "reopened: {} journal records replayed",
+            journal.entries.len()
+        ));
+    }
+    let started = Record::SessionStarted {
+        incident: incident.clone(),
+        operator,
+        version: env!("CARGO_PKG_VERSION").into(),
+        sources: specs
+            .iter()
+            .map(|s| format!("{}={}:{}", s.name, s.kind, s.url))
+            .collect(),
+    };
+    app.apply(&started);
+    journal.handle.append(started);
+    Ok((app, journal))
+}
+
+fn ended_code(e: Ended) -> Result<(), Fail> {
+    match e {
+        Ended::Quit => Ok(()),
+        Ended::Signal(n) => Err(Fail::new(
+            128 + n,
+            format!("ended by signal {n}; journal flushed"),
+        )),
+        Ended::TerminalGone(w) => Err(Fail::new(
+            1,
+            format!("terminal gone ({w}); journal flushed"),
+        )),
+    }
+}
+
+pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
+    let (specs, poll) = sources_of(&args)?;
+    if specs.is_empty() {
+        return Err(Fail::new(
+            2,
+            "no source given; try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
+        ));
+    }
+    let dir = args
+        .incident_dir
+        .clone()
+        .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
+    let (app, journal) = open_incident(&dir, &specs)?;
+    let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll)).await?;
+    eprintln!(
+        "cordon: incident journal in {} (check it with: cordon verify {})",
+        dir.display(),
+        dir.display()
+    );
+    ended_code(ended)
+}
+
+pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
+    if !(args.speed > 0.0 && args.speed <= 100.0) {
+        return Err(Fail::new(2, "--speed must be above 0 and at most 100"));
+    }
+    let opts = SimOptions {
+        scenarios: vec![args.scenario.clone()],
+        background: true,
+        seed: args.seed,
+        speed: args.speed,
+    };
+    let sim = sim::start("127.0.0.1:0".parse().expect("literal address"), opts)
+        .await
+        .map_err(|e| Fail::new(2, e))?;
+    let dir = args.incident_dir.clone().unwrap_or_else(|| {
+        journal::default_dir(&format!(
+            "{}-demo",
+            journal::new_incident_id(chrono::Utc::now())
+        ))
+    });
+    let spec: SourceSpec = format!("sim=aca:{}", sim.url()).parse()?;
+    let specs = vec![spec];
+    let (app, journal) = open_incident(&dir, &specs)?;
+    let ended = run_console(app, journal, &specs, Duration::from_millis(500)).await?;
+    drop(sim);
+    eprintln!("cordon demo: incident journal in {}", dir.display());
+    eprintln!("  check it:  cordon verify {}", dir.display());
+    eprintln!(
+        "  reopen it: cordon --incident-dir {} --source sim=aca:http://127.0.0.1:7300",
+        dir.display()
+    );
+    ended_code(ended)
+}
+
+pub async fn sim(args: SimArgs) -> Result<(), Fail> {
+    if !(args.speed >= 0.0 && args.speed <= 1000.0) {
+        return Err(Fail::new(2, "--speed must be between 0 and 1000"));
+    }
+    let opts = SimOptions {
+        scenarios: args.scenario.clone(),
+        background: !args.no_background,
+        seed: args.seed,
+        speed: args.speed,
+    };
+    let sim = sim::start(args.listen, opts)
+        .await
+        .map_err(|e| Fail::new(2, e))?;
+    eprintln!(
+        "cordon sim: serving ACA/1 on {} (scenario {}, seed {}, speed {}x); Ctrl-C stops",
+        sim.url(),
+        args.scenario.join(","),
+        args.seed,
+        args.speed
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    Ok(())
+}
+
+pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
+    let client = http::client();
+    let mut all = Vec::new();
+    for spec in &args.source {
+        if spec.kind != "aca" {
+            return Err(Fail::new(
+                2,
+                format!("source kind {} not supported here", spec.kind),
+            ));
+        }
+        let a = Aca::new(&spec.name, &spec.url, client.clone());
+        let runs = a
+            .list_active()
+            .await
+            .map_err(|e| Fail::new(1, format!("source {} ({}): {e}", spec.name, spec.url)))?;
+        all.extend(runs);
+    }
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&all).map_err(|e| e.to_string())?
+        );
+    } else {
+        println!(
+            "{:<8} {:<12} {:<15} {:<22} {:<22} {:>5} {:>4}  ASSIGNMENT",
+            "SOURCE", "RUN", "STATE", "AGENT", "WORKFLOW", "TOOLS", "ERR"
+        );
+        for r in &all {
+            println!(
+                "{:<8} {:<12} {:<15} {:<22} {:<22} {:>5} {:>4}  {}",
+                r.source,
+                r.id,
+                r.state.as_str(),
+                r.agent,
+                r.workflow,
+                r.stats.tool_calls,
+                r.stats.errors,
+                r.assignment
+            );
+        }
+    }
+    Ok(())
+}
+
+pub fn verify(path: PathBuf) -> Result<(), Fail> {
+    let file = if path.is_dir() {
+        journal::journal_path(&path)
+    } else {
+        path
+    };
+    match journal::verify(&file) {
+        Err(e) => Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
+        Ok(Ok((head, n))) => {
+            println!("ok: {n} records, chain intact");
+            println!("head {head}");
+            Ok(())
+        }
+        Ok(Err((line, reason))) => Err(Fail::new(
+            1,
+            format!("{}: line {line}: {reason}", file.display()),
+        )),
+    }
+}

@@ -1,0 +1,211 @@
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+
+use super::{Entry, LOCK, ReadOutcome, Record, Torn, hash, journal_path, read_journal};
+
+#[derive(Debug)]
+pub enum OpenError {
+    /// Another cordon holds the writer lock.
+    Locked(PathBuf),
+    /// A line before the last is bad: appending would bury the damage.
+    Corrupt {
+        line: usize,
+        reason: String,
+    },
+    Io(std::io::Error),
+}
+
+impl std::fmt::Display for OpenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            OpenError::Locked(p) => write!(
+                f,
+                "incident {} is open in another cordon (one writer per incident); use `cordon watch --incident-dir {}` to follow it",
+                p.display(),
+                p.display()
+            ),
+            OpenError::Corrupt { line, reason } => write!(
+                f,
+                "journal is damaged at line {line} ({reason}); run `cordon verify` on it and open a new incident dir"
+            ),
+            OpenError::Io(e) => write!(f, "cannot open the incident journal: {e}"),
+        }
+    }
+}
+
+impl From<std::io::Error> for OpenError {
+    fn from(e: std::io::Error) -> Self {
+        OpenError::Io(e)
+    }
+}
+
+enum Cmd {
+    Append(Record),
+    /// Reply once everything before it is on disk.
+    Sync(mpsc::Sender<u64>),
+}
+
+/// A cheap handle to the writer thread. Appends are queued and group-
+/// committed (one fsync per batch); `sync` waits for durability.
+#[derive(Clone)]
+pub struct JournalHandle {
+    tx: mpsc::Sender<Cmd>,
+}
+
+impl JournalHandle {
+    pub fn append(&self, r: Record) {
+        // The writer only stops when every handle is gone, so a send
+        // failure means the process is ending anyway.
+        let _ = self.tx.send(Cmd::Append(r));
+    }
+
+    /// Block until everything appended so far is fsync'd; returns the
+    /// sequence number of the last durable line.
+    pub fn sync(&self) -> Option<u64> {
+        let (tx, rx) = mpsc::channel();
+        self.tx.send(Cmd::Sync(tx)).ok()?;
+        rx.recv().ok()
+    }
+}
+
+/// An open incident journal: what was there, and a handle to append.
+pub struct Journal {
+    pub dir: PathBuf,
+    pub entries: Vec<Entry>,
+    pub torn: Option<Torn>,
+    pub handle: JournalHandle,
+}
+
+impl Journal {
+    /// Open (or create) the incident in `dir` as its one writer: take the
+    /// lock, read what is there, cut a torn tail, and start the writer.
+    pub fn open(dir: &Path) -> Result<Journal, OpenError> {
+        create_private_dir(dir)?;
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .mode(0o600)
+            .open(dir.join(LOCK))?;
+        if lock.try_lock().is_err() {
+            return Err(OpenError::Locked(dir.to_path_buf()));
+        }
+        let path = journal_path(dir);
+        let ReadOutcome {
+            entries,
+            good_len,
+            torn,
+            bad,
+            head,
+        } = read_journal(&path)?;
+        if let Some((line, reason)) = bad {
+            return Err(OpenError::Corrupt { line, reason });
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&path)?;
+        if torn.is_some() {
+            // Cut the torn tail so the next record never glues onto it.
+            file.set_len(good_len)?;
+            file.sync_all()?;
+        }
+        let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
+        let seq = entries.last().map(|e| e.seq + 1).unwrap_or(0);
+        let prev = head;
+        let (tx, rx) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || writer_loop(file, lock, rx, seq, prev))?;
+        Ok(Journal {
+            dir: dir.to_path_buf(),
+            entries,
+            torn,
+            handle: JournalHandle { tx },
+        })
+    }
+
+    /// Wait until everything appended so far is durable. The writer thread
+    /// (and the lock) end when the last handle is dropped.
+    pub fn close(self) {
+        self.handle.sync();
+    }
+}
+
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Render one entry as its journal line (with trailing newline).
+pub fn render_line(
+    seq: u64,
+    prev: &str,
+    ts: crate::model::Time,
+    record: Record,
+) -> (String, String) {
+    let entry = Entry {
+        seq,
+        prev: prev.to_string(),
+        ts,
+        record,
+    };
+    let json = serde_json::to_string(&entry).unwrap_or_else(|e| {
+        // Our own types always serialise; keep a record of the impossible.
+        format!(r#"{{"seq":{seq},"prev":"{prev}","type":"serialize_error","message":"{e}"}}"#)
+    });
+    let rest = &json[1..]; // drop the leading '{'
+    let h = hash(rest.as_bytes());
+    (format!("{{\"hash\":\"{h}\",{rest}\n"), h)
+}
+
+fn writer_loop(
+    mut file: File,
+    _lock: File,
+    rx: mpsc::Receiver<Cmd>,
+    mut seq: u64,
+    mut prev: String,
+) {
+    let mut buf = String::new();
+    while let Ok(first) = rx.recv() {
+        let mut waiters = Vec::new();
+        let mut cmd = Some(first);
+        // Group commit: take everything queued, write once, fsync once.
+        while let Some(c) = cmd {
+            match c {
+                Cmd::Append(r) => {
+                    let (line, h) = render_line(seq, &prev, chrono::Utc::now(), r);
+                    buf.push_str(&line);
+                    prev = h;
+                    seq += 1;
+                }
+                Cmd::Sync(w) => waiters.push(w),
+            }
+            cmd = rx.try_recv().ok();
+            if buf.len() > (1 << 20) {
+                break;
+            }
+        }
+        if !buf.is_empty() {
+            if let Err(e) = file
+                .write_all(buf.as_bytes())
+                .and_then(|_| file.sync_data())
+            {
+                eprintln!("cordon: journal write failed: {e}");
+            }
+            buf.clear();
+        }
+        for w in waiters {
+            let _ = w.send(seq.saturating_sub(1));
+        }
+    }
+    let _ = file.sync_all();
+}

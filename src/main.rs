@@ -1,0 +1,31 @@
+use clap::Parser;
+use cordon::cli::{Cli, Command};
+use cordon::commands;
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("cordon: cannot start the async runtime: {e}");
+            std::process::exit(1);
+        }
+    };
+    let result = rt.block_on(async move {
+        match cli.command {
+            None => commands::console(cli.console).await,
+            Some(Command::Demo(a)) => commands::demo(a).await,
+            Some(Command::Sim(a)) => commands::sim(a).await,
+            Some(Command::Runs(a)) => commands::runs(a).await,
+            Some(Command::Verify { dir }) => commands::verify(dir),
+        }
+    });
+    if let Err(f) = result {
+        eprintln!("cordon: {}", f.message);
+        std::process::exit(f.code);
+    }
+}

@@ -1,0 +1,199 @@
+//! The one HTTP client every adapter shares: bounded timeouts, a cap on
+//! response size, one-line errors, and backoff with jitter.
+
+use std::time::Duration;
+
+use futures_util::StreamExt;
+
+/// Largest response body accepted (a 50 MB answer is refused, not buffered).
+pub const MAX_BODY: usize = 16 << 20;
+
+/// Why a request failed, said in one line a commander can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HttpError {
+    pub message: String,
+    pub status: Option<u16>,
+    /// From Retry-After on 429/503.
+    pub retry_after: Option<Duration>,
+    /// Retrying cannot help (4xx other than 408/429).
+    pub permanent: bool,
+}
+
+impl std::fmt::Display for HttpError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl HttpError {
+    pub fn other(message: impl Into<String>) -> HttpError {
+        HttpError {
+            message: message.into(),
+            status: None,
+            retry_after: None,
+            permanent: false,
+        }
+    }
+}
+
+/// Build the shared client. `connect`/`read`/`total` bound every request.
+pub fn client() -> reqwest::Client {
+    install_crypto();
+    reqwest::Client::builder()
+        .connect_timeout(Duration::from_secs(3))
+        .read_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .pool_idle_timeout(Duration::from_secs(30))
+        .user_agent(concat!("cordon/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .unwrap_or_else(|_| reqwest::Client::new())
+}
+
+fn install_crypto() {
+    // Only the first call installs; later ones are no-ops returning Err.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
+/// Describe a transport error in one line.
+pub fn describe(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    let mut root = e.to_string();
+    while let Some(s) = cause.source() {
+        root = s.to_string();
+        cause = s;
+    }
+    let root = crate::sanitize::line(&root, 160);
+    if e.is_timeout() {
+        "timed out (no answer within the limit); check the platform's load or the network".into()
+    } else if e.is_connect() {
+        format!("cannot connect: {root}; is the platform up at this address?")
+    } else {
+        format!("request failed: {root}")
+    }
+}
+
+/// Parse Retry-After: seconds or an HTTP date; capped at 5 minutes.
+pub fn retry_after(v: &str, now: std::time::SystemTime) -> Option<Duration> {
+    let cap = Duration::from_secs(300);
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs).min(cap));
+    }
+    let when = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let when: std::time::SystemTime = when.with_timezone(&chrono::Utc).into();
+    Some(when.duration_since(now).unwrap_or_default().min(cap))
+}
+
+/// Send and read the body with the size cap. Non-2xx becomes an error whose
+/// message quotes the platform's `error.message` (sanitized) when present.
+pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpError> {
+    let resp = req
+        .send()
+        .await
+        .map_err(|e| HttpError::other(describe(&e)))?;
+    let status = resp.status().as_u16();
+    let retry = resp
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| retry_after(v, std::time::SystemTime::now()));
+    if let Some(len) = resp.content_length()
+        && len as usize > MAX_BODY
+    {
+        return Err(too_large(status));
+    }
+    let mut body = Vec::new();
+    let mut stream = resp.bytes_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| HttpError::other(describe(&e)))?;
+        if body.len() + chunk.len() > MAX_BODY {
+            return Err(too_large(status));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    if (200..300).contains(&status) {
+        return Ok((status, body));
+    }
+    let detail = serde_json::from_slice::<serde_json::Value>(&body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/message")
+                .and_then(|m| m.as_str())
+                .map(str::to_string)
+        })
+        .map(|m| format!(": {}", crate::sanitize::line(&m, 160)))
+        .unwrap_or_default();
+    let what = match status {
+        401 => "401 unauthorized (check the source's token)".to_string(),
+        403 => "403 forbidden (the token may not do this)".to_string(),
+        404 => "404 not found (check the URL's path)".to_string(),
+        429 => "429 rate limited".to_string(),
+        s => format!("HTTP {s}"),
+    };
+    Err(HttpError {
+        message: format!("{what}{detail}"),
+        status: Some(status),
+        retry_after: retry,
+        permanent: (400..500).contains(&status) && status != 408 && status != 429,
+    })
+}
+
+fn too_large(status: u16) -> HttpError {
+    HttpError {
+        message: format!("response larger than {} MiB refused", MAX_BODY >> 20),
+        status: Some(status),
+        retry_after: None,
+        permanent: false,
+    }
+}
+
+/// Parse JSON, with a one-line error.
+pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
+    serde_json::from_slice(body).map_err(|e| {
+        HttpError::other(format!(
+            "answer is not the expected JSON ({}); is this the right kind of source?",
+            crate::sanitize::line(&e.to_string(), 120)
+        ))
+    })
+}
+
+/// Exponential backoff with equal jitter: half fixed, half random, so
+/// sources that failed together do not retry together.
+pub fn backoff(failures: u32, rng: &mut fastrand::Rng) -> Duration {
+    let base = Duration::from_millis(500);
+    let cap = Duration::from_secs(30);
+    let exp = base.saturating_mul(1u32 << failures.min(10)).min(cap);
+    let half = exp / 2;
+    half + Duration::from_millis(rng.u64(0..=half.as_millis() as u64))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_caps_and_jitters() {
+        let mut rng = fastrand::Rng::with_seed(1);
+        let d1 = backoff(1, &mut rng);
+        assert!(d1 >= Duration::from_millis(500) && d1 <= Duration::from_millis(1000));
+        let big: Vec<Duration> = (0..20).map(|_| backoff(30, &mut rng)).collect();
+        assert!(
+            big.iter()
+                .all(|d| *d >= Duration::from_secs(15) && *d <= Duration::from_secs(30))
+        );
+        assert!(big.windows(2).any(|w| w[0] != w[1]), "jitter varies");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = std::time::SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000_000);
+        assert_eq!(retry_after("7", now), Some(Duration::from_secs(7)));
+        assert_eq!(retry_after("99999", now), Some(Duration::from_secs(300)));
+        // 2001-09-09T01:46:40Z is the epoch+1e9; ten seconds later:
+        assert_eq!(
+            retry_after("Sun, 09 Sep 2001 01:46:50 GMT", now),
+            Some(Duration::from_secs(10))
+        );
+        assert_eq!(retry_after("soon", now), None);
+    }
+}

@@ -1,0 +1,98 @@
+//! Platforms behind one trait. An adapter turns its platform's API into the
+//! common model (sanitized where it enters) and reports each poll to the app
+//! as a message; the poll loop here handles pacing, backoff and health.
+
+pub mod aca;
+pub mod http;
+pub mod spec;
+
+use std::time::Duration;
+
+use futures_util::future::BoxFuture;
+
+pub use http::HttpError;
+pub use spec::SourceSpec;
+
+use crate::model::{ActionKind, Controls, Event, Run};
+
+/// What one poll brought: changed or new runs, new events (oldest first),
+/// and the controls in force if the adapter read them.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub runs: Vec<Run>,
+    pub events: Vec<Event>,
+    pub controls: Option<Controls>,
+    pub offered: Option<Vec<ActionKind>>,
+    /// Bytes read from the network for this poll (for cost figures).
+    pub bytes: usize,
+}
+
+pub trait Source: Send {
+    fn name(&self) -> &str;
+    /// One incremental poll: only what changed since the last one.
+    fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>>;
+}
+
+/// What the poll loop tells the app.
+#[derive(Debug, Clone)]
+pub enum SourceMsg {
+    Polled {
+        source: String,
+        batch: Batch,
+    },
+    Failed {
+        source: String,
+        error: String,
+        retry_in: Duration,
+    },
+}
+
+/// Build an adapter from a spec.
+pub fn build(spec: &SourceSpec, client: reqwest::Client) -> Result<Box<dyn Source>, String> {
+    match spec.kind.as_str() {
+        "aca" => Ok(Box::new(aca::Aca::new(&spec.name, &spec.url, client))),
+        k => Err(format!("unknown source kind '{k}'")),
+    }
+}
+
+/// Poll forever: every `interval` while healthy, with jittered backoff (or
+/// the platform's Retry-After) after failures. Stops when the app is gone.
+pub async fn poll_loop(
+    mut src: Box<dyn Source>,
+    interval: Duration,
+    tx: tokio::sync::mpsc::UnboundedSender<SourceMsg>,
+) {
+    let mut failures = 0u32;
+    let mut rng = fastrand::Rng::new();
+    loop {
+        let wait = match src.poll().await {
+            Ok(batch) => {
+                failures = 0;
+                let msg = SourceMsg::Polled {
+                    source: src.name().to_string(),
+                    batch,
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+                interval
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                let wait = e
+                    .retry_after
+                    .unwrap_or_else(|| http::backoff(failures, &mut rng));
+                let msg = SourceMsg::Failed {
+                    source: src.name().to_string(),
+                    error: e.message,
+                    retry_in: wait,
+                };
+                if tx.send(msg).is_err() {
+                    return;
+                }
+                wait
+            }
+        };
+        tokio::time::sleep(wait).await;
+    }
+}

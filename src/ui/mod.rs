@@ -1,0 +1,87 @@
+//! Drawing: `draw(&App, frame)` reads state and renders only what is
+//! visible. One module per pane.
+
+pub mod help;
+pub mod layout;
+pub mod panes;
+pub mod runs;
+pub mod status;
+pub mod theme;
+pub mod timeline;
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::widgets::{Block, BorderType, Borders};
+
+use crate::app::{App, Mode, Pane};
+pub use theme::Theme;
+
+pub fn draw(app: &App, f: &mut Frame) {
+    let theme = Theme::default();
+    let areas = layout::compute(f.area());
+    status::draw_header(app, &theme, f, areas.header);
+    runs::draw(app, &theme, f, areas.runs);
+    // Narrow screens: a focused side pane takes the timeline's place.
+    let side_focus = matches!(app.focus, Pane::Triage | Pane::Containment | Pane::Notes);
+    if side_focus && areas.side[0].width == 0 {
+        panes::draw(app, app.focus, &theme, f, areas.timeline);
+    } else {
+        timeline::draw(app, &theme, f, areas.timeline);
+    }
+    if areas.side[0].width > 0 {
+        for (pane, area) in [Pane::Containment, Pane::Triage, Pane::Notes]
+            .into_iter()
+            .zip(areas.side)
+        {
+            panes::draw(app, pane, &theme, f, area);
+        }
+    }
+    status::draw_status(app, &theme, f, areas.status);
+    if app.mode == Mode::Help {
+        help::draw(&theme, f, f.area());
+    }
+}
+
+/// A pane's frame, highlighted when focused.
+pub fn pane_block<'a>(app: &App, pane: Pane, title: String, theme: &Theme) -> Block<'a> {
+    let focused = app.focus == pane;
+    let n = Pane::ALL.iter().position(|p| *p == pane).unwrap_or(0) + 1;
+    Block::default()
+        .borders(Borders::ALL)
+        .border_type(if focused {
+            BorderType::Thick
+        } else {
+            BorderType::Plain
+        })
+        .border_style(if focused {
+            theme.focus_border
+        } else {
+            theme.border
+        })
+        .title(ratatui::text::Span::styled(
+            format!(" {n} {title} "),
+            if focused {
+                theme.title.patch(theme.focus_border)
+            } else {
+                theme.title
+            },
+        ))
+}
+
+/// "3s", "12m", "5h", "2d".
+pub fn age(secs: i64) -> String {
+    let s = secs.max(0);
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m", s / 60),
+        3600..86400 => format!("{}h", s / 3600),
+        _ => format!("{}d", s / 86400),
+    }
+}
+
+/// Clear an area (for overlays).
+pub fn clear(f: &mut Frame, area: Rect) {
+    f.render_widget(ratatui::widgets::Clear, area);
+    f.render_widget(Block::default().style(Style::default()), area);
+}

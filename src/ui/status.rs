@@ -1,0 +1,101 @@
+//! The header line and the status bar (source health and staleness).
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::Paragraph;
+
+use super::{Theme, age};
+use crate::app::{App, Mode};
+use crate::model::HealthState;
+
+pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let active = app
+        .store
+        .runs
+        .iter()
+        .filter(|r| r.state.is_active())
+        .count();
+    let commander = app
+        .commander
+        .clone()
+        .unwrap_or_else(|| app.operator.label());
+    let text = format!(
+        " cordon │ {} │ commander {} │ {} runs, {} active │ {} events │ {} UTC ",
+        app.incident,
+        commander,
+        app.store.runs.len(),
+        active,
+        app.store.events.len(),
+        app.now.format("%Y-%m-%d %H:%M:%S"),
+    );
+    f.render_widget(Paragraph::new(text).style(theme.header), area);
+}
+
+pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let mut spans: Vec<Span> = Vec::new();
+    if let Mode::Filter { .. } = &app.mode {
+        let text = match &app.mode {
+            Mode::Filter {
+                pane: crate::app::Pane::Runs,
+                ..
+            } => &app.runs.filter,
+            _ => &app.timeline.filter,
+        };
+        spans.push(Span::styled(format!(" /{text}█ "), theme.title));
+        spans.push(Span::styled("Enter keeps · Esc clears ", theme.dim));
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    for s in &app.sources {
+        let h = &s.health;
+        let age_s = h
+            .age_secs(app.now)
+            .map(age)
+            .unwrap_or_else(|| "never".into());
+        match h.state {
+            HealthState::Connecting => {
+                spans.push(Span::styled(
+                    format!(" ○ {} connecting", s.name),
+                    theme.warn,
+                ));
+            }
+            HealthState::Ok if !h.is_stale(app.now, app.stale_after) => {
+                spans.push(Span::styled(
+                    format!(" ● {} ok {}", s.name, age_s),
+                    theme.ok,
+                ));
+            }
+            HealthState::Ok => {
+                spans.push(Span::styled(
+                    format!(" ▲ {} STALE {}", s.name, age_s),
+                    theme.warn,
+                ));
+            }
+            HealthState::Error => {
+                let err = h.last_error.as_deref().unwrap_or("error");
+                let retry = h
+                    .retry_at
+                    .map(|t| format!("; retry in {}", age((t - app.now).num_seconds())))
+                    .unwrap_or_default();
+                let last_ok = match h.age_secs(app.now) {
+                    Some(_) => format!("last ok {age_s} ago"),
+                    None => "never reached".into(),
+                };
+                spans.push(Span::styled(
+                    format!(" ✖ {} STALE, {}: {}{}", s.name, last_ok, err, retry),
+                    theme.danger,
+                ));
+            }
+        }
+        spans.push(Span::styled(" │", theme.dim));
+    }
+    if let Some(msg) = &app.flash {
+        spans.push(Span::styled(format!(" {msg} │"), theme.warn));
+    }
+    if let Some(n) = app.notices.last() {
+        spans.push(Span::styled(format!(" {n} │"), theme.warn));
+    }
+    spans.push(Span::styled(" ? help · q quit", theme.dim));
+    f.render_widget(Paragraph::new(Line::from(spans)), area);
+}

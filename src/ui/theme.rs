@@ -1,0 +1,144 @@
+//! Colours and styles. Meaning never rests on colour alone: symbols and
+//! text badges carry it too (for NO_COLOR and colour-blind readers).
+
+use ratatui::style::{Color, Modifier, Style};
+
+use crate::model::{EventKind, RunState};
+
+#[derive(Debug, Clone)]
+pub struct Theme {
+    pub text: Style,
+    pub dim: Style,
+    pub title: Style,
+    pub focus_border: Style,
+    pub border: Style,
+    pub selected: Style,
+    pub header: Style,
+    pub ok: Style,
+    pub warn: Style,
+    pub danger: Style,
+    pub badge_outbound: Style,
+    pub badge_irreversible: Style,
+}
+
+impl Default for Theme {
+    fn default() -> Self {
+        Theme {
+            text: Style::default(),
+            dim: Style::default().fg(Color::DarkGray),
+            title: Style::default().add_modifier(Modifier::BOLD),
+            focus_border: Style::default().fg(Color::Cyan),
+            border: Style::default().fg(Color::DarkGray),
+            selected: Style::default()
+                .bg(Color::Rgb(40, 52, 72))
+                .add_modifier(Modifier::BOLD),
+            header: Style::default().fg(Color::Black).bg(Color::Cyan),
+            ok: Style::default().fg(Color::Green),
+            warn: Style::default().fg(Color::Yellow),
+            danger: Style::default()
+                .fg(Color::LightRed)
+                .add_modifier(Modifier::BOLD),
+            badge_outbound: Style::default().fg(Color::Black).bg(Color::LightRed),
+            badge_irreversible: Style::default()
+                .fg(Color::White)
+                .bg(Color::Red)
+                .add_modifier(Modifier::BOLD),
+        }
+    }
+}
+
+/// One-cell symbol per event kind (checked single-width by a test).
+pub fn kind_symbol(k: &EventKind) -> &'static str {
+    match k {
+        EventKind::Assignment => "◆",
+        EventKind::Instruction => "¶",
+        EventKind::ModelOutput => "✎",
+        EventKind::ToolCall => "⚙",
+        EventKind::ToolResult => "↩",
+        EventKind::Retrieval => "⌕",
+        EventKind::MemoryRead => "◎",
+        EventKind::FileRead => "▤",
+        EventKind::FileWrite => "✍",
+        EventKind::DbWrite => "⛁",
+        EventKind::MessageSent => "✉",
+        EventKind::ExternalAction => "⇗",
+        EventKind::Retry => "↻",
+        EventKind::Error => "✖",
+        EventKind::ReviewRequested => "⚑",
+        EventKind::ReviewDecision => "✔",
+        EventKind::HumanIntervention => "☝",
+        EventKind::PermissionChange => "⚿",
+        EventKind::Containment => "⊘",
+        EventKind::StateChange => "⇄",
+        EventKind::Other(_) => "·",
+    }
+}
+
+pub fn kind_style(k: &EventKind) -> Style {
+    let c = match k {
+        EventKind::Assignment | EventKind::Instruction => Color::Cyan,
+        EventKind::ModelOutput => Color::White,
+        EventKind::ToolCall => Color::Yellow,
+        EventKind::ToolResult | EventKind::StateChange => Color::Gray,
+        EventKind::Retrieval | EventKind::MemoryRead | EventKind::FileRead => Color::Blue,
+        EventKind::FileWrite | EventKind::DbWrite => Color::Magenta,
+        EventKind::MessageSent | EventKind::ExternalAction => Color::LightRed,
+        EventKind::Retry => Color::Yellow,
+        EventKind::Error => Color::Red,
+        EventKind::ReviewRequested | EventKind::ReviewDecision => Color::LightCyan,
+        EventKind::HumanIntervention | EventKind::Containment => Color::Green,
+        EventKind::PermissionChange => Color::LightMagenta,
+        EventKind::Other(_) => Color::Gray,
+    };
+    Style::default().fg(c)
+}
+
+pub fn state_symbol(s: &RunState) -> &'static str {
+    match s {
+        RunState::Running => "▶",
+        RunState::WaitingReview => "⚑",
+        RunState::Queued => "…",
+        RunState::Paused => "‖",
+        RunState::Succeeded => "✔",
+        RunState::Failed => "✖",
+        RunState::Stopped => "■",
+        RunState::Other(_) => "?",
+    }
+}
+
+pub fn state_style(s: &RunState) -> Style {
+    match s {
+        RunState::Running => Style::default().fg(Color::LightGreen),
+        RunState::WaitingReview => Style::default().fg(Color::LightCyan),
+        RunState::Queued => Style::default().fg(Color::Yellow),
+        RunState::Paused => Style::default().fg(Color::LightBlue),
+        RunState::Failed => Style::default().fg(Color::Red),
+        RunState::Stopped => Style::default().fg(Color::LightMagenta),
+        RunState::Succeeded | RunState::Other(_) => Style::default().fg(Color::DarkGray),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn symbols_are_one_cell() {
+        for k in EventKind::known() {
+            assert_eq!(kind_symbol(k).width(), 1, "{k:?}");
+        }
+        for s in [
+            "queued",
+            "running",
+            "waiting_review",
+            "paused",
+            "succeeded",
+            "failed",
+            "stopped",
+            "x",
+        ] {
+            assert_eq!(state_symbol(&RunState::parse(s)).width(), 1, "{s}");
+        }
+    }
+}
