@@ -85,14 +85,17 @@ pub async fn run_console(
             }
         }
         let mut quit = false;
+        let mut records = Vec::new();
         for m in msgs {
             for fx in app.update(m) {
                 match fx {
-                    Effect::Journal(r) => journal.handle.append(r),
+                    Effect::Journal(r) => records.push(r),
                     Effect::Quit => quit = true,
                 }
             }
         }
+        // One group per loop turn: one write and one fsync.
+        journal.handle.append_all(records);
         if quit {
             break Ended::Quit;
         }

@@ -43,7 +43,9 @@ impl From<std::io::Error> for OpenError {
 }
 
 enum Cmd {
-    Append(Record),
+    Append(Vec<Record>),
+    /// Flush, release the lock and end the writer.
+    Stop,
     /// Reply once everything before it is on disk.
     Sync(mpsc::Sender<u64>),
 }
@@ -57,9 +59,16 @@ pub struct JournalHandle {
 
 impl JournalHandle {
     pub fn append(&self, r: Record) {
-        // The writer only stops when every handle is gone, so a send
-        // failure means the process is ending anyway.
-        let _ = self.tx.send(Cmd::Append(r));
+        self.append_all(vec![r]);
+    }
+
+    /// Append several records as one group (one write, one fsync).
+    pub fn append_all(&self, rs: Vec<Record>) {
+        if rs.is_empty() {
+            return;
+        }
+        // A send failure means the writer was stopped: the process is ending.
+        let _ = self.tx.send(Cmd::Append(rs));
     }
 
     /// Block until everything appended so far is fsync'd; returns the
@@ -77,6 +86,7 @@ pub struct Journal {
     pub entries: Vec<Entry>,
     pub torn: Option<Torn>,
     pub handle: JournalHandle,
+    thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Journal {
@@ -118,7 +128,7 @@ impl Journal {
         let seq = entries.last().map(|e| e.seq + 1).unwrap_or(0);
         let prev = head;
         let (tx, rx) = mpsc::channel();
-        std::thread::Builder::new()
+        let thread = std::thread::Builder::new()
             .name("journal".into())
             .spawn(move || writer_loop(file, lock, rx, seq, prev))?;
         Ok(Journal {
@@ -126,13 +136,17 @@ impl Journal {
             entries,
             torn,
             handle: JournalHandle { tx },
+            thread: Some(thread),
         })
     }
 
-    /// Wait until everything appended so far is durable. The writer thread
-    /// (and the lock) end when the last handle is dropped.
-    pub fn close(self) {
-        self.handle.sync();
+    /// Flush everything appended so far, end the writer and release the
+    /// lock. Appends through other handles after this are dropped.
+    pub fn close(mut self) {
+        let _ = self.handle.tx.send(Cmd::Stop);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
     }
 }
 
@@ -175,19 +189,27 @@ fn writer_loop(
     mut prev: String,
 ) {
     let mut buf = String::new();
-    while let Ok(first) = rx.recv() {
+    let mut stop = false;
+    while !stop && let Ok(first) = rx.recv() {
         let mut waiters = Vec::new();
         let mut cmd = Some(first);
         // Group commit: take everything queued, write once, fsync once.
         while let Some(c) = cmd {
             match c {
-                Cmd::Append(r) => {
-                    let (line, h) = render_line(seq, &prev, chrono::Utc::now(), r);
-                    buf.push_str(&line);
-                    prev = h;
-                    seq += 1;
+                Cmd::Append(rs) => {
+                    let ts = chrono::Utc::now();
+                    for r in rs {
+                        let (line, h) = render_line(seq, &prev, ts, r);
+                        buf.push_str(&line);
+                        prev = h;
+                        seq += 1;
+                    }
                 }
                 Cmd::Sync(w) => waiters.push(w),
+                Cmd::Stop => {
+                    stop = true;
+                    break;
+                }
             }
             cmd = rx.try_recv().ok();
             if buf.len() > (1 << 20) {

@@ -164,26 +164,38 @@ impl World {
         }
     }
 
-    /// Move the clock forward by `dt`, executing everything that falls due,
-    /// in time order.
+    /// Move the clock forward by `dt`, executing everything that falls due
+    /// (run steps and run creations) in time order.
     pub fn advance(&mut self, dt: Duration) {
         let end = self.now + chrono::Duration::from_std(dt).unwrap_or_default();
+        self.plan_background(end);
         loop {
-            self.spawn_due(end);
-            // The earliest due thing among runs.
-            let next = self
+            let next_run = self
                 .runs
                 .iter()
                 .enumerate()
                 .filter_map(|(i, r)| self.next_due(r).map(|t| (t, i)))
-                .filter(|(t, _)| *t <= end)
                 .min();
-            let Some((t, i)) = next else { break };
-            self.now = self.now.max(t);
-            self.tick_run(i);
+            let next_plan = self.pending_plans.first().map(|p| self.offset(p.start));
+            match (next_run, next_plan) {
+                (Some((t, i)), p) if t <= end && p.is_none_or(|p| t < p) => {
+                    self.now = self.now.max(t);
+                    self.tick_run(i);
+                }
+                (_, Some(p)) if p <= end => {
+                    self.now = self.now.max(p);
+                    let plan = self.pending_plans.remove(0);
+                    self.create_run(plan);
+                }
+                _ => break,
+            }
         }
         self.now = end;
         self.settle_pending_actions();
+    }
+
+    fn offset(&self, d: Duration) -> Time {
+        self.start + chrono::Duration::from_std(d).unwrap_or_default()
     }
 
     fn next_due(&self, r: &SimRun) -> Option<Time> {
@@ -199,33 +211,26 @@ impl World {
         }
     }
 
-    fn spawn_due(&mut self, end: Time) {
-        if self.background {
-            while self.start + chrono::Duration::from_std(self.next_background).unwrap_or_default()
-                <= end
-            {
-                let offset = self.next_background;
-                let mut batch =
-                    scenarios::background(&mut self.rng, BACKGROUND_PER_CYCLE, BACKGROUND_CYCLE);
-                for p in &mut batch {
-                    p.start += offset;
-                }
-                self.pending_plans.extend(batch);
-                self.pending_plans.sort_by_key(|p| p.start);
-                self.next_background += BACKGROUND_CYCLE;
-            }
+    /// Plan background runs for every cycle that starts by `end`.
+    fn plan_background(&mut self, end: Time) {
+        if !self.background {
+            return;
         }
-        while let Some(p) = self.pending_plans.first() {
-            let at = self.start + chrono::Duration::from_std(p.start).unwrap_or_default();
-            if at > end {
-                break;
+        while self.offset(self.next_background) <= end {
+            let offset = self.next_background;
+            let mut batch =
+                scenarios::background(&mut self.rng, BACKGROUND_PER_CYCLE, BACKGROUND_CYCLE);
+            for p in &mut batch {
+                p.start += offset;
             }
-            let plan = self.pending_plans.remove(0);
-            self.create_run(plan, at);
+            self.pending_plans.extend(batch);
+            self.pending_plans.sort_by_key(|p| p.start);
+            self.next_background += BACKGROUND_CYCLE;
         }
     }
 
-    fn create_run(&mut self, plan: Plan, at: Time) {
+    fn create_run(&mut self, plan: Plan) {
+        let at = self.now;
         let id = self.new_run_id();
         let queued = !plan.queued_for.is_zero()
             || self.controls.queue_held(plan.workflow)

@@ -36,13 +36,22 @@ impl HttpError {
     }
 }
 
-/// Build the shared client. `connect`/`read`/`total` bound every request.
+/// Build the shared client: 3 s to connect, 5 s between reads, 10 s in all.
 pub fn client() -> reqwest::Client {
+    client_with(
+        Duration::from_secs(3),
+        Duration::from_secs(5),
+        Duration::from_secs(10),
+    )
+}
+
+/// The shared client with explicit `connect`/`read`/`total` bounds.
+pub fn client_with(connect: Duration, read: Duration, total: Duration) -> reqwest::Client {
     install_crypto();
     reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(3))
-        .read_timeout(Duration::from_secs(5))
-        .timeout(Duration::from_secs(10))
+        .connect_timeout(connect)
+        .read_timeout(read)
+        .timeout(total)
         .pool_idle_timeout(Duration::from_secs(30))
         .user_agent(concat!("cordon/", env!("CARGO_PKG_VERSION")))
         .build()

@@ -20,14 +20,15 @@ pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .commander
         .clone()
         .unwrap_or_else(|| app.operator.label());
+    // Most important first: narrow screens cut from the right.
     let text = format!(
-        " cordon │ {} │ commander {} │ {} runs, {} active │ {} events │ {} UTC ",
-        app.incident,
-        commander,
-        app.store.runs.len(),
-        active,
-        app.store.events.len(),
+        " cordon │ {} UTC │ {} │ {} active / {} runs │ {} events │ commander {} ",
         app.now.format("%Y-%m-%d %H:%M:%S"),
+        app.incident,
+        active,
+        app.store.runs.len(),
+        app.store.events.len(),
+        commander,
     );
     f.render_widget(Paragraph::new(text).style(theme.header), area);
 }

@@ -1,0 +1,121 @@
+//! Shared test helpers: a fixed clock, deterministic simulated worlds, and
+//! rendering to a TestBackend.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use cordon::app::{App, Msg};
+use cordon::journal::Operator;
+use cordon::model::{Event, Run, Time, event::WireEvent};
+use cordon::sim::World;
+use cordon::source::{Batch, SourceMsg};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+pub fn t0() -> Time {
+    "2026-11-24T10:00:00Z".parse().unwrap()
+}
+
+pub fn at(secs: i64) -> Time {
+    t0() + chrono::Duration::seconds(secs)
+}
+
+pub fn world(scenarios: &[&str], background: bool, secs: u64) -> World {
+    let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
+    let mut w = World::new(&names, background, 7, t0()).unwrap();
+    w.advance(Duration::from_secs(secs));
+    w
+}
+
+/// What an adapter would deliver for everything in the world so far.
+pub fn batch_of(w: &World, source: &str) -> Batch {
+    let runs: Vec<Run> = w
+        .runs
+        .iter()
+        .filter_map(|r| Run::from_wire(source, &r.to_json()))
+        .collect();
+    let events: Vec<Event> = w
+        .events
+        .iter()
+        .filter_map(|v| {
+            let wire: WireEvent = serde_json::from_value(v.clone()).ok()?;
+            Event::from_wire(wire, t0())
+        })
+        .collect();
+    Batch {
+        runs,
+        events,
+        controls: Some(w.controls.clone()),
+        offered: None,
+        bytes: 0,
+    }
+}
+
+pub fn operator() -> Operator {
+    Operator {
+        user: "alice".into(),
+        host: "bastion-1".into(),
+        ssh_client: None,
+    }
+}
+
+pub fn app(now: Time) -> App {
+    let mut a = App::new(now, "INC-20261124-100000", "/tmp/inc", operator());
+    a.add_source("sim", "aca", "http://127.0.0.1:7300");
+    a
+}
+
+pub fn polled(source: &str, batch: Batch, now: Time) -> Msg {
+    Msg::Source(
+        SourceMsg::Polled {
+            source: source.into(),
+            batch,
+        },
+        now,
+    )
+}
+
+/// An app that has seen `secs` seconds of the given scenarios.
+pub fn app_with(scenarios: &[&str], background: bool, secs: u64) -> App {
+    let w = world(scenarios, background, secs);
+    let now = at(secs as i64);
+    let mut a = app(now);
+    a.update(polled("sim", batch_of(&w, "sim"), now));
+    a
+}
+
+pub fn key(c: KeyCode) -> Msg {
+    Msg::Key(KeyEvent::new(c, KeyModifiers::NONE))
+}
+
+pub fn ch(c: char) -> Msg {
+    key(KeyCode::Char(c))
+}
+
+pub fn keys(app: &mut App, s: &str) {
+    for c in s.chars() {
+        app.update(ch(c));
+    }
+}
+
+pub fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    app.update(Msg::Resize(w, h));
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| cordon::ui::draw(app, f)).unwrap();
+    t
+}
+
+/// The rendered text only, one line per row.
+pub fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let t = render(app, w, h);
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..buf.area.height {
+        for x in 0..buf.area.width {
+            out.push_str(buf[(x, y)].symbol());
+        }
+        out.push('\n');
+    }
+    out
+}
