@@ -69,7 +69,7 @@ pub async fn run_console(
                 Input::Msg(m) => msgs.push(m),
                 Input::Gone(why) => break Ended::TerminalGone(why),
             },
-            Some(m) = src_rx.recv() => msgs.push(Msg::Source(m, chrono::Utc::now())),
+            Some(m) = src_rx.recv() => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
             _ = tick.tick() => msgs.push(Msg::Tick(chrono::Utc::now())),
             _ = sigterm.recv() => break Ended::Signal(libc::SIGTERM),
             _ = sighup.recv() => break Ended::Signal(libc::SIGHUP),
@@ -79,7 +79,7 @@ pub async fn run_console(
             if let Ok(Input::Msg(m)) = in_rx.try_recv() {
                 msgs.push(m);
             } else if let Ok(m) = src_rx.try_recv() {
-                msgs.push(Msg::Source(m, chrono::Utc::now()));
+                msgs.push(Msg::Source(Box::new(m), chrono::Utc::now()));
             } else {
                 break;
             }

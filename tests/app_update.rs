@@ -296,11 +296,11 @@ fn source_failure_marks_stale_and_recovery_is_journaled() {
     let events = a.store.events.len();
     let fail = |a: &mut cordon::app::App, t| {
         a.update(Msg::Source(
-            SourceMsg::Failed {
+            Box::new(SourceMsg::Failed {
                 source: "sim".into(),
                 error: "HTTP 500".into(),
                 retry_in: std::time::Duration::from_secs(2),
-            },
+            }),
             t,
         ))
     };

@@ -38,12 +38,11 @@ fn help_overlay_80x24() {
 #[test]
 fn source_down_shows_stale_with_age_and_reason() {
     let mut a = app_with(&["wrong-segment"], false, 10);
-    a.update(Msg::Source(
-        cordon::source::SourceMsg::Failed {
+    a.update(Msg::Source(Box::new(cordon::source::SourceMsg::Failed {
             source: "sim".into(),
             error: "cannot connect: Connection refused (os error 111); is the platform up at this address?".into(),
             retry_in: std::time::Duration::from_secs(4),
-        },
+        }),
         at(40),
     ));
     let s = screen(&mut a, 160, 48);

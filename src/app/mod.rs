@@ -21,11 +21,14 @@ pub enum Msg {
     Resize(u16, u16),
     /// The wall clock moved (once a second).
     Tick(Time),
-    /// A source poll finished, at this time.
-    Source(SourceMsg, Time),
+    /// A source poll finished, at this time (boxed: a batch is large and
+    /// keys are frequent).
+    Source(Box<SourceMsg>, Time),
 }
 
-/// What the async side must do for the app.
+/// What the async side must do for the app. Nearly every effect is a
+/// journal record, so boxing it would only add an allocation per event.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// Append to the incident journal.

@@ -25,7 +25,7 @@ impl App {
             }
             Msg::Source(m, at) => {
                 self.now = self.now.max(at);
-                self.on_source(m, at, &mut fx);
+                self.on_source(*m, at, &mut fx);
             }
         }
         self.refresh();

@@ -81,7 +81,7 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     .unwrap_or_default();
                 let last_ok = match h.age_secs(app.now) {
                     Some(_) => format!("last ok {age_s} ago"),
-                    None => "never reached".into(),
+                    None => "not reached this session".into(),
                 };
                 spans.push(Span::styled(
                     format!(" ✖ {} STALE, {}: {}{}", s.name, last_ok, err, retry),

@@ -68,10 +68,10 @@ pub fn app(now: Time) -> App {
 
 pub fn polled(source: &str, batch: Batch, now: Time) -> Msg {
     Msg::Source(
-        SourceMsg::Polled {
+        Box::new(SourceMsg::Polled {
             source: source.into(),
             batch,
-        },
+        }),
         now,
     )
 }

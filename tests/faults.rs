@@ -1,0 +1,243 @@
+//! The aca adapter against a misbehaving platform (wiremock): every fault
+//! becomes a one-line error; nothing panics; the cursor is not lost.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use cordon::model::HealthState;
+use cordon::source::{Source, SourceMsg, aca::Aca, http};
+use serde_json::json;
+use wiremock::matchers::{method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+async fn healthy_info(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/v1/info"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"platform":"x","api_version":"1","actions":["stop_run"]})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/runs"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"runs":[],"next_cursor":null})),
+        )
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/controls"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(server)
+        .await;
+}
+
+fn quick_client() -> reqwest::Client {
+    http::client_with(
+        Duration::from_millis(300),
+        Duration::from_millis(300),
+        Duration::from_secs(1),
+    )
+}
+
+/// A platform whose event feed answers 200 with `body`.
+async fn events_body(body: &str) -> (MockServer, Aca) {
+    let server = MockServer::start().await;
+    healthy_info(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(body.to_string()))
+        .mount(&server)
+        .await;
+    let a = Aca::new("w", &server.uri(), quick_client());
+    (server, a)
+}
+
+#[tokio::test]
+async fn http_500_is_a_one_line_error_quoting_the_platform() {
+    let server = MockServer::start().await;
+    healthy_info(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(
+            ResponseTemplate::new(500)
+                .set_body_json(json!({"error":{"code":"boom","message":"db down\u{1b}[2J"}})),
+        )
+        .mount(&server)
+        .await;
+    let mut a = Aca::new("w", &server.uri(), quick_client());
+    let e = a.poll().await.unwrap_err();
+    assert_eq!(e.message, "HTTP 500: db down");
+    assert!(!e.permanent);
+}
+
+#[tokio::test]
+async fn http_429_carries_retry_after() {
+    let server = MockServer::start().await;
+    healthy_info(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "7"))
+        .mount(&server)
+        .await;
+    let mut a = Aca::new("w", &server.uri(), quick_client());
+    let e = a.poll().await.unwrap_err();
+    assert!(e.message.starts_with("429 rate limited"), "{}", e.message);
+    assert_eq!(e.retry_after, Some(Duration::from_secs(7)));
+}
+
+#[tokio::test]
+async fn non_json_is_reported_not_panicked() {
+    for body in ["", "<html>login</html>", "{\"events\": 5}", "[1,2"] {
+        let (_s, mut a) = events_body(body).await;
+        let e = a.poll().await.unwrap_err();
+        assert!(
+            e.message.contains("not the expected JSON"),
+            "{body}: {}",
+            e.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_50_mb_body_is_refused() {
+    let server = MockServer::start().await;
+    healthy_info(&server).await;
+    let huge = format!("{{\"events\":[],\"pad\":\"{}\"}}", "x".repeat(50 << 20));
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(huge))
+        .mount(&server)
+        .await;
+    let mut a = Aca::new("w", &server.uri(), http::client());
+    let e = a.poll().await.unwrap_err();
+    assert!(e.message.contains("larger than 16 MiB"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn slow_platform_times_out() {
+    let server = MockServer::start().await;
+    healthy_info(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(3))
+                .set_body_json(json!({"events":[]})),
+        )
+        .mount(&server)
+        .await;
+    let mut a = Aca::new("w", &server.uri(), quick_client());
+    let e = a.poll().await.unwrap_err();
+    assert!(e.message.contains("timed out"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn platform_down_says_what_to_do() {
+    // A port nobody listens on.
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    drop(l);
+    let mut a = Aca::new("w", &format!("http://127.0.0.1:{port}"), quick_client());
+    let e = a.poll().await.unwrap_err();
+    assert!(e.message.starts_with("cannot connect"), "{}", e.message);
+    assert!(e.message.contains("is the platform up"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn repeated_events_across_pages_are_kept_once() {
+    let server = MockServer::start().await;
+    healthy_info(&server).await;
+    let ev =
+        |id: &str| json!({"id":id,"run_id":"r1","at":"2026-11-24T10:00:00Z","kind":"tool_call"});
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .and(query_param("after", "c1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"events":[ev("e2"), ev("e3")],"next_cursor":"c2"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"events":[ev("e1"), ev("e2")],"next_cursor":"c1"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/runs/r1"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id":"r1","state":"running"})),
+        )
+        .mount(&server)
+        .await;
+    let mut a = Aca::new("w", &server.uri(), quick_client());
+    let mut app = app(at(0));
+    app.add_source("w", "aca", &server.uri());
+    let b1 = a.poll().await.unwrap();
+    app.update(polled("w", b1, at(1)));
+    let b2 = a.poll().await.unwrap();
+    app.update(polled("w", b2, at(2)));
+    let ids: Vec<&str> = app
+        .store
+        .events
+        .iter()
+        .map(|s| s.event.id.as_str())
+        .collect();
+    assert_eq!(ids, ["e1", "e2", "e3"]);
+}
+
+#[tokio::test]
+async fn source_dies_and_comes_back_without_loss_or_duplicates() {
+    // The simulator, stopped mid-incident and restarted on the same port.
+    let names = vec!["wrong-segment".to_string()];
+    let world = cordon::sim::World::new(&names, false, 7, t0()).unwrap();
+    let sim = cordon::sim::start_with("127.0.0.1:0".parse().unwrap(), world, 0.0)
+        .await
+        .unwrap();
+    let addr = sim.addr;
+    let shared = sim.world.clone();
+    shared.lock().unwrap().advance(Duration::from_secs(10));
+    let mut src = Aca::new("sim", &sim.url(), quick_client());
+    let mut a = app(at(0));
+    a.update(polled("sim", src.poll().await.unwrap(), at(10)));
+    let seen = a.store.events.len();
+    drop(sim);
+    // Down: the failure is shown, what was observed is kept.
+    let e = src.poll().await.unwrap_err();
+    a.update(cordon::app::Msg::Source(
+        Box::new(SourceMsg::Failed {
+            source: "sim".into(),
+            error: e.message,
+            retry_in: Duration::from_secs(1),
+        }),
+        at(12),
+    ));
+    assert_eq!(a.sources[0].health.state, HealthState::Error);
+    assert_eq!(a.store.events.len(), seen);
+    // Back, with the same world having moved on.
+    shared.lock().unwrap().advance(Duration::from_secs(10));
+    let world = std::mem::replace(
+        &mut *shared.lock().unwrap(),
+        cordon::sim::World::new(&[], false, 1, t0()).unwrap(),
+    );
+    let sim2 = cordon::sim::start_with(addr, world, 0.0).await.unwrap();
+    a.update(polled("sim", src.poll().await.unwrap(), at(22)));
+    assert_eq!(a.sources[0].health.state, HealthState::Ok);
+    let expected: Vec<String> = sim2
+        .world
+        .lock()
+        .unwrap()
+        .events
+        .iter()
+        .map(|e| e["id"].as_str().unwrap().to_string())
+        .collect();
+    let got: Vec<String> = a.store.events.iter().map(|s| s.event.id.clone()).collect();
+    assert_eq!(got, expected, "no loss and no duplicates after recovery");
+}
