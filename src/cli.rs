@@ -44,6 +44,11 @@ pub enum Command {
     Sim(SimArgs),
     /// Print the active runs of a source, for scripts
     Runs(RunsArgs),
+    /// Regenerate the screenshots (SVG from the real render buffer)
+    Screenshots {
+        #[arg(long, default_value = "screenshots")]
+        out: PathBuf,
+    },
     /// Check an incident journal's hash chain
     Verify {
         /// The incident directory (or its journal.jsonl)

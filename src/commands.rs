@@ -285,3 +285,16 @@ pub fn verify(path: PathBuf) -> Result<(), Fail> {
         )),
     }
 }
+
+pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
+    let files = crate::scenes::write_screenshots(&out).map_err(|e| {
+        Fail::new(
+            1,
+            format!("cannot write screenshots to {}: {e}", out.display()),
+        )
+    })?;
+    for f in files {
+        println!("{}", out.join(f).display());
+    }
+    Ok(())
+}

@@ -11,6 +11,7 @@ pub mod journal;
 pub mod model;
 pub mod runtime;
 pub mod sanitize;
+pub mod scenes;
 pub mod sim;
 pub mod source;
 pub mod ui;

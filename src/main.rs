@@ -46,6 +46,7 @@ fn main() {
             Some(Command::Sim(a)) => commands::sim(a).await,
             Some(Command::Runs(a)) => commands::runs(a).await,
             Some(Command::Verify { dir }) => commands::verify(dir),
+            Some(Command::Screenshots { out }) => commands::screenshots(out),
         }
     });
     if let Err(f) = result {

@@ -6,6 +6,7 @@ pub mod layout;
 pub mod panes;
 pub mod runs;
 pub mod status;
+pub mod svg;
 pub mod theme;
 pub mod timeline;
 

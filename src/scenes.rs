@@ -1,0 +1,97 @@
+//! Deterministic scenes (fixed clock, seeded simulator) for screenshots:
+//! the same render code the console uses, fed from the simulator's world.
+
+use std::path::Path;
+use std::time::Duration;
+
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use crate::app::{App, Msg};
+use crate::journal::Operator;
+use crate::model::{Event, Run, Time, event::WireEvent};
+use crate::sim::World;
+use crate::source::{Batch, SourceMsg};
+
+pub fn t0() -> Time {
+    chrono::DateTime::parse_from_rfc3339("2026-11-24T10:00:00Z")
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .unwrap_or_default()
+}
+
+/// An app that has watched `secs` seconds of the simulator.
+pub fn demo_app(scenarios: &[&str], secs: u64) -> App {
+    let names: Vec<String> = scenarios.iter().map(|s| s.to_string()).collect();
+    let mut w = World::new(&names, true, 7, t0()).unwrap_or_else(|e| panic!("scene world: {e}"));
+    w.advance(Duration::from_secs(secs));
+    let now = t0() + chrono::Duration::seconds(secs as i64);
+    let operator = Operator {
+        user: "alice".into(),
+        host: "bastion-1".into(),
+        ssh_client: None,
+    };
+    let mut app = App::new(
+        now,
+        "INC-20261124-100000",
+        "/var/lib/cordon/INC-20261124-100000",
+        operator,
+    );
+    app.add_source("sim", "aca", "http://127.0.0.1:7300");
+    let batch = Batch {
+        runs: w
+            .runs
+            .iter()
+            .filter_map(|r| Run::from_wire("sim", &r.to_json()))
+            .collect(),
+        events: w
+            .events
+            .iter()
+            .filter_map(|v| serde_json::from_value::<WireEvent>(v.clone()).ok())
+            .filter_map(|e| Event::from_wire(e, now))
+            .collect(),
+        controls: Some(w.controls.clone()),
+        offered: None,
+        bytes: 0,
+    };
+    app.update(Msg::Source(
+        Box::new(SourceMsg::Polled {
+            source: "sim".into(),
+            batch,
+        }),
+        now,
+    ));
+    app
+}
+
+pub fn render(app: &mut App, w: u16, h: u16) -> ratatui::buffer::Buffer {
+    app.update(Msg::Resize(w, h));
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
+    let _ = t.draw(|f| crate::ui::draw(app, f));
+    t.backend().buffer().clone()
+}
+
+pub fn key(c: char) -> Msg {
+    Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+}
+
+/// Write every screenshot into `dir`; returns the files written.
+pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
+    std::fs::create_dir_all(dir)?;
+    let mut written = Vec::new();
+    let mut save = |name: &str, buf: ratatui::buffer::Buffer| -> std::io::Result<()> {
+        std::fs::write(dir.join(name), crate::ui::svg::render(&buf))?;
+        written.push(name.to_string());
+        Ok(())
+    };
+    let mut app = demo_app(&["all"], 30);
+    save("main-160x48.svg", render(&mut app, 160, 48))?;
+    save("main-80x24.svg", render(&mut app, 80, 24))?;
+    let mut app = demo_app(&["wrong-segment"], 12);
+    app.update(key('v'));
+    save("run-timeline-160x48.svg", render(&mut app, 160, 48))?;
+    let mut app = demo_app(&["all"], 30);
+    app.update(key('?'));
+    save("help-100x30.svg", render(&mut app, 100, 30))?;
+    Ok(written)
+}
