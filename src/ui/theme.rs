@@ -118,31 +118,6 @@ pub fn state_style(s: &RunState) -> Style {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use unicode_width::UnicodeWidthStr;
-
-    #[test]
-    fn symbols_are_one_cell() {
-        for k in EventKind::known() {
-            assert_eq!(kind_symbol(k).width(), 1, "{k:?}");
-        }
-        for s in [
-            "queued",
-            "running",
-            "waiting_review",
-            "paused",
-            "succeeded",
-            "failed",
-            "stopped",
-            "x",
-        ] {
-            assert_eq!(state_symbol(&RunState::parse(s)).width(), 1, "{s}");
-        }
-    }
-}
-
 /// The xterm 256-colour palette as RGB.
 pub fn indexed_rgb(i: u8) -> (u8, u8, u8) {
     const BASE: [(u8, u8, u8); 16] = [
@@ -173,6 +148,31 @@ pub fn indexed_rgb(i: u8) -> (u8, u8, u8) {
         _ => {
             let v = 8 + (i - 232) * 10;
             (v, v, v)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use unicode_width::UnicodeWidthStr;
+
+    #[test]
+    fn symbols_are_one_cell() {
+        for k in EventKind::known() {
+            assert_eq!(kind_symbol(k).width(), 1, "{k:?}");
+        }
+        for s in [
+            "queued",
+            "running",
+            "waiting_review",
+            "paused",
+            "succeeded",
+            "failed",
+            "stopped",
+            "x",
+        ] {
+            assert_eq!(state_symbol(&RunState::parse(s)).width(), 1, "{s}");
         }
     }
 }
