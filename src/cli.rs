@@ -34,6 +34,9 @@ pub struct ConsoleArgs {
     /// Seconds between polls
     #[arg(long, default_value_t = 1.0, value_name = "SECS")]
     pub poll: f64,
+    /// Watch only: containment keys are not bound and the palette refuses actions
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +72,9 @@ pub struct DemoArgs {
     /// Where to keep the demo incident's journal
     #[arg(long, value_name = "DIR")]
     pub incident_dir: Option<PathBuf>,
+    /// Watch only: containment keys are not bound
+    #[arg(long)]
+    pub read_only: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::cli::{ConsoleArgs, DemoArgs, RunsArgs, SimArgs};
+use crate::contain::custom::CustomAction;
 use crate::journal::{self, Journal, Operator, Record};
 use crate::runtime::{Ended, run_console};
 use crate::sim::{self, SimOptions};
@@ -39,11 +40,28 @@ struct ConfigFile {
     poll: Option<f64>,
     #[serde(default)]
     source: Vec<SourceSpec>,
+    #[serde(default)]
+    action: Vec<CustomAction>,
 }
+
+/// Everything the console needs from the config file and flags.
+pub struct Config {
+    pub specs: Vec<SourceSpec>,
+    pub poll: f64,
+    pub custom: Vec<CustomAction>,
+}
+
+/// Keys the console already uses; a custom action may not take one.
+const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXphHtcbBu 12345";
 
 /// Sources from the config file and the flags (flags add to the file).
 pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
+    load_config(args).map(|c| (c.specs, c.poll))
+}
+
+pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
     let mut specs = Vec::new();
+    let mut custom = Vec::new();
     let mut poll = args.poll;
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
@@ -68,6 +86,34 @@ pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
         if let Some(p) = cfg.poll {
             poll = p;
         }
+        for a in cfg.action {
+            a.validate()
+                .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
+            if RESERVED_KEYS.contains(a.key) {
+                return Err(Fail::new(
+                    2,
+                    format!(
+                        "config {}: custom action '{}' uses key '{}', which cordon already binds; pick another",
+                        path.display(),
+                        a.name,
+                        a.key
+                    ),
+                ));
+            }
+            if let Some(o) = custom.iter().find(|o: &&CustomAction| o.key == a.key) {
+                return Err(Fail::new(
+                    2,
+                    format!(
+                        "config {}: custom actions '{}' and '{}' both use key '{}'",
+                        path.display(),
+                        o.name,
+                        a.name,
+                        a.key
+                    ),
+                ));
+            }
+            custom.push(a);
+        }
     }
     specs.extend(args.sources.iter().cloned());
     let mut names = std::collections::HashSet::new();
@@ -85,7 +131,11 @@ pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
     if !(0.05..=3600.0).contains(&poll) {
         return Err(Fail::new(2, "--poll must be between 0.05 and 3600 seconds"));
     }
-    Ok((specs, poll))
+    Ok(Config {
+        specs,
+        poll,
+        custom,
+    })
 }
 
 /// Open (or create) an incident and build the app from its journal.
@@ -144,7 +194,11 @@ fn ended_code(e: Ended) -> Result<(), Fail> {
 }
 
 pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
-    let (specs, poll) = sources_of(&args)?;
+    let Config {
+        specs,
+        poll,
+        custom,
+    } = load_config(&args)?;
     if specs.is_empty() {
         return Err(Fail::new(
             2,
@@ -155,8 +209,10 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         .incident_dir
         .clone()
         .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
-    let (app, journal) = open_incident(&dir, &specs)?;
-    let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll)).await?;
+    let (mut app, journal) = open_incident(&dir, &specs)?;
+    app.read_only = args.read_only;
+    app.custom_actions = custom.clone();
+    let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll), custom).await?;
     eprintln!(
         "cordon: incident journal in {} (check it with: cordon verify {})",
         dir.display(),
@@ -186,8 +242,9 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
     });
     let spec: SourceSpec = format!("sim=aca:{}", sim.url()).parse()?;
     let specs = vec![spec];
-    let (app, journal) = open_incident(&dir, &specs)?;
-    let ended = run_console(app, journal, &specs, Duration::from_millis(500)).await?;
+    let (mut app, journal) = open_incident(&dir, &specs)?;
+    app.read_only = args.read_only;
+    let ended = run_console(app, journal, &specs, Duration::from_millis(500), Vec::new()).await?;
     drop(sim);
     eprintln!("cordon demo: incident journal in {}", dir.display());
     eprintln!("  check it:  cordon verify {}", dir.display());

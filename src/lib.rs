@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod contain;
 pub mod journal;
 pub mod model;
 pub mod runtime;

@@ -9,9 +9,14 @@ use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
 use ratatui::crossterm::{execute, terminal};
 use tokio::sync::mpsc;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use crate::app::{App, Effect, Msg};
-use crate::journal::{Journal, Record};
-use crate::source::{self, SourceMsg, SourceSpec};
+use crate::contain::{self, ActionMsg, Policy, custom::CustomAction};
+use crate::journal::{Journal, JournalHandle, Record};
+use crate::model::Time;
+use crate::source::{self, Actor, SourceMsg, SourceSpec};
 
 enum Input {
     Msg(Msg),
@@ -27,12 +32,133 @@ pub enum Ended {
     TerminalGone(String),
 }
 
+/// Carries out the effects `update` asks for, off the UI loop.
+pub struct Executor {
+    actors: HashMap<String, Arc<dyn Actor>>,
+    journal: JournalHandle,
+    tx: mpsc::UnboundedSender<(ActionMsg, Time)>,
+    custom_tx: mpsc::UnboundedSender<Msg>,
+    client: reqwest::Client,
+    custom: Vec<CustomAction>,
+    pub policy: Policy,
+    /// Records waiting to be appended as one group.
+    pending: Vec<Record>,
+}
+
+impl Executor {
+    pub fn new(
+        specs: &[SourceSpec],
+        client: reqwest::Client,
+        journal: JournalHandle,
+        custom: Vec<CustomAction>,
+        tx: mpsc::UnboundedSender<(ActionMsg, Time)>,
+        custom_tx: mpsc::UnboundedSender<Msg>,
+    ) -> Result<Executor, String> {
+        let mut actors = HashMap::new();
+        for s in specs {
+            actors.insert(s.name.clone(), source::build_actor(s, client.clone())?);
+        }
+        Ok(Executor {
+            actors,
+            journal,
+            tx,
+            custom_tx,
+            client,
+            custom,
+            policy: Policy::default(),
+            pending: Vec::new(),
+        })
+    }
+
+    /// Carry out one effect; returns true on Quit.
+    pub fn run(&mut self, fx: Effect) -> bool {
+        match fx {
+            Effect::Journal(r) => self.pending.push(r),
+            Effect::Quit => return true,
+            Effect::Preview {
+                proposal,
+                source,
+                kind,
+                targets,
+            } => match self.actors.get(&source) {
+                Some(a) => {
+                    tokio::spawn(contain::preview(
+                        a.clone(),
+                        proposal,
+                        kind,
+                        targets,
+                        self.tx.clone(),
+                    ));
+                }
+                None => {
+                    let _ = self.tx.send((
+                        ActionMsg::Preview {
+                            proposal,
+                            result: Err(format!("no source named {source}")),
+                        },
+                        chrono::Utc::now(),
+                    ));
+                }
+            },
+            Effect::Execute(req) => {
+                // The intent record is in `pending`: append it before the
+                // executor's sync, so it is durable before the request.
+                self.flush();
+                match self.actors.get(&req.source) {
+                    Some(a) => {
+                        tokio::spawn(contain::execute(
+                            a.clone(),
+                            req,
+                            Some(self.journal.clone()),
+                            self.tx.clone(),
+                            self.policy.clone(),
+                        ));
+                    }
+                    None => {
+                        let _ = self.tx.send((
+                            ActionMsg::Answered {
+                                id: req.id,
+                                result: Err((None, format!("no source named {}", req.source))),
+                                attempts: 0,
+                            },
+                            chrono::Utc::now(),
+                        ));
+                    }
+                }
+            }
+            Effect::RunCustom { id, index, vars } => {
+                if let Some(a) = self.custom.get(index).cloned() {
+                    let (client, tx) = (self.client.clone(), self.custom_tx.clone());
+                    tokio::spawn(async move {
+                        let (exit, output) = a.run(&vars, &client).await;
+                        let _ = tx.send(Msg::CustomDone(crate::app::CustomDone {
+                            id,
+                            index,
+                            vars,
+                            exit,
+                            output,
+                            at: chrono::Utc::now(),
+                        }));
+                    });
+                }
+            }
+        }
+        false
+    }
+
+    /// Append what is pending as one group (one write, one fsync).
+    pub fn flush(&mut self) {
+        self.journal.append_all(std::mem::take(&mut self.pending));
+    }
+}
+
 /// Run the console until quit. `app` already holds the replayed journal.
 pub async fn run_console(
     mut app: App,
     journal: Journal,
     specs: &[SourceSpec],
     poll: Duration,
+    custom: Vec<CustomAction>,
 ) -> Result<Ended, String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     let client = source::http::client();
@@ -41,6 +167,16 @@ pub async fn run_console(
         tokio::spawn(source::poll_loop(src, poll, src_tx.clone()));
     }
     drop(src_tx);
+    let (act_tx, mut act_rx) = mpsc::unbounded_channel::<(ActionMsg, Time)>();
+    let (custom_tx, mut custom_rx) = mpsc::unbounded_channel::<Msg>();
+    let mut exec = Executor::new(
+        specs,
+        client.clone(),
+        journal.handle.clone(),
+        custom,
+        act_tx,
+        custom_tx,
+    )?;
 
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
     std::thread::Builder::new()
@@ -70,6 +206,8 @@ pub async fn run_console(
                 Input::Gone(why) => break Ended::TerminalGone(why),
             },
             Some(m) = src_rx.recv() => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
+            Some((m, at)) = act_rx.recv() => msgs.push(Msg::Action(m, at)),
+            Some(m) = custom_rx.recv() => msgs.push(m),
             _ = tick.tick() => msgs.push(Msg::Tick(chrono::Utc::now())),
             _ = sigterm.recv() => break Ended::Signal(libc::SIGTERM),
             _ = sighup.recv() => break Ended::Signal(libc::SIGHUP),
@@ -85,17 +223,16 @@ pub async fn run_console(
             }
         }
         let mut quit = false;
-        let mut records = Vec::new();
+        // Keys carry no time of their own: bring the clock up to date so
+        // action times are measured from the key press.
+        app.update(Msg::Tick(chrono::Utc::now()));
         for m in msgs {
             for fx in app.update(m) {
-                match fx {
-                    Effect::Journal(r) => records.push(r),
-                    Effect::Quit => quit = true,
-                }
+                quit |= exec.run(fx);
             }
         }
         // One group per loop turn: one write and one fsync.
-        journal.handle.append_all(records);
+        exec.flush();
         if quit {
             break Ended::Quit;
         }

@@ -5,72 +5,107 @@ pub struct KeyHelp {
     pub keys: &'static str,
     pub what: &'static str,
     pub context: &'static str,
+    /// Acts on the world: not bound (nor listed) in read-only mode.
+    pub dangerous: bool,
+}
+
+const fn k(keys: &'static str, what: &'static str, context: &'static str) -> KeyHelp {
+    KeyHelp {
+        keys,
+        what,
+        context,
+        dangerous: false,
+    }
+}
+
+const fn d(keys: &'static str, what: &'static str, context: &'static str) -> KeyHelp {
+    KeyHelp {
+        keys,
+        what,
+        context,
+        dangerous: true,
+    }
 }
 
 pub const KEYS: &[KeyHelp] = &[
-    KeyHelp {
-        keys: "Tab / Shift-Tab",
-        what: "next / previous pane",
-        context: "global",
-    },
-    KeyHelp {
-        keys: "1 2 3 4 5",
-        what: "focus Runs, Timeline, Triage, Containment, Notes",
-        context: "global",
-    },
-    KeyHelp {
-        keys: "j k / ↓ ↑",
-        what: "move selection",
-        context: "lists",
-    },
-    KeyHelp {
-        keys: "PgDn PgUp",
-        what: "move a page",
-        context: "lists",
-    },
-    KeyHelp {
-        keys: "g / G",
-        what: "top / bottom (G in Timeline resumes follow)",
-        context: "lists",
-    },
-    KeyHelp {
-        keys: "/",
-        what: "filter the focused list (Enter keeps, Esc clears)",
-        context: "lists",
-    },
-    KeyHelp {
-        keys: "s / S",
-        what: "sort by next column / reverse order",
-        context: "Runs",
-    },
-    KeyHelp {
-        keys: "a",
-        what: "show all runs / only active runs",
-        context: "Runs",
-    },
-    KeyHelp {
-        keys: "v",
-        what: "timeline: all runs / selected run only",
-        context: "Runs, Timeline",
-    },
-    KeyHelp {
-        keys: "f",
-        what: "follow new events on / off",
-        context: "Timeline",
-    },
-    KeyHelp {
-        keys: "?",
-        what: "this help",
-        context: "global",
-    },
-    KeyHelp {
-        keys: "Esc",
-        what: "close help, clear filter",
-        context: "global",
-    },
-    KeyHelp {
-        keys: "q / Ctrl-C",
-        what: "quit (the journal is flushed first)",
-        context: "global",
-    },
+    k("Tab / Shift-Tab", "next / previous pane", "global"),
+    k(
+        "1 2 3 4 5",
+        "focus Runs, Timeline, Triage, Containment, Notes",
+        "global",
+    ),
+    k("j k / ↓ ↑", "move selection", "lists"),
+    k("PgDn PgUp", "move a page", "lists"),
+    k(
+        "g / G",
+        "top / bottom (G in Timeline resumes follow)",
+        "lists",
+    ),
+    k(
+        "/",
+        "filter the focused list (Enter keeps, Esc clears)",
+        "lists",
+    ),
+    k("s / S", "sort by next column / reverse order", "Runs"),
+    k("a", "show all runs / only active runs", "Runs"),
+    k(
+        "v",
+        "timeline: all runs / selected run only",
+        "Runs, Timeline",
+    ),
+    k("f", "follow new events on / off", "Timeline"),
+    k(
+        ":",
+        "command palette: stop RUN, pause WORKFLOW, block-outbound … (Tab completes)",
+        "global",
+    ),
+    k(
+        "Space",
+        "mark / unmark the run (x stops every marked run)",
+        "Runs",
+    ),
+    d("x", "stop the run (or all marked runs)", "Runs, Timeline"),
+    d(
+        "X",
+        "roll back the run (stop + revert its reversible writes)",
+        "Runs, Timeline",
+    ),
+    d("p", "pause the run's workflow", "Runs, Timeline"),
+    d(
+        "h / H",
+        "hold the workflow's queue / every queue",
+        "Runs, Timeline",
+    ),
+    d(
+        "t",
+        "revoke one of the run's tools for its agent class (picker)",
+        "Runs, Timeline",
+    ),
+    d(
+        "c",
+        "revoke one of the run's credentials (picker)",
+        "Runs, Timeline",
+    ),
+    d(
+        "b / B",
+        "block outbound for the run's agent class / for all",
+        "Runs, Timeline",
+    ),
+    d(
+        "u",
+        "undo: the inverse of the control holding the run back",
+        "Runs, Timeline",
+    ),
+    d(
+        "u / Enter",
+        "inverse of the selected control or action",
+        "Containment",
+    ),
+    k("?", "this help", "global"),
+    k("Esc", "close help, clear filter", "global"),
+    k(
+        "q / Ctrl-C",
+        "quit (the journal is flushed first)",
+        "global",
+    ),
 ];

@@ -1,7 +1,9 @@
 //! The console's whole behaviour: `App::update(msg) -> effects`, pure and
 //! synchronous. Time comes in through messages, IO goes out as effects.
 
+pub mod contain;
 pub mod keymap;
+pub mod palette;
 pub mod store;
 mod update;
 pub mod views;
@@ -11,6 +13,10 @@ use crate::model::{ActionKind, Health, Time};
 use crate::source::SourceMsg;
 use ratatui::crossterm::event::KeyEvent;
 
+use crate::contain::ActionMsg;
+use crate::contain::custom::{CustomAction, Vars};
+pub use contain::{ActionState, Confirm, ConfirmFocus, ContainRow, Picker, Preview, What};
+pub use palette::Palette;
 pub use store::Store;
 pub use views::{Pane, RunsView, Scope, SortKey, TimelineView};
 
@@ -24,6 +30,21 @@ pub enum Msg {
     /// A source poll finished, at this time (boxed: a batch is large and
     /// keys are frequent).
     Source(Box<SourceMsg>, Time),
+    /// The executor's report on an action (dry run, sent, answer, verify).
+    Action(ActionMsg, Time),
+    /// A custom action finished.
+    CustomDone(CustomDone),
+}
+
+/// A custom action's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomDone {
+    pub id: String,
+    pub index: usize,
+    pub vars: Vars,
+    pub exit: Option<i32>,
+    pub output: String,
+    pub at: Time,
 }
 
 /// What the async side must do for the app. Nearly every effect is a
@@ -33,6 +54,21 @@ pub enum Msg {
 pub enum Effect {
     /// Append to the incident journal.
     Journal(Record),
+    /// Ask the platform for the blast radius (dry run) for a dialog.
+    Preview {
+        proposal: u64,
+        source: String,
+        kind: ActionKind,
+        targets: Vec<crate::model::Target>,
+    },
+    /// Send an action whose intent was journaled just before this effect.
+    Execute(crate::model::ActionRequest),
+    /// Run a custom action from the config.
+    RunCustom {
+        id: String,
+        index: usize,
+        vars: Vars,
+    },
     Quit,
 }
 
@@ -57,6 +93,9 @@ pub enum Mode {
         before: String,
     },
     Help,
+    Confirm(Box<Confirm>),
+    Pick(Picker),
+    Palette(Palette),
 }
 
 pub struct App {
@@ -83,6 +122,22 @@ pub struct App {
     pub notices: Vec<String>,
     /// A source is stale after this many seconds without a good poll.
     pub stale_after: i64,
+    /// Dangerous keys unbound, actions refused.
+    pub read_only: bool,
+    pub actions: Vec<ActionState>,
+    pub action_index: std::collections::HashMap<String, usize>,
+    /// Highest action number used (ids are A<n>-...).
+    pub action_seq: u64,
+    /// Runs marked with Space (run indexes).
+    pub marked: std::collections::BTreeSet<usize>,
+    /// Selection in the Containment pane.
+    pub contain_sel: usize,
+    pub next_proposal: u64,
+    pub custom_actions: Vec<CustomAction>,
+    /// Custom actions that ran: (name, exit, output, time).
+    pub custom_log: Vec<(String, Option<i32>, String, Time)>,
+    /// Palette history.
+    pub history: Vec<String>,
 }
 
 impl App {
@@ -105,6 +160,16 @@ impl App {
             quitting: false,
             notices: Vec::new(),
             stale_after: 10,
+            read_only: false,
+            actions: Vec::new(),
+            action_index: std::collections::HashMap::new(),
+            action_seq: 0,
+            marked: std::collections::BTreeSet::new(),
+            contain_sel: 0,
+            next_proposal: 0,
+            custom_actions: Vec::new(),
+            custom_log: Vec::new(),
+            history: Vec::new(),
         }
     }
 
@@ -139,12 +204,29 @@ impl App {
                 }
             }
             Record::SourceStatus { .. } => {}
+            Record::Controls { source, controls } => {
+                self.store.controls.insert(source.clone(), controls.clone());
+            }
+            Record::CustomAction {
+                name,
+                exit,
+                output,
+                at,
+                ..
+            } => {
+                self.custom_log
+                    .push((name.clone(), *exit, output.clone(), *at));
+            }
+            Record::ActionIntent { .. }
+            | Record::ActionSent { .. }
+            | Record::ActionResult { .. }
+            | Record::ActionVerified { .. } => self.apply_action(r),
         }
         self.dirty = true;
     }
 
     /// Apply and ask for it to be journaled.
-    fn record(&mut self, r: Record, fx: &mut Vec<Effect>) {
+    pub(crate) fn record(&mut self, r: Record, fx: &mut Vec<Effect>) {
         self.apply(&r);
         fx.push(Effect::Journal(r));
     }

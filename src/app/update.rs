@@ -27,6 +27,15 @@ impl App {
                 self.now = self.now.max(at);
                 self.on_source(*m, at, &mut fx);
             }
+            Msg::Action(m, at) => {
+                self.now = self.now.max(at);
+                self.on_action_msg(m, at, &mut fx);
+                self.dirty = true;
+            }
+            Msg::CustomDone(d) => {
+                self.on_custom_done(d, &mut fx);
+                self.dirty = true;
+            }
         }
         self.refresh();
         let h = self.list_height(Pane::Timeline);
@@ -78,8 +87,17 @@ impl App {
                         );
                     }
                 }
-                if let Some(c) = batch.controls {
-                    self.store.controls.insert(source, c);
+                if let Some(c) = batch.controls
+                    && self.store.controls.get(&source) != Some(&c)
+                {
+                    // Controls in force are evidence: journal each change.
+                    self.record(
+                        Record::Controls {
+                            source,
+                            controls: c,
+                        },
+                        fx,
+                    );
                 }
                 self.dirty = true;
             }
@@ -128,8 +146,23 @@ impl App {
                 }
             }
             Mode::Filter { pane, before } => self.on_filter_key(k, pane, before),
-            Mode::Normal => self.on_normal_key(k, fx),
+            Mode::Confirm(c) => self.on_confirm_key(k, c, fx),
+            Mode::Pick(p) => self.on_pick_key(k, p, fx),
+            Mode::Palette(p) => self.on_palette_key(k, p, fx),
+            Mode::Normal => {
+                if !self.on_contain_key(k, fx) {
+                    self.on_normal_key(k, fx)
+                }
+            }
         }
+    }
+
+    pub(super) fn update_quit(&mut self, fx: &mut Vec<Effect>) {
+        self.quit(fx)
+    }
+
+    pub(super) fn move_sel_public(&mut self, delta: isize) {
+        self.move_sel(delta)
     }
 
     fn quit(&mut self, fx: &mut Vec<Effect>) {
@@ -193,6 +226,23 @@ impl App {
         match k.code {
             KeyCode::Char('q') => self.quit(fx),
             KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Char(':') => {
+                self.mode = Mode::Palette(super::Palette {
+                    text: String::new(),
+                    hist: None,
+                    error: None,
+                })
+            }
+            KeyCode::Enter if self.focus == Pane::Containment => {
+                let mut dummy = Vec::new();
+                if !self.read_only {
+                    self.on_contain_key(
+                        KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE),
+                        &mut dummy,
+                    );
+                    fx.append(&mut dummy);
+                }
+            }
             KeyCode::Esc => {
                 self.flash = None;
                 if let Some(f) = self.filter_mut(self.focus)
@@ -284,6 +334,10 @@ impl App {
                     self.timeline.follow = true;
                     self.rebuild_timeline();
                 }
+            }
+            Pane::Containment => {
+                let len = self.contain_rows().len();
+                self.contain_sel = step(self.contain_sel, len);
             }
             Pane::Timeline => {
                 let len = self.timeline.rows.len();

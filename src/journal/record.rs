@@ -1,6 +1,6 @@
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Event, Run, Time};
+use crate::model::{ActionAnswer, ActionRequest, Event, Run, Time};
 
 /// Who did something: user, host and, over SSH, the client address.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
@@ -80,6 +80,53 @@ pub enum Record {
         source: String,
         ok: bool,
         message: String,
+    },
+    /// A containment action the commander confirmed, written (and synced)
+    /// before the request goes on the wire.
+    ActionIntent {
+        request: ActionRequest,
+        operator: Operator,
+        /// Blast radius the platform's dry run showed, if it answered.
+        preview: Option<Vec<String>>,
+        at: Time,
+    },
+    /// The first attempt left for the platform.
+    ActionSent {
+        id: String,
+        at: Time,
+    },
+    /// The platform's answer (or the last error after retries).
+    ActionResult {
+        id: String,
+        accepted: bool,
+        status: Option<u16>,
+        answer: Option<ActionAnswer>,
+        error: Option<String>,
+        attempts: u32,
+        at: Time,
+    },
+    /// A fresh read showed the effect (confirmed) or never did.
+    ActionVerified {
+        id: String,
+        confirmed: bool,
+        detail: String,
+        at: Time,
+    },
+    /// The containment controls a source reports changed.
+    Controls {
+        source: String,
+        controls: crate::model::Controls,
+    },
+    /// A custom action (config) ran: its exit status and output.
+    CustomAction {
+        id: String,
+        name: String,
+        argv: Vec<String>,
+        operator: Operator,
+        reason: String,
+        exit: Option<i32>,
+        output: String,
+        at: Time,
     },
 }
 

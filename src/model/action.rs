@@ -136,3 +136,149 @@ pub struct ActionAnswer {
     #[serde(default)]
     pub message: String,
 }
+
+impl Target {
+    /// Everything (empty target) for kinds that allow a global scope.
+    pub fn is_global(&self) -> bool {
+        self.run_id.is_none()
+            && self.workflow.is_none()
+            && self.agent_class.is_none()
+            && self.tool.is_none()
+            && self.credential.is_none()
+    }
+
+    /// How a person names this target.
+    pub fn label(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(r) = &self.run_id {
+            parts.push(format!("run {r}"));
+        }
+        if let Some(w) = &self.workflow {
+            parts.push(format!("workflow {w}"));
+        }
+        if let Some(c) = &self.agent_class {
+            parts.push(format!("agent class {c}"));
+        }
+        if let Some(t) = &self.tool {
+            parts.push(format!("tool {t}"));
+        }
+        if let Some(c) = &self.credential {
+            parts.push(format!("credential {c}"));
+        }
+        if parts.is_empty() {
+            "everything".into()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    /// The word a commander types to confirm a dangerous action on it.
+    pub fn confirm_word(&self) -> String {
+        self.run_id
+            .clone()
+            .or_else(|| self.credential.clone())
+            .or_else(|| self.tool.clone())
+            .or_else(|| self.workflow.clone())
+            .or_else(|| self.agent_class.clone())
+            .unwrap_or_else(|| "yes".into())
+    }
+}
+
+impl ActionKind {
+    /// What undoing it takes, said plainly for the confirm dialog.
+    pub fn undo_note(self) -> &'static str {
+        use ActionKind::*;
+        match self {
+            StopRun => {
+                "cannot be undone: a stopped run does not resume (start a new run if needed)"
+            }
+            RollbackRun => {
+                "cannot be undone: the run is stopped and its reversible writes reverted"
+            }
+            RevokeCredential => "cannot be undone here: a revoked credential must be re-issued",
+            PauseWorkflow => "undo with resume_workflow",
+            ResumeWorkflow => "undo with pause_workflow",
+            HoldQueue => "undo with release_queue",
+            ReleaseQueue => "undo with hold_queue",
+            RevokeTool => "undo with restore_tool",
+            RestoreTool => "undo with revoke_tool",
+            BlockOutbound => "undo with unblock_outbound",
+            UnblockOutbound => "undo with block_outbound",
+        }
+    }
+
+    /// Short verb for buttons and the Containment pane.
+    pub fn verb(self) -> &'static str {
+        use ActionKind::*;
+        match self {
+            StopRun => "Stop run",
+            RollbackRun => "Roll back run",
+            PauseWorkflow => "Pause workflow",
+            ResumeWorkflow => "Resume workflow",
+            HoldQueue => "Hold queue",
+            ReleaseQueue => "Release queue",
+            RevokeTool => "Revoke tool",
+            RestoreTool => "Restore tool",
+            RevokeCredential => "Revoke credential",
+            BlockOutbound => "Block outbound",
+            UnblockOutbound => "Unblock outbound",
+        }
+    }
+}
+
+/// One containment request as cordon sends and tracks it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionRequest {
+    /// cordon's own id for it (stable across retries and replays).
+    pub id: String,
+    pub source: String,
+    pub kind: ActionKind,
+    pub target: Target,
+    pub reason: String,
+    /// Sent as Idempotency-Key on every attempt.
+    pub key: String,
+    /// Who asked, as sent to the platform ("alice@bastion-1").
+    pub actor: String,
+}
+
+/// Where an action stands. Only `Confirmed` means the effect was seen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionPhase {
+    /// Journaled, not yet on the wire.
+    Intent,
+    Sent,
+    /// The platform said yes; the effect is not yet seen.
+    Accepted,
+    Confirmed,
+    /// Accepted but the effect never showed within the time allowed.
+    Unconfirmed,
+    /// The platform said no (4xx) or answered `failed`.
+    Refused,
+    /// Never got an answer (retries exhausted).
+    Failed,
+}
+
+impl ActionPhase {
+    pub fn label(self) -> &'static str {
+        match self {
+            ActionPhase::Intent => "intent",
+            ActionPhase::Sent => "sent",
+            ActionPhase::Accepted => "accepted",
+            ActionPhase::Confirmed => "CONFIRMED",
+            ActionPhase::Unconfirmed => "UNCONFIRMED",
+            ActionPhase::Refused => "REFUSED",
+            ActionPhase::Failed => "FAILED",
+        }
+    }
+
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            ActionPhase::Confirmed
+                | ActionPhase::Unconfirmed
+                | ActionPhase::Refused
+                | ActionPhase::Failed
+        )
+    }
+}

@@ -6,7 +6,9 @@ pub mod event;
 pub mod health;
 pub mod run;
 
-pub use action::{ActionAnswer, ActionKind, Controls, Target, ToolRevocation};
+pub use action::{
+    ActionAnswer, ActionKind, ActionPhase, ActionRequest, Controls, Target, ToolRevocation,
+};
 pub use event::{Event, EventKind};
 pub use health::{Health, HealthState};
 pub use run::{Run, RunState, RunStats};

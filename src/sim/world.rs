@@ -83,6 +83,9 @@ pub struct World {
     background: bool,
     next_background: Duration,
     pub offered: Vec<ActionKind>,
+    /// When each real action arrived, by Idempotency-Key (for latency
+    /// figures and for tests that check the key on the wire).
+    pub arrivals: Vec<(String, std::time::Instant)>,
 }
 
 impl World {
@@ -125,6 +128,7 @@ impl World {
             background,
             next_background: Duration::ZERO,
             offered: ActionKind::ALL.to_vec(),
+            arrivals: Vec::new(),
         };
         plans.sort_by_key(|p| p.start);
         w.pending_plans = plans;
@@ -465,6 +469,10 @@ impl World {
             serde_json::from_value(body.get("target").cloned().unwrap_or(json!({})))
                 .map_err(|e| ActionError::BadRequest(format!("bad target: {e}")))?;
         if !dry {
+            if let Some(k) = key {
+                self.arrivals
+                    .push((k.to_string(), std::time::Instant::now()));
+            }
             let key = key.filter(|k| !k.is_empty()).ok_or_else(|| {
                 ActionError::BadRequest("Idempotency-Key header is required".into())
             })?;

@@ -235,3 +235,213 @@ impl Aca {
         self.active_runs(&mut bytes).await
     }
 }
+
+/// ACA/1 actions: `POST /v1/actions` with an Idempotency-Key, and
+/// confirmation by reading `/v1/runs/{id}` and `/v1/controls`.
+pub struct AcaActor {
+    name: String,
+    base: String,
+    client: reqwest::Client,
+}
+
+impl AcaActor {
+    pub fn new(name: &str, base: &str, client: reqwest::Client) -> AcaActor {
+        AcaActor {
+            name: name.to_string(),
+            base: base.trim_end_matches('/').to_string(),
+            client,
+        }
+    }
+
+    fn body(
+        kind: crate::model::ActionKind,
+        target: &crate::model::Target,
+        reason: &str,
+        actor: &str,
+    ) -> serde_json::Value {
+        serde_json::json!({"kind": kind.as_str(), "target": target, "reason": reason, "actor": actor})
+    }
+
+    async fn answer(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<crate::model::ActionAnswer, HttpError> {
+        let (_, body) = http::send(req).await?;
+        let mut a: crate::model::ActionAnswer = http::json(&body)?;
+        a.message = crate::sanitize::line(&a.message, 512);
+        a.state = crate::sanitize::line(&a.state, 32);
+        a.affected_runs = a
+            .affected_runs
+            .iter()
+            .take(10_000)
+            .map(|r| crate::sanitize::line(r, crate::sanitize::MAX_SHORT))
+            .collect();
+        Ok(a)
+    }
+
+    async fn controls(&self) -> Result<Controls, HttpError> {
+        let (_, body) = http::send(self.client.get(format!("{}/v1/controls", self.base))).await?;
+        http::json(&body)
+    }
+
+    async fn run_state(&self, id: &str) -> Result<Option<crate::model::RunState>, HttpError> {
+        let req = self
+            .client
+            .get(format!("{}/v1/runs/{}", self.base, urlencode(id)));
+        match http::send(req).await {
+            Ok((_, body)) => {
+                let v: serde_json::Value = http::json(&body)?;
+                Ok(Run::from_wire(&self.name, &v).map(|r| r.state))
+            }
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn check_inner(
+        &self,
+        req: &crate::model::ActionRequest,
+    ) -> Result<super::Check, HttpError> {
+        use super::Check::{Confirmed, NotYet};
+        use crate::model::ActionKind::*;
+        let t = &req.target;
+        let all = |o: &Option<String>| o.clone().unwrap_or_else(|| "*".into());
+        let has = |list: &[String], x: &str| list.iter().any(|v| v == x);
+        Ok(match req.kind {
+            StopRun | RollbackRun => {
+                let id = t.run_id.clone().unwrap_or_default();
+                match self.run_state(&id).await? {
+                    Some(s) if s.as_str() == "stopped" || s.as_str() == "rolled_back" => {
+                        Confirmed(format!("run {id} is {}", s.as_str()))
+                    }
+                    Some(s) if !s.is_active() => {
+                        Confirmed(format!("run {id} is {} (no longer running)", s.as_str()))
+                    }
+                    Some(s) => NotYet(format!("run {id} is still {}", s.as_str())),
+                    None if req.kind == RollbackRun => {
+                        Confirmed(format!("run {id} is gone (rolled back)"))
+                    }
+                    None => NotYet(format!("run {id} not found")),
+                }
+            }
+            PauseWorkflow | ResumeWorkflow => {
+                let w = t.workflow.clone().unwrap_or_default();
+                let paused = has(&self.controls().await?.paused_workflows, &w);
+                if req.kind == ResumeWorkflow {
+                    if paused {
+                        NotYet(format!("{w} still paused"))
+                    } else {
+                        Confirmed(format!("{w} not paused"))
+                    }
+                } else if !paused {
+                    NotYet(format!("{w} not yet in paused_workflows"))
+                } else {
+                    let runs = self.list_active().await?;
+                    let running: Vec<&str> = runs
+                        .iter()
+                        .filter(|r| r.workflow == w && r.state == crate::model::RunState::Running)
+                        .map(|r| r.id.as_str())
+                        .collect();
+                    if running.is_empty() {
+                        Confirmed(format!("{w} paused, none of its runs running"))
+                    } else {
+                        NotYet(format!(
+                            "{w} paused but {} still running: {}",
+                            running.len(),
+                            running.join(", ")
+                        ))
+                    }
+                }
+            }
+            HoldQueue | ReleaseQueue => {
+                let q = all(&t.workflow);
+                let held = has(&self.controls().await?.held_queues, &q);
+                match (req.kind == HoldQueue, held) {
+                    (true, true) => Confirmed(format!("queue {q} held")),
+                    (true, false) => NotYet(format!("queue {q} not yet held")),
+                    (false, false) => Confirmed(format!("queue {q} released")),
+                    (false, true) => NotYet(format!("queue {q} still held")),
+                }
+            }
+            RevokeTool | RestoreTool => {
+                let pair = crate::model::ToolRevocation {
+                    agent_class: t.agent_class.clone().unwrap_or_default(),
+                    tool: t.tool.clone().unwrap_or_default(),
+                };
+                let revoked = self.controls().await?.revoked_tools.contains(&pair);
+                let what = format!("{} for {}", pair.tool, pair.agent_class);
+                match (req.kind == RevokeTool, revoked) {
+                    (true, true) => Confirmed(format!("{what} revoked")),
+                    (true, false) => NotYet(format!("{what} not yet in revoked_tools")),
+                    (false, false) => Confirmed(format!("{what} restored")),
+                    (false, true) => NotYet(format!("{what} still revoked")),
+                }
+            }
+            RevokeCredential => {
+                let c = t.credential.clone().unwrap_or_default();
+                if has(&self.controls().await?.revoked_credentials, &c) {
+                    Confirmed(format!("credential {c} revoked"))
+                } else {
+                    NotYet(format!("credential {c} not yet in revoked_credentials"))
+                }
+            }
+            BlockOutbound | UnblockOutbound => {
+                let c = all(&t.agent_class);
+                let blocked = has(&self.controls().await?.outbound_blocked, &c);
+                match (req.kind == BlockOutbound, blocked) {
+                    (true, true) => Confirmed(format!("outbound blocked for {c}")),
+                    (true, false) => NotYet(format!("outbound for {c} not yet blocked")),
+                    (false, false) => Confirmed(format!("outbound unblocked for {c}")),
+                    (false, true) => NotYet(format!("outbound for {c} still blocked")),
+                }
+            }
+        })
+    }
+
+    async fn list_active(&self) -> Result<Vec<Run>, HttpError> {
+        Aca::new(&self.name, &self.base, self.client.clone())
+            .list_active()
+            .await
+    }
+}
+
+impl super::Actor for AcaActor {
+    fn name(&self) -> &str {
+        &self.name
+    }
+
+    fn dry_run(
+        &self,
+        kind: crate::model::ActionKind,
+        target: crate::model::Target,
+    ) -> BoxFuture<'_, Result<crate::model::ActionAnswer, HttpError>> {
+        Box::pin(async move {
+            let req = self
+                .client
+                .post(format!("{}/v1/actions?dry_run=true", self.base))
+                .json(&Self::body(kind, &target, "dry run", ""));
+            self.answer(req).await
+        })
+    }
+
+    fn send<'a>(
+        &'a self,
+        r: &'a crate::model::ActionRequest,
+    ) -> BoxFuture<'a, Result<crate::model::ActionAnswer, HttpError>> {
+        Box::pin(async move {
+            let req = self
+                .client
+                .post(format!("{}/v1/actions", self.base))
+                .header("Idempotency-Key", &r.key)
+                .json(&Self::body(r.kind, &r.target, &r.reason, &r.actor));
+            self.answer(req).await
+        })
+    }
+
+    fn check<'a>(
+        &'a self,
+        req: &'a crate::model::ActionRequest,
+    ) -> BoxFuture<'a, Result<super::Check, HttpError>> {
+        Box::pin(self.check_inner(req))
+    }
+}

@@ -13,7 +13,7 @@ use futures_util::future::BoxFuture;
 pub use http::HttpError;
 pub use spec::SourceSpec;
 
-use crate::model::{ActionKind, Controls, Event, Run};
+use crate::model::{ActionAnswer, ActionKind, ActionRequest, Controls, Event, Run, Target};
 
 /// What one poll brought: changed or new runs, new events (oldest first),
 /// and the controls in force if the adapter read them.
@@ -94,5 +94,44 @@ pub async fn poll_loop(
             }
         };
         tokio::time::sleep(wait).await;
+    }
+}
+
+/// What a fresh read says about an action's effect.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    /// The effect is in place; the text says what was seen.
+    Confirmed(String),
+    /// Not yet; the text says what was seen instead.
+    NotYet(String),
+}
+
+/// The acting side of an adapter: dry runs, actions, and reading back
+/// whether an action took effect. Shared (`Arc`) by concurrent actions.
+pub trait Actor: Send + Sync {
+    fn name(&self) -> &str;
+    /// The blast radius, changing nothing.
+    fn dry_run(
+        &self,
+        kind: ActionKind,
+        target: Target,
+    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>>;
+    /// One attempt at the real action (the caller retries with the same key).
+    fn send<'a>(&'a self, req: &'a ActionRequest)
+    -> BoxFuture<'a, Result<ActionAnswer, HttpError>>;
+    /// Read the platform afresh and say whether the effect shows.
+    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>>;
+}
+
+/// Build the acting side of an adapter from a spec.
+pub fn build_actor(
+    spec: &SourceSpec,
+    client: reqwest::Client,
+) -> Result<std::sync::Arc<dyn Actor>, String> {
+    match spec.kind.as_str() {
+        "aca" => Ok(std::sync::Arc::new(aca::AcaActor::new(
+            &spec.name, &spec.url, client,
+        ))),
+        k => Err(format!("unknown source kind '{k}'")),
     }
 }

@@ -8,9 +8,14 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 use super::Theme;
 use crate::app::keymap::KEYS;
 
-pub fn draw(theme: &Theme, f: &mut Frame, area: Rect) {
-    let w = area.width.min(86);
-    let h = (KEYS.len() as u16 + 6).min(area.height);
+pub fn draw(app: &crate::app::App, theme: &Theme, f: &mut Frame, area: Rect) {
+    // Read-only: dangerous keys are not bound, so they are not listed.
+    let keys: Vec<_> = KEYS
+        .iter()
+        .filter(|k| !(app.read_only && k.dangerous))
+        .collect();
+    let w = area.width.min(100);
+    let h = (keys.len() as u16 + 6).min(area.height);
     let r = Rect::new(
         area.x + (area.width - w) / 2,
         area.y + (area.height - h) / 2,
@@ -18,12 +23,12 @@ pub fn draw(theme: &Theme, f: &mut Frame, area: Rect) {
         h,
     );
     super::clear(f, r);
-    let mut lines: Vec<Line> = KEYS
+    let mut lines: Vec<Line> = keys
         .iter()
         .map(|k| {
             Line::from(vec![
                 Span::styled(format!(" {:<18}", k.keys), theme.title),
-                Span::raw(format!("{:<52}", k.what)),
+                Span::raw(format!("{:<66}", k.what)),
                 Span::styled(k.context, theme.dim),
             ])
         })

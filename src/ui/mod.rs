@@ -1,6 +1,8 @@
 //! Drawing: `draw(&App, frame)` reads state and renders only what is
 //! visible. One module per pane.
 
+pub mod confirm;
+pub mod containment;
 pub mod help;
 pub mod layout;
 pub mod panes;
@@ -39,8 +41,11 @@ pub fn draw(app: &App, f: &mut Frame) {
         }
     }
     status::draw_status(app, &theme, f, areas.status);
-    if app.mode == Mode::Help {
-        help::draw(&theme, f, f.area());
+    match &app.mode {
+        Mode::Help => help::draw(app, &theme, f, f.area()),
+        Mode::Confirm(c) => confirm::draw(c, &theme, f, f.area()),
+        Mode::Pick(p) => confirm::draw_picker(p, &theme, f, f.area()),
+        _ => {}
     }
 }
 

@@ -43,7 +43,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let inner_h = area.height.saturating_sub(3) as usize;
     let wide = area.width >= 100;
     let multi = app.sources.len() > 1;
-    let mut header = vec!["RUN"];
+    let mut header = vec![" RUN"];
     if multi {
         header.push("SRC");
     }
@@ -60,7 +60,11 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .take(inner_h)
         .map(|(pos, &ri)| {
             let r = &app.store.runs[ri];
-            let mut cells: Vec<Cell> = vec![Cell::from(r.id.clone())];
+            let mark = if app.marked.contains(&ri) { "✓" } else { " " };
+            let mut cells: Vec<Cell> = vec![Cell::from(Line::from(vec![
+                Span::styled(mark, theme.danger),
+                Span::raw(r.id.clone()),
+            ]))];
             if multi {
                 cells.push(Cell::from(r.source.clone()));
             }
@@ -121,7 +125,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 row
             }
         });
-    let mut widths = vec![Constraint::Length(10)];
+    let mut widths = vec![Constraint::Length(11)];
     if multi {
         widths.push(Constraint::Length(6));
     }

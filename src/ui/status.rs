@@ -35,6 +35,22 @@ pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
 
 pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let mut spans: Vec<Span> = Vec::new();
+    if let Mode::Palette(p) = &app.mode {
+        spans.push(Span::styled(format!(" :{}█ ", p.text), theme.title));
+        match &p.error {
+            Some(e) => spans.push(Span::styled(e.clone(), theme.danger)),
+            None => {
+                let c = app.candidates(&p.text);
+                let shown: Vec<&str> = c.iter().take(8).map(String::as_str).collect();
+                spans.push(Span::styled(shown.join("  "), theme.dim));
+            }
+        }
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    if app.read_only {
+        spans.push(Span::styled(" READ-ONLY ", theme.badge_outbound));
+    }
     if let Mode::Filter { .. } = &app.mode {
         let text = match &app.mode {
             Mode::Filter {

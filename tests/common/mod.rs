@@ -47,7 +47,7 @@ pub fn batch_of(w: &World, source: &str) -> Batch {
         runs,
         events,
         controls: Some(w.controls.clone()),
-        offered: None,
+        offered: Some(cordon::model::ActionKind::ALL.to_vec()),
         bytes: 0,
     }
 }
@@ -118,4 +118,19 @@ pub fn screen(app: &mut App, w: u16, h: u16) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The effects of one update, split: journal records and the rest.
+pub fn split(
+    fx: Vec<cordon::app::Effect>,
+) -> (Vec<cordon::journal::Record>, Vec<cordon::app::Effect>) {
+    let mut recs = Vec::new();
+    let mut rest = Vec::new();
+    for f in fx {
+        match f {
+            cordon::app::Effect::Journal(r) => recs.push(r),
+            o => rest.push(o),
+        }
+    }
+    (recs, rest)
 }

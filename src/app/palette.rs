@@ -1,0 +1,320 @@
+//! `:` command palette: the containment actions by name, with completion
+//! over run ids, workflows, agent classes and tools, and a history.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+use super::{App, Effect, Mode};
+use crate::model::{ActionKind, Target};
+
+/// Palette verbs and the action each takes.
+pub const VERBS: &[(&str, ActionKind, &str)] = &[
+    ("stop", ActionKind::StopRun, "RUN"),
+    ("rollback", ActionKind::RollbackRun, "RUN"),
+    ("pause", ActionKind::PauseWorkflow, "WORKFLOW"),
+    ("resume", ActionKind::ResumeWorkflow, "WORKFLOW"),
+    ("hold", ActionKind::HoldQueue, "[WORKFLOW]"),
+    ("release", ActionKind::ReleaseQueue, "[WORKFLOW]"),
+    ("revoke-tool", ActionKind::RevokeTool, "AGENT_CLASS TOOL"),
+    ("restore-tool", ActionKind::RestoreTool, "AGENT_CLASS TOOL"),
+    (
+        "revoke-credential",
+        ActionKind::RevokeCredential,
+        "CREDENTIAL",
+    ),
+    ("block-outbound", ActionKind::BlockOutbound, "[AGENT_CLASS]"),
+    (
+        "unblock-outbound",
+        ActionKind::UnblockOutbound,
+        "[AGENT_CLASS]",
+    ),
+];
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Palette {
+    pub text: String,
+    /// Position in history while browsing with ↑/↓.
+    pub hist: Option<usize>,
+    pub error: Option<String>,
+}
+
+impl App {
+    pub(super) fn on_palette_key(&mut self, k: KeyEvent, mut p: Palette, fx: &mut Vec<Effect>) {
+        match k.code {
+            KeyCode::Esc => return self.mode = Mode::Normal,
+            KeyCode::Enter => {
+                let line = p.text.trim().to_string();
+                if line.is_empty() {
+                    return self.mode = Mode::Normal;
+                }
+                if self.history.last() != Some(&line) {
+                    self.history.push(line.clone());
+                }
+                self.mode = Mode::Normal;
+                if let Err(e) = self.run_command(&line, fx) {
+                    p.error = Some(e);
+                    self.mode = Mode::Palette(p);
+                }
+                return;
+            }
+            KeyCode::Tab => {
+                p.text = self.complete(&p.text);
+                p.error = None;
+            }
+            KeyCode::Up => {
+                let i = p
+                    .hist
+                    .map(|i| i.saturating_sub(1))
+                    .unwrap_or(self.history.len().saturating_sub(1));
+                if let Some(h) = self.history.get(i) {
+                    p.text = h.clone();
+                    p.hist = Some(i);
+                }
+            }
+            KeyCode::Down => {
+                if let Some(i) = p.hist {
+                    match self.history.get(i + 1) {
+                        Some(h) => {
+                            p.text = h.clone();
+                            p.hist = Some(i + 1);
+                        }
+                        None => {
+                            p.text.clear();
+                            p.hist = None;
+                        }
+                    }
+                }
+            }
+            KeyCode::Backspace => {
+                p.text.pop();
+                p.error = None;
+            }
+            KeyCode::Char(c)
+                if !k.modifiers.contains(KeyModifiers::CONTROL) && p.text.chars().count() < 200 =>
+            {
+                p.text.push(c);
+                p.error = None;
+            }
+            _ => {}
+        }
+        self.mode = Mode::Palette(p);
+    }
+
+    /// Candidates for the word being typed.
+    pub fn candidates(&self, text: &str) -> Vec<String> {
+        let words: Vec<&str> = text.split_whitespace().collect();
+        let starting_new = text.ends_with(' ') || text.is_empty();
+        let (done, partial) = if starting_new {
+            (words.len(), "")
+        } else {
+            (words.len() - 1, words[words.len() - 1])
+        };
+        let mut pool: Vec<String> = if done == 0 {
+            let mut v: Vec<String> = VERBS.iter().map(|(v, _, _)| v.to_string()).collect();
+            v.extend(["quit", "help"].map(String::from));
+            v
+        } else {
+            let arg = VERBS
+                .iter()
+                .find(|(v, _, _)| *v == words[0])
+                .map(|(_, _, a)| *a)
+                .unwrap_or("");
+            let runs = &self.store.runs;
+            let uniq = |mut v: Vec<String>| {
+                v.sort();
+                v.dedup();
+                v
+            };
+            match (arg, done) {
+                ("RUN", 1) => runs
+                    .iter()
+                    .filter(|r| r.state.is_active())
+                    .map(|r| r.id.clone())
+                    .collect(),
+                ("WORKFLOW", 1) | ("[WORKFLOW]", 1) => {
+                    uniq(runs.iter().map(|r| r.workflow.clone()).collect())
+                }
+                ("AGENT_CLASS TOOL", 1) | ("[AGENT_CLASS]", 1) => {
+                    uniq(runs.iter().map(|r| r.agent_class.clone()).collect())
+                }
+                ("AGENT_CLASS TOOL", 2) => uniq(
+                    runs.iter()
+                        .filter(|r| r.agent_class == words[1])
+                        .flat_map(|r| r.tools.clone())
+                        .collect(),
+                ),
+                ("CREDENTIAL", 1) => {
+                    uniq(runs.iter().flat_map(|r| r.credentials.clone()).collect())
+                }
+                _ => Vec::new(),
+            }
+        };
+        pool.retain(|c| c.starts_with(partial));
+        pool
+    }
+
+    /// Complete the word being typed to the longest common prefix.
+    fn complete(&self, text: &str) -> String {
+        let c = self.candidates(text);
+        let Some(first) = c.first() else {
+            return text.to_string();
+        };
+        let mut common = first.clone();
+        for x in &c[1..] {
+            while !x.starts_with(&common) {
+                common.pop();
+            }
+        }
+        let base = match text.rfind(' ') {
+            Some(i) if !text.ends_with(' ') => &text[..=i],
+            _ if text.ends_with(' ') || text.is_empty() => text,
+            _ => "",
+        };
+        let mut out = format!("{base}{common}");
+        if c.len() == 1 {
+            out.push(' ');
+        }
+        out
+    }
+
+    /// Which source a workflow, class, tool or credential lives on: the
+    /// source with a run that has it; the only source if there is one.
+    fn source_for(&self, pred: impl Fn(&crate::model::Run) -> bool) -> Result<String, String> {
+        let mut hits: Vec<&str> = self
+            .store
+            .runs
+            .iter()
+            .filter(|r| pred(r))
+            .map(|r| r.source.as_str())
+            .collect();
+        hits.sort();
+        hits.dedup();
+        match hits.as_slice() {
+            [one] => Ok(one.to_string()),
+            [] if self.sources.len() == 1 => Ok(self.sources[0].name.clone()),
+            [] => Err("no run shows that name; add @SOURCE to say which platform".into()),
+            _ => Err(format!(
+                "that name is on several sources ({}); add @SOURCE",
+                hits.join(", ")
+            )),
+        }
+    }
+
+    pub fn run_command(&mut self, line: &str, fx: &mut Vec<Effect>) -> Result<(), String> {
+        let mut words: Vec<&str> = line.trim_start_matches(':').split_whitespace().collect();
+        let at_source = words
+            .iter()
+            .position(|w| w.starts_with('@'))
+            .map(|i| words.remove(i)[1..].to_string());
+        let Some(verb) = words.first().copied() else {
+            return Ok(());
+        };
+        match verb {
+            "q" | "quit" => {
+                self.update_quit(fx);
+                return Ok(());
+            }
+            "help" => {
+                self.mode = Mode::Help;
+                return Ok(());
+            }
+            _ => {}
+        }
+        let Some(&(_, kind, usage)) = VERBS.iter().find(|(v, _, _)| *v == verb) else {
+            return Err(format!(
+                "unknown command '{verb}'; Tab completes, :help lists keys"
+            ));
+        };
+        if self.read_only {
+            return Err("read-only: actions are refused (started with --read-only)".into());
+        }
+        let args = &words[1..];
+        let want = |n: usize| -> Result<(), String> {
+            if args.len() == n {
+                Ok(())
+            } else {
+                Err(format!("usage: {verb} {usage}"))
+            }
+        };
+        let src = |this: &Self, p: &dyn Fn(&crate::model::Run) -> bool| match &at_source {
+            Some(s) => Ok(s.clone()),
+            None => this.source_for(p),
+        };
+        let (source, target) = match usage {
+            "RUN" => {
+                want(1)?;
+                let id = args[0].to_string();
+                let s = src(self, &|r| r.id == id)?;
+                (
+                    s,
+                    Target {
+                        run_id: Some(id),
+                        ..Target::default()
+                    },
+                )
+            }
+            "WORKFLOW" | "[WORKFLOW]" => {
+                if usage == "WORKFLOW" {
+                    want(1)?;
+                } else if args.len() > 1 {
+                    return Err(format!("usage: {verb} {usage}"));
+                }
+                let w = args.first().map(|w| w.to_string());
+                let s = src(self, &|r| w.as_deref().is_none_or(|w| r.workflow == w))?;
+                (
+                    s,
+                    Target {
+                        workflow: w,
+                        ..Target::default()
+                    },
+                )
+            }
+            "AGENT_CLASS TOOL" => {
+                want(2)?;
+                let (c, t) = (args[0].to_string(), args[1].to_string());
+                let s = src(self, &|r| r.agent_class == c)?;
+                (
+                    s,
+                    Target {
+                        agent_class: Some(c),
+                        tool: Some(t),
+                        ..Target::default()
+                    },
+                )
+            }
+            "CREDENTIAL" => {
+                want(1)?;
+                let c = args[0].to_string();
+                let s = src(self, &|r| r.credentials.contains(&c))?;
+                (
+                    s,
+                    Target {
+                        credential: Some(c),
+                        ..Target::default()
+                    },
+                )
+            }
+            _ => {
+                if args.len() > 1 {
+                    return Err(format!("usage: {verb} {usage}"));
+                }
+                let c = args.first().map(|c| c.to_string());
+                let s = src(self, &|r| c.as_deref().is_none_or(|c| r.agent_class == c))?;
+                (
+                    s,
+                    Target {
+                        agent_class: c,
+                        ..Target::default()
+                    },
+                )
+            }
+        };
+        self.propose(kind, vec![(source, target)], fx);
+        if let Some(f) = self.flash.clone()
+            && !matches!(self.mode, Mode::Confirm(_))
+        {
+            self.flash = None;
+            return Err(f);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,200 @@
+//! The confirm dialog (gitui's model: Action → ConfirmPopup → confirmed)
+//! and the tool/credential picker.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Modifier;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+use super::Theme;
+use crate::app::{Confirm, ConfirmFocus, Picker, Preview, What};
+
+fn centered(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect::new(
+        area.x + (area.width - w) / 2,
+        area.y + (area.height - h) / 2,
+        w,
+        h,
+    )
+}
+
+fn field<'a>(label: &'a str, value: &str, focused: bool, theme: &Theme) -> Line<'a> {
+    let style = if focused {
+        theme.selected
+    } else {
+        theme.text.add_modifier(Modifier::UNDERLINED)
+    };
+    Line::from(vec![
+        Span::styled(format!(" {label:<13}"), theme.title),
+        Span::styled(format!("{value}{}", if focused { "█" } else { "" }), style),
+    ])
+}
+
+pub fn draw(c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (title, verb, undo) = match &c.what {
+        What::Builtin(k) => (
+            k.as_str().to_string(),
+            k.verb().to_string(),
+            k.undo_note().to_string(),
+        ),
+        What::Custom { name, .. } => (
+            name.clone(),
+            format!("Run {name}"),
+            "a custom action: cordon cannot undo it".into(),
+        ),
+    };
+    let mut lines = vec![
+        Line::from(vec![
+            Span::styled(" What         ", theme.title),
+            Span::raw(verb.clone()),
+        ]),
+        Line::from(vec![
+            Span::styled(" On           ", theme.title),
+            Span::raw(c.label()),
+        ]),
+        Line::from(vec![
+            Span::styled(" Scope        ", theme.title),
+            Span::raw(c.context.clone()),
+        ]),
+    ];
+    if let What::Custom { argv, .. } = &c.what {
+        lines.push(Line::from(vec![
+            Span::styled(" Runs         ", theme.title),
+            Span::raw(argv.join(" ")),
+        ]));
+    }
+    let radius = match &c.preview {
+        Preview::Loading => Span::styled("asking the platform (dry run)…", theme.dim),
+        Preview::Failed(e) => Span::styled(format!("unknown: {e}"), theme.warn),
+        Preview::Ready(a) if a.is_empty() => {
+            Span::styled("0 runs affected now (dry run)", theme.ok)
+        }
+        Preview::Ready(a) => {
+            let shown: Vec<&str> = a.iter().take(8).map(String::as_str).collect();
+            let more = if a.len() > 8 {
+                format!(" … +{}", a.len() - 8)
+            } else {
+                String::new()
+            };
+            Span::styled(
+                format!(
+                    "{} run{} affected (dry run): {}{more}",
+                    a.len(),
+                    if a.len() == 1 { "" } else { "s" },
+                    shown.join(", ")
+                ),
+                if a.len() >= 10 {
+                    theme.danger
+                } else {
+                    theme.warn
+                },
+            )
+        }
+    };
+    lines.push(Line::from(vec![
+        Span::styled(" Blast radius ", theme.title),
+        radius,
+    ]));
+    let undo_style = if undo.starts_with("cannot") || undo.starts_with("a custom") {
+        theme.danger
+    } else {
+        theme.ok
+    };
+    lines.push(Line::from(vec![
+        Span::styled(" Undo         ", theme.title),
+        Span::styled(undo, undo_style),
+    ]));
+    lines.push(Line::from(""));
+    lines.push(field(
+        "Why",
+        &c.reason,
+        c.focus == ConfirmFocus::Reason,
+        theme,
+    ));
+    if c.needs_typing() {
+        lines.push(Line::from(""));
+        lines.push(Line::from(Span::styled(
+            format!(
+                " This is wide: type '{}' or 'yes' to enable {verb}.",
+                c.confirm_word()
+            ),
+            theme.warn,
+        )));
+        lines.push(field(
+            "Type",
+            &c.typed,
+            c.focus == ConfirmFocus::Typed,
+            theme,
+        ));
+    }
+    lines.push(Line::from(""));
+    if let Some(w) = &c.warning {
+        lines.push(Line::from(Span::styled(format!(" {w}"), theme.danger)));
+    }
+    let button = |label: String, focused: bool, danger: bool| {
+        let base = if danger { theme.danger } else { theme.text };
+        if focused {
+            Span::styled(
+                format!("[ {label} ]"),
+                theme.selected.patch(base).add_modifier(Modifier::REVERSED),
+            )
+        } else {
+            Span::styled(format!("  {label}  "), base)
+        }
+    };
+    lines.push(Line::from(vec![
+        Span::raw("        "),
+        button("Cancel".into(), c.focus == ConfirmFocus::Cancel, false),
+        Span::raw("      "),
+        button(verb, c.focus == ConfirmFocus::Confirm, true),
+    ]));
+    lines.push(Line::from(Span::styled(
+        " Tab moves · ←/→ choose · Enter presses · Esc cancels",
+        theme.dim,
+    )));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(theme.danger)
+        .title(format!(" Confirm: {title} "));
+    let r = centered(area, 96, lines.len() as u16 + 2);
+    super::clear(f, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        r,
+    );
+}
+
+pub fn draw_picker(p: &Picker, theme: &Theme, f: &mut Frame, area: Rect) {
+    let h = (p.items.len() as u16 + 4).min(area.height);
+    let r = centered(area, 60, h);
+    super::clear(f, r);
+    let what = if p.kind == crate::model::ActionKind::RevokeTool {
+        format!("Revoke which tool for agent class {}?", p.agent_class)
+    } else {
+        "Revoke which credential?".into()
+    };
+    let mut lines = vec![Line::from(Span::styled(format!(" {what}"), theme.title))];
+    for (i, item) in p.items.iter().enumerate() {
+        let s = format!("  {item}");
+        lines.push(if i == p.sel {
+            Line::from(Span::styled(s, theme.selected))
+        } else {
+            Line::from(s)
+        });
+    }
+    lines.push(Line::from(Span::styled(
+        " j/k choose · Enter next · Esc cancels",
+        theme.dim,
+    )));
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.focus_border)
+        .title(" Pick ");
+    f.render_widget(Paragraph::new(lines).block(block), r);
+}

@@ -1,0 +1,579 @@
+//! Containment in `update()`: every key opens the right dialog, Cancel is
+//! the default, read-only binds nothing dangerous, marked runs are all
+//! targeted, intents are journaled before the execute effect.
+
+mod common;
+
+use common::*;
+use cordon::app::{App, ConfirmFocus, Effect, Mode, Msg, Pane, Preview, What};
+use cordon::contain::ActionMsg;
+use cordon::journal::Record;
+use cordon::model::{ActionAnswer, ActionKind, ActionPhase, Target};
+use ratatui::crossterm::event::KeyCode;
+
+/// An app on the "all" scenarios, with the Runs selection on a running run
+/// of `workflow`.
+fn app_on(workflow: &str) -> App {
+    let mut a = app_with(&["all"], false, 20);
+    let pos = a
+        .runs
+        .rows
+        .iter()
+        .position(|&r| a.store.runs[r].workflow == workflow && a.store.runs[r].state.is_active())
+        .unwrap();
+    a.runs.sel = pos;
+    a
+}
+
+fn confirm(a: &App) -> &cordon::app::Confirm {
+    match &a.mode {
+        Mode::Confirm(c) => c,
+        m => panic!("expected a confirm dialog, got {m:?}"),
+    }
+}
+
+fn kind_and_target(a: &App) -> (ActionKind, Target) {
+    let c = confirm(a);
+    match &c.what {
+        What::Builtin(k) => (*k, c.targets[0].1.clone()),
+        _ => panic!("custom"),
+    }
+}
+
+fn sel_run(a: &App) -> cordon::model::Run {
+    a.store.runs[a.selected_run().unwrap()].clone()
+}
+
+#[test]
+fn each_key_opens_the_right_dialog_with_a_dry_run() {
+    let cases: &[(char, ActionKind)] = &[
+        ('x', ActionKind::StopRun),
+        ('X', ActionKind::RollbackRun),
+        ('p', ActionKind::PauseWorkflow),
+        ('h', ActionKind::HoldQueue),
+        ('H', ActionKind::HoldQueue),
+        ('b', ActionKind::BlockOutbound),
+        ('B', ActionKind::BlockOutbound),
+    ];
+    for &(key, kind) in cases {
+        let mut a = app_on("refund-followups");
+        let run = sel_run(&a);
+        let fx = a.update(ch(key));
+        let (k, t) = kind_and_target(&a);
+        assert_eq!(k, kind, "key {key}");
+        let expected = match key {
+            'x' | 'X' => Target {
+                run_id: Some(run.id.clone()),
+                ..Target::default()
+            },
+            'p' | 'h' => Target {
+                workflow: Some(run.workflow.clone()),
+                ..Target::default()
+            },
+            'b' => Target {
+                agent_class: Some(run.agent_class.clone()),
+                ..Target::default()
+            },
+            _ => Target::default(),
+        };
+        assert_eq!(t, expected, "key {key}");
+        assert!(
+            matches!(&fx[..], [Effect::Preview { kind: k, source, .. }] if *k == kind && source == "sim"),
+            "key {key} asks for a dry run: {fx:?}"
+        );
+        assert_eq!(
+            confirm(&a).focus,
+            ConfirmFocus::Cancel,
+            "Cancel is the default"
+        );
+        assert_eq!(confirm(&a).preview, Preview::Loading);
+    }
+}
+
+#[test]
+fn tool_and_credential_pickers() {
+    let mut a = app_on("refund-followups");
+    let run = sel_run(&a);
+    a.update(ch('t'));
+    let Mode::Pick(p) = &a.mode else {
+        panic!("picker")
+    };
+    assert_eq!(p.items, run.tools);
+    a.update(ch('j'));
+    a.update(key(KeyCode::Enter));
+    let (k, t) = kind_and_target(&a);
+    assert_eq!(k, ActionKind::RevokeTool);
+    assert_eq!(t.agent_class.as_deref(), Some(run.agent_class.as_str()));
+    assert_eq!(t.tool.as_deref(), Some(run.tools[1].as_str()));
+
+    let mut a = app_on("refund-followups");
+    a.update(ch('c'));
+    a.update(key(KeyCode::Enter));
+    let (k, t) = kind_and_target(&a);
+    assert_eq!(k, ActionKind::RevokeCredential);
+    assert_eq!(t.credential.as_deref(), Some("cred_sendgrid_prod"));
+}
+
+#[test]
+fn cancel_is_the_default_and_sends_nothing() {
+    let mut a = app_on("invoice-sync");
+    a.update(ch('x'));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(fx.is_empty(), "Enter on the default button cancels: {fx:?}");
+    assert_eq!(a.mode, Mode::Normal);
+    a.update(ch('x'));
+    let fx = a.update(key(KeyCode::Esc));
+    assert!(fx.is_empty());
+    assert!(a.actions.is_empty());
+}
+
+#[test]
+fn confirm_journals_intent_then_executes_with_its_key() {
+    let mut a = app_on("invoice-sync");
+    let run = sel_run(&a);
+    a.update(ch('x'));
+    a.update(key(KeyCode::Tab));
+    assert_eq!(confirm(&a).focus, ConfirmFocus::Confirm);
+    let fx = a.update(key(KeyCode::Enter));
+    assert_eq!(fx.len(), 2, "{fx:?}");
+    let (
+        Effect::Journal(Record::ActionIntent {
+            request, operator, ..
+        }),
+        Effect::Execute(req),
+    ) = (&fx[0], &fx[1])
+    else {
+        panic!("intent first, then execute: {fx:?}");
+    };
+    assert_eq!(request, req);
+    assert_eq!(req.kind, ActionKind::StopRun);
+    assert_eq!(req.target.run_id.as_deref(), Some(run.id.as_str()));
+    assert_eq!(req.key.len(), 36, "a fresh uuid idempotency key");
+    assert!(
+        req.reason.contains("INC-20261124-100000"),
+        "reason prefilled from the incident"
+    );
+    assert_eq!(operator.user, "alice");
+    assert_eq!(req.actor, "alice@bastion-1");
+    assert_eq!(a.actions[0].phase, ActionPhase::Intent);
+}
+
+#[test]
+fn reason_is_editable_and_required() {
+    let mut a = app_on("invoice-sync");
+    a.update(ch('x'));
+    // Tab twice: Confirm, then the reason field.
+    a.update(key(KeyCode::Tab));
+    a.update(key(KeyCode::Tab));
+    assert_eq!(confirm(&a).focus, ConfirmFocus::Reason);
+    for _ in 0..200 {
+        a.update(key(KeyCode::Backspace));
+    }
+    keys(&mut a, "retry storm on billing");
+    assert_eq!(confirm(&a).reason, "retry storm on billing");
+    // Typing 'q' or 'x' in the reason must not quit or act.
+    // Enter in the field moves to the Confirm button, not past it.
+    a.update(key(KeyCode::Enter));
+    assert_eq!(confirm(&a).focus, ConfirmFocus::Confirm);
+    let fx = a.update(key(KeyCode::Enter));
+    let (_, rest) = split(fx);
+    let Effect::Execute(req) = &rest[0] else {
+        panic!()
+    };
+    assert_eq!(req.reason, "retry storm on billing");
+    // An empty reason is refused with a message.
+    let mut b = app_on("invoice-sync");
+    b.update(ch('x'));
+    b.update(key(KeyCode::BackTab));
+    for _ in 0..200 {
+        b.update(key(KeyCode::Backspace));
+    }
+    b.update(key(KeyCode::Enter));
+    let fx = b.update(key(KeyCode::Enter));
+    assert!(fx.is_empty());
+    assert!(confirm(&b).warning.as_deref().unwrap().contains("reason"));
+}
+
+#[test]
+fn global_scope_needs_the_word_typed() {
+    let mut a = app_on("refund-followups");
+    a.update(ch('B'));
+    assert!(confirm(&a).needs_typing());
+    a.update(key(KeyCode::Tab));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(fx.is_empty(), "not without typing");
+    assert_eq!(confirm(&a).focus, ConfirmFocus::Typed);
+    keys(&mut a, "ye");
+    a.update(key(KeyCode::Enter));
+    assert!(
+        a.update(key(KeyCode::Enter)).is_empty(),
+        "'ye' is not 'yes'"
+    );
+    keys(&mut a, "s");
+    a.update(key(KeyCode::Enter));
+    let (recs, rest) = split(a.update(key(KeyCode::Enter)));
+    assert!(matches!(&recs[0], Record::ActionIntent { request, .. } if request.target.is_global()));
+    assert!(matches!(&rest[0], Effect::Execute(_)));
+}
+
+#[test]
+fn ten_affected_runs_need_typing() {
+    let mut a = app_on("refund-followups");
+    a.update(ch('p'));
+    let proposal = confirm(&a).proposal;
+    assert!(!confirm(&a).needs_typing());
+    let many: Vec<String> = (0..12).map(|i| format!("run_{i}")).collect();
+    a.update(Msg::Action(
+        ActionMsg::Preview {
+            proposal,
+            result: Ok(many),
+        },
+        at(21),
+    ));
+    assert_eq!(
+        confirm(&a).preview,
+        Preview::Ready((0..12).map(|i| format!("run_{i}")).collect())
+    );
+    assert!(confirm(&a).needs_typing());
+    a.update(key(KeyCode::Tab));
+    assert!(a.update(key(KeyCode::Enter)).is_empty());
+    keys(&mut a, "refund-followups");
+    a.update(key(KeyCode::Enter));
+    let (_, rest) = split(a.update(key(KeyCode::Enter)));
+    assert!(matches!(&rest[0], Effect::Execute(r) if r.kind == ActionKind::PauseWorkflow));
+}
+
+#[test]
+fn marked_runs_are_all_targeted() {
+    let mut a = app_with(&["all"], false, 20);
+    let active: Vec<usize> = (0..a.runs.rows.len())
+        .filter(|&p| a.store.runs[a.runs.rows[p]].state.is_active())
+        .collect();
+    let mut ids = Vec::new();
+    for &p in active.iter().take(3) {
+        a.runs.sel = p;
+        ids.push(sel_run(&a).id);
+        a.update(ch(' '));
+    }
+    assert_eq!(a.marked.len(), 3);
+    a.update(ch('x'));
+    let targeted: Vec<String> = confirm(&a)
+        .targets
+        .iter()
+        .map(|(_, t)| t.run_id.clone().unwrap())
+        .collect();
+    let mut want = ids.clone();
+    want.sort();
+    let mut got = targeted.clone();
+    got.sort();
+    assert_eq!(got, want);
+    a.update(key(KeyCode::Tab));
+    let (recs, rest) = split(a.update(key(KeyCode::Enter)));
+    assert_eq!(recs.len(), 3);
+    assert_eq!(rest.len(), 3);
+    let keys: std::collections::HashSet<String> = rest
+        .iter()
+        .map(|e| {
+            if let Effect::Execute(r) = e {
+                r.key.clone()
+            } else {
+                panic!()
+            }
+        })
+        .collect();
+    assert_eq!(keys.len(), 3, "one idempotency key per action");
+    assert!(a.marked.is_empty(), "marks clear once the stop is sent");
+}
+
+#[test]
+fn read_only_binds_nothing_dangerous() {
+    let mut a = app_on("refund-followups");
+    a.read_only = true;
+    for c in cordon::app::contain::DANGEROUS {
+        let fx = a.update(ch(*c));
+        assert!(
+            fx.iter()
+                .all(|e| !matches!(e, Effect::Preview { .. } | Effect::Execute(_))),
+            "key {c}"
+        );
+        assert!(
+            !matches!(a.mode, Mode::Confirm(_) | Mode::Pick(_)),
+            "key {c} opened {:?}",
+            a.mode
+        );
+        a.mode = Mode::Normal;
+    }
+    // The palette refuses actions.
+    a.update(ch(':'));
+    keys(&mut a, "block-outbound");
+    a.update(key(KeyCode::Enter));
+    let Mode::Palette(p) = &a.mode else {
+        panic!("palette stays open with its error")
+    };
+    assert!(p.error.as_deref().unwrap().contains("read-only"));
+    // Help does not list what is not bound.
+    a.mode = Mode::Normal;
+    a.update(ch('?'));
+    let s = screen(&mut a, 120, 48);
+    assert!(!s.contains("stop the run"), "{s}");
+    assert!(s.contains("command palette"));
+}
+
+#[test]
+fn unoffered_actions_are_not_offered() {
+    let mut a = app_on("refund-followups");
+    a.sources[0].offered = vec![ActionKind::StopRun];
+    a.update(ch('p'));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.flash
+            .as_deref()
+            .unwrap()
+            .contains("does not offer pause_workflow")
+    );
+    a.update(ch('x'));
+    assert!(matches!(a.mode, Mode::Confirm(_)));
+}
+
+#[test]
+fn palette_takes_actions_by_name() {
+    let mut a = app_on("invoice-sync");
+    let run = sel_run(&a);
+    a.update(ch(':'));
+    keys(&mut a, &format!("stop {}", run.id));
+    a.update(key(KeyCode::Enter));
+    assert_eq!(
+        kind_and_target(&a),
+        (
+            ActionKind::StopRun,
+            Target {
+                run_id: Some(run.id.clone()),
+                ..Target::default()
+            }
+        )
+    );
+    a.mode = Mode::Normal;
+    a.update(ch(':'));
+    keys(&mut a, "pause refund-followups");
+    a.update(key(KeyCode::Enter));
+    assert_eq!(
+        kind_and_target(&a).1.workflow.as_deref(),
+        Some("refund-followups")
+    );
+    a.mode = Mode::Normal;
+    a.update(ch(':'));
+    keys(&mut a, "block-outbound");
+    a.update(key(KeyCode::Enter));
+    assert_eq!(
+        kind_and_target(&a),
+        (ActionKind::BlockOutbound, Target::default())
+    );
+    a.mode = Mode::Normal;
+    a.update(ch(':'));
+    keys(&mut a, "revoke-tool billing-sync billing.api");
+    a.update(key(KeyCode::Enter));
+    assert_eq!(kind_and_target(&a).1.tool.as_deref(), Some("billing.api"));
+    a.mode = Mode::Normal;
+    a.update(ch(':'));
+    keys(&mut a, "explode now");
+    a.update(key(KeyCode::Enter));
+    let Mode::Palette(p) = &a.mode else { panic!() };
+    assert!(p.error.as_deref().unwrap().contains("unknown command"));
+}
+
+#[test]
+fn palette_completes_and_remembers() {
+    let mut a = app_on("invoice-sync");
+    a.update(ch(':'));
+    keys(&mut a, "pau");
+    a.update(key(KeyCode::Tab));
+    let Mode::Palette(p) = &a.mode else { panic!() };
+    assert_eq!(p.text, "pause ");
+    keys(&mut a, "inv");
+    a.update(key(KeyCode::Tab));
+    let Mode::Palette(p) = &a.mode else { panic!() };
+    assert_eq!(p.text, "pause invoice-sync ");
+    a.update(key(KeyCode::Enter));
+    a.mode = Mode::Normal;
+    a.update(ch(':'));
+    a.update(key(KeyCode::Up));
+    let Mode::Palette(p) = &a.mode else { panic!() };
+    assert_eq!(p.text, "pause invoice-sync");
+}
+
+#[test]
+fn lifecycle_messages_move_the_action_and_are_journaled() {
+    let mut a = app_on("invoice-sync");
+    a.update(ch('x'));
+    a.update(key(KeyCode::Tab));
+    let (_, rest) = split(a.update(key(KeyCode::Enter)));
+    let Effect::Execute(req) = &rest[0] else {
+        panic!()
+    };
+    let id = req.id.clone();
+    let (recs, _) = split(a.update(Msg::Action(
+        ActionMsg::Sent { id: id.clone() },
+        at(20) + chrono::Duration::milliseconds(3),
+    )));
+    assert!(matches!(&recs[0], Record::ActionSent { .. }));
+    assert_eq!(a.actions[0].phase, ActionPhase::Sent);
+    let answer = ActionAnswer {
+        action_id: "act_1".into(),
+        kind: "stop_run".into(),
+        state: "applied".into(),
+        affected_runs: vec![],
+        message: "run stopped".into(),
+    };
+    let (recs, _) = split(a.update(Msg::Action(
+        ActionMsg::Answered {
+            id: id.clone(),
+            result: Ok(answer),
+            attempts: 1,
+        },
+        at(20) + chrono::Duration::milliseconds(40),
+    )));
+    assert!(matches!(
+        &recs[0],
+        Record::ActionResult { accepted: true, .. }
+    ));
+    assert_eq!(
+        a.actions[0].phase,
+        ActionPhase::Accepted,
+        "a 2xx alone is not done"
+    );
+    let (recs, _) = split(a.update(Msg::Action(
+        ActionMsg::Verified {
+            id: id.clone(),
+            confirmed: true,
+            detail: "run is stopped".into(),
+        },
+        at(20) + chrono::Duration::milliseconds(430),
+    )));
+    assert!(matches!(
+        &recs[0],
+        Record::ActionVerified {
+            confirmed: true,
+            ..
+        }
+    ));
+    assert_eq!(a.actions[0].phase, ActionPhase::Confirmed);
+    assert_eq!(a.actions[0].secs(a.actions[0].verified_at), Some(0.43));
+    assert_eq!(
+        cordon::ui::containment::progress(&a.actions[0]),
+        "sent 3 ms → accepted 40 ms → CONFIRMED in 0.4 s"
+    );
+    a.update(ch('4'));
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("CONFIRMED stop_run"), "{s}");
+}
+
+#[test]
+fn refused_and_unconfirmed_are_never_done() {
+    let mut a = app_on("invoice-sync");
+    a.update(ch('x'));
+    a.update(key(KeyCode::Tab));
+    let (_, rest) = split(a.update(key(KeyCode::Enter)));
+    let Effect::Execute(req) = &rest[0] else {
+        panic!()
+    };
+    a.update(Msg::Action(
+        ActionMsg::Answered {
+            id: req.id.clone(),
+            result: Err((
+                Some(403),
+                "403 forbidden (the token may not do this)".into(),
+            )),
+            attempts: 1,
+        },
+        at(21),
+    ));
+    assert_eq!(a.actions[0].phase, ActionPhase::Refused);
+    assert!(a.actions[0].detail.contains("403"));
+    let mut b = app_on("invoice-sync");
+    b.update(ch('x'));
+    b.update(key(KeyCode::Tab));
+    let (_, rest) = split(b.update(key(KeyCode::Enter)));
+    let Effect::Execute(req) = &rest[0] else {
+        panic!()
+    };
+    let ok = ActionAnswer {
+        action_id: "a".into(),
+        kind: "stop_run".into(),
+        state: "applied".into(),
+        affected_runs: vec![],
+        message: String::new(),
+    };
+    b.update(Msg::Action(
+        ActionMsg::Answered {
+            id: req.id.clone(),
+            result: Ok(ok),
+            attempts: 1,
+        },
+        at(21),
+    ));
+    b.update(Msg::Action(
+        ActionMsg::Verified {
+            id: req.id.clone(),
+            confirmed: false,
+            detail: "effect not seen after 20 s: run still running".into(),
+        },
+        at(41),
+    ));
+    assert_eq!(b.actions[0].phase, ActionPhase::Unconfirmed);
+}
+
+#[test]
+fn inverse_from_containment_pane_and_from_run() {
+    let mut a = app_on("refund-followups");
+    let mut controls = cordon::model::Controls::default();
+    controls.paused_workflows.push("refund-followups".into());
+    controls.outbound_blocked.push("*".into());
+    a.store.controls.insert("sim".into(), controls);
+    // On the run: u undoes what holds it back.
+    a.update(ch('u'));
+    let (k, _) = kind_and_target(&a);
+    assert!(
+        matches!(k, ActionKind::UnblockOutbound | ActionKind::ResumeWorkflow),
+        "{k:?}"
+    );
+    a.mode = Mode::Normal;
+    // In the Containment pane: the selected control's inverse.
+    a.update(ch('4'));
+    assert_eq!(a.focus, Pane::Containment);
+    a.update(ch('u'));
+    assert_eq!(
+        kind_and_target(&a),
+        (ActionKind::UnblockOutbound, Target::default())
+    );
+    a.mode = Mode::Normal;
+    a.update(ch('j'));
+    a.update(key(KeyCode::Enter));
+    assert_eq!(
+        kind_and_target(&a),
+        (
+            ActionKind::ResumeWorkflow,
+            Target {
+                workflow: Some("refund-followups".into()),
+                ..Target::default()
+            }
+        )
+    );
+}
+
+#[test]
+fn replayed_action_records_rebuild_the_pane() {
+    let mut a = app_on("invoice-sync");
+    a.update(ch('x'));
+    a.update(key(KeyCode::Tab));
+    let (mut recs, rest) = split(a.update(key(KeyCode::Enter)));
+    let Effect::Execute(req) = &rest[0] else {
+        panic!()
+    };
+    let (r2, _) = split(a.update(Msg::Action(ActionMsg::Sent { id: req.id.clone() }, at(21))));
+    recs.extend(r2);
+    let mut b = app(at(0));
+    for r in &recs {
+        b.apply(r);
+    }
+    assert_eq!(b.actions, a.actions);
+}
