@@ -60,3 +60,149 @@ fn empty_console_before_first_poll() {
     let mut a = app(at(0));
     insta::assert_snapshot!(render(&mut a, 80, 24).backend());
 }
+
+fn on_workflow(a: &mut cordon::app::App, workflow: &str) {
+    a.runs.sel = a
+        .runs
+        .rows
+        .iter()
+        .position(|&r| a.store.runs[r].workflow == workflow && a.store.runs[r].state.is_active())
+        .unwrap();
+}
+
+fn preview(a: &mut cordon::app::App, affected: Vec<String>) {
+    let proposal = match &a.mode {
+        cordon::app::Mode::Confirm(c) => c.proposal,
+        _ => panic!("no dialog"),
+    };
+    a.update(Msg::Action(
+        cordon::contain::ActionMsg::Preview {
+            proposal,
+            result: Ok(affected),
+        },
+        at(30),
+    ));
+}
+
+#[test]
+fn confirm_dialog_small_blast_radius() {
+    let mut a = app_with(&["all"], true, 30);
+    on_workflow(&mut a, "refund-followups");
+    a.update(ch('x'));
+    let id = a.store.runs[a.selected_run().unwrap()].id.clone();
+    preview(&mut a, vec![id]);
+    insta::assert_snapshot!(render(&mut a, 160, 48).backend());
+}
+
+#[test]
+fn confirm_dialog_large_blast_radius_needs_typing() {
+    let mut a = app_with(&["all"], true, 30);
+    on_workflow(&mut a, "refund-followups");
+    a.update(ch('B'));
+    preview(
+        &mut a,
+        (0..23)
+            .map(|i| format!("run_{:04x}", 0x1000 + i * 7))
+            .collect(),
+    );
+    a.update(key(KeyCode::Tab));
+    a.update(key(KeyCode::Enter));
+    insta::assert_snapshot!(render(&mut a, 160, 48).backend());
+}
+
+#[test]
+fn confirm_dialog_80x24() {
+    let mut a = app_with(&["all"], true, 30);
+    on_workflow(&mut a, "invoice-sync");
+    a.update(ch('p'));
+    preview(
+        &mut a,
+        vec!["run_9744".into(), "run_a374".into(), "run_a833".into()],
+    );
+    insta::assert_snapshot!(render(&mut a, 80, 24).backend());
+}
+
+#[test]
+fn containment_pane_with_actions_in_every_state() {
+    use cordon::contain::ActionMsg;
+    use cordon::model::ActionAnswer;
+    let mut a = app_with(&["all"], true, 30);
+    let mut controls = cordon::model::Controls::default();
+    controls.outbound_blocked.push("support-drafter".into());
+    controls.paused_workflows.push("invoice-sync".into());
+    a.store.controls.insert("sim".into(), controls);
+    let ok = |id: &str| ActionAnswer {
+        action_id: id.into(),
+        kind: "x".into(),
+        state: "applied".into(),
+        affected_runs: vec![],
+        message: "applied".into(),
+    };
+    let mut ids = Vec::new();
+    for (wf, key_) in [
+        ("refund-followups", 'b'),
+        ("invoice-sync", 'p'),
+        ("ci-flake-fixes", 'x'),
+        ("invoice-sync", 'x'),
+    ] {
+        on_workflow(&mut a, wf);
+        a.update(ch(key_));
+        a.update(key(KeyCode::Tab));
+        let fx = a.update(key(KeyCode::Enter));
+        for f in fx {
+            if let cordon::app::Effect::Execute(r) = f {
+                ids.push(r.id);
+            }
+        }
+    }
+    let t = |ms: i64| at(30) + chrono::Duration::milliseconds(ms);
+    for id in &ids {
+        a.update(Msg::Action(ActionMsg::Sent { id: id.clone() }, t(4)));
+    }
+    a.update(Msg::Action(
+        ActionMsg::Answered {
+            id: ids[0].clone(),
+            result: Ok(ok("act_1")),
+            attempts: 1,
+        },
+        t(60),
+    ));
+    a.update(Msg::Action(
+        ActionMsg::Verified {
+            id: ids[0].clone(),
+            confirmed: true,
+            detail: "outbound blocked for support-drafter".into(),
+        },
+        t(380),
+    ));
+    a.update(Msg::Action(
+        ActionMsg::Answered {
+            id: ids[1].clone(),
+            result: Ok(ok("act_2")),
+            attempts: 2,
+        },
+        t(900),
+    ));
+    a.update(Msg::Action(
+        ActionMsg::Verified {
+            id: ids[1].clone(),
+            confirmed: false,
+            detail: "effect not seen after 20 s: invoice-sync paused but 1 still running: run_9744"
+                .into(),
+        },
+        t(20_900),
+    ));
+    a.update(Msg::Action(
+        ActionMsg::Answered {
+            id: ids[2].clone(),
+            result: Err((
+                Some(403),
+                "403 forbidden (the token may not do this)".into(),
+            )),
+            attempts: 1,
+        },
+        t(70),
+    ));
+    a.update(ch('4'));
+    insta::assert_snapshot!(render(&mut a, 160, 48).backend());
+}

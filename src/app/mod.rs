@@ -138,6 +138,8 @@ pub struct App {
     pub custom_log: Vec<(String, Option<i32>, String, Time)>,
     /// Palette history.
     pub history: Vec<String>,
+    /// First help line shown (help scrolls on small screens).
+    pub help_scroll: usize,
 }
 
 impl App {
@@ -170,6 +172,7 @@ impl App {
             custom_actions: Vec::new(),
             custom_log: Vec::new(),
             history: Vec::new(),
+            help_scroll: 0,
         }
     }
 

@@ -137,14 +137,19 @@ impl App {
             return;
         }
         match self.mode.clone() {
-            Mode::Help => {
-                if matches!(
-                    k.code,
-                    KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter
-                ) {
+            Mode::Help => match k.code {
+                KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
                     self.mode = Mode::Normal;
+                    self.help_scroll = 0;
                 }
-            }
+                KeyCode::Char('j') | KeyCode::Down => {
+                    self.help_scroll = (self.help_scroll + 1).min(40)
+                }
+                KeyCode::Char('k') | KeyCode::Up => {
+                    self.help_scroll = self.help_scroll.saturating_sub(1)
+                }
+                _ => {}
+            },
             Mode::Filter { pane, before } => self.on_filter_key(k, pane, before),
             Mode::Confirm(c) => self.on_confirm_key(k, c, fx),
             Mode::Pick(p) => self.on_pick_key(k, p, fx),

@@ -191,7 +191,7 @@ mod tests {
             run_id: evil.clone(),
             ..Vars::default()
         };
-        let (code, out) = a.run(&v, &reqwest::Client::new()).await;
+        let (code, out) = a.run(&v, &crate::source::http::client()).await;
         assert_eq!(code, Some(0));
         assert_eq!(out.trim(), format!("run={evil}"));
         assert!(

@@ -160,7 +160,11 @@ pub fn draw(c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
         .border_type(BorderType::Double)
         .border_style(theme.danger)
         .title(format!(" Confirm: {title} "));
-    let r = centered(area, 96, lines.len() as u16 + 2);
+    // Height after wrapping, so the buttons and hint are never cut.
+    let w = 96.min(area.width);
+    let inner = w.saturating_sub(2).max(1) as usize;
+    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
+    let r = centered(area, w, rows as u16 + 2);
     super::clear(f, r);
     f.render_widget(
         Paragraph::new(lines)

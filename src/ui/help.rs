@@ -38,10 +38,19 @@ pub fn draw(app: &crate::app::App, theme: &Theme, f: &mut Frame, area: Rect) {
         " Event flags: OUT = left the system (outbound)  IRREV = cannot be undone",
         theme.dim,
     )));
+    // Small screens: scroll with j/k, and say so.
+    let inner = h.saturating_sub(2) as usize;
+    let scroll = app.help_scroll.min(lines.len().saturating_sub(inner));
+    let more = lines.len() > inner;
+    let lines: Vec<Line> = lines.into_iter().skip(scroll).collect();
     let block = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(theme.focus_border)
-        .title(" Keys · Esc or ? closes ");
+        .title(if more {
+            " Keys · j/k scroll · Esc or ? closes "
+        } else {
+            " Keys · Esc or ? closes "
+        });
     f.render_widget(Paragraph::new(lines).block(block), r);
 }

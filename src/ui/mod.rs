@@ -25,9 +25,10 @@ pub fn draw(app: &App, f: &mut Frame) {
     let areas = layout::compute(f.area());
     status::draw_header(app, &theme, f, areas.header);
     runs::draw(app, &theme, f, areas.runs);
-    // Narrow screens: a focused side pane takes the timeline's place.
+    // A focused side pane gets the big area; the timeline takes its slot
+    // in the side column (on narrow screens there is no side column).
     let side_focus = matches!(app.focus, Pane::Triage | Pane::Containment | Pane::Notes);
-    if side_focus && areas.side[0].width == 0 {
+    if side_focus {
         panes::draw(app, app.focus, &theme, f, areas.timeline);
     } else {
         timeline::draw(app, &theme, f, areas.timeline);
@@ -37,7 +38,11 @@ pub fn draw(app: &App, f: &mut Frame) {
             .into_iter()
             .zip(areas.side)
         {
-            panes::draw(app, pane, &theme, f, area);
+            if pane == app.focus {
+                timeline::draw(app, &theme, f, area);
+            } else {
+                panes::draw(app, pane, &theme, f, area);
+            }
         }
     }
     status::draw_status(app, &theme, f, areas.status);
