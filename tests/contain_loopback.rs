@@ -185,7 +185,7 @@ fn events_of(w: &World, run: &str) -> usize {
     w.events.iter().filter(|e| e["run_id"] == run).count()
 }
 
-fn new_events<'a>(w: &'a World, from: usize) -> &'a [Value] {
+fn new_events(w: &World, from: usize) -> &[Value] {
     &w.events[from..]
 }
 
@@ -200,7 +200,7 @@ fn assert_journaled(records: &[Record], id: &str, arrivals: &[String]) {
         })
         .expect("intent journaled");
     let pos =
-        |f: &dyn Fn(&Record) -> bool| records.iter().position(|r| f(r)).expect("record present");
+        |f: &dyn Fn(&Record) -> bool| records.iter().position(f).expect("record present");
     let intent = pos(&|r| matches!(r, Record::ActionIntent { request, .. } if request.id == id));
     let sent = pos(&|r| matches!(r, Record::ActionSent { id: i, .. } if i == id));
     let result =
