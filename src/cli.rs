@@ -47,6 +47,8 @@ pub enum Command {
     Sim(SimArgs),
     /// Print the active runs of a source, for scripts
     Runs(RunsArgs),
+    /// Take one containment action, journaled and verified (for scripts and runbooks)
+    Act(ActArgs),
     /// Regenerate the screenshots (SVG from the real render buffer)
     Screenshots {
         #[arg(long, default_value = "screenshots")]
@@ -100,4 +102,37 @@ pub struct RunsArgs {
     /// JSON lines instead of a table
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ActArgs {
+    #[arg(long, value_name = "[NAME=]KIND:URL")]
+    pub source: SourceSpec,
+    /// stop_run, rollback_run, pause_workflow, resume_workflow, hold_queue, release_queue,
+    /// revoke_tool, restore_tool, revoke_credential, block_outbound, unblock_outbound
+    pub kind: String,
+    #[arg(long = "run", value_name = "ID")]
+    pub run: Option<String>,
+    #[arg(long)]
+    pub workflow: Option<String>,
+    #[arg(long)]
+    pub agent_class: Option<String>,
+    #[arg(long)]
+    pub tool: Option<String>,
+    #[arg(long)]
+    pub credential: Option<String>,
+    /// Why (journaled and sent to the platform)
+    #[arg(long)]
+    pub reason: String,
+    /// Show the blast radius only; change nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Act without asking
+    #[arg(long)]
+    pub yes: bool,
+    #[arg(long, value_name = "DIR")]
+    pub incident_dir: Option<PathBuf>,
+    /// Seconds to wait for the effect to show
+    #[arg(long, default_value_t = 20.0)]
+    pub verify_timeout: f64,
 }

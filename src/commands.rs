@@ -355,3 +355,174 @@ pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
     }
     Ok(())
 }
+
+/// Exit codes of `cordon act`.
+pub mod act_exit {
+    pub const CONFIRMED: i32 = 0;
+    pub const USAGE: i32 = 2;
+    pub const UNCONFIRMED: i32 = 3;
+    pub const REFUSED: i32 = 4;
+    pub const NO_ANSWER: i32 = 5;
+    pub const NOT_CONFIRMED_BY_OPERATOR: i32 = 6;
+}
+
+pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
+    use crate::contain::{ActionMsg, Policy, exec};
+    use crate::model::{ActionKind, ActionRequest, Target};
+    use act_exit::*;
+    let kind = ActionKind::parse(&a.kind).ok_or_else(|| {
+        let all: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
+        Fail::new(
+            USAGE,
+            format!("unknown action '{}'; one of {}", a.kind, all.join(", ")),
+        )
+    })?;
+    let target = Target {
+        run_id: a.run.clone(),
+        workflow: a.workflow.clone(),
+        agent_class: a.agent_class.clone(),
+        tool: a.tool.clone(),
+        credential: a.credential.clone(),
+    };
+    if a.reason.trim().is_empty() {
+        return Err(Fail::new(USAGE, "--reason must say why"));
+    }
+    let actor =
+        crate::source::build_actor(&a.source, http::client()).map_err(|e| Fail::new(USAGE, e))?;
+    let preview = actor.dry_run(kind, target.clone()).await.map_err(|e| {
+        Fail::new(
+            if e.permanent { REFUSED } else { NO_ANSWER },
+            format!("dry run refused: {e}"),
+        )
+    })?;
+    println!(
+        "{} on {}: {} run(s) affected{}{}",
+        kind.as_str(),
+        target.label(),
+        preview.affected_runs.len(),
+        if preview.affected_runs.is_empty() {
+            ""
+        } else {
+            ": "
+        },
+        preview.affected_runs.join(", ")
+    );
+    println!("undo: {}", kind.undo_note());
+    if a.dry_run {
+        return Ok(());
+    }
+    if !a.yes {
+        use std::io::{BufRead, IsTerminal, Write};
+        if !std::io::stdin().is_terminal() {
+            return Err(Fail::new(
+                NOT_CONFIRMED_BY_OPERATOR,
+                "not confirmed: add --yes to act without a prompt",
+            ));
+        }
+        print!("type 'yes' to {}: ", kind.verb().to_lowercase());
+        let _ = std::io::stdout().flush();
+        let mut line = String::new();
+        let _ = std::io::stdin().lock().read_line(&mut line);
+        if line.trim() != "yes" {
+            return Err(Fail::new(
+                NOT_CONFIRMED_BY_OPERATOR,
+                "not confirmed; nothing was sent",
+            ));
+        }
+    }
+    let dir = a
+        .incident_dir
+        .clone()
+        .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
+    let journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let operator = Operator::from_env();
+    let key = uuid::Uuid::new_v4().to_string();
+    let req = ActionRequest {
+        id: format!("CLI-{}", &key[..8]),
+        source: a.source.name.clone(),
+        kind,
+        target,
+        reason: crate::sanitize::line(&a.reason, 500),
+        key,
+        actor: match &operator.ssh_client {
+            Some(ip) => format!("{} (ssh from {ip})", operator.label()),
+            None => operator.label(),
+        },
+    };
+    let started = chrono::Utc::now();
+    journal.handle.append(Record::ActionIntent {
+        request: req.clone(),
+        operator,
+        preview: Some(preview.affected_runs.clone()),
+        at: started,
+    });
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let policy = Policy {
+        verify_timeout: Duration::from_secs_f64(a.verify_timeout.clamp(0.5, 600.0)),
+        ..Policy::default()
+    };
+    exec::execute(actor, req.clone(), Some(journal.handle.clone()), tx, policy).await;
+    let mut outcome = Err(Fail::new(NO_ANSWER, "no answer from the platform"));
+    while let Ok((m, at)) = rx.try_recv() {
+        let secs = (at - started).num_milliseconds() as f64 / 1000.0;
+        match &m {
+            ActionMsg::Retrying { error, .. } => eprintln!("retrying: {error}"),
+            ActionMsg::Answered {
+                result: Ok(ans),
+                attempts,
+                ..
+            } if ans.state != "failed" => {
+                println!(
+                    "accepted in {secs:.1} s ({attempts} attempt(s)): {}",
+                    ans.message
+                );
+                outcome = Err(Fail::new(UNCONFIRMED, "accepted but not confirmed"));
+            }
+            ActionMsg::Answered {
+                result: Ok(ans), ..
+            } => {
+                outcome = Err(Fail::new(
+                    REFUSED,
+                    format!("refused: the platform answered failed: {}", ans.message),
+                ));
+            }
+            ActionMsg::Answered {
+                result: Err((status, e)),
+                attempts,
+                ..
+            } => {
+                outcome = Err(match status {
+                    Some(s) if (400..500).contains(s) && *s != 429 && *s != 408 => {
+                        Fail::new(REFUSED, format!("refused: {e}"))
+                    }
+                    _ => Fail::new(
+                        NO_ANSWER,
+                        format!("no answer after {attempts} attempt(s): {e}"),
+                    ),
+                });
+            }
+            ActionMsg::Verified {
+                confirmed: true,
+                detail,
+                ..
+            } => {
+                println!("CONFIRMED in {secs:.1} s: {detail}");
+                outcome = Ok(());
+            }
+            ActionMsg::Verified {
+                confirmed: false,
+                detail,
+                ..
+            } => {
+                outcome = Err(Fail::new(UNCONFIRMED, format!("UNCONFIRMED: {detail}")));
+            }
+            _ => {}
+        }
+        if let Some(r) = exec::record_of(m, at) {
+            journal.handle.append(r);
+        }
+    }
+    journal.close();
+    eprintln!("journal: {}", dir.display());
+    outcome
+}

@@ -47,6 +47,7 @@ fn main() {
             Some(Command::Runs(a)) => commands::runs(a).await,
             Some(Command::Verify { dir }) => commands::verify(dir),
             Some(Command::Screenshots { out }) => commands::screenshots(out),
+            Some(Command::Act(a)) => commands::act(a).await,
         }
     });
     if let Err(f) = result {

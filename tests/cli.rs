@@ -145,3 +145,204 @@ fn verify_prints_head_and_names_the_bad_line() {
     let err = one_line_err(&out);
     assert!(err.contains("line 4: hash mismatch"), "{err}");
 }
+
+async fn live_sim(scenario: &str, warmup: u64) -> cordon::sim::Sim {
+    let mut world =
+        cordon::sim::World::new(&[scenario.to_string()], false, 7, chrono::Utc::now()).unwrap();
+    world.advance(std::time::Duration::from_secs(warmup));
+    cordon::sim::start_with("127.0.0.1:0".parse().unwrap(), world, 1.0)
+        .await
+        .unwrap()
+}
+
+async fn run_act(args: Vec<String>) -> std::process::Output {
+    tokio::task::spawn_blocking(move || {
+        cordon()
+            .arg("act")
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn act_confirms_journals_and_exits_zero() {
+    let sim = live_sim("retry-loop", 5).await;
+    let run = sim.world.lock().unwrap().runs[0].id.clone();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inc");
+    let out = run_act(vec![
+        "--source".into(),
+        format!("sim=aca:{}", sim.url()),
+        "stop_run".into(),
+        "--run".into(),
+        run.clone(),
+        "--reason".into(),
+        "INC-1: retry storm".into(),
+        "--yes".into(),
+        "--incident-dir".into(),
+        dir.display().to_string(),
+    ])
+    .await;
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("1 run(s) affected"), "{stdout}");
+    assert!(stdout.contains("CONFIRMED in"), "{stdout}");
+    assert_eq!(
+        sim.world.lock().unwrap().run(&run).unwrap().state,
+        "stopped"
+    );
+    let j = cordon::journal::Journal::open(&dir).unwrap();
+    let kinds: Vec<&str> = j
+        .entries
+        .iter()
+        .map(|e| match &e.record {
+            cordon::journal::Record::ActionIntent { .. } => "intent",
+            cordon::journal::Record::ActionSent { .. } => "sent",
+            cordon::journal::Record::ActionResult { .. } => "result",
+            cordon::journal::Record::ActionVerified {
+                confirmed: true, ..
+            } => "confirmed",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["intent", "sent", "result", "confirmed"]);
+}
+
+#[tokio::test]
+async fn act_dry_run_changes_nothing() {
+    let sim = live_sim("retry-loop", 5).await;
+    let out = run_act(vec![
+        "--source".into(),
+        format!("sim=aca:{}", sim.url()),
+        "pause_workflow".into(),
+        "--workflow".into(),
+        "invoice-sync".into(),
+        "--reason".into(),
+        "drill".into(),
+        "--dry-run".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("run(s) affected"));
+    assert!(
+        sim.world
+            .lock()
+            .unwrap()
+            .controls
+            .paused_workflows
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn act_without_yes_is_not_sent() {
+    let sim = live_sim("retry-loop", 5).await;
+    let out = run_act(vec![
+        "--source".into(),
+        format!("sim=aca:{}", sim.url()),
+        "block_outbound".into(),
+        "--reason".into(),
+        "x".into(),
+    ])
+    .await;
+    assert_eq!(out.status.code(), Some(6));
+    assert!(one_line_err(&out).contains("--yes"));
+    assert!(
+        sim.world
+            .lock()
+            .unwrap()
+            .controls
+            .outbound_blocked
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn act_refused_and_unconfirmed_have_their_own_codes() {
+    let sim = live_sim("retry-loop", 5).await;
+    let tmp = tempfile::tempdir().unwrap();
+    let out = run_act(vec![
+        "--source".into(),
+        format!("sim=aca:{}", sim.url()),
+        "stop_run".into(),
+        "--run".into(),
+        "run_nope".into(),
+        "--reason".into(),
+        "x".into(),
+        "--yes".into(),
+        "--incident-dir".into(),
+        tmp.path().join("a").display().to_string(),
+    ])
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // Accepted, but the run never stops.
+    use wiremock::matchers::{method, path};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+    let server = MockServer::start().await;
+    Mock::given(method("POST")).and(path("/v1/actions")).respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"action_id":"a","kind":"stop_run","state":"preview","affected_runs":["r1"]}))).mount(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/runs/r1"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"id":"r1","state":"running"})),
+        )
+        .mount(&server)
+        .await;
+    let out = run_act(vec![
+        "--source".into(),
+        format!("w=aca:{}", server.uri()),
+        "stop_run".into(),
+        "--run".into(),
+        "r1".into(),
+        "--reason".into(),
+        "x".into(),
+        "--yes".into(),
+        "--verify-timeout".into(),
+        "0.5".into(),
+        "--incident-dir".into(),
+        tmp.path().join("b").display().to_string(),
+    ])
+    .await;
+    assert_eq!(
+        out.status.code(),
+        Some(3),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("UNCONFIRMED"));
+}
+
+#[test]
+fn custom_action_key_clash_is_reported_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(
+        &cfg,
+        "[[source]]\nname = \"a\"\nkind = \"aca\"\nurl = \"http://127.0.0.1:1\"\n\n[[action]]\nname = \"scale-zero\"\nkey = \"x\"\nscope = \"workflow\"\ncommand = [\"kubectl\", \"scale\", \"--replicas=0\", \"deploy/$WORKFLOW\"]\n",
+    )
+    .unwrap();
+    let out = cordon()
+        .args(["--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_err(&out);
+    assert!(
+        err.contains("uses key 'x', which cordon already binds"),
+        "{err}"
+    );
+}

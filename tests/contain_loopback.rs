@@ -199,8 +199,7 @@ fn assert_journaled(records: &[Record], id: &str, arrivals: &[String]) {
             _ => None,
         })
         .expect("intent journaled");
-    let pos =
-        |f: &dyn Fn(&Record) -> bool| records.iter().position(f).expect("record present");
+    let pos = |f: &dyn Fn(&Record) -> bool| records.iter().position(f).expect("record present");
     let intent = pos(&|r| matches!(r, Record::ActionIntent { request, .. } if request.id == id));
     let sent = pos(&|r| matches!(r, Record::ActionSent { id: i, .. } if i == id));
     let result =

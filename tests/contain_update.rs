@@ -577,3 +577,57 @@ fn replayed_action_records_rebuild_the_pane() {
     }
     assert_eq!(b.actions, a.actions);
 }
+
+#[test]
+fn custom_action_confirms_runs_and_is_journaled() {
+    use cordon::app::CustomDone;
+    use cordon::contain::custom::{CustomAction, Scope};
+    let mut a = app_on("refund-followups");
+    let run = sel_run(&a);
+    a.custom_actions.push(CustomAction {
+        name: "revoke-vault-lease".into(),
+        key: 'V',
+        scope: Scope::Run,
+        command: Some(vec![
+            "vault".into(),
+            "lease".into(),
+            "revoke".into(),
+            "-prefix".into(),
+            "agents/$AGENT_CLASS/$RUN_ID".into(),
+        ]),
+        http: None,
+        dangerous: true,
+        confirm: true,
+    });
+    a.update(ch('V'));
+    let c = confirm(&a);
+    let What::Custom { argv, .. } = &c.what else {
+        panic!()
+    };
+    assert_eq!(argv[4], format!("agents/{}/{}", run.agent_class, run.id));
+    assert_eq!(c.focus, ConfirmFocus::Cancel);
+    a.update(key(KeyCode::Tab));
+    let fx = a.update(key(KeyCode::Enter));
+    let Some(Effect::RunCustom { id, index, vars }) = fx.into_iter().next() else {
+        panic!()
+    };
+    assert_eq!(vars.run_id, run.id);
+    let (recs, _) = split(a.update(Msg::CustomDone(CustomDone {
+        id,
+        index,
+        vars,
+        exit: Some(0),
+        output: "revoked 3 leases".into(),
+        at: at(21),
+    })));
+    assert!(
+        matches!(&recs[0], Record::CustomAction { exit: Some(0), name, .. } if name == "revoke-vault-lease")
+    );
+    // Read-only: a dangerous custom action is not bound.
+    let mut b = app_on("refund-followups");
+    b.read_only = true;
+    b.custom_actions = a.custom_actions.clone();
+    let fx = b.update(ch('V'));
+    assert!(fx.is_empty());
+    assert_eq!(b.mode, Mode::Normal);
+}

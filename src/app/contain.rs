@@ -772,53 +772,17 @@ impl App {
                     }
                 }
             }
-            ActionMsg::Sent { id } => self.record(Record::ActionSent { id, at }, fx),
             ActionMsg::Retrying { id, error, .. } => {
                 if let Some(&i) = self.action_index.get(&id) {
                     self.actions[i].detail = error;
                     self.dirty = true;
                 }
             }
-            ActionMsg::Answered {
-                id,
-                result,
-                attempts,
-            } => {
-                let rec = match result {
-                    Ok(a) => Record::ActionResult {
-                        id,
-                        accepted: a.state != "failed",
-                        status: None,
-                        answer: Some(a),
-                        error: None,
-                        attempts,
-                        at,
-                    },
-                    Err((status, e)) => Record::ActionResult {
-                        id,
-                        accepted: false,
-                        status,
-                        answer: None,
-                        error: Some(e),
-                        attempts,
-                        at,
-                    },
-                };
-                self.record(rec, fx);
+            m => {
+                if let Some(r) = crate::contain::exec::record_of(m, at) {
+                    self.record(r, fx);
+                }
             }
-            ActionMsg::Verified {
-                id,
-                confirmed,
-                detail,
-            } => self.record(
-                Record::ActionVerified {
-                    id,
-                    confirmed,
-                    detail,
-                    at,
-                },
-                fx,
-            ),
         }
     }
 

@@ -200,3 +200,49 @@ pub async fn execute(
         }
     }
 }
+
+/// The journal record for an executor report (none for previews and
+/// retries, which are not evidence of what happened to the world).
+pub fn record_of(m: ActionMsg, at: Time) -> Option<crate::journal::Record> {
+    use crate::journal::Record;
+    Some(match m {
+        ActionMsg::Preview { .. } | ActionMsg::Retrying { .. } => return None,
+        ActionMsg::Sent { id } => Record::ActionSent { id, at },
+        ActionMsg::Answered {
+            id,
+            result: Ok(a),
+            attempts,
+        } => Record::ActionResult {
+            id,
+            accepted: a.state != "failed",
+            status: None,
+            answer: Some(a),
+            error: None,
+            attempts,
+            at,
+        },
+        ActionMsg::Answered {
+            id,
+            result: Err((status, e)),
+            attempts,
+        } => Record::ActionResult {
+            id,
+            accepted: false,
+            status,
+            answer: None,
+            error: Some(e),
+            attempts,
+            at,
+        },
+        ActionMsg::Verified {
+            id,
+            confirmed,
+            detail,
+        } => Record::ActionVerified {
+            id,
+            confirmed,
+            detail,
+            at,
+        },
+    })
+}
