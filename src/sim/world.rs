@@ -136,6 +136,16 @@ impl World {
         Ok(w)
     }
 
+    /// Add planned runs (offsets from now), e.g. for benchmarks and drills.
+    pub fn add_plans(&mut self, plans: Vec<Plan>) {
+        let elapsed = (self.now - self.start).to_std().unwrap_or_default();
+        for mut p in plans {
+            p.start += elapsed;
+            self.pending_plans.push(p);
+        }
+        self.pending_plans.sort_by_key(|p| p.start);
+    }
+
     fn new_run_id(&mut self) -> String {
         loop {
             let id = format!("run_{:04x}", self.rng.u16(..));
