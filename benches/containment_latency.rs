@@ -36,18 +36,40 @@ fn stats(name: &str, mut v: Vec<f64>) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let iterations: usize = std::env::var("ITER").ok().and_then(|s| s.parse().ok()).unwrap_or(40);
+    let iterations: usize = std::env::var("ITER")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(40);
     let world = World::new(&["none".into()], false, 7, chrono::Utc::now()).unwrap();
-    let sim = sim::start_with("127.0.0.1:0".parse().unwrap(), world, 1.0).await.unwrap();
+    let sim = sim::start_with("127.0.0.1:0".parse().unwrap(), world, 1.0)
+        .await
+        .unwrap();
     let tmp = std::env::temp_dir().join(format!("cordon-bench-{}", std::process::id()));
     let journal = Journal::open(&tmp).unwrap();
     let spec: SourceSpec = format!("sim=aca:{}", sim.url()).parse().unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let (ctx, _crx) = tokio::sync::mpsc::unbounded_channel();
-    let mut exec = Executor::new(&[spec], http::client(), journal.handle.clone(), vec![], tx, ctx).unwrap();
+    let mut exec = Executor::new(
+        &[spec],
+        http::client(),
+        journal.handle.clone(),
+        vec![],
+        tx,
+        ctx,
+    )
+    .unwrap();
     let mut src = Aca::new("sim", &sim.url(), http::client());
-    let op = Operator { user: "bench".into(), host: "local".into(), ssh_client: None };
-    let mut app = App::new(chrono::Utc::now(), "INC-BENCH", &tmp.display().to_string(), op);
+    let op = Operator {
+        user: "bench".into(),
+        host: "local".into(),
+        ssh_client: None,
+    };
+    let mut app = App::new(
+        chrono::Utc::now(),
+        "INC-BENCH",
+        &tmp.display().to_string(),
+        op,
+    );
     app.add_source("sim", "aca", &sim.url());
     let mut to_wire = Vec::new();
     let mut to_confirmed = Vec::new();
@@ -61,13 +83,37 @@ async fn main() {
             w.advance(Duration::from_millis(1));
         }
         let batch: Batch = src.poll().await.unwrap();
-        for fx in app.update(Msg::Source(Box::new(SourceMsg::Polled { source: "sim".into(), batch }), chrono::Utc::now())) {
+        for fx in app.update(Msg::Source(
+            Box::new(SourceMsg::Polled {
+                source: "sim".into(),
+                batch,
+            }),
+            chrono::Utc::now(),
+        )) {
             exec.run(fx);
         }
         exec.flush();
-        let run = app.store.runs.iter().rev().find(|r| r.state.is_active()).unwrap().id.clone();
+        let run = app
+            .store
+            .runs
+            .iter()
+            .rev()
+            .find(|r| r.state.is_active())
+            .unwrap()
+            .id
+            .clone();
         let mut fx = Vec::new();
-        app.propose(ActionKind::StopRun, vec![("sim".into(), Target { run_id: Some(run), ..Target::default() })], &mut fx);
+        app.propose(
+            ActionKind::StopRun,
+            vec![(
+                "sim".into(),
+                Target {
+                    run_id: Some(run),
+                    ..Target::default()
+                },
+            )],
+            &mut fx,
+        );
         for f in fx {
             exec.run(f);
         }
@@ -95,7 +141,15 @@ async fn main() {
         }
         let confirmed = t0.elapsed();
         assert_eq!(app.actions.last().unwrap().phase, ActionPhase::Confirmed);
-        let arrival = sim.world.lock().unwrap().arrivals.iter().find(|(k, _)| *k == key_).unwrap().1;
+        let arrival = sim
+            .world
+            .lock()
+            .unwrap()
+            .arrivals
+            .iter()
+            .find(|(k, _)| *k == key_)
+            .unwrap()
+            .1;
         to_wire.push(arrival.duration_since(t0).as_secs_f64() * 1000.0);
         to_confirmed.push(confirmed.as_secs_f64() * 1000.0);
     }

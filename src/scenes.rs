@@ -51,7 +51,7 @@ pub fn demo_app(scenarios: &[&str], secs: u64) -> App {
             .filter_map(|e| Event::from_wire(e, now))
             .collect(),
         controls: Some(w.controls.clone()),
-        offered: None,
+        offered: Some(w.offered.clone()),
         bytes: 0,
     };
     app.update(Msg::Source(
@@ -93,5 +93,105 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
     let mut app = demo_app(&["all"], 30);
     app.update(key('?'));
     save("help-100x30.svg", render(&mut app, 100, 30))?;
+    // The confirm dialog for stopping the wrong-segment run, with the
+    // platform's blast radius as the simulator answers it.
+    let mut app = demo_app(&["all"], 30);
+    if let Some(p) = app.runs.rows.iter().position(|&r| {
+        app.store.runs[r].workflow == "refund-followups" && app.store.runs[r].state.is_active()
+    }) {
+        app.runs.sel = p;
+    }
+    app.update(key('x'));
+    if let crate::app::Mode::Confirm(c) = &app.mode {
+        let proposal = c.proposal;
+        let affected = c
+            .targets
+            .iter()
+            .filter_map(|(_, t)| t.run_id.clone())
+            .collect();
+        app.update(Msg::Action(
+            crate::contain::ActionMsg::Preview {
+                proposal,
+                result: Ok(affected),
+            },
+            t0() + chrono::Duration::seconds(30),
+        ));
+    }
+    save("confirm-stop-160x48.svg", render(&mut app, 160, 48))?;
+    // The Containment pane after a stop and an outbound block, confirmed.
+    let mut app = demo_app(&["all"], 30);
+    contain_story(&mut app);
+    app.update(key('4'));
+    save("containment-160x48.svg", render(&mut app, 160, 48))?;
     Ok(written)
+}
+
+/// Stop the wrong-segment run and block outbound for its class, with the
+/// executor's reports as the simulator would give them.
+fn contain_story(app: &mut App) {
+    use crate::contain::ActionMsg;
+    use crate::model::ActionAnswer;
+    let at = |ms: i64| t0() + chrono::Duration::milliseconds(30_000 + ms);
+    let mut ids = Vec::new();
+    for k in ['x', 'b'] {
+        if let Some(p) = app.runs.rows.iter().position(|&r| {
+            app.store.runs[r].workflow == "refund-followups" && app.store.runs[r].state.is_active()
+        }) {
+            app.runs.sel = p;
+        }
+        app.update(key(k));
+        app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+        for fx in app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))) {
+            if let crate::app::Effect::Execute(r) = fx {
+                ids.push((r.id, r.kind));
+            }
+        }
+    }
+    for (n, (id, kind)) in ids.into_iter().enumerate() {
+        let o = n as i64 * 10;
+        app.update(Msg::Action(ActionMsg::Sent { id: id.clone() }, at(o + 1)));
+        let answer = ActionAnswer {
+            action_id: format!("act_{n}"),
+            kind: kind.as_str().into(),
+            state: "applied".into(),
+            affected_runs: vec![],
+            message: "applied".into(),
+        };
+        app.update(Msg::Action(
+            ActionMsg::Answered {
+                id: id.clone(),
+                result: Ok(answer),
+                attempts: 1,
+            },
+            at(o + 3),
+        ));
+        let detail = if kind == crate::model::ActionKind::StopRun {
+            "run is stopped".to_string()
+        } else {
+            "outbound blocked for support-drafter".into()
+        };
+        app.update(Msg::Action(
+            ActionMsg::Verified {
+                id,
+                confirmed: true,
+                detail,
+            },
+            at(o + 240),
+        ));
+    }
+    let mut c = crate::model::Controls::default();
+    c.outbound_blocked.push("support-drafter".into());
+    app.store.controls.insert("sim".into(), c);
+    // The poll after the stop shows the run stopped.
+    let stopped: Vec<crate::model::Run> = app
+        .actions
+        .iter()
+        .filter_map(|a| a.req.target.run_id.as_ref())
+        .filter_map(|id| app.store.run_idx("sim", id))
+        .map(|i| crate::model::Run { state: crate::model::RunState::Stopped, ..app.store.runs[i].clone() })
+        .collect();
+    for run in stopped {
+        app.apply(&crate::journal::Record::Run { run });
+    }
+    app.refresh();
 }

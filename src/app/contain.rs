@@ -192,12 +192,7 @@ impl App {
     }
 
     fn default_reason(&self, kind: ActionKind, target: &Target) -> String {
-        format!(
-            "{}: {} {}",
-            self.incident,
-            kind.as_str(),
-            target.confirm_word()
-        )
+        format!("{}: {} {}", self.incident, kind.as_str(), target.label())
     }
 
     /// One line about what the targets are, from what cordon has observed.
@@ -650,10 +645,10 @@ impl App {
                         c.warning = Some("give a reason (Tab to the reason field)".into());
                         c.focus = ConfirmFocus::Reason;
                     } else if c.needs_typing() && !c.typed_ok() {
-                        c.warning = Some(format!(
-                            "type '{}' or 'yes' to confirm this wide action",
-                            c.confirm_word()
-                        ));
+                        c.warning = Some(match c.confirm_word().as_str() {
+                            "yes" => "type 'yes' to confirm this wide action".to_string(),
+                            w => format!("type '{w}' or 'yes' to confirm this wide action"),
+                        });
                         c.focus = ConfirmFocus::Typed;
                     } else {
                         self.mode = Mode::Normal;

@@ -117,10 +117,10 @@ pub fn draw(c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
     if c.needs_typing() {
         lines.push(Line::from(""));
         lines.push(Line::from(Span::styled(
-            format!(
-                " This is wide: type '{}' or 'yes' to enable {verb}.",
-                c.confirm_word()
-            ),
+            match c.confirm_word().as_str() {
+                "yes" => format!(" This is wide: type 'yes' below to enable {verb} (Shift-Tab goes there)."),
+                w => format!(" This is wide: type '{w}' or 'yes' below to enable {verb} (Shift-Tab goes there)."),
+            },
             theme.warn,
         )));
         lines.push(field(
@@ -137,10 +137,10 @@ pub fn draw(c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
     let button = |label: String, focused: bool, danger: bool| {
         let base = if danger { theme.danger } else { theme.text };
         if focused {
-            Span::styled(
-                format!("[ {label} ]"),
-                theme.selected.patch(base).add_modifier(Modifier::REVERSED),
-            )
+            // The focused button is bracketed as well as coloured, so it
+            // reads without colour too.
+            let style = if danger { theme.badge_irreversible } else { theme.header };
+            Span::styled(format!("[ {label} ]"), style.add_modifier(Modifier::BOLD))
         } else {
             Span::styled(format!("  {label}  "), base)
         }

@@ -46,6 +46,9 @@ pub fn progress(a: &crate::app::ActionState) -> String {
         }
     }
     match (a.phase, a.secs(a.verified_at)) {
+        (ActionPhase::Confirmed, Some(t)) if t < 0.1 => {
+            s.push_str(&format!(" → CONFIRMED in {}", dur(t)))
+        }
         (ActionPhase::Confirmed, Some(t)) => s.push_str(&format!(" → CONFIRMED in {t:.1} s")),
         (ActionPhase::Unconfirmed, Some(t)) => {
             s.push_str(&format!(" → UNCONFIRMED after {t:.1} s"))
@@ -101,7 +104,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     Span::styled(a.at_key.format("%H:%M:%S ").to_string(), theme.dim),
                     Span::styled(format!("{} ", a.phase.label()), style),
                     Span::styled(format!("{} ", a.req.kind.as_str()), theme.title),
-                    Span::raw(format!("{} ", a.req.target.confirm_word())),
+                    Span::raw(format!("{} ", a.req.target.label())),
                     Span::styled(format!("@{}", a.req.source), theme.dim),
                 ]);
                 let mut more = vec![Line::from(Span::styled(
