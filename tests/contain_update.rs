@@ -49,7 +49,7 @@ fn each_key_opens_the_right_dialog_with_a_dry_run() {
     let cases: &[(char, ActionKind)] = &[
         ('x', ActionKind::StopRun),
         ('X', ActionKind::RollbackRun),
-        ('p', ActionKind::PauseWorkflow),
+        ('P', ActionKind::PauseWorkflow),
         ('h', ActionKind::HoldQueue),
         ('H', ActionKind::HoldQueue),
         ('b', ActionKind::BlockOutbound),
@@ -66,7 +66,7 @@ fn each_key_opens_the_right_dialog_with_a_dry_run() {
                 run_id: Some(run.id.clone()),
                 ..Target::default()
             },
-            'p' | 'h' => Target {
+            'P' | 'h' => Target {
                 workflow: Some(run.workflow.clone()),
                 ..Target::default()
             },
@@ -219,7 +219,7 @@ fn global_scope_needs_the_word_typed() {
 #[test]
 fn ten_affected_runs_need_typing() {
     let mut a = app_on("refund-followups");
-    a.update(ch('p'));
+    a.update(ch('P'));
     let proposal = confirm(&a).proposal;
     assert!(!confirm(&a).needs_typing());
     let many: Vec<String> = (0..12).map(|i| format!("run_{i}")).collect();
@@ -323,7 +323,7 @@ fn read_only_binds_nothing_dangerous() {
 fn unoffered_actions_are_not_offered() {
     let mut a = app_on("refund-followups");
     a.sources[0].offered = vec![ActionKind::StopRun];
-    a.update(ch('p'));
+    a.update(ch('P'));
     assert_eq!(a.mode, Mode::Normal);
     assert!(
         a.flash

@@ -114,7 +114,7 @@ fn confirm_dialog_large_blast_radius_needs_typing() {
 fn confirm_dialog_80x24() {
     let mut a = app_with(&["all"], true, 30);
     on_workflow(&mut a, "invoice-sync");
-    a.update(ch('p'));
+    a.update(ch('P'));
     preview(
         &mut a,
         vec!["run_9744".into(), "run_a374".into(), "run_a833".into()],
@@ -141,7 +141,7 @@ fn containment_pane_with_actions_in_every_state() {
     let mut ids = Vec::new();
     for (wf, key_) in [
         ("refund-followups", 'b'),
-        ("invoice-sync", 'p'),
+        ("invoice-sync", 'P'),
         ("ci-flake-fixes", 'x'),
         ("invoice-sync", 'x'),
     ] {

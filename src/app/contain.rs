@@ -161,7 +161,7 @@ pub enum ContainRow {
 }
 
 /// Keys that act on the world. Not bound at all in read-only mode.
-pub const DANGEROUS: &[char] = &['x', 'X', 'p', 'h', 'H', 't', 'c', 'b', 'B', 'u'];
+pub const DANGEROUS: &[char] = &['x', 'X', 'P', 'h', 'H', 't', 'c', 'b', 'B', 'u'];
 
 impl App {
     /// The run the containment keys act on: the selected run, or in the
@@ -378,7 +378,7 @@ impl App {
                 )],
                 fx,
             ),
-            'p' => self.propose(
+            'P' => self.propose(
                 ActionKind::PauseWorkflow,
                 vec![(
                     src,

@@ -70,7 +70,7 @@ pub const KEYS: &[KeyHelp] = &[
         "roll back the run (stop + revert its reversible writes)",
         "Runs, Timeline",
     ),
-    d("p", "pause the run's workflow", "Runs, Timeline"),
+    d("P", "pause the run's workflow", "Runs, Timeline"),
     d(
         "h / H",
         "hold the workflow's queue / every queue",

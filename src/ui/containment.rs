@@ -161,7 +161,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         )));
     } else if app.actions.is_empty() {
         lines.push(Line::from(Span::styled(
-            "Keys on a run: x stop · X rollback · p pause · h/H hold · t tool · c credential · b/B block outbound · u undo",
+            "Keys on a run: x stop · X rollback · P pause · h/H hold · t tool · c credential · b/B block outbound · u undo",
             theme.dim,
         )));
     }
