@@ -36,10 +36,12 @@ fn stats(name: &str, mut v: Vec<f64>) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
+    // `cargo bench` passes --bench; under `cargo test` this is a smoke run.
+    let bench = std::env::args().any(|a| a == "--bench");
     let iterations: usize = std::env::var("ITER")
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or(40);
+        .unwrap_or(if bench { 40 } else { 2 });
     let world = World::new(&["none".into()], false, 7, chrono::Utc::now()).unwrap();
     let sim = sim::start_with("127.0.0.1:0".parse().unwrap(), world, 1.0)
         .await

@@ -47,6 +47,16 @@ pub enum Command {
     Sim(SimArgs),
     /// Print the active runs of a source, for scripts
     Runs(RunsArgs),
+    /// Write the postmortem draft, the user status update or the evidence bundle from a journal
+    Export {
+        /// postmortem, status or evidence
+        kind: String,
+        #[arg(long, value_name = "DIR")]
+        incident_dir: PathBuf,
+        /// Output file (default: in the incident directory)
+        #[arg(short = 'o', long = "output", value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
     /// Take one containment action, journaled and verified (for scripts and runbooks)
     Act(ActArgs),
     /// Regenerate the screenshots (SVG from the real render buffer)

@@ -526,3 +526,35 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
     eprintln!("journal: {}", dir.display());
     outcome
 }
+
+/// `cordon export KIND --incident-dir DIR [-o FILE]`: read-only on the
+/// journal (no lock), so it works while a console has the incident open.
+pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fail> {
+    if !crate::report::KINDS.contains(&kind) {
+        return Err(Fail::new(
+            2,
+            format!("unknown export '{kind}'; one of postmortem, status, evidence"),
+        ));
+    }
+    if !journal::journal_path(dir).exists() {
+        return Err(Fail::new(
+            2,
+            format!(
+                "no incident journal in {}; pass the incident directory",
+                dir.display()
+            ),
+        ));
+    }
+    let j = crate::report::JournalView::read(dir).map_err(|e| Fail::new(1, e))?;
+    let id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let app = j.replay(&id, &dir.display().to_string());
+    let text = crate::report::render(kind, &app, &j, chrono::Utc::now());
+    let path = output.unwrap_or_else(|| dir.join(crate::report::file_name(kind)));
+    crate::report::write_atomic(&path, &text)
+        .map_err(|e| Fail::new(1, format!("cannot write {}: {e}", path.display())))?;
+    println!("{}", path.display());
+    Ok(())
+}

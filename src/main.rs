@@ -48,6 +48,11 @@ fn main() {
             Some(Command::Verify { dir }) => commands::verify(dir),
             Some(Command::Screenshots { out }) => commands::screenshots(out),
             Some(Command::Act(a)) => commands::act(a).await,
+            Some(Command::Export {
+                kind,
+                incident_dir,
+                output,
+            }) => commands::export(&kind, &incident_dir, output),
         }
     });
     if let Err(f) = result {

@@ -43,6 +43,8 @@ pub struct Executor {
     pub policy: Policy,
     /// Records waiting to be appended as one group.
     pending: Vec<Record>,
+    /// Where exports are written.
+    pub incident_dir: std::path::PathBuf,
 }
 
 impl Executor {
@@ -67,6 +69,7 @@ impl Executor {
             custom,
             policy: Policy::default(),
             pending: Vec::new(),
+            incident_dir: std::path::PathBuf::from("."),
         })
     }
 
@@ -126,6 +129,26 @@ impl Executor {
                     }
                 }
             }
+            Effect::Export(kinds) => {
+                // Exports are rebuilt from the journal: flush it first.
+                self.flush();
+                let (journal, tx, dir) = (
+                    self.journal.clone(),
+                    self.custom_tx.clone(),
+                    self.incident_dir.clone(),
+                );
+                tokio::task::spawn_blocking(move || {
+                    journal.sync();
+                    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
+                    let now = chrono::Utc::now();
+                    let result = crate::report::export_all(&dir, &kinds, now).map(|v| {
+                        v.into_iter()
+                            .map(|(k, p)| (k, p.display().to_string()))
+                            .collect()
+                    });
+                    let _ = tx.send(Msg::Exported(result, now));
+                });
+            }
             Effect::RunCustom { id, index, vars } => {
                 if let Some(a) = self.custom.get(index).cloned() {
                     let (client, tx) = (self.client.clone(), self.custom_tx.clone());
@@ -177,6 +200,7 @@ pub async fn run_console(
         act_tx,
         custom_tx,
     )?;
+    exec.incident_dir = journal.dir.clone();
 
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
     std::thread::Builder::new()

@@ -188,7 +188,10 @@ fn contain_story(app: &mut App) {
         .iter()
         .filter_map(|a| a.req.target.run_id.as_ref())
         .filter_map(|id| app.store.run_idx("sim", id))
-        .map(|i| crate::model::Run { state: crate::model::RunState::Stopped, ..app.store.runs[i].clone() })
+        .map(|i| crate::model::Run {
+            state: crate::model::RunState::Stopped,
+            ..app.store.runs[i].clone()
+        })
         .collect();
     for run in stopped {
         app.apply(&crate::journal::Record::Run { run });

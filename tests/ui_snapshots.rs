@@ -206,3 +206,51 @@ fn containment_pane_with_actions_in_every_state() {
     a.update(ch('4'));
     insta::assert_snapshot!(render(&mut a, 160, 48).backend());
 }
+
+#[test]
+fn triage_pane_160x48() {
+    let mut a = app_with(&["all"], true, 60);
+    a.update(ch(':'));
+    keys(&mut a, "sev 1 48k customers emailed");
+    a.update(key(KeyCode::Enter));
+    a.update(ch('3'));
+    a.triage_sel = 7;
+    a.update(ch(' '));
+    a.triage_sel = 10;
+    insta::assert_snapshot!(render(&mut a, 160, 48).backend());
+}
+
+#[test]
+fn triage_pane_80x24() {
+    let mut a = app_with(&["wrong-segment"], false, 12);
+    a.update(ch('3'));
+    insta::assert_snapshot!(render(&mut a, 80, 24).backend());
+}
+
+#[test]
+fn notes_pane_with_entries_and_draft() {
+    use ratatui::crossterm::event::{KeyEvent, KeyModifiers};
+    let mut a = app_with(&["wrong-segment"], false, 12);
+    a.update(ch('2'));
+    a.update(ch('p'));
+    a.update(ch('5'));
+    a.update(ch('i'));
+    for (n, text) in [
+        (1, "Hold the refund queue until segment ids are exact"),
+        (2, "Exact segment ids only @bob due:2026-12-01 type:prevent"),
+    ] {
+        for _ in 0..n {
+            a.update(Msg::Key(KeyEvent::new(
+                KeyCode::Char('t'),
+                KeyModifiers::CONTROL,
+            )));
+        }
+        keys(&mut a, text);
+        a.update(Msg::Key(KeyEvent::new(
+            KeyCode::Char('s'),
+            KeyModifiers::CONTROL,
+        )));
+    }
+    keys(&mut a, "draft: were cohorts C and D also fuzzy-matched?");
+    insta::assert_snapshot!(render(&mut a, 160, 48).backend());
+}

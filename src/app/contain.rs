@@ -192,7 +192,7 @@ impl App {
     }
 
     fn default_reason(&self, kind: ActionKind, target: &Target) -> String {
-        format!("{}: {} {}", self.incident, kind.as_str(), target.label())
+        format!("{}: {} {}", self.incident_id, kind.as_str(), target.label())
     }
 
     /// One line about what the targets are, from what cordon has observed.
@@ -301,6 +301,10 @@ impl App {
         if k.modifiers
             .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
         {
+            return false;
+        }
+        // Containment keys act on runs: Runs, Timeline and Containment only.
+        if !matches!(self.focus, Pane::Runs | Pane::Timeline | Pane::Containment) {
             return false;
         }
         if self.read_only
@@ -687,11 +691,8 @@ impl App {
                 argv,
             } => {
                 self.action_seq += 1;
-                let id = format!(
-                    "C{}-{}",
-                    self.action_seq,
-                    &uuid::Uuid::new_v4().to_string()[..8]
-                );
+                let key = self.new_key();
+                let id = format!("C{}-{}", self.action_seq, &key[..8]);
                 self.flash = Some(format!("{name} running: {}", argv.join(" ")));
                 fx.push(Effect::RunCustom {
                     id,
@@ -714,7 +715,7 @@ impl App {
         };
         for (source, target) in c.targets {
             self.action_seq += 1;
-            let key = uuid::Uuid::new_v4().to_string();
+            let key = self.new_key();
             let req = ActionRequest {
                 id: format!("A{}-{}", self.action_seq, &key[..8]),
                 source,
@@ -865,9 +866,43 @@ impl App {
                         ActionPhase::Unconfirmed
                     };
                     a.detail = detail.clone();
+                    let (run, line) = (
+                        a.req.target.run_id.clone().unwrap_or_else(|| "-".into()),
+                        format!(
+                            "{} {}: {} ({detail})",
+                            a.req.kind.as_str(),
+                            a.req.target.label(),
+                            a.phase.label()
+                        ),
+                    );
+                    self.push_synthetic(&run, crate::model::EventKind::Containment, line, *at);
                 }
             }
             _ => {}
+        }
+        // The commander's intent shows in the timeline too.
+        if let Record::ActionIntent { request, at, .. } = r {
+            let run = request.target.run_id.clone().unwrap_or_else(|| "-".into());
+            let line = format!(
+                "{}: {} {} — {}",
+                request.actor,
+                request.kind.as_str(),
+                request.target.label(),
+                request.reason
+            );
+            self.push_synthetic(&run, crate::model::EventKind::HumanIntervention, line, *at);
+        }
+    }
+
+    /// A fresh idempotency key: random, or from a counter when tests and
+    /// drills fix `key_seed` (randomness is injected like time).
+    pub fn new_key(&mut self) -> String {
+        match &mut self.key_seed {
+            Some(n) => {
+                *n += 1;
+                uuid::Uuid::from_u128(*n as u128).to_string()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
         }
     }
 
@@ -910,7 +945,7 @@ impl App {
             },
             Scope::Global => Target::default(),
         };
-        let reason = format!("{}: {} {}", self.incident, a.name, target.confirm_word());
+        let reason = format!("{}: {} {}", self.incident_id, a.name, target.confirm_word());
         let argv = a.argv(&Vars {
             reason: reason.clone(),
             ..vars.clone()

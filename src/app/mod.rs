@@ -2,9 +2,11 @@
 //! synchronous. Time comes in through messages, IO goes out as effects.
 
 pub mod contain;
+pub mod incident;
 pub mod keymap;
 pub mod palette;
 pub mod store;
+pub mod triage;
 mod update;
 pub mod views;
 
@@ -16,6 +18,7 @@ use ratatui::crossterm::event::KeyEvent;
 use crate::contain::ActionMsg;
 use crate::contain::custom::{CustomAction, Vars};
 pub use contain::{ActionState, Confirm, ConfirmFocus, ContainRow, Picker, Preview, What};
+pub use incident::{IncidentState, Prompt, PromptFor, TriageRow};
 pub use palette::Palette;
 pub use store::Store;
 pub use views::{Pane, RunsView, Scope, SortKey, TimelineView};
@@ -34,6 +37,8 @@ pub enum Msg {
     Action(ActionMsg, Time),
     /// A custom action finished.
     CustomDone(CustomDone),
+    /// Exports were written (kind, path), or failed.
+    Exported(Result<Vec<(String, String)>, String>, Time),
 }
 
 /// A custom action's outcome.
@@ -69,6 +74,8 @@ pub enum Effect {
         index: usize,
         vars: Vars,
     },
+    /// Write these exports from the journal.
+    Export(Vec<String>),
     Quit,
 }
 
@@ -96,11 +103,12 @@ pub enum Mode {
     Confirm(Box<Confirm>),
     Pick(Picker),
     Palette(Palette),
+    Prompt(Prompt),
 }
 
 pub struct App {
     pub now: Time,
-    pub incident: String,
+    pub incident_id: String,
     pub incident_dir: String,
     pub operator: Operator,
     /// The commander recorded in the journal (may differ after reopen).
@@ -140,13 +148,27 @@ pub struct App {
     pub history: Vec<String>,
     /// First help line shown (help scrolls on small screens).
     pub help_scroll: usize,
+    pub incident: IncidentState,
+    pub triage_sel: usize,
+    pub notes_sel: usize,
+    /// Keys go to the note editor.
+    pub notes_editing: bool,
+    pub note_kind: crate::model::incident::NoteKind,
+    pub editor: ratatui_textarea::TextArea<'static>,
+    /// The draft text as last journaled, and when.
+    pub draft_saved: String,
+    pub draft_saved_at: Time,
+    /// Counter for the timeline lines cordon adds (actions, notes, triage).
+    pub synthetic: u64,
+    /// Deterministic idempotency keys (tests, drills); None: random.
+    pub key_seed: Option<u64>,
 }
 
 impl App {
     pub fn new(now: Time, incident: &str, incident_dir: &str, operator: Operator) -> App {
         App {
             now,
-            incident: incident.to_string(),
+            incident_id: incident.to_string(),
             incident_dir: incident_dir.to_string(),
             operator,
             commander: None,
@@ -173,6 +195,16 @@ impl App {
             custom_log: Vec::new(),
             history: Vec::new(),
             help_scroll: 0,
+            incident: IncidentState::default(),
+            triage_sel: 0,
+            notes_sel: 0,
+            notes_editing: false,
+            note_kind: crate::model::incident::NoteKind::Note,
+            editor: incident::editor_with(""),
+            draft_saved: String::new(),
+            draft_saved_at: now,
+            synthetic: 0,
+            key_seed: None,
         }
     }
 
@@ -194,6 +226,16 @@ impl App {
         match r {
             Record::SessionStarted { operator, .. } => {
                 self.commander = Some(operator.label());
+                if self.incident.declared.is_none() {
+                    // The first session declares the incident.
+                    let at = self.now;
+                    self.incident.declared = Some(at);
+                    self.incident.status.push((
+                        crate::model::incident::Status::Investigating,
+                        at,
+                        operator.label(),
+                    ));
+                }
             }
             Record::SessionEnded { .. } => {}
             Record::Run { run } => {
@@ -224,6 +266,10 @@ impl App {
             | Record::ActionSent { .. }
             | Record::ActionResult { .. }
             | Record::ActionVerified { .. } => self.apply_action(r),
+            Record::Incident { .. }
+            | Record::Note { .. }
+            | Record::NoteDraft { .. }
+            | Record::Exported { .. } => self.apply_incident(r),
         }
         self.dirty = true;
     }

@@ -110,7 +110,13 @@ impl App {
         };
         let mut pool: Vec<String> = if done == 0 {
             let mut v: Vec<String> = VERBS.iter().map(|(v, _, _)| v.to_string()).collect();
-            v.extend(["quit", "help"].map(String::from));
+            v.extend(
+                [
+                    "quit", "help", "title", "status", "sev", "role", "detected", "cadence",
+                    "export",
+                ]
+                .map(String::from),
+            );
             v
         } else {
             let arg = VERBS
@@ -199,6 +205,108 @@ impl App {
         }
     }
 
+    /// Incident record commands: title, status, sev, role, detected,
+    /// cadence, export.
+    fn record_command(
+        &mut self,
+        verb: &str,
+        args: &[&str],
+        fx: &mut Vec<Effect>,
+    ) -> Result<(), String> {
+        use crate::journal::IncidentChange;
+        use crate::model::incident::{Role, Severity, Status};
+        if self.read_only && verb != "export" {
+            return Err("read-only: the incident record cannot be changed here".into());
+        }
+        let rest = args.join(" ");
+        let change = match verb {
+            "title" if !rest.is_empty() => IncidentChange::Title {
+                title: crate::sanitize::line(&rest, 200),
+            },
+            "status" => {
+                let s = args
+                    .first()
+                    .and_then(|s| Status::parse(s))
+                    .ok_or("usage: status investigating|contained|monitoring|resolved")?;
+                IncidentChange::Status { status: s }
+            }
+            "sev" => {
+                let n = args
+                    .first()
+                    .and_then(|s| {
+                        s.to_ascii_lowercase()
+                            .trim_start_matches("sev")
+                            .parse()
+                            .ok()
+                    })
+                    .and_then(Severity::new);
+                let sev = n.ok_or("usage: sev 1-5 REASON")?;
+                let reason = args[1..].join(" ");
+                if reason.trim().is_empty() {
+                    return Err(
+                        "a severity needs a reason: sev 2 users received the wrong email".into(),
+                    );
+                }
+                IncidentChange::Severity {
+                    severity: sev,
+                    suggested: self.triage().suggested,
+                    reason: crate::sanitize::line(&reason, 300),
+                }
+            }
+            "role" => {
+                let role = args
+                    .first()
+                    .and_then(|r| Role::parse(r))
+                    .ok_or("usage: role commander|scribe|comms|responder PERSON")?;
+                let person = args[1..].join(" ");
+                if person.is_empty() {
+                    return Err("usage: role commander|scribe|comms|responder PERSON".into());
+                }
+                IncidentChange::Role {
+                    role,
+                    person: crate::sanitize::line(&person, 100),
+                }
+            }
+            "detected" => {
+                let t = args
+                    .first()
+                    .ok_or("usage: detected HH:MM[:SS] (UTC, today) or an RFC 3339 time")?;
+                let at = chrono::DateTime::parse_from_rfc3339(t)
+                    .map(|d| d.with_timezone(&chrono::Utc))
+                    .ok()
+                    .or_else(|| {
+                        let fmt = if t.len() > 5 { "%H:%M:%S" } else { "%H:%M" };
+                        let time = chrono::NaiveTime::parse_from_str(t, fmt).ok()?;
+                        Some(self.now.date_naive().and_time(time).and_utc())
+                    })
+                    .ok_or("usage: detected HH:MM[:SS] (UTC, today) or an RFC 3339 time")?;
+                IncidentChange::Detected { detected: at }
+            }
+            "cadence" => {
+                let m: u32 = args
+                    .first()
+                    .and_then(|m| m.parse().ok())
+                    .filter(|m| (1..=1440).contains(m))
+                    .ok_or("usage: cadence MINUTES (1-1440)")?;
+                IncidentChange::Cadence { minutes: m }
+            }
+            "export" => {
+                let kinds: Vec<String> = if args.is_empty() {
+                    crate::report::KINDS.iter().map(|k| k.to_string()).collect()
+                } else if args.iter().all(|a| crate::report::KINDS.contains(a)) {
+                    args.iter().map(|a| a.to_string()).collect()
+                } else {
+                    return Err("usage: export [postmortem] [status] [evidence]".into());
+                };
+                fx.push(Effect::Export(kinds));
+                return Ok(());
+            }
+            _ => return Err(format!("usage: {verb} TEXT")),
+        };
+        self.change(change, fx);
+        Ok(())
+    }
+
     pub fn run_command(&mut self, line: &str, fx: &mut Vec<Effect>) -> Result<(), String> {
         let mut words: Vec<&str> = line.trim_start_matches(':').split_whitespace().collect();
         let at_source = words
@@ -216,6 +324,9 @@ impl App {
             "help" => {
                 self.mode = Mode::Help;
                 return Ok(());
+            }
+            "title" | "status" | "sev" | "role" | "detected" | "cadence" | "export" => {
+                return self.record_command(verb, &words[1..], fx);
             }
             _ => {}
         }

@@ -22,6 +22,20 @@ impl App {
                     self.dirty = true;
                 }
                 self.now = t;
+                self.on_tick_autosave(&mut fx);
+            }
+            Msg::Exported(result, at) => {
+                self.now = self.now.max(at);
+                match result {
+                    Ok(files) => {
+                        let names: Vec<String> = files.iter().map(|(_, p)| p.clone()).collect();
+                        for (kind, path) in files {
+                            self.record(Record::Exported { kind, path, at }, &mut fx);
+                        }
+                        self.flash = Some(format!("exported: {}", names.join(", ")));
+                    }
+                    Err(e) => self.flash = Some(format!("export failed: {e}")),
+                }
             }
             Msg::Source(m, at) => {
                 self.now = self.now.max(at);
@@ -154,8 +168,17 @@ impl App {
             Mode::Confirm(c) => self.on_confirm_key(k, c, fx),
             Mode::Pick(p) => self.on_pick_key(k, p, fx),
             Mode::Palette(p) => self.on_palette_key(k, p, fx),
+            Mode::Prompt(p) => self.on_prompt_key(k, p, fx),
             Mode::Normal => {
-                if !self.on_contain_key(k, fx) {
+                if self.notes_editing && self.focus == Pane::Notes {
+                    return self.on_editor_key(k, fx);
+                }
+                let pane_key = match self.focus {
+                    Pane::Triage => self.on_triage_key(k, fx),
+                    Pane::Notes => self.on_notes_key(k, fx),
+                    _ => false,
+                };
+                if !pane_key && !self.on_contain_key(k, fx) {
                     self.on_normal_key(k, fx)
                 }
             }
@@ -231,6 +254,13 @@ impl App {
         match k.code {
             KeyCode::Char('q') => self.quit(fx),
             KeyCode::Char('?') => self.mode = Mode::Help,
+            KeyCode::Char('p') if self.focus == Pane::Timeline => self.pin_selected(fx),
+            KeyCode::Char('E') => {
+                self.flash = Some("exporting postmortem, status update and evidence…".into());
+                fx.push(Effect::Export(
+                    crate::report::KINDS.iter().map(|k| k.to_string()).collect(),
+                ));
+            }
             KeyCode::Char(':') => {
                 self.mode = Mode::Palette(super::Palette {
                     text: String::new(),

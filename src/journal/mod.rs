@@ -8,7 +8,7 @@ pub mod record;
 pub mod writer;
 
 pub use read::{ReadOutcome, Torn, read_journal, verify};
-pub use record::{Entry, Operator, Record};
+pub use record::{Entry, IncidentChange, Operator, Record};
 pub use writer::{Journal, JournalHandle, OpenError};
 
 use std::path::{Path, PathBuf};

@@ -32,6 +32,8 @@ pub struct ReadOutcome {
     pub bad: Option<(usize, String)>,
     /// Hash of the last good line (GENESIS when empty).
     pub head: String,
+    /// The hash of each good line, in order.
+    pub hashes: Vec<String>,
 }
 
 /// Check one line against the chain; returns its hash and entry.
@@ -77,6 +79,7 @@ pub fn read_bytes(bytes: &[u8]) -> ReadOutcome {
         torn: None,
         bad: None,
         head: String::new(),
+        hashes: Vec::new(),
     };
     let mut prev = GENESIS.to_string();
     let mut pos = 0usize;
@@ -95,6 +98,7 @@ pub fn read_bytes(bytes: &[u8]) -> ReadOutcome {
         };
         match result {
             Ok((h, e)) => {
+                out.hashes.push(h.clone());
                 prev = h;
                 out.entries.push(e);
                 out.good_len = next as u64;

@@ -117,6 +117,29 @@ pub enum Record {
         source: String,
         controls: crate::model::Controls,
     },
+    /// The incident's record changed (title, status, severity, role,
+    /// triage, repair): who, when, and the change.
+    Incident {
+        change: crate::journal::IncidentChange,
+        by: String,
+        at: Time,
+    },
+    /// A saved note (or a pinned event).
+    Note {
+        note: crate::model::incident::Note,
+    },
+    /// The note being typed, autosaved (debounced) so a crash loses at
+    /// most about a second.
+    NoteDraft {
+        text: String,
+        at: Time,
+    },
+    /// An export was written.
+    Exported {
+        kind: String,
+        path: String,
+        at: Time,
+    },
     /// A custom action (config) ran: its exit status and output.
     CustomAction {
         id: String,
@@ -139,4 +162,51 @@ pub struct Entry {
     pub ts: Time,
     #[serde(flatten)]
     pub record: Record,
+}
+
+/// One change to the incident's record.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "field", rename_all = "snake_case")]
+pub enum IncidentChange {
+    Title {
+        title: String,
+    },
+    Status {
+        status: crate::model::incident::Status,
+    },
+    Detected {
+        detected: Time,
+    },
+    Severity {
+        severity: crate::model::incident::Severity,
+        /// What triage suggested at the time, if it differs.
+        suggested: Option<crate::model::incident::Severity>,
+        reason: String,
+    },
+    Role {
+        role: crate::model::incident::Role,
+        person: String,
+    },
+    Harm {
+        harm: String,
+        on: bool,
+    },
+    Answer {
+        question: usize,
+        answer: crate::model::incident::Answer,
+        note: String,
+    },
+    Tag {
+        tag: String,
+        on: bool,
+    },
+    Repair {
+        target: String,
+        state: crate::model::incident::Repair,
+        note: String,
+    },
+    /// Minutes between status updates to users.
+    Cadence {
+        minutes: u32,
+    },
 }

@@ -110,6 +110,7 @@ impl Journal {
             torn,
             bad,
             head,
+            ..
         } = read_journal(&path)?;
         if let Some((line, reason)) = bad {
             return Err(OpenError::Corrupt { line, reason });

@@ -4,6 +4,7 @@
 pub mod action;
 pub mod event;
 pub mod health;
+pub mod incident;
 pub mod run;
 
 pub use action::{

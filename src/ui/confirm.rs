@@ -139,7 +139,11 @@ pub fn draw(c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
         if focused {
             // The focused button is bracketed as well as coloured, so it
             // reads without colour too.
-            let style = if danger { theme.badge_irreversible } else { theme.header };
+            let style = if danger {
+                theme.badge_irreversible
+            } else {
+                theme.header
+            };
             Span::styled(format!("[ {label} ]"), style.add_modifier(Modifier::BOLD))
         } else {
             Span::styled(format!("  {label}  "), base)

@@ -5,12 +5,14 @@ pub mod confirm;
 pub mod containment;
 pub mod help;
 pub mod layout;
+pub mod notes;
 pub mod panes;
 pub mod runs;
 pub mod status;
 pub mod svg;
 pub mod theme;
 pub mod timeline;
+pub mod triage;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

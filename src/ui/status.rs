@@ -24,7 +24,7 @@ pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let text = format!(
         " cordon │ {} UTC │ {} │ {} active / {} runs │ {} events │ commander {} ",
         app.now.format("%Y-%m-%d %H:%M:%S"),
-        app.incident,
+        app.incident_id,
         active,
         app.store.runs.len(),
         app.store.events.len(),
@@ -45,6 +45,15 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 spans.push(Span::styled(shown.join("  "), theme.dim));
             }
         }
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
+    if let Mode::Prompt(p) = &app.mode {
+        spans.push(Span::styled(
+            format!(" {}: {}█ ", p.label, p.text),
+            theme.title,
+        ));
+        spans.push(Span::styled("Enter saves · Esc cancels", theme.dim));
         f.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }

@@ -1,0 +1,630 @@
+//! The incident record in the app: status, severity, roles, triage
+//! answers, repairs, notes and the autosaved draft; the Triage and Notes
+//! panes' keys; pinning evidence.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui_textarea::TextArea;
+
+use super::{App, Effect, Mode};
+use crate::journal::{IncidentChange, Record};
+use crate::model::incident::{
+    ASI_TAGS, Answer, HARMS, Note, NoteKind, QUESTIONS, Repair, Role, Severity, Status,
+};
+use crate::model::{Event, EventKind, Time};
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IncidentState {
+    pub title: String,
+    /// Every status with when it was set (investigating at declaration).
+    pub status: Vec<(Status, Time, String)>,
+    pub declared: Option<Time>,
+    pub detected: Option<Time>,
+    /// (severity, suggested then, reason, by, at)
+    pub severity: Vec<(Severity, Option<Severity>, String, String, Time)>,
+    /// (role, person, by, at): every handoff.
+    pub roles: Vec<(Role, String, String, Time)>,
+    pub harms: BTreeSet<String>,
+    /// The commander's answers: question → (answer, note).
+    pub answers: BTreeMap<usize, (Answer, String)>,
+    pub tags: BTreeSet<String>,
+    pub repairs: BTreeMap<String, (Repair, String)>,
+    /// Every triage change, for the postmortem timeline.
+    pub changes: Vec<(IncidentChange, String, Time)>,
+    pub notes: Vec<Note>,
+    pub draft: String,
+    pub cadence_minutes: Option<u32>,
+    /// Times status updates went out (exported or a comms note).
+    pub updates: Vec<Time>,
+    pub exports: Vec<(String, String, Time)>,
+}
+
+impl IncidentState {
+    pub fn current_status(&self) -> Status {
+        self.status
+            .last()
+            .map(|s| s.0)
+            .unwrap_or(Status::Investigating)
+    }
+    pub fn current_severity(&self) -> Option<Severity> {
+        self.severity.last().map(|s| s.0)
+    }
+    pub fn holder(&self, role: Role) -> Option<&str> {
+        self.roles
+            .iter()
+            .rev()
+            .find(|r| r.0 == role)
+            .map(|r| r.1.as_str())
+    }
+    pub fn responders(&self) -> Vec<&str> {
+        let mut v: Vec<&str> = self
+            .roles
+            .iter()
+            .filter(|r| r.0 == Role::Responder)
+            .map(|r| r.1.as_str())
+            .collect();
+        v.dedup();
+        v
+    }
+    /// Minutes between user updates: configured, or 30 at SEV1–2.
+    pub fn cadence(&self) -> Option<u32> {
+        self.cadence_minutes.or(match self.current_severity() {
+            Some(Severity(1 | 2)) => Some(30),
+            _ => None,
+        })
+    }
+    /// When the next status update is due.
+    pub fn next_update(&self) -> Option<Time> {
+        let m = self.cadence()?;
+        let since = self
+            .updates
+            .last()
+            .copied()
+            .or_else(|| self.severity.last().map(|s| s.4))
+            .or(self.declared)?;
+        Some(since + chrono::Duration::minutes(m as i64))
+    }
+}
+
+/// What a one-line prompt is for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PromptFor {
+    AnswerNote(usize),
+    RepairNote(String),
+    SeverityReason(Severity),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prompt {
+    pub purpose: PromptFor,
+    pub label: String,
+    pub text: String,
+}
+
+/// Rows of the Triage pane.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum TriageRow {
+    Harm(usize),
+    Question(usize),
+    Tag(usize),
+    Change(usize),
+}
+
+impl App {
+    pub fn who(&self) -> String {
+        self.operator.label()
+    }
+
+    /// Journal an incident change (apply + effect).
+    pub fn change(&mut self, change: IncidentChange, fx: &mut Vec<Effect>) {
+        let r = Record::Incident {
+            change,
+            by: self.who(),
+            at: self.now,
+        };
+        self.record(r, fx);
+    }
+
+    /// A line in the timeline for what the commander did, so the timeline
+    /// is the whole story.
+    pub(super) fn push_synthetic(
+        &mut self,
+        run_id: &str,
+        kind: EventKind,
+        summary: String,
+        at: Time,
+    ) {
+        self.synthetic += 1;
+        let ev = Event {
+            id: format!("cordon-{}", self.synthetic),
+            run_id: run_id.to_string(),
+            at,
+            kind,
+            summary,
+            tool: None,
+            target: None,
+            outbound: false,
+            reversible: None,
+            data: serde_json::Value::Null,
+        };
+        if let Some(n) = self.store.push_event("cordon", ev) {
+            let sel = self.selected_run();
+            self.timeline.on_new_event(&self.store, n, sel);
+        }
+    }
+
+    pub(super) fn apply_incident(&mut self, r: &Record) {
+        match r {
+            Record::Incident { change, by, at } => {
+                let s = &mut self.incident;
+                s.changes.push((change.clone(), by.clone(), *at));
+                let line = match change {
+                    IncidentChange::Title { title } => {
+                        s.title = title.clone();
+                        format!("title: {title}")
+                    }
+                    IncidentChange::Status { status } => {
+                        s.status.push((*status, *at, by.clone()));
+                        format!("status → {}", status.as_str())
+                    }
+                    IncidentChange::Detected { detected } => {
+                        s.detected = Some(*detected);
+                        format!("detected at {}", detected.format("%H:%M:%S UTC"))
+                    }
+                    IncidentChange::Severity {
+                        severity,
+                        suggested,
+                        reason,
+                    } => {
+                        s.severity
+                            .push((*severity, *suggested, reason.clone(), by.clone(), *at));
+                        format!("severity {} ({reason})", severity.label())
+                    }
+                    IncidentChange::Role { role, person } => {
+                        s.roles.push((*role, person.clone(), by.clone(), *at));
+                        format!("{} is now {person}", role.as_str())
+                    }
+                    IncidentChange::Harm { harm, on } => {
+                        if *on {
+                            s.harms.insert(harm.clone());
+                        } else {
+                            s.harms.remove(harm);
+                        }
+                        format!("harm {}{harm}", if *on { "+" } else { "-" })
+                    }
+                    IncidentChange::Answer {
+                        question,
+                        answer,
+                        note,
+                    } => {
+                        s.answers.insert(*question, (*answer, note.clone()));
+                        format!(
+                            "triage: {} {}",
+                            QUESTIONS.get(*question).unwrap_or(&"?"),
+                            answer.as_str()
+                        )
+                    }
+                    IncidentChange::Tag { tag, on } => {
+                        if *on {
+                            s.tags.insert(tag.clone());
+                        } else {
+                            s.tags.remove(tag);
+                        }
+                        format!("tag {}{tag}", if *on { "+" } else { "-" })
+                    }
+                    IncidentChange::Repair {
+                        target,
+                        state,
+                        note,
+                    } => {
+                        s.repairs.insert(target.clone(), (*state, note.clone()));
+                        format!("repair of {target}: {}", state.as_str())
+                    }
+                    IncidentChange::Cadence { minutes } => {
+                        s.cadence_minutes = Some(*minutes);
+                        format!("status updates every {minutes} min")
+                    }
+                };
+                self.push_synthetic(
+                    "-",
+                    EventKind::Other("incident".into()),
+                    format!("{by}: {line}"),
+                    *at,
+                );
+            }
+            Record::Note { note } => {
+                if note.kind == NoteKind::Comms {
+                    self.incident.updates.push(note.at);
+                }
+                self.incident.notes.push(note.clone());
+                let run =
+                    note.pinned
+                        .as_ref()
+                        .and_then(|(s, id)| {
+                            self.store.events.iter().find(|e| {
+                                self.store.source_name(e.source) == s && e.event.id == *id
+                            })
+                        })
+                        .map(|e| e.event.run_id.clone())
+                        .unwrap_or_else(|| "-".into());
+                let first = note.text.lines().next().unwrap_or("").to_string();
+                self.push_synthetic(
+                    &run,
+                    EventKind::Other("note".into()),
+                    format!("{} {}: {first}", note.kind.as_str(), note.by),
+                    note.at,
+                );
+            }
+            Record::NoteDraft { text, .. } => {
+                self.incident.draft = text.clone();
+                if !self.notes_editing {
+                    self.editor = editor_with(text);
+                }
+                self.draft_saved = text.clone();
+            }
+            Record::Exported { kind, path, at } => {
+                if kind == "status" {
+                    self.incident.updates.push(*at);
+                }
+                self.incident
+                    .exports
+                    .push((kind.clone(), path.clone(), *at));
+            }
+            _ => {}
+        }
+    }
+
+    pub fn triage_rows(&self, changes: usize) -> Vec<TriageRow> {
+        let mut v: Vec<TriageRow> = (0..HARMS.len()).map(TriageRow::Harm).collect();
+        v.extend((0..QUESTIONS.len()).map(TriageRow::Question));
+        v.extend((0..ASI_TAGS.len()).map(TriageRow::Tag));
+        v.extend((0..changes).map(TriageRow::Change));
+        v
+    }
+
+    pub(super) fn on_triage_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
+        let t = self.triage();
+        let rows = self.triage_rows(t.changes.len());
+        let row = rows.get(self.triage_sel).copied();
+        match k.code {
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.triage_sel = (self.triage_sel + 1).min(rows.len().saturating_sub(1))
+            }
+            KeyCode::Char('k') | KeyCode::Up => self.triage_sel = self.triage_sel.saturating_sub(1),
+            KeyCode::Char('g') => self.triage_sel = 0,
+            KeyCode::Char('G') => self.triage_sel = rows.len().saturating_sub(1),
+            KeyCode::Char(' ') | KeyCode::Enter => match row {
+                Some(TriageRow::Harm(i)) => {
+                    let on = !self.incident.harms.contains(HARMS[i]);
+                    self.change(
+                        IncidentChange::Harm {
+                            harm: HARMS[i].into(),
+                            on,
+                        },
+                        fx,
+                    );
+                }
+                Some(TriageRow::Question(q)) => {
+                    let now = t.answers[q].answer;
+                    let note = self
+                        .incident
+                        .answers
+                        .get(&q)
+                        .map(|a| a.1.clone())
+                        .unwrap_or_default();
+                    self.change(
+                        IncidentChange::Answer {
+                            question: q,
+                            answer: now.next(),
+                            note,
+                        },
+                        fx,
+                    );
+                }
+                Some(TriageRow::Tag(i)) => {
+                    let on = !self.incident.tags.contains(ASI_TAGS[i].0);
+                    self.change(
+                        IncidentChange::Tag {
+                            tag: ASI_TAGS[i].0.into(),
+                            on,
+                        },
+                        fx,
+                    );
+                }
+                Some(TriageRow::Change(i)) => {
+                    let c = &t.changes[i];
+                    self.change(
+                        IncidentChange::Repair {
+                            target: c.target.clone(),
+                            state: c.repair.next(),
+                            note: c.repair_note.clone(),
+                        },
+                        fx,
+                    );
+                }
+                None => {}
+            },
+            KeyCode::Char('e') => match row {
+                Some(TriageRow::Question(q)) => {
+                    self.mode = Mode::Prompt(Prompt {
+                        purpose: PromptFor::AnswerNote(q),
+                        label: format!("note for '{}'", QUESTIONS[q]),
+                        text: self
+                            .incident
+                            .answers
+                            .get(&q)
+                            .map(|a| a.1.clone())
+                            .unwrap_or_default(),
+                    })
+                }
+                Some(TriageRow::Change(i)) => {
+                    let c = &t.changes[i];
+                    self.mode = Mode::Prompt(Prompt {
+                        purpose: PromptFor::RepairNote(c.target.clone()),
+                        label: format!("repair note for {}", c.target),
+                        text: c.repair_note.clone(),
+                    })
+                }
+                _ => self.flash = Some("e edits the note of a question or a change".into()),
+            },
+            KeyCode::Char('A') => match t.suggested {
+                Some(s) if self.incident.current_severity() != Some(s) => self.change(
+                    IncidentChange::Severity {
+                        severity: s,
+                        suggested: Some(s),
+                        reason: format!("accepted triage suggestion: {}", t.because),
+                    },
+                    fx,
+                ),
+                _ => self.flash = Some("severity already matches the suggestion".into()),
+            },
+            KeyCode::Char(c @ ('+' | '-')) => {
+                let cur = self
+                    .incident
+                    .current_severity()
+                    .or(t.suggested)
+                    .unwrap_or(Severity(3));
+                let next = if c == '+' {
+                    cur.raised()
+                } else {
+                    Severity((cur.0 + 1).min(5))
+                };
+                self.mode = Mode::Prompt(Prompt {
+                    purpose: PromptFor::SeverityReason(next),
+                    label: format!(
+                        "why {} (suggested {})?",
+                        next.label(),
+                        t.suggested.map(|s| s.label()).unwrap_or_default()
+                    ),
+                    text: String::new(),
+                });
+            }
+            KeyCode::Char('s') => {
+                let cur = self.incident.current_status();
+                let i = Status::ALL.iter().position(|s| *s == cur).unwrap_or(0);
+                if let Some(next) = Status::ALL.get(i + 1) {
+                    self.change(IncidentChange::Status { status: *next }, fx);
+                }
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    pub(super) fn on_prompt_key(&mut self, k: KeyEvent, mut p: Prompt, fx: &mut Vec<Effect>) {
+        match k.code {
+            KeyCode::Esc => return self.mode = Mode::Normal,
+            KeyCode::Enter => {
+                self.mode = Mode::Normal;
+                let text = crate::sanitize::line(p.text.trim(), 500);
+                match p.purpose {
+                    PromptFor::AnswerNote(q) => {
+                        let ans = self.triage().answers[q].answer;
+                        self.change(
+                            IncidentChange::Answer {
+                                question: q,
+                                answer: ans,
+                                note: text,
+                            },
+                            fx,
+                        );
+                    }
+                    PromptFor::RepairNote(target) => {
+                        let state = self
+                            .incident
+                            .repairs
+                            .get(&target)
+                            .map(|r| r.0)
+                            .unwrap_or(Repair::Open);
+                        self.change(
+                            IncidentChange::Repair {
+                                target,
+                                state,
+                                note: text,
+                            },
+                            fx,
+                        );
+                    }
+                    PromptFor::SeverityReason(sev) => {
+                        if text.is_empty() {
+                            self.flash = Some("a severity override needs a reason".into());
+                        } else {
+                            let suggested = self.triage().suggested;
+                            self.change(
+                                IncidentChange::Severity {
+                                    severity: sev,
+                                    suggested,
+                                    reason: text,
+                                },
+                                fx,
+                            );
+                        }
+                    }
+                }
+                return;
+            }
+            KeyCode::Backspace => {
+                p.text.pop();
+            }
+            KeyCode::Char(c)
+                if !k.modifiers.contains(KeyModifiers::CONTROL) && p.text.chars().count() < 500 =>
+            {
+                p.text.push(c)
+            }
+            _ => {}
+        }
+        self.mode = Mode::Prompt(p);
+    }
+
+    /// Notes pane keys when not editing; returns false if not one of them.
+    pub(super) fn on_notes_key(&mut self, k: KeyEvent, _fx: &mut Vec<Effect>) -> bool {
+        match k.code {
+            KeyCode::Char('i') | KeyCode::Enter => {
+                self.notes_editing = true;
+                true
+            }
+            KeyCode::Char('t') => {
+                self.note_kind = self.note_kind.next();
+                true
+            }
+            KeyCode::Char('j') | KeyCode::Down => {
+                self.notes_sel =
+                    (self.notes_sel + 1).min(self.incident.notes.len().saturating_sub(1));
+                true
+            }
+            KeyCode::Char('k') | KeyCode::Up => {
+                self.notes_sel = self.notes_sel.saturating_sub(1);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Keys while typing a note: everything goes to the editor except Esc
+    /// (leave, draft kept), Ctrl-S (save) and Ctrl-T (type).
+    pub(super) fn on_editor_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
+        let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+        match k.code {
+            KeyCode::Esc => {
+                self.notes_editing = false;
+                self.save_draft(fx);
+            }
+            KeyCode::Char('s') if ctrl => self.save_note(fx),
+            KeyCode::Char('t') if ctrl => self.note_kind = self.note_kind.next(),
+            _ => {
+                self.editor.input(k);
+                // Debounced autosave: at most ~0.7 s between saves while
+                // typing; the clock tick saves whatever is left.
+                if (self.now - self.draft_saved_at).num_milliseconds() >= 700 {
+                    self.save_draft(fx);
+                }
+            }
+        }
+    }
+
+    pub fn draft_text(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+
+    /// Journal the draft if it changed since the last save.
+    pub fn save_draft(&mut self, fx: &mut Vec<Effect>) {
+        let text = self.draft_text();
+        if text != self.draft_saved {
+            self.draft_saved_at = self.now;
+            self.record(
+                Record::NoteDraft {
+                    text: crate::sanitize::text(&text, 20_000),
+                    at: self.now,
+                },
+                fx,
+            );
+        }
+    }
+
+    fn save_note(&mut self, fx: &mut Vec<Effect>) {
+        let text = crate::sanitize::text(self.draft_text().trim(), 20_000);
+        if text.is_empty() {
+            self.flash = Some("nothing to save".into());
+            return;
+        }
+        let (owner, due, item_type) = if self.note_kind == NoteKind::ActionItem {
+            Note::parse_action_fields(&text)
+        } else {
+            (None, None, None)
+        };
+        let note = Note {
+            kind: self.note_kind,
+            text,
+            by: self.who(),
+            at: self.now,
+            owner,
+            due,
+            item_type,
+            pinned: None,
+        };
+        self.record(Record::Note { note }, fx);
+        self.editor = editor_with("");
+        self.draft_saved_at = self.now;
+        self.record(
+            Record::NoteDraft {
+                text: String::new(),
+                at: self.now,
+            },
+            fx,
+        );
+        self.flash = Some(format!("{} saved", self.note_kind.as_str()));
+    }
+
+    /// Pin the selected timeline event into the notes as evidence.
+    pub fn pin_selected(&mut self, fx: &mut Vec<Effect>) {
+        let Some(i) = self.timeline.selected_event() else {
+            self.flash = Some("select an event in the Timeline to pin".into());
+            return;
+        };
+        let st = &self.store.events[i];
+        let source = self.store.source_name(st.source).to_string();
+        let e = &st.event;
+        let text = format!(
+            "[{}] {} {} on {}: {}",
+            e.id,
+            e.at.format("%H:%M:%S%.3f"),
+            e.kind.as_str(),
+            e.run_id,
+            e.summary
+        );
+        let note = Note {
+            kind: NoteKind::Evidence,
+            text,
+            by: self.who(),
+            at: self.now,
+            owner: None,
+            due: None,
+            item_type: None,
+            pinned: Some((source, e.id.clone())),
+        };
+        let id = e.id.clone();
+        self.record(Record::Note { note }, fx);
+        self.flash = Some(format!("pinned {id} to the notes"));
+    }
+
+    /// Clock tick: save a pending draft.
+    pub(super) fn on_tick_autosave(&mut self, fx: &mut Vec<Effect>) {
+        if self.draft_text() != self.draft_saved {
+            self.save_draft(fx);
+        }
+    }
+}
+
+pub fn editor_with(text: &str) -> TextArea<'static> {
+    let mut t = TextArea::new(if text.is_empty() {
+        vec![String::new()]
+    } else {
+        text.lines().map(String::from).collect()
+    });
+    t.set_wrap_mode(ratatui_textarea::WrapMode::WordOrGlyph);
+    t.set_placeholder_text(
+        "i to write · Ctrl-S saves · Ctrl-T changes the type · Esc leaves (the draft is kept)",
+    );
+    t
+}

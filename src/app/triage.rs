@@ -1,0 +1,438 @@
+//! Triage from the evidence: which runs are implicated, the seed's
+//! questions pre-answered with the events that answer them, the impact
+//! inventory, and a suggested severity. Pure functions of the app state.
+
+use std::collections::BTreeMap;
+
+use super::App;
+use crate::model::incident::{Answer, HARMS, Repair, Severity};
+use crate::model::{EventKind, RunState};
+
+/// One question's answer: what, why, and what it rests on.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Answered {
+    pub answer: Answer,
+    pub note: String,
+    /// Event ids or run ids the answer cites.
+    pub cites: Vec<String>,
+    /// The commander answered (their answer is kept over the evidence's).
+    pub by_commander: bool,
+}
+
+/// One target the incident's runs changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Change {
+    pub target: String,
+    pub kinds: Vec<String>,
+    pub count: usize,
+    pub runs: Vec<String>,
+    /// Some(false) if any change to it is irreversible.
+    pub reversible: Option<bool>,
+    pub outbound: bool,
+    pub recipients: u64,
+    pub first: crate::model::Time,
+    pub last: crate::model::Time,
+    pub first_event: String,
+    pub repair: Repair,
+    pub repair_note: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Triage {
+    /// Run indexes implicated in the incident.
+    pub implicated: Vec<usize>,
+    pub answers: Vec<Answered>,
+    pub changes: Vec<Change>,
+    pub suggested: Option<Severity>,
+    pub because: String,
+}
+
+const MONEY: [&str; 6] = [
+    "billing", "payment", "payout", "refund", "invoice", "ledger",
+];
+
+fn system_of(target: &str) -> String {
+    let (scheme, rest) = target.split_once(':').unwrap_or(("other", target));
+    match scheme {
+        "file" => "files (repository)".into(),
+        "db" => format!("database {}", rest.split('/').next().unwrap_or(rest)),
+        "segment" | "email" => "email / customer messaging".into(),
+        s => format!("{s} {}", rest.split(['/', '@']).next().unwrap_or(""))
+            .trim()
+            .to_string(),
+    }
+}
+
+impl App {
+    /// Everything triage derives from what was observed.
+    pub fn triage(&self) -> Triage {
+        let store = &self.store;
+        let mut implicated: Vec<usize> = Vec::new();
+        let acted: Vec<&str> = self
+            .actions
+            .iter()
+            .filter_map(|a| a.req.target.run_id.as_deref())
+            .collect();
+        for (ri, r) in store.runs.iter().enumerate() {
+            if r.source == "cordon" {
+                continue;
+            }
+            let evs = store.events_of_run(ri);
+            let mut writes = 0;
+            let mut harmful = false;
+            for &e in evs {
+                let e = &store.events[e as usize].event;
+                if e.kind.is_world_change() {
+                    writes += 1;
+                    harmful |= e.irreversible() || e.outbound;
+                }
+            }
+            if harmful
+                || writes >= 5
+                || r.stats.errors >= 3
+                || acted.contains(&r.id.as_str())
+                || self.marked.contains(&ri)
+            {
+                implicated.push(ri);
+            }
+        }
+        let evs_of = |ri: usize| {
+            store
+                .events_of_run(ri)
+                .iter()
+                .map(move |&e| &store.events[e as usize].event)
+        };
+        let all_events = || implicated.iter().flat_map(|&ri| evs_of(ri));
+        // Impact inventory.
+        let mut by_target: BTreeMap<String, Change> = BTreeMap::new();
+        for &ri in &implicated {
+            let run = &store.runs[ri];
+            for e in evs_of(ri).filter(|e| e.kind.is_world_change()) {
+                let target = e
+                    .target
+                    .clone()
+                    .unwrap_or_else(|| format!("({} by {})", e.kind.as_str(), run.id));
+                let c = by_target.entry(target.clone()).or_insert_with(|| Change {
+                    target: target.clone(),
+                    kinds: vec![],
+                    count: 0,
+                    runs: vec![],
+                    reversible: e.reversible,
+                    outbound: false,
+                    recipients: 0,
+                    first: e.at,
+                    last: e.at,
+                    first_event: e.id.clone(),
+                    repair: Repair::Open,
+                    repair_note: String::new(),
+                });
+                c.count += 1;
+                if !c.kinds.iter().any(|k| k == e.kind.as_str()) {
+                    c.kinds.push(e.kind.as_str().to_string());
+                }
+                if !c.runs.contains(&run.id) {
+                    c.runs.push(run.id.clone());
+                }
+                c.reversible = match (c.reversible, e.reversible) {
+                    (Some(false), _) | (_, Some(false)) => Some(false),
+                    (Some(true), Some(true)) => Some(true),
+                    _ => None,
+                };
+                c.outbound |= e.outbound;
+                c.recipients += e
+                    .data
+                    .get("recipients")
+                    .and_then(|r| r.as_u64())
+                    .unwrap_or(0);
+                c.first = c.first.min(e.at);
+                c.last = c.last.max(e.at);
+            }
+        }
+        let mut changes: Vec<Change> = by_target.into_values().collect();
+        for c in &mut changes {
+            if let Some((state, note)) = self.incident.repairs.get(&c.target) {
+                c.repair = *state;
+                c.repair_note = note.clone();
+            }
+        }
+        // The questions.
+        let cite = |it: Vec<String>| it.into_iter().take(6).collect::<Vec<_>>();
+        let mut answers = Vec::new();
+        // 1. Systems touched.
+        let mut systems: BTreeMap<String, String> = BTreeMap::new();
+        for e in all_events().filter(|e| e.kind.is_world_change() || e.kind == EventKind::ToolCall)
+        {
+            if let Some(t) = &e.target {
+                systems.entry(system_of(t)).or_insert_with(|| e.id.clone());
+            }
+        }
+        answers.push(if systems.is_empty() {
+            Answered {
+                answer: Answer::Unknown,
+                note: "no tool call or change seen yet".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        } else {
+            Answered {
+                answer: Answer::Yes,
+                note: systems.keys().cloned().collect::<Vec<_>>().join(", "),
+                cites: cite(systems.values().cloned().collect()),
+                by_commander: false,
+            }
+        });
+        // 2. Data left a boundary.
+        let outbound: Vec<String> = all_events()
+            .filter(|e| e.outbound)
+            .map(|e| e.id.clone())
+            .collect();
+        answers.push(if outbound.is_empty() {
+            Answered {
+                answer: Answer::Unknown,
+                note: "no outbound event seen".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        } else {
+            Answered {
+                answer: Answer::Yes,
+                note: format!("{} outbound events", outbound.len()),
+                cites: cite(outbound),
+                by_commander: false,
+            }
+        });
+        // 3. Money moved.
+        let money: Vec<&crate::model::Event> = all_events()
+            .filter(|e| matches!(e.kind, EventKind::DbWrite | EventKind::ExternalAction))
+            .filter(|e| {
+                e.target
+                    .as_deref()
+                    .is_some_and(|t| MONEY.iter().any(|m| t.contains(m)))
+            })
+            .collect();
+        answers.push(if money.is_empty() {
+            Answered {
+                answer: Answer::Unknown,
+                note: "no write to a billing or payment system seen".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        } else {
+            let targets: Vec<String> = money
+                .iter()
+                .filter_map(|e| e.target.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            Answered {
+                answer: Answer::Yes,
+                note: format!("may have: {}", targets.join(", ")),
+                cites: cite(money.iter().map(|e| e.id.clone()).collect()),
+                by_commander: false,
+            }
+        });
+        // 4. Users affected.
+        let sent: Vec<&crate::model::Event> = all_events()
+            .filter(|e| e.kind == EventKind::MessageSent && e.outbound)
+            .collect();
+        answers.push(if sent.is_empty() {
+            Answered {
+                answer: Answer::Unknown,
+                note: "no message sent seen".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        } else {
+            let n: u64 = sent
+                .iter()
+                .map(|e| {
+                    e.data
+                        .get("recipients")
+                        .and_then(|r| r.as_u64())
+                        .unwrap_or(0)
+                })
+                .sum();
+            Answered {
+                answer: Answer::Yes,
+                note: format!("{} messages sent, {n} recipients", sent.len()),
+                cites: cite(sent.iter().map(|e| e.id.clone()).collect()),
+                by_commander: false,
+            }
+        });
+        // 5. Reversible.
+        let irreversible: Vec<String> = all_events()
+            .filter(|e| e.kind.is_world_change() && e.irreversible())
+            .map(|e| e.id.clone())
+            .collect();
+        let any_change = all_events().any(|e| e.kind.is_world_change());
+        let all_rev = any_change
+            && all_events()
+                .filter(|e| e.kind.is_world_change())
+                .all(|e| e.reversible == Some(true));
+        answers.push(if !irreversible.is_empty() {
+            Answered {
+                answer: Answer::No,
+                note: format!("{} irreversible changes", irreversible.len()),
+                cites: cite(irreversible),
+                by_commander: false,
+            }
+        } else if all_rev {
+            Answered {
+                answer: Answer::Yes,
+                note: "every change seen is reversible".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        } else {
+            Answered {
+                answer: Answer::Unknown,
+                note: "the platform did not say".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        });
+        // 6. Still running.
+        let running: Vec<String> = implicated
+            .iter()
+            .map(|&ri| &store.runs[ri])
+            .filter(|r| matches!(r.state, RunState::Running | RunState::WaitingReview))
+            .map(|r| r.id.clone())
+            .collect();
+        answers.push(if running.is_empty() {
+            Answered {
+                answer: Answer::No,
+                note: "no implicated run is running".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        } else {
+            Answered {
+                answer: Answer::Yes,
+                note: format!("{} running", running.len()),
+                cites: cite(running),
+                by_commander: false,
+            }
+        });
+        // 7. Similar runs queued.
+        let workflows: Vec<&str> = implicated
+            .iter()
+            .map(|&ri| store.runs[ri].workflow.as_str())
+            .collect();
+        let queued: Vec<String> = store
+            .runs
+            .iter()
+            .filter(|r| r.state == RunState::Queued && workflows.contains(&r.workflow.as_str()))
+            .map(|r| r.id.clone())
+            .collect();
+        answers.push(if queued.is_empty() {
+            Answered {
+                answer: Answer::No,
+                note: "none queued in the same workflows".into(),
+                cites: vec![],
+                by_commander: false,
+            }
+        } else {
+            Answered {
+                answer: Answer::Yes,
+                note: format!("{} queued", queued.len()),
+                cites: cite(queued),
+                by_commander: false,
+            }
+        });
+        // 8. A pattern: several implicated runs in one workflow.
+        let mut per_wf: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        for &ri in &implicated {
+            per_wf
+                .entry(store.runs[ri].workflow.as_str())
+                .or_default()
+                .push(store.runs[ri].id.clone());
+        }
+        let pattern: Vec<(&str, Vec<String>)> =
+            per_wf.into_iter().filter(|(_, v)| v.len() >= 2).collect();
+        answers.push(match (implicated.len(), pattern.is_empty()) {
+            (0, _) => Answered {
+                answer: Answer::Unknown,
+                note: "no implicated run yet".into(),
+                cites: vec![],
+                by_commander: false,
+            },
+            (_, false) => Answered {
+                answer: Answer::Yes,
+                note: pattern
+                    .iter()
+                    .map(|(w, v)| format!("{} runs of {w}", v.len()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                cites: cite(pattern.into_iter().flat_map(|(_, v)| v).collect()),
+                by_commander: false,
+            },
+            _ => Answered {
+                answer: Answer::No,
+                note: "one run per workflow so far".into(),
+                cites: vec![],
+                by_commander: false,
+            },
+        });
+        // The commander's answers win.
+        for (q, a) in answers.iter_mut().enumerate() {
+            if let Some((ans, note)) = self.incident.answers.get(&q) {
+                a.answer = *ans;
+                if !note.is_empty() {
+                    a.note = note.clone();
+                }
+                a.by_commander = true;
+            }
+        }
+        let (suggested, because) = suggest(&answers, &self.incident.harms, !changes.is_empty());
+        Triage {
+            implicated,
+            answers,
+            changes,
+            suggested: Some(suggested),
+            because,
+        }
+    }
+}
+
+/// A severity from the answers and harms; when a key question is unknown,
+/// the higher level (the seed: "if unsure, the higher").
+pub fn suggest(
+    answers: &[Answered],
+    harms: &std::collections::BTreeSet<String>,
+    changed_world: bool,
+) -> (Severity, String) {
+    let a = |q: usize| answers.get(q).map(|x| x.answer).unwrap_or(Answer::Unknown);
+    let users = a(3) == Answer::Yes;
+    let money = a(2) == Answer::Yes;
+    let boundary = a(1) == Answer::Yes;
+    let irreversible = a(4) == Answer::No;
+    let running = a(5) == Answer::Yes || a(6) == Answer::Yes;
+    let pattern = a(7) == Answer::Yes;
+    let serious = HARMS[3..].iter().any(|h| harms.contains(*h));
+    let mut why = Vec::new();
+    let mut sev = if users && irreversible && (money || serious || pattern) {
+        why.push("users affected irreversibly, with money, serious harm or a pattern");
+        1
+    } else if users || money || (boundary && irreversible) || serious {
+        why.push("users, money or data beyond a boundary affected");
+        2
+    } else if changed_world || running || harms.contains(HARMS[2]) {
+        why.push("changes to the world or work still running");
+        3
+    } else if harms.contains(HARMS[1]) {
+        why.push("a quality issue");
+        4
+    } else {
+        why.push("no impact seen");
+        5
+    };
+    let unsure = [1usize, 2, 3].iter().any(|&q| a(q) == Answer::Unknown);
+    if unsure && sev > 2 && (changed_world || running) {
+        sev -= 1;
+        why.push("raised one level: whether data, money or users were affected is unknown");
+    } else if unsure && sev == 2 && irreversible {
+        sev = 1;
+        why.push("raised one level: irreversible, and money or users still unknown");
+    }
+    (Severity(sev), why.join("; "))
+}
