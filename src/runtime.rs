@@ -249,7 +249,7 @@ pub async fn run_console(
         let mut quit = false;
         // Keys carry no time of their own: bring the clock up to date so
         // action times are measured from the key press.
-        app.update(Msg::Tick(chrono::Utc::now()));
+        msgs.insert(0, Msg::Tick(chrono::Utc::now()));
         for m in msgs {
             for fx in app.update(m) {
                 quit |= exec.run(fx);
