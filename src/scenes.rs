@@ -123,6 +123,13 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
     contain_story(&mut app);
     app.update(key('4'));
     save("containment-160x48.svg", render(&mut app, 160, 48))?;
+    // Triage after a minute of the full incident, severity accepted.
+    let mut app = demo_app(&["all"], 60);
+    contain_story(&mut app);
+    app.update(key('3'));
+    app.update(key('A'));
+    app.triage_sel = 10;
+    save("triage-160x48.svg", render(&mut app, 160, 48))?;
     Ok(written)
 }
 
@@ -131,7 +138,8 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
 fn contain_story(app: &mut App) {
     use crate::contain::ActionMsg;
     use crate::model::ActionAnswer;
-    let at = |ms: i64| t0() + chrono::Duration::milliseconds(30_000 + ms);
+    let base = app.now;
+    let at = |ms: i64| base + chrono::Duration::milliseconds(ms);
     let mut ids = Vec::new();
     for k in ['x', 'b'] {
         if let Some(p) = app.runs.rows.iter().position(|&r| {

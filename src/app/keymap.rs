@@ -101,6 +101,43 @@ pub const KEYS: &[KeyHelp] = &[
         "inverse of the selected control or action",
         "Containment",
     ),
+    k(
+        "p",
+        "pin the selected event into the notes as evidence",
+        "Timeline",
+    ),
+    k(
+        "Space / Enter",
+        "toggle a harm or tag, cycle an answer or a repair state",
+        "Triage",
+    ),
+    k(
+        "e",
+        "write a note on the selected answer or change",
+        "Triage",
+    ),
+    k("A", "accept the suggested severity", "Triage"),
+    k("+ / -", "severity one level up / down (asks why)", "Triage"),
+    k(
+        "s",
+        "status: investigating → contained → monitoring → resolved",
+        "Triage",
+    ),
+    k(
+        "i / Enter",
+        "write a note; Ctrl-S saves, Ctrl-T changes its type, Esc leaves",
+        "Notes",
+    ),
+    k(
+        "t",
+        "type of the next note: note, decision, hypothesis, action item, comms",
+        "Notes",
+    ),
+    k(
+        "E",
+        "export postmortem, status update and evidence into the incident dir",
+        "global",
+    ),
     k("?", "this help", "global"),
     k("Esc", "close help, clear filter", "global"),
     k(
