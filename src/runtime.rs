@@ -60,7 +60,21 @@ impl Executor {
         for s in specs {
             actors.insert(s.name.clone(), source::build_actor(s, client.clone())?);
         }
-        Ok(Executor {
+        Ok(Executor::with_actors(
+            actors, client, journal, custom, tx, custom_tx,
+        ))
+    }
+
+    /// With actors already built (sharing state with their pollers).
+    pub fn with_actors(
+        actors: HashMap<String, Arc<dyn Actor>>,
+        client: reqwest::Client,
+        journal: JournalHandle,
+        custom: Vec<CustomAction>,
+        tx: mpsc::UnboundedSender<(ActionMsg, Time)>,
+        custom_tx: mpsc::UnboundedSender<Msg>,
+    ) -> Executor {
+        Executor {
             actors,
             journal,
             tx,
@@ -70,7 +84,7 @@ impl Executor {
             policy: Policy::default(),
             pending: Vec::new(),
             incident_dir: std::path::PathBuf::from("."),
-        })
+        }
     }
 
     /// Carry out one effect; returns true on Quit.
@@ -185,21 +199,23 @@ pub async fn run_console(
 ) -> Result<Ended, String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     let client = source::http::client();
+    let mut actors = HashMap::new();
     for spec in specs {
-        let src = source::build(spec, client.clone())?;
+        let (src, actor) = source::build_pair(spec, client.clone())?;
+        actors.insert(spec.name.clone(), actor);
         tokio::spawn(source::poll_loop(src, poll, src_tx.clone()));
     }
     drop(src_tx);
     let (act_tx, mut act_rx) = mpsc::unbounded_channel::<(ActionMsg, Time)>();
     let (custom_tx, mut custom_rx) = mpsc::unbounded_channel::<Msg>();
-    let mut exec = Executor::new(
-        specs,
+    let mut exec = Executor::with_actors(
+        actors,
         client.clone(),
         journal.handle.clone(),
         custom,
         act_tx,
         custom_tx,
-    )?;
+    );
     exec.incident_dir = journal.dir.clone();
 
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();

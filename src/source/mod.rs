@@ -4,6 +4,7 @@
 
 pub mod aca;
 pub mod http;
+pub mod langgraph;
 pub mod spec;
 
 use std::time::Duration;
@@ -47,12 +48,40 @@ pub enum SourceMsg {
     },
 }
 
-/// Build an adapter from a spec.
-pub fn build(spec: &SourceSpec, client: reqwest::Client) -> Result<Box<dyn Source>, String> {
+/// Build an adapter's polling side and acting side from a spec; they may
+/// share what the poller learns (LangGraph: each run's thread).
+#[allow(clippy::type_complexity)]
+pub fn build_pair(
+    spec: &SourceSpec,
+    client: reqwest::Client,
+) -> Result<(Box<dyn Source>, std::sync::Arc<dyn Actor>), String> {
+    use std::sync::Arc;
     match spec.kind.as_str() {
-        "aca" => Ok(Box::new(aca::Aca::new(&spec.name, &spec.url, client))),
+        "aca" => Ok((
+            Box::new(aca::Aca::new(&spec.name, &spec.url, client.clone())),
+            Arc::new(aca::AcaActor::new(&spec.name, &spec.url, client)),
+        )),
+        "langgraph" => {
+            let shared = Arc::new(std::sync::Mutex::new(langgraph::Shared::default()));
+            Ok((
+                Box::new(langgraph::LangGraph::new(
+                    &spec.name,
+                    &spec.url,
+                    client.clone(),
+                    shared.clone(),
+                )),
+                Arc::new(langgraph::LangGraphActor::new(
+                    &spec.name, &spec.url, client, shared,
+                )),
+            ))
+        }
         k => Err(format!("unknown source kind '{k}'")),
     }
+}
+
+/// Build an adapter's polling side from a spec.
+pub fn build(spec: &SourceSpec, client: reqwest::Client) -> Result<Box<dyn Source>, String> {
+    build_pair(spec, client).map(|p| p.0)
 }
 
 /// Poll forever: every `interval` while healthy, with jittered backoff (or
@@ -128,10 +157,5 @@ pub fn build_actor(
     spec: &SourceSpec,
     client: reqwest::Client,
 ) -> Result<std::sync::Arc<dyn Actor>, String> {
-    match spec.kind.as_str() {
-        "aca" => Ok(std::sync::Arc::new(aca::AcaActor::new(
-            &spec.name, &spec.url, client,
-        ))),
-        k => Err(format!("unknown source kind '{k}'")),
-    }
+    build_pair(spec, client).map(|p| p.1)
 }

@@ -9,7 +9,7 @@ pub struct SourceSpec {
     pub url: String,
 }
 
-pub const KINDS: &[&str] = &["aca"];
+pub const KINDS: &[&str] = &["aca", "langgraph"];
 
 impl std::str::FromStr for SourceSpec {
     type Err = String;

@@ -1,0 +1,751 @@
+//! LangGraph Agent Server (LangSmith Deployments) adapter.
+//!
+//! Runs: `POST /threads/search {"status":"busy"}` then, per busy thread,
+//! `GET /threads/{tid}/runs?status=running|pending`. Timeline: thread
+//! history (checkpoints → node steps; messages → tool calls, results, model
+//! output; task errors → errors; interrupts → review requests), read
+//! incrementally (only busy threads, only checkpoints not seen before).
+//! Containment: cancel with `action=interrupt` (stop) or `rollback`, and
+//! `POST /runs/cancel` for pending (queued) runs. Auth: `x-api-key`.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex};
+
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::http::{self, HttpError};
+use super::{Batch, Check};
+use crate::model::{
+    ActionAnswer, ActionKind, ActionRequest, Event, Run, RunState, RunStats, Target,
+    event::WireEvent,
+};
+use crate::sanitize;
+
+/// What the poller learned that the actor needs: each run's thread and
+/// workflow.
+#[derive(Default, Debug)]
+pub struct Shared {
+    pub thread_of: HashMap<String, String>,
+    pub workflow_of: HashMap<String, String>,
+}
+
+#[derive(Clone)]
+pub struct Conn {
+    base: String,
+    client: reqwest::Client,
+    api_key: Option<String>,
+    /// Thread metadata key that names the workflow (default: the graph).
+    workflow_key: Option<String>,
+}
+
+impl Conn {
+    /// `URL[?api_key_env=VAR&workflow_key=KEY]`.
+    pub fn new(url: &str, client: reqwest::Client) -> Conn {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut api_key = None;
+        let mut workflow_key = None;
+        for kv in query.split('&').filter(|s| !s.is_empty()) {
+            match kv.split_once('=') {
+                Some(("api_key_env", v)) => api_key = std::env::var(v).ok(),
+                Some(("workflow_key", v)) => workflow_key = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        Conn {
+            base: base.trim_end_matches('/').to_string(),
+            client,
+            api_key,
+            workflow_key,
+        }
+    }
+
+    fn req(&self, method: reqwest::Method, path: &str) -> reqwest::RequestBuilder {
+        let r = self
+            .client
+            .request(method, format!("{}{}", self.base, path));
+        match &self.api_key {
+            Some(k) => r.header("x-api-key", k),
+            None => r,
+        }
+    }
+
+    async fn json(
+        &self,
+        r: reqwest::RequestBuilder,
+        bytes: &mut usize,
+    ) -> Result<Value, HttpError> {
+        let (_, body) = http::send(r).await?;
+        *bytes += body.len();
+        http::json(&body)
+    }
+
+    async fn busy_threads(&self, bytes: &mut usize) -> Result<Vec<Value>, HttpError> {
+        let v = self
+            .json(
+                self.req(reqwest::Method::POST, "/threads/search")
+                    .json(&json!({"status": "busy", "limit": 1000})),
+                bytes,
+            )
+            .await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+
+    async fn runs_of(
+        &self,
+        thread: &str,
+        status: &str,
+        bytes: &mut usize,
+    ) -> Result<Vec<Value>, HttpError> {
+        let v = self
+            .json(
+                self.req(
+                    reqwest::Method::GET,
+                    &format!("/threads/{thread}/runs?status={status}&limit=100"),
+                ),
+                bytes,
+            )
+            .await?;
+        Ok(v.as_array().cloned().unwrap_or_default())
+    }
+
+    async fn run(
+        &self,
+        thread: &str,
+        run: &str,
+        bytes: &mut usize,
+    ) -> Result<Option<Value>, HttpError> {
+        match self
+            .json(
+                self.req(
+                    reqwest::Method::GET,
+                    &format!("/threads/{thread}/runs/{run}"),
+                ),
+                bytes,
+            )
+            .await
+        {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn workflow(&self, meta: &Value) -> String {
+        let key = self.workflow_key.as_deref().unwrap_or("workflow");
+        meta.get(key)
+            .or_else(|| meta.get("graph_id"))
+            .and_then(|v| v.as_str())
+            .map(|s| sanitize::line(s, 128))
+            .unwrap_or_default()
+    }
+
+    /// A LangGraph run as a cordon run.
+    fn to_run(&self, source: &str, v: &Value) -> Option<Run> {
+        let s = |k: &str| {
+            v.get(k)
+                .and_then(|x| x.as_str())
+                .map(|x| sanitize::line(x, 256))
+        };
+        let meta = v.get("metadata").cloned().unwrap_or(Value::Null);
+        let graph = meta
+            .get("graph_id")
+            .and_then(|x| x.as_str())
+            .map(|x| sanitize::line(x, 128));
+        let t = |k: &str| {
+            s(k).and_then(|x| chrono::DateTime::parse_from_rfc3339(&x).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+        };
+        let state = match s("status").as_deref() {
+            Some("pending") => RunState::Queued,
+            Some("running") => RunState::Running,
+            Some("success") => RunState::Succeeded,
+            Some("error") | Some("timeout") => RunState::Failed,
+            Some("interrupted") => RunState::Other("interrupted".into()),
+            Some(o) => RunState::Other(o.to_string()),
+            None => RunState::Other("unknown".into()),
+        };
+        Some(Run {
+            source: source.to_string(),
+            id: s("run_id")?,
+            agent: s("assistant_id").unwrap_or_default(),
+            agent_class: graph.clone().unwrap_or_default(),
+            workflow: self.workflow(&meta),
+            state,
+            started_at: t("created_at"),
+            updated_at: t("updated_at"),
+            assignment: v
+                .pointer("/kwargs/input")
+                .map(|i| sanitize::line(&i.to_string(), 500))
+                .unwrap_or_default(),
+            requested_by: meta
+                .get("created_by")
+                .and_then(|x| x.as_str())
+                .map(|x| sanitize::line(x, 128))
+                .unwrap_or_default(),
+            tools: vec![],
+            credentials: vec![],
+            stats: RunStats::default(),
+        })
+    }
+}
+
+pub struct LangGraph {
+    name: String,
+    conn: Conn,
+    shared: Arc<Mutex<Shared>>,
+    /// Checkpoints and messages already turned into events, per thread.
+    seen: HashMap<String, HashSet<String>>,
+    /// Runs last seen active: run → thread.
+    active: HashMap<String, String>,
+    info_sent: bool,
+}
+
+fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
+    s.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+const OUTBOUND_TOOLS: [&str; 5] = ["send", "email", "post", "publish", "notify"];
+
+impl LangGraph {
+    pub fn new(
+        name: &str,
+        url: &str,
+        client: reqwest::Client,
+        shared: Arc<Mutex<Shared>>,
+    ) -> LangGraph {
+        LangGraph {
+            name: name.into(),
+            conn: Conn::new(url, client),
+            shared,
+            seen: HashMap::new(),
+            active: HashMap::new(),
+            info_sent: false,
+        }
+    }
+
+    fn event(
+        &self,
+        id: String,
+        run: &str,
+        at: Option<&str>,
+        kind: &str,
+        summary: String,
+        extra: Value,
+    ) -> Option<Event> {
+        let mut w = json!({"id": id, "run_id": run, "at": at, "kind": kind, "summary": summary});
+        if let (Some(m), Value::Object(x)) = (w.as_object_mut(), extra) {
+            m.extend(x);
+        }
+        let wire: WireEvent = serde_json::from_value(w).ok()?;
+        Event::from_wire(wire, chrono::Utc::now())
+    }
+
+    /// New events from a thread's recent history (newest first from the
+    /// server; returned oldest first).
+    async fn history(&mut self, thread: &str, bytes: &mut usize) -> Result<Vec<Event>, HttpError> {
+        let h = self
+            .conn
+            .json(
+                self.conn
+                    .req(reqwest::Method::POST, &format!("/threads/{thread}/history"))
+                    .json(&json!({"limit": 20})),
+                bytes,
+            )
+            .await?;
+        let mut out = Vec::new();
+        let seen = self.seen.entry(thread.to_string()).or_default().clone();
+        let mut newly = Vec::new();
+        for cp in h.as_array().cloned().unwrap_or_default().iter().rev() {
+            let Some(cid) = cp
+                .pointer("/checkpoint/checkpoint_id")
+                .and_then(|x| x.as_str())
+            else {
+                continue;
+            };
+            let run = cp
+                .pointer("/metadata/run_id")
+                .and_then(|x| x.as_str())
+                .unwrap_or("")
+                .to_string();
+            let at = cp.get("created_at").and_then(|x| x.as_str());
+            if run.is_empty() {
+                continue;
+            }
+            if !seen.contains(cid) {
+                newly.push(cid.to_string());
+                let step = cp
+                    .pointer("/metadata/step")
+                    .and_then(|x| x.as_i64())
+                    .unwrap_or(0);
+                let tasks = cp
+                    .get("tasks")
+                    .and_then(|t| t.as_array())
+                    .cloned()
+                    .unwrap_or_default();
+                let names: Vec<&str> = tasks
+                    .iter()
+                    .filter_map(|t| t.get("name").and_then(|n| n.as_str()))
+                    .collect();
+                let summary = if names.is_empty() {
+                    format!("step {step}: done")
+                } else {
+                    format!("step {step}: next {}", names.join(", "))
+                };
+                out.extend(self.event(
+                    cid.to_string(),
+                    &run,
+                    at,
+                    "state_change",
+                    summary,
+                    json!({"data": {"step": step}}),
+                ));
+                for t in &tasks {
+                    if let Some(err) = t.get("error").filter(|e| !e.is_null()) {
+                        let name = t.get("name").and_then(|n| n.as_str()).unwrap_or("task");
+                        out.extend(
+                            self.event(
+                                format!("{cid}/error/{name}"),
+                                &run,
+                                at,
+                                "error",
+                                format!(
+                                    "{name} failed: {}",
+                                    err.as_str()
+                                        .map(String::from)
+                                        .unwrap_or_else(|| err.to_string())
+                                ),
+                                json!({}),
+                            ),
+                        );
+                    }
+                    for (i, intr) in t
+                        .get("interrupts")
+                        .and_then(|x| x.as_array())
+                        .cloned()
+                        .unwrap_or_default()
+                        .iter()
+                        .enumerate()
+                    {
+                        let what = intr.get("value").map(|v| v.to_string()).unwrap_or_default();
+                        out.extend(self.event(
+                            format!("{cid}/interrupt/{i}"),
+                            &run,
+                            at,
+                            "review_requested",
+                            format!("interrupt: {what}"),
+                            json!({}),
+                        ));
+                    }
+                }
+            }
+            // Messages, by their own ids.
+            for m in cp
+                .pointer("/values/messages")
+                .and_then(|x| x.as_array())
+                .cloned()
+                .unwrap_or_default()
+            {
+                let Some(mid) = m.get("id").and_then(|x| x.as_str()).map(String::from) else {
+                    continue;
+                };
+                if seen.contains(&mid) || newly.contains(&mid) {
+                    continue;
+                }
+                newly.push(mid.clone());
+                let ty = m.get("type").and_then(|x| x.as_str()).unwrap_or("");
+                let content = m
+                    .get("content")
+                    .map(|c| {
+                        c.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| c.to_string())
+                    })
+                    .unwrap_or_default();
+                match ty {
+                    "ai" => {
+                        let calls = m
+                            .get("tool_calls")
+                            .and_then(|x| x.as_array())
+                            .cloned()
+                            .unwrap_or_default();
+                        if !content.is_empty() {
+                            out.extend(self.event(
+                                mid.clone(),
+                                &run,
+                                at,
+                                "model_output",
+                                content.clone(),
+                                json!({}),
+                            ));
+                        }
+                        for (i, c) in calls.iter().enumerate() {
+                            let name = c.get("name").and_then(|x| x.as_str()).unwrap_or("tool");
+                            let args = c.get("args").cloned().unwrap_or(Value::Null);
+                            let outbound = OUTBOUND_TOOLS.iter().any(|o| name.contains(o));
+                            out.extend(self.event(
+                                format!("{mid}/call/{i}"),
+                                &run,
+                                at,
+                                "tool_call",
+                                format!("{name}({})", sanitize::line(&args.to_string(), 200)),
+                                json!({"tool": name, "outbound": outbound, "data": {"args": args}}),
+                            ));
+                        }
+                    }
+                    "tool" => {
+                        let status = m
+                            .get("status")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("success");
+                        let kind = if status == "error" {
+                            "error"
+                        } else {
+                            "tool_result"
+                        };
+                        out.extend(self.event(mid.clone(), &run, at, kind, content, json!({})));
+                    }
+                    "human" => out.extend(self.event(
+                        mid.clone(),
+                        &run,
+                        at,
+                        "instruction",
+                        content,
+                        json!({}),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        self.seen
+            .entry(thread.to_string())
+            .or_default()
+            .extend(newly);
+        Ok(out)
+    }
+
+    async fn poll_once(&mut self) -> Result<Batch, HttpError> {
+        let mut b = Batch::default();
+        let mut bytes = 0;
+        if !self.info_sent {
+            // The server answers, or this is not a LangGraph server.
+            self.conn
+                .json(self.conn.req(reqwest::Method::GET, "/info"), &mut bytes)
+                .await?;
+            b.offered = Some(vec![
+                ActionKind::StopRun,
+                ActionKind::RollbackRun,
+                ActionKind::HoldQueue,
+            ]);
+            self.info_sent = true;
+        }
+        let threads = self.conn.busy_threads(&mut bytes).await?;
+        let mut now_active: HashMap<String, String> = HashMap::new();
+        for t in &threads {
+            let Some(tid) = t.get("thread_id").and_then(|x| x.as_str()) else {
+                continue;
+            };
+            for status in ["running", "pending"] {
+                for r in self.conn.runs_of(tid, status, &mut bytes).await? {
+                    if let Some(run) = self.conn.to_run(&self.name, &r) {
+                        now_active.insert(run.id.clone(), tid.to_string());
+                        b.runs.push(run);
+                    }
+                }
+            }
+            b.events.extend(self.history(tid, &mut bytes).await?);
+        }
+        // Runs that left: read how they ended, and their last steps.
+        let gone: Vec<(String, String)> = self
+            .active
+            .iter()
+            .filter(|(r, _)| !now_active.contains_key(*r))
+            .map(|(r, t)| (r.clone(), t.clone()))
+            .collect();
+        for (run, tid) in gone {
+            match self.conn.run(&tid, &run, &mut bytes).await? {
+                Some(v) => b.runs.extend(self.conn.to_run(&self.name, &v)),
+                None => {
+                    // Rolled back: the server deleted it.
+                    let mut gone = b.runs.iter().find(|r| r.id == run).cloned();
+                    if gone.is_none() {
+                        gone = Some(Run {
+                            source: self.name.clone(),
+                            id: run.clone(),
+                            agent: String::new(),
+                            agent_class: String::new(),
+                            workflow: String::new(),
+                            state: RunState::Other("deleted".into()),
+                            started_at: None,
+                            updated_at: None,
+                            assignment: String::new(),
+                            requested_by: String::new(),
+                            tools: vec![],
+                            credentials: vec![],
+                            stats: RunStats::default(),
+                        });
+                    }
+                    b.runs.extend(gone);
+                }
+            }
+            b.events
+                .extend(self.history(&tid, &mut bytes).await.unwrap_or_default());
+        }
+        {
+            let mut s = lock(&self.shared);
+            for r in &b.runs {
+                if let Some(t) = now_active.get(&r.id) {
+                    s.thread_of.insert(r.id.clone(), t.clone());
+                }
+                s.workflow_of.insert(r.id.clone(), r.workflow.clone());
+            }
+        }
+        self.active = now_active;
+        b.bytes = bytes;
+        Ok(b)
+    }
+}
+
+impl super::Source for LangGraph {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
+        Box::pin(self.poll_once())
+    }
+}
+
+pub struct LangGraphActor {
+    name: String,
+    conn: Conn,
+    shared: Arc<Mutex<Shared>>,
+}
+
+impl LangGraphActor {
+    pub fn new(
+        name: &str,
+        url: &str,
+        client: reqwest::Client,
+        shared: Arc<Mutex<Shared>>,
+    ) -> LangGraphActor {
+        LangGraphActor {
+            name: name.into(),
+            conn: Conn::new(url, client),
+            shared,
+        }
+    }
+
+    /// The thread of a run: from the poller, or by asking the server.
+    async fn thread_of(&self, run: &str) -> Result<String, HttpError> {
+        if let Some(t) = lock(&self.shared).thread_of.get(run) {
+            return Ok(t.clone());
+        }
+        let mut bytes = 0;
+        let all = self
+            .conn
+            .json(
+                self.conn
+                    .req(reqwest::Method::POST, "/threads/search")
+                    .json(&json!({"limit": 1000})),
+                &mut bytes,
+            )
+            .await?;
+        for t in all.as_array().cloned().unwrap_or_default() {
+            let Some(tid) = t.get("thread_id").and_then(|x| x.as_str()) else {
+                continue;
+            };
+            if self.conn.run(tid, run, &mut bytes).await?.is_some() {
+                lock(&self.shared)
+                    .thread_of
+                    .insert(run.to_string(), tid.to_string());
+                return Ok(tid.to_string());
+            }
+        }
+        Err(HttpError {
+            message: format!("run {run} not found on {}", self.name),
+            status: Some(404),
+            retry_after: None,
+            permanent: true,
+        })
+    }
+
+    /// Pending runs in scope (a workflow, or all).
+    async fn pending(&self, workflow: Option<&str>) -> Result<Vec<(String, String)>, HttpError> {
+        let mut bytes = 0;
+        let mut out = Vec::new();
+        for t in self.conn.busy_threads(&mut bytes).await? {
+            let Some(tid) = t.get("thread_id").and_then(|x| x.as_str()) else {
+                continue;
+            };
+            if workflow.is_some_and(|w| {
+                self.conn
+                    .workflow(t.get("metadata").unwrap_or(&Value::Null))
+                    != w
+            }) {
+                continue;
+            }
+            for r in self.conn.runs_of(tid, "pending", &mut bytes).await? {
+                if let Some(id) = r.get("run_id").and_then(|x| x.as_str()) {
+                    out.push((tid.to_string(), id.to_string()));
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    fn answer(
+        kind: ActionKind,
+        state: &str,
+        affected: Vec<String>,
+        message: String,
+    ) -> ActionAnswer {
+        ActionAnswer {
+            action_id: String::new(),
+            kind: kind.as_str().into(),
+            state: state.into(),
+            affected_runs: affected,
+            message,
+        }
+    }
+
+    async fn act(
+        &self,
+        kind: ActionKind,
+        target: &Target,
+        dry: bool,
+    ) -> Result<ActionAnswer, HttpError> {
+        match kind {
+            ActionKind::StopRun | ActionKind::RollbackRun => {
+                let run = target.run_id.clone().unwrap_or_default();
+                let tid = self.thread_of(&run).await?;
+                if dry {
+                    return Ok(Self::answer(
+                        kind,
+                        "preview",
+                        vec![run],
+                        "would cancel the run".into(),
+                    ));
+                }
+                let action = if kind == ActionKind::StopRun {
+                    "interrupt"
+                } else {
+                    "rollback"
+                };
+                let (_, _) = http::send(self.conn.req(
+                    reqwest::Method::POST,
+                    &format!("/threads/{tid}/runs/{run}/cancel?action={action}"),
+                ))
+                .await?;
+                Ok(Self::answer(
+                    kind,
+                    "pending",
+                    vec![run],
+                    format!("cancel (action={action}) accepted"),
+                ))
+            }
+            ActionKind::HoldQueue => {
+                let pending = self.pending(target.workflow.as_deref()).await?;
+                let ids: Vec<String> = pending.iter().map(|(_, r)| r.clone()).collect();
+                if dry {
+                    return Ok(Self::answer(
+                        kind,
+                        "preview",
+                        ids,
+                        "would cancel the pending runs".into(),
+                    ));
+                }
+                if target.workflow.is_none() {
+                    http::send(
+                        self.conn
+                            .req(reqwest::Method::POST, "/runs/cancel")
+                            .json(&json!({"status": "pending"})),
+                    )
+                    .await?;
+                } else {
+                    let mut by_thread: HashMap<&str, Vec<&str>> = HashMap::new();
+                    for (t, r) in &pending {
+                        by_thread.entry(t.as_str()).or_default().push(r.as_str());
+                    }
+                    for (t, runs) in by_thread {
+                        http::send(
+                            self.conn
+                                .req(reqwest::Method::POST, "/runs/cancel")
+                                .json(&json!({"thread_id": t, "run_ids": runs})),
+                        )
+                        .await?;
+                    }
+                }
+                Ok(Self::answer(
+                    kind,
+                    "pending",
+                    ids,
+                    "pending runs cancelled".into(),
+                ))
+            }
+            k => Err(HttpError {
+                message: format!("LangGraph does not offer {}", k.as_str()),
+                status: Some(501),
+                retry_after: None,
+                permanent: true,
+            }),
+        }
+    }
+
+    async fn check_inner(&self, req: &ActionRequest) -> Result<Check, HttpError> {
+        let mut bytes = 0;
+        match req.kind {
+            ActionKind::StopRun | ActionKind::RollbackRun => {
+                let run = req.target.run_id.clone().unwrap_or_default();
+                let tid = self.thread_of(&run).await?;
+                let status = self
+                    .conn
+                    .run(&tid, &run, &mut bytes)
+                    .await?
+                    .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(String::from));
+                Ok(match (req.kind, status.as_deref()) {
+                    (ActionKind::StopRun, Some("interrupted")) => {
+                        Check::Confirmed(format!("run {run} is interrupted"))
+                    }
+                    (ActionKind::RollbackRun, None) => {
+                        Check::Confirmed(format!("run {run} is gone (rolled back)"))
+                    }
+                    (_, Some(s @ ("success" | "error" | "timeout"))) => {
+                        Check::Confirmed(format!("run {run} ended ({s}) before the cancel"))
+                    }
+                    (_, s) => Check::NotYet(format!("run {run} is {}", s.unwrap_or("present"))),
+                })
+            }
+            ActionKind::HoldQueue => {
+                let left = self.pending(req.target.workflow.as_deref()).await?;
+                Ok(if left.is_empty() {
+                    Check::Confirmed("no pending runs in scope".into())
+                } else {
+                    Check::NotYet(format!("{} pending runs remain", left.len()))
+                })
+            }
+            _ => Ok(Check::NotYet("not verifiable here".into())),
+        }
+    }
+}
+
+impl super::Actor for LangGraphActor {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dry_run(
+        &self,
+        kind: ActionKind,
+        target: Target,
+    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
+        Box::pin(async move { self.act(kind, &target, true).await })
+    }
+    fn send<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+        Box::pin(self.act(req.kind, &req.target, false))
+    }
+    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>> {
+        Box::pin(self.check_inner(req))
+    }
+}

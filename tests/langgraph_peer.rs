@@ -1,0 +1,234 @@
+//! Against the real LangGraph Agent Server (`langgraph dev`, in-memory)
+//! running the project's LLM-free graph.
+
+mod common;
+mod peers;
+
+use std::time::Duration;
+
+use cordon::contain::{ActionMsg, Policy, execute};
+use cordon::model::{ActionKind, ActionRequest, RunState, Target};
+use cordon::source::{SourceSpec, build_pair, http};
+use serde_json::{Value, json};
+
+fn client() -> reqwest::Client {
+    http::client()
+}
+
+async fn start_run(base: &str, sleep: f64, loops: u32) -> (String, String) {
+    let c = client();
+    let t: Value = c
+        .post(format!("{base}/threads"))
+        .json(&json!({"metadata": {"workflow": "refund-followups"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["thread_id"].as_str().unwrap().to_string();
+    let r: Value = c
+        .post(format!("{base}/threads/{tid}/runs"))
+        .json(&json!({"assistant_id": "support_agent", "input": {"sleep": sleep, "loops": loops}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (tid, r["run_id"].as_str().unwrap().to_string())
+}
+
+async fn status(base: &str, tid: &str, rid: &str) -> Option<String> {
+    let r = client()
+        .get(format!("{base}/threads/{tid}/runs/{rid}"))
+        .send()
+        .await
+        .unwrap();
+    if r.status() == 404 {
+        return None;
+    }
+    let v: Value = r.json().await.unwrap();
+    v["status"].as_str().map(String::from)
+}
+
+async fn wait_status(base: &str, tid: &str, rid: &str, want: &str) {
+    let (b, t, r, w) = (
+        base.to_string(),
+        tid.to_string(),
+        rid.to_string(),
+        want.to_string(),
+    );
+    peers::wait_until(&format!("run {rid} {want}"), 60, || {
+        let (b, t, r, w) = (b.clone(), t.clone(), r.clone(), w.clone());
+        async move { status(&b, &t, &r).await.as_deref() == Some(w.as_str()) }
+    })
+    .await;
+}
+
+async fn act(
+    spec: &SourceSpec,
+    actor: std::sync::Arc<dyn cordon::source::Actor>,
+    kind: ActionKind,
+    target: Target,
+) -> Vec<ActionMsg> {
+    let _ = spec;
+    let req = ActionRequest {
+        id: "A1-lg".into(),
+        source: "lg".into(),
+        kind,
+        target,
+        reason: "test".into(),
+        key: uuid::Uuid::new_v4().to_string(),
+        actor: "test@local".into(),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    execute(
+        actor,
+        req,
+        None,
+        tx,
+        Policy {
+            verify_timeout: Duration::from_secs(20),
+            ..Policy::default()
+        },
+    )
+    .await;
+    let mut out = Vec::new();
+    while let Ok((m, _)) = rx.try_recv() {
+        out.push(m);
+    }
+    out
+}
+
+fn confirmed(msgs: &[ActionMsg]) -> Option<String> {
+    msgs.iter().find_map(|m| match m {
+        ActionMsg::Verified {
+            confirmed: true,
+            detail,
+            ..
+        } => Some(detail.clone()),
+        _ => None,
+    })
+}
+
+#[tokio::test]
+async fn langgraph_list_timeline_stop_rollback_hold() {
+    let Some(peer) = peers::langgraph().await else {
+        return;
+    };
+    let base = peer.url.clone();
+    let spec: SourceSpec = format!("lg=langgraph:{base}").parse().unwrap();
+    let (mut src, actor) = build_pair(&spec, http::client()).unwrap();
+
+    // A running run is listed within one poll, with its steps in the timeline.
+    let (t1, r1) = start_run(&base, 1.0, 20).await;
+    wait_status(&base, &t1, &r1, "running").await;
+    let b = src.poll().await.unwrap();
+    let run = b
+        .runs
+        .iter()
+        .find(|r| r.id == r1)
+        .expect("listed within one poll");
+    assert_eq!(run.state, RunState::Running);
+    assert_eq!(run.workflow, "refund-followups");
+    assert_eq!(run.agent_class, "support_agent");
+    let mut events = b.events.clone();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while !events.iter().any(|e| e.kind.as_str() == "tool_call") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "tool calls in the timeline"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        events.extend(src.poll().await.unwrap().events);
+    }
+    assert!(events.iter().all(|e| e.run_id == r1));
+    assert!(
+        events
+            .iter()
+            .any(|e| e.kind.as_str() == "state_change" && e.summary.starts_with("step"))
+    );
+    let send = events
+        .iter()
+        .find(|e| e.tool.as_deref() == Some("email_send"));
+    if let Some(s) = send {
+        assert!(s.outbound);
+    }
+    let ids: std::collections::HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids.len(), events.len(), "each step once");
+
+    // stop_run → cancel action=interrupt, confirmed by status interrupted.
+    let msgs = act(
+        &spec,
+        actor.clone(),
+        ActionKind::StopRun,
+        Target {
+            run_id: Some(r1.clone()),
+            ..Target::default()
+        },
+    )
+    .await;
+    let detail = confirmed(&msgs).unwrap_or_else(|| panic!("stop confirmed: {msgs:?}"));
+    assert!(detail.contains("interrupted"), "{detail}");
+    assert_eq!(
+        status(&base, &t1, &r1).await.as_deref(),
+        Some("interrupted")
+    );
+
+    // rollback_run → the run is gone.
+    let (t2, r2) = start_run(&base, 1.0, 20).await;
+    wait_status(&base, &t2, &r2, "running").await;
+    src.poll().await.unwrap();
+    let msgs = act(
+        &spec,
+        actor.clone(),
+        ActionKind::RollbackRun,
+        Target {
+            run_id: Some(r2.clone()),
+            ..Target::default()
+        },
+    )
+    .await;
+    let detail = confirmed(&msgs).unwrap_or_else(|| panic!("rollback confirmed: {msgs:?}"));
+    assert!(detail.contains("gone"), "{detail}");
+    assert_eq!(status(&base, &t2, &r2).await, None);
+
+    // hold_queue → pending runs cancelled, the running one left alone.
+    let (t3, r3) = start_run(&base, 1.0, 20).await;
+    wait_status(&base, &t3, &r3, "running").await;
+    let (t4, r4) = start_run(&base, 1.0, 20).await;
+    let (t5, r5) = start_run(&base, 1.0, 20).await;
+    assert_eq!(status(&base, &t4, &r4).await.as_deref(), Some("pending"));
+    src.poll().await.unwrap();
+    let dry = actor
+        .dry_run(ActionKind::HoldQueue, Target::default())
+        .await
+        .unwrap();
+    let mut affected = dry.affected_runs.clone();
+    affected.sort();
+    let mut want = vec![r4.clone(), r5.clone()];
+    want.sort();
+    assert_eq!(affected, want, "the blast radius is the pending runs");
+    let msgs = act(
+        &spec,
+        actor.clone(),
+        ActionKind::HoldQueue,
+        Target::default(),
+    )
+    .await;
+    assert!(confirmed(&msgs).is_some(), "{msgs:?}");
+    assert_eq!(status(&base, &t3, &r3).await.as_deref(), Some("running"));
+    assert_ne!(status(&base, &t4, &r4).await.as_deref(), Some("pending"));
+    assert_ne!(status(&base, &t5, &r5).await.as_deref(), Some("pending"));
+    let _ = act(
+        &spec,
+        actor,
+        ActionKind::StopRun,
+        Target {
+            run_id: Some(r3),
+            ..Target::default()
+        },
+    )
+    .await;
+}

@@ -1,0 +1,125 @@
+//! Real peers for integration tests: started on free loopback ports from
+//! the project's own install (scripts/install-peers.sh → .peers/), waited
+//! for, and stopped on drop. Absent peers skip with a clear message, unless
+//! CORDON_REQUIRE_PEERS is set (CI), where absence is a failure.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn peers_bin(name: &str) -> Option<PathBuf> {
+    let dir = std::env::var_os("CORDON_PEERS_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(".peers"));
+    let p = dir.join("venv/bin").join(name);
+    p.exists().then_some(p)
+}
+
+/// The peer's binary, or None after saying why (a failure under CI).
+pub fn require(name: &str) -> Option<PathBuf> {
+    match peers_bin(name) {
+        Some(p) => Some(p),
+        None => {
+            let msg = format!(
+                "SKIP: {name} is not installed; run scripts/install-peers.sh (CI sets CORDON_REQUIRE_PEERS=1)"
+            );
+            if std::env::var_os("CORDON_REQUIRE_PEERS").is_some() {
+                panic!("{msg}");
+            }
+            eprintln!("{msg}");
+            None
+        }
+    }
+}
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+pub struct Peer {
+    child: Child,
+    pub url: String,
+    pub port: u16,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        // The server's process group: it may have spawned workers.
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGTERM);
+        }
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        unsafe {
+            libc::kill(-(self.child.id() as i32), libc::SIGKILL);
+        }
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(mut cmd: Command, log: &str) -> Child {
+    use std::os::unix::process::CommandExt;
+    let out = std::fs::File::create(log).unwrap();
+    cmd.stdout(Stdio::from(out.try_clone().unwrap()))
+        .stderr(Stdio::from(out))
+        .stdin(Stdio::null())
+        .process_group(0);
+    cmd.spawn().expect("peer starts")
+}
+
+/// Poll until `ok` or the deadline (the peer is another process).
+pub async fn wait_until<F, Fut>(what: &str, secs: u64, mut ok: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while !ok().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// `langgraph dev` with the project's LLM-free graph.
+pub async fn langgraph() -> Option<Peer> {
+    let bin = require("langgraph")?;
+    let port = free_port();
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "dev",
+        "--no-browser",
+        "--no-reload",
+        "--port",
+        &port.to_string(),
+        "--config",
+        "langgraph.json",
+    ])
+    .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/langgraph"))
+    .env("LANGGRAPH_CLI_NO_ANALYTICS", "1")
+    .env("LANGSMITH_TRACING", "false");
+    let log = std::env::temp_dir().join(format!("cordon-langgraph-{port}.log"));
+    let child = spawn(cmd, log.to_str().unwrap());
+    let peer = Peer {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        port,
+    };
+    let client = cordon::source::http::client();
+    let url = format!("{}/ok", peer.url);
+    wait_until("langgraph dev to answer /ok", 90, || {
+        let (c, u) = (client.clone(), url.clone());
+        async move { c.get(u).send().await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+    Some(peer)
+}
