@@ -161,7 +161,7 @@ pub enum ContainRow {
 }
 
 /// Keys that act on the world. Not bound at all in read-only mode.
-pub const DANGEROUS: &[char] = &['x', 'X', 'P', 'h', 'H', 't', 'c', 'b', 'B', 'u'];
+pub const DANGEROUS: &[char] = &['x', 'X', 'K', 'P', 'h', 'H', 't', 'c', 'b', 'B', 'u'];
 
 impl App {
     /// The run the containment keys act on: the selected run, or in the
@@ -377,6 +377,17 @@ impl App {
                     src,
                     Target {
                         run_id: Some(run.id),
+                        ..Target::default()
+                    },
+                )],
+                fx,
+            ),
+            'K' => self.propose(
+                ActionKind::TerminateRun,
+                vec![(
+                    src.clone(),
+                    Target {
+                        run_id: Some(run.id.clone()),
                         ..Target::default()
                     },
                 )],

@@ -70,6 +70,11 @@ pub const KEYS: &[KeyHelp] = &[
         "roll back the run (stop + revert its reversible writes)",
         "Runs, Timeline",
     ),
+    d(
+        "K",
+        "terminate the run (hard: closes at once, no clean-up; Temporal)",
+        "Runs, Timeline",
+    ),
     d("P", "pause the run's workflow", "Runs, Timeline"),
     d(
         "h / H",

@@ -10,6 +10,7 @@ use crate::model::{ActionKind, Target};
 pub const VERBS: &[(&str, ActionKind, &str)] = &[
     ("stop", ActionKind::StopRun, "RUN"),
     ("rollback", ActionKind::RollbackRun, "RUN"),
+    ("terminate", ActionKind::TerminateRun, "RUN"),
     ("pause", ActionKind::PauseWorkflow, "WORKFLOW"),
     ("resume", ActionKind::ResumeWorkflow, "WORKFLOW"),
     ("hold", ActionKind::HoldQueue, "[WORKFLOW]"),

@@ -16,10 +16,13 @@ pub enum ActionKind {
     RevokeCredential,
     BlockOutbound,
     UnblockOutbound,
+    /// Hard stop: the run closes at once, its own code gets no say
+    /// (Temporal terminate). `stop_run` is the graceful cancel.
+    TerminateRun,
 }
 
 impl ActionKind {
-    pub const ALL: [ActionKind; 11] = [
+    pub const ALL: [ActionKind; 12] = [
         ActionKind::StopRun,
         ActionKind::RollbackRun,
         ActionKind::PauseWorkflow,
@@ -31,6 +34,7 @@ impl ActionKind {
         ActionKind::RevokeCredential,
         ActionKind::BlockOutbound,
         ActionKind::UnblockOutbound,
+        ActionKind::TerminateRun,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -46,6 +50,7 @@ impl ActionKind {
             ActionKind::RevokeCredential => "revoke_credential",
             ActionKind::BlockOutbound => "block_outbound",
             ActionKind::UnblockOutbound => "unblock_outbound",
+            ActionKind::TerminateRun => "terminate_run",
         }
     }
 
@@ -65,7 +70,7 @@ impl ActionKind {
             RestoreTool => Some(RevokeTool),
             BlockOutbound => Some(UnblockOutbound),
             UnblockOutbound => Some(BlockOutbound),
-            StopRun | RollbackRun | RevokeCredential => None,
+            StopRun | RollbackRun | RevokeCredential | TerminateRun => None,
         }
     }
 }
@@ -204,6 +209,7 @@ impl ActionKind {
             RestoreTool => "undo with revoke_tool",
             BlockOutbound => "undo with unblock_outbound",
             UnblockOutbound => "undo with block_outbound",
+            TerminateRun => "cannot be undone: the run is closed at once, without clean-up",
         }
     }
 
@@ -222,6 +228,7 @@ impl ActionKind {
             RevokeCredential => "Revoke credential",
             BlockOutbound => "Block outbound",
             UnblockOutbound => "Unblock outbound",
+            TerminateRun => "Terminate run",
         }
     }
 }

@@ -127,7 +127,11 @@ impl World {
             pending_actions: Vec::new(),
             background,
             next_background: Duration::ZERO,
-            offered: ActionKind::ALL.to_vec(),
+            // ACA/1's kinds; terminate_run is not in the contract.
+            offered: ActionKind::ALL
+                .into_iter()
+                .filter(|k| *k != ActionKind::TerminateRun)
+                .collect(),
             arrivals: Vec::new(),
         };
         plans.sort_by_key(|p| p.start);
@@ -414,7 +418,7 @@ impl World {
             .iter()
             .filter(|r| r.active())
             .filter(|r| match kind {
-                StopRun | RollbackRun => t.run_id.as_deref() == Some(&r.id),
+                StopRun | RollbackRun | TerminateRun => t.run_id.as_deref() == Some(&r.id),
                 PauseWorkflow | ResumeWorkflow => t.workflow.as_deref() == Some(r.plan.workflow),
                 HoldQueue | ReleaseQueue => r.state == "queued" && wf_match(r),
                 RevokeTool | RestoreTool => {
@@ -441,7 +445,7 @@ impl World {
                 })
         };
         match kind {
-            StopRun | RollbackRun => {
+            StopRun | RollbackRun | TerminateRun => {
                 need(&t.run_id, "run_id")?;
                 let id = t.run_id.as_deref().unwrap_or_default();
                 if self.run(id).is_none() {
@@ -556,7 +560,7 @@ impl World {
             .collect();
         let all = |o: &Option<String>| o.clone().unwrap_or_else(|| "*".into());
         match kind {
-            StopRun | RollbackRun => {
+            StopRun | RollbackRun | TerminateRun => {
                 let Some(&i) = self.by_id.get(t.run_id.as_deref().unwrap_or_default()) else {
                     return ("failed", "no such run".into());
                 };

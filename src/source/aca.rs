@@ -308,7 +308,7 @@ impl AcaActor {
         let all = |o: &Option<String>| o.clone().unwrap_or_else(|| "*".into());
         let has = |list: &[String], x: &str| list.iter().any(|v| v == x);
         Ok(match req.kind {
-            StopRun | RollbackRun => {
+            StopRun | RollbackRun | TerminateRun => {
                 let id = t.run_id.clone().unwrap_or_default();
                 match self.run_state(&id).await? {
                     Some(s) if s.as_str() == "stopped" || s.as_str() == "rolled_back" => {

@@ -126,7 +126,9 @@ pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpEr
     let detail = serde_json::from_slice::<serde_json::Value>(&body)
         .ok()
         .and_then(|v| {
+            // ACA: {"error":{"message"}}; Temporal and others: {"message"}.
             v.pointer("/error/message")
+                .or_else(|| v.get("message"))
                 .and_then(|m| m.as_str())
                 .map(str::to_string)
         })
@@ -143,7 +145,9 @@ pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpEr
         message: format!("{what}{detail}"),
         status: Some(status),
         retry_after: retry,
-        permanent: (400..500).contains(&status) && status != 408 && status != 429,
+        // 501: the platform does not do this; asking again will not help.
+        permanent: ((400..500).contains(&status) && status != 408 && status != 429)
+            || status == 501,
     })
 }
 

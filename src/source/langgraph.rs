@@ -303,21 +303,19 @@ impl LangGraph {
                 for t in &tasks {
                     if let Some(err) = t.get("error").filter(|e| !e.is_null()) {
                         let name = t.get("name").and_then(|n| n.as_str()).unwrap_or("task");
-                        out.extend(
-                            self.event(
-                                format!("{cid}/error/{name}"),
-                                &run,
-                                at,
-                                "error",
-                                format!(
+                        out.extend(self.event(
+                            format!("{cid}/error/{name}"),
+                            &run,
+                            at,
+                            "error",
+                            format!(
                                     "{name} failed: {}",
                                     err.as_str()
                                         .map(String::from)
                                         .unwrap_or_else(|| err.to_string())
                                 ),
-                                json!({}),
-                            ),
-                        );
+                            json!({}),
+                        ));
                     }
                     for (i, intr) in t
                         .get("interrupts")

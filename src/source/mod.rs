@@ -6,6 +6,7 @@ pub mod aca;
 pub mod http;
 pub mod langgraph;
 pub mod spec;
+pub mod temporal;
 
 use std::time::Duration;
 
@@ -75,6 +76,14 @@ pub fn build_pair(
                 )),
             ))
         }
+        "temporal" => Ok((
+            Box::new(temporal::Temporal::new(
+                &spec.name,
+                &spec.url,
+                client.clone(),
+            )),
+            Arc::new(temporal::TemporalActor::new(&spec.name, &spec.url, client)),
+        )),
         k => Err(format!("unknown source kind '{k}'")),
     }
 }

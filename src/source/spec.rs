@@ -9,7 +9,7 @@ pub struct SourceSpec {
     pub url: String,
 }
 
-pub const KINDS: &[&str] = &["aca", "langgraph"];
+pub const KINDS: &[&str] = &["aca", "langgraph", "temporal"];
 
 impl std::str::FromStr for SourceSpec {
     type Err = String;

@@ -123,3 +123,75 @@ pub async fn langgraph() -> Option<Peer> {
     .await;
     Some(peer)
 }
+
+/// `temporal server start-dev` on free ports; `url` is the HTTP API.
+pub struct TemporalPeer {
+    pub server: Peer,
+    pub grpc: String,
+    worker: Option<Peer>,
+}
+
+pub async fn temporal(with_worker_queue: Option<&str>) -> Option<TemporalPeer> {
+    let bin = require("temporal")?;
+    let (grpc, http) = (free_port(), free_port());
+    let mut cmd = Command::new(bin);
+    cmd.args([
+        "server",
+        "start-dev",
+        "--headless",
+        "--ip",
+        "127.0.0.1",
+        "--port",
+        &grpc.to_string(),
+        "--http-port",
+        &http.to_string(),
+        "--ui-port",
+        &free_port().to_string(),
+        "--metrics-port",
+        &free_port().to_string(),
+        "--log-level",
+        "error",
+    ]);
+    let log = std::env::temp_dir().join(format!("cordon-temporal-{http}.log"));
+    let child = spawn(cmd, log.to_str().unwrap());
+    let server = Peer {
+        child,
+        url: format!("http://127.0.0.1:{http}"),
+        port: http,
+    };
+    let client = cordon::source::http::client();
+    let ns = format!("{}/api/v1/namespaces/default", server.url);
+    wait_until("temporal dev server to answer", 90, || {
+        let (c, u) = (client.clone(), ns.clone());
+        async move { c.get(u).send().await.is_ok_and(|r| r.status().is_success()) }
+    })
+    .await;
+    let grpc_addr = format!("127.0.0.1:{grpc}");
+    let worker = match with_worker_queue {
+        Some(q) => {
+            let py = require("python")?;
+            let mut cmd = Command::new(py);
+            cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/temporal/worker.py"))
+                .args([&grpc_addr, q]);
+            let wlog = std::env::temp_dir().join(format!("cordon-temporal-worker-{http}.log"));
+            let child = spawn(cmd, wlog.to_str().unwrap());
+            let wl = wlog.clone();
+            wait_until("the temporal worker", 60, || {
+                let wl = wl.clone();
+                async move { std::fs::read_to_string(&wl).is_ok_and(|s| s.contains("worker ready")) }
+            })
+            .await;
+            Some(Peer {
+                child,
+                url: String::new(),
+                port: 0,
+            })
+        }
+        None => None,
+    };
+    Some(TemporalPeer {
+        server,
+        grpc: grpc_addr,
+        worker,
+    })
+}

@@ -1,0 +1,576 @@
+//! Temporal adapter, over the Temporal HTTP API
+//! (`/api/v1/namespaces/{ns}/...`).
+//!
+//! Runs: running workflow executions by visibility query, paged; the
+//! workflow type is the "workflow", the task queue (or the type, with
+//! `class=type`) the agent class. Timeline: each running execution's
+//! history, only events not seen before (by event id). Containment:
+//! `stop_run` = cancel (graceful: the workflow's own code cleans up),
+//! `terminate_run` = terminate (hard), `pause_workflow`/`resume_workflow`
+//! = pause/unpause every running execution of the type, where the server
+//! has pause enabled (it says clearly when it has not).
+
+use std::collections::HashMap;
+
+use futures_util::future::BoxFuture;
+use serde_json::{Value, json};
+
+use super::http::{self, HttpError};
+use super::{Batch, Check};
+use crate::model::{
+    ActionAnswer, ActionKind, ActionRequest, Event, Run, RunState, RunStats, Target,
+    event::WireEvent,
+};
+use crate::sanitize;
+
+#[derive(Clone)]
+pub struct Conn {
+    api: String,
+    client: reqwest::Client,
+    class_by_type: bool,
+}
+
+impl Conn {
+    /// `URL[?namespace=NS&class=queue|type]`.
+    pub fn new(url: &str, client: reqwest::Client) -> Conn {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut ns = "default".to_string();
+        let mut class_by_type = false;
+        for kv in query.split('&').filter(|s| !s.is_empty()) {
+            match kv.split_once('=') {
+                Some(("namespace", v)) => ns = v.to_string(),
+                Some(("class", v)) => class_by_type = v == "type",
+                _ => {}
+            }
+        }
+        Conn {
+            api: format!("{}/api/v1/namespaces/{ns}", base.trim_end_matches('/')),
+            client,
+            class_by_type,
+        }
+    }
+
+    async fn get(&self, path: &str, bytes: &mut usize) -> Result<Value, HttpError> {
+        let (_, body) = http::send(self.client.get(format!("{}{path}", self.api))).await?;
+        *bytes += body.len();
+        http::json(&body)
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Result<Value, HttpError> {
+        let (_, b) =
+            http::send(self.client.post(format!("{}{path}", self.api)).json(&body)).await?;
+        Ok(serde_json::from_slice(&b).unwrap_or(Value::Null))
+    }
+
+    /// Every running execution, all pages.
+    pub async fn running(&self, bytes: &mut usize) -> Result<Vec<Value>, HttpError> {
+        let q = urlencode("ExecutionStatus=\"Running\"");
+        let mut out = Vec::new();
+        let mut token = String::new();
+        for _ in 0..1000 {
+            let mut path = format!("/workflows?query={q}&pageSize=1000");
+            if !token.is_empty() {
+                path.push_str(&format!("&nextPageToken={}", urlencode(&token)));
+            }
+            let v = self.get(&path, bytes).await?;
+            out.extend(
+                v.get("executions")
+                    .and_then(|e| e.as_array())
+                    .cloned()
+                    .unwrap_or_default(),
+            );
+            match v
+                .get("nextPageToken")
+                .and_then(|t| t.as_str())
+                .filter(|t| !t.is_empty())
+            {
+                Some(t) if t != token => token = t.to_string(),
+                _ => break,
+            }
+        }
+        Ok(out)
+    }
+
+    async fn describe(&self, id: &str) -> Result<Option<Value>, HttpError> {
+        let mut b = 0;
+        match self
+            .get(&format!("/workflows/{}", urlencode(id)), &mut b)
+            .await
+        {
+            Ok(v) => Ok(Some(v)),
+            Err(e) if e.status == Some(404) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn to_run(&self, source: &str, v: &Value) -> Option<Run> {
+        let s = |p: &str| {
+            v.pointer(p)
+                .and_then(|x| x.as_str())
+                .map(|x| sanitize::line(x, 256))
+        };
+        let wtype = s("/type/name").unwrap_or_default();
+        let queue = s("/taskQueue").unwrap_or_default();
+        let t = |p: &str| {
+            s(p).and_then(|x| chrono::DateTime::parse_from_rfc3339(&x).ok())
+                .map(|d| d.with_timezone(&chrono::Utc))
+        };
+        Some(Run {
+            source: source.into(),
+            id: s("/execution/workflowId")?,
+            agent: s("/execution/runId")
+                .map(|r| format!("run {}", &r[..r.len().min(8)]))
+                .unwrap_or_default(),
+            agent_class: if self.class_by_type {
+                wtype.clone()
+            } else {
+                queue
+            },
+            workflow: wtype,
+            state: status(&s("/status").unwrap_or_default()),
+            started_at: t("/startTime"),
+            updated_at: t("/closeTime").or(t("/executionTime")),
+            assignment: String::new(),
+            requested_by: String::new(),
+            tools: vec![],
+            credentials: vec![],
+            stats: RunStats::default(),
+        })
+    }
+}
+
+fn status(s: &str) -> RunState {
+    match s.trim_start_matches("WORKFLOW_EXECUTION_STATUS_") {
+        "RUNNING" => RunState::Running,
+        "COMPLETED" => RunState::Succeeded,
+        "FAILED" | "TIMED_OUT" => RunState::Failed,
+        "CANCELED" => RunState::Stopped,
+        "TERMINATED" => RunState::Other("terminated".into()),
+        "PAUSED" => RunState::Paused,
+        o => RunState::Other(o.to_lowercase()),
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+pub struct Temporal {
+    name: String,
+    conn: Conn,
+    /// Highest history event id turned into events, per workflow id.
+    seen: HashMap<String, i64>,
+    active: Vec<String>,
+    info_sent: bool,
+}
+
+impl Temporal {
+    pub fn new(name: &str, url: &str, client: reqwest::Client) -> Temporal {
+        Temporal {
+            name: name.into(),
+            conn: Conn::new(url, client),
+            seen: HashMap::new(),
+            active: vec![],
+            info_sent: false,
+        }
+    }
+
+    fn map_event(&self, wid: &str, e: &Value) -> Option<Event> {
+        let id = e.get("eventId").and_then(|x| {
+            x.as_str()
+                .map(String::from)
+                .or_else(|| x.as_i64().map(|n| n.to_string()))
+        })?;
+        let ty = e
+            .get("eventType")
+            .and_then(|x| x.as_str())
+            .unwrap_or("")
+            .trim_start_matches("EVENT_TYPE_")
+            .to_string();
+        let at = e.get("eventTime").cloned().unwrap_or(Value::Null);
+        let attr = |k: &str| e.get(k).cloned().unwrap_or(Value::Null);
+        let (kind, summary, tool) = match ty.as_str() {
+            "WORKFLOW_EXECUTION_STARTED" => {
+                let a = attr("workflowExecutionStartedEventAttributes");
+                (
+                    "assignment",
+                    format!(
+                        "started {} on {}",
+                        a.pointer("/workflowType/name")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("?"),
+                        a.pointer("/taskQueue/name")
+                            .and_then(|x| x.as_str())
+                            .unwrap_or("?")
+                    ),
+                    None,
+                )
+            }
+            "ACTIVITY_TASK_SCHEDULED" => {
+                let a = attr("activityTaskScheduledEventAttributes");
+                let name = a
+                    .pointer("/activityType/name")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("activity")
+                    .to_string();
+                ("tool_call", format!("{name} scheduled"), Some(name))
+            }
+            "ACTIVITY_TASK_STARTED" => {
+                let a = attr("activityTaskStartedEventAttributes");
+                let attempt = a.get("attempt").and_then(|x| x.as_i64()).unwrap_or(1);
+                if attempt > 1 {
+                    ("retry", format!("activity attempt {attempt}"), None)
+                } else {
+                    return None;
+                }
+            }
+            "ACTIVITY_TASK_COMPLETED" => ("tool_result", "activity completed".to_string(), None),
+            "ACTIVITY_TASK_FAILED" | "ACTIVITY_TASK_TIMED_OUT" => {
+                let msg = e
+                    .pointer("/activityTaskFailedEventAttributes/failure/message")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("failed");
+                (
+                    "error",
+                    format!("activity {}: {msg}", ty.to_lowercase().replace('_', " ")),
+                    None,
+                )
+            }
+            "WORKFLOW_EXECUTION_SIGNALED" => {
+                let name = e
+                    .pointer("/workflowExecutionSignaledEventAttributes/signalName")
+                    .and_then(|x| x.as_str())
+                    .unwrap_or("signal");
+                ("human_intervention", format!("signal {name}"), None)
+            }
+            "WORKFLOW_EXECUTION_CANCEL_REQUESTED"
+            | "WORKFLOW_EXECUTION_TERMINATED"
+            | "WORKFLOW_EXECUTION_CANCELED" => {
+                ("containment", ty.to_lowercase().replace('_', " "), None)
+            }
+            "WORKFLOW_TASK_SCHEDULED"
+            | "WORKFLOW_TASK_STARTED"
+            | "WORKFLOW_TASK_COMPLETED"
+            | "TIMER_STARTED"
+            | "TIMER_FIRED" => return None,
+            other => ("state_change", other.to_lowercase().replace('_', " "), None),
+        };
+        let w = json!({"id": format!("{wid}#{id}"), "run_id": wid, "at": at, "kind": kind, "summary": summary, "tool": tool,
+            "outbound": tool.as_deref().is_some_and(|t: &str| t.contains("send") || t.contains("email"))});
+        let wire: WireEvent = serde_json::from_value(w).ok()?;
+        Event::from_wire(wire, chrono::Utc::now())
+    }
+
+    async fn history(&mut self, wid: &str, bytes: &mut usize) -> Result<Vec<Event>, HttpError> {
+        let v = self
+            .conn
+            .get(&format!("/workflows/{}/history", urlencode(wid)), bytes)
+            .await?;
+        let last = self.seen.get(wid).copied().unwrap_or(0);
+        let mut out = Vec::new();
+        let mut max = last;
+        for e in v
+            .pointer("/history/events")
+            .and_then(|x| x.as_array())
+            .cloned()
+            .unwrap_or_default()
+        {
+            let n = e
+                .get("eventId")
+                .and_then(|x| {
+                    x.as_str()
+                        .and_then(|s| s.parse().ok())
+                        .or_else(|| x.as_i64())
+                })
+                .unwrap_or(0);
+            if n <= last {
+                continue;
+            }
+            max = max.max(n);
+            out.extend(self.map_event(wid, &e));
+        }
+        self.seen.insert(wid.to_string(), max);
+        Ok(out)
+    }
+
+    async fn poll_once(&mut self) -> Result<Batch, HttpError> {
+        let mut b = Batch::default();
+        let mut bytes = 0;
+        if !self.info_sent {
+            self.conn.get("", &mut bytes).await?;
+            b.offered = Some(vec![
+                ActionKind::StopRun,
+                ActionKind::TerminateRun,
+                ActionKind::PauseWorkflow,
+                ActionKind::ResumeWorkflow,
+            ]);
+            self.info_sent = true;
+        }
+        let running = self.conn.running(&mut bytes).await?;
+        let mut now_active = Vec::new();
+        for v in &running {
+            if let Some(r) = self.conn.to_run(&self.name, v) {
+                now_active.push(r.id.clone());
+                b.runs.push(r);
+            }
+        }
+        let gone: Vec<String> = self
+            .active
+            .iter()
+            .filter(|w| !now_active.contains(w))
+            .cloned()
+            .collect();
+        for w in &gone {
+            if let Some(d) = self.conn.describe(w).await? {
+                let info = d
+                    .get("workflowExecutionInfo")
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                b.runs.extend(self.conn.to_run(&self.name, &info));
+            }
+        }
+        for w in now_active.iter().chain(gone.iter()) {
+            b.events.extend(self.history(w, &mut bytes).await?);
+        }
+        self.active = now_active;
+        b.bytes = bytes;
+        Ok(b)
+    }
+}
+
+impl super::Source for Temporal {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
+        Box::pin(self.poll_once())
+    }
+}
+
+pub struct TemporalActor {
+    name: String,
+    conn: Conn,
+}
+
+impl TemporalActor {
+    pub fn new(name: &str, url: &str, client: reqwest::Client) -> TemporalActor {
+        TemporalActor {
+            name: name.into(),
+            conn: Conn::new(url, client),
+        }
+    }
+
+    async fn of_type(&self, wtype: &str) -> Result<Vec<String>, HttpError> {
+        let mut b = 0;
+        Ok(self
+            .conn
+            .running(&mut b)
+            .await?
+            .iter()
+            .filter(|v| v.pointer("/type/name").and_then(|x| x.as_str()) == Some(wtype))
+            .filter_map(|v| {
+                v.pointer("/execution/workflowId")
+                    .and_then(|x| x.as_str())
+                    .map(String::from)
+            })
+            .collect())
+    }
+
+    async fn act(
+        &self,
+        req: Option<&ActionRequest>,
+        kind: ActionKind,
+        target: &Target,
+    ) -> Result<ActionAnswer, HttpError> {
+        let answer = |state: &str, affected: Vec<String>, message: String| ActionAnswer {
+            action_id: String::new(),
+            kind: kind.as_str().into(),
+            state: state.into(),
+            affected_runs: affected,
+            message,
+        };
+        let (reason, identity, key) = match req {
+            Some(r) => (r.reason.clone(), r.actor.clone(), r.key.clone()),
+            None => (String::new(), String::new(), String::new()),
+        };
+        match kind {
+            ActionKind::StopRun | ActionKind::TerminateRun => {
+                let wid = target.run_id.clone().unwrap_or_default();
+                if self.conn.describe(&wid).await?.is_none() {
+                    return Err(HttpError {
+                        message: format!("no workflow {wid}"),
+                        status: Some(404),
+                        retry_after: None,
+                        permanent: true,
+                    });
+                }
+                if req.is_none() {
+                    return Ok(answer(
+                        "preview",
+                        vec![wid],
+                        "would stop this execution".into(),
+                    ));
+                }
+                let (path, body) = if kind == ActionKind::StopRun {
+                    (
+                        "cancel",
+                        json!({"reason": reason, "identity": identity, "requestId": key}),
+                    )
+                } else {
+                    ("terminate", json!({"reason": reason, "identity": identity}))
+                };
+                self.conn
+                    .post(&format!("/workflows/{}/{path}", urlencode(&wid)), body)
+                    .await?;
+                Ok(answer("pending", vec![wid], format!("{path} requested")))
+            }
+            ActionKind::PauseWorkflow | ActionKind::ResumeWorkflow => {
+                let wtype = target.workflow.clone().unwrap_or_default();
+                let ids = self.of_type(&wtype).await?;
+                if req.is_none() {
+                    return Ok(answer(
+                        "preview",
+                        ids,
+                        format!(
+                            "would {} every running {wtype}",
+                            if kind == ActionKind::PauseWorkflow {
+                                "pause"
+                            } else {
+                                "unpause"
+                            }
+                        ),
+                    ));
+                }
+                let verb = if kind == ActionKind::PauseWorkflow {
+                    "pause"
+                } else {
+                    "unpause"
+                };
+                for id in &ids {
+                    let r = self
+                        .conn
+                        .post(
+                            &format!("/workflows/{}/{verb}", urlencode(id)),
+                            json!({"reason": reason, "identity": identity, "requestId": key}),
+                        )
+                        .await;
+                    if let Err(e) = r {
+                        let off = e.message.contains("not enabled");
+                        return Err(HttpError {
+                            message: if off {
+                                format!(
+                                    "pause is not enabled on this Temporal namespace ({}); use stop_run (cancel) or terminate_run, or enable workflow pause on the server",
+                                    e.message
+                                )
+                            } else {
+                                e.message
+                            },
+                            permanent: off || e.permanent,
+                            ..e
+                        });
+                    }
+                }
+                Ok(answer("pending", ids, format!("{verb} requested")))
+            }
+            k => Err(HttpError {
+                message: format!("Temporal does not offer {}", k.as_str()),
+                status: Some(501),
+                retry_after: None,
+                permanent: true,
+            }),
+        }
+    }
+
+    async fn check_inner(&self, req: &ActionRequest) -> Result<Check, HttpError> {
+        match req.kind {
+            ActionKind::StopRun | ActionKind::TerminateRun => {
+                let wid = req.target.run_id.clone().unwrap_or_default();
+                let st = self
+                    .conn
+                    .describe(&wid)
+                    .await?
+                    .and_then(|d| {
+                        d.pointer("/workflowExecutionInfo/status")
+                            .and_then(|s| s.as_str())
+                            .map(String::from)
+                    })
+                    .unwrap_or_default();
+                let want = if req.kind == ActionKind::StopRun {
+                    "CANCELED"
+                } else {
+                    "TERMINATED"
+                };
+                let short = st.trim_start_matches("WORKFLOW_EXECUTION_STATUS_");
+                Ok(if short == want {
+                    Check::Confirmed(format!("{wid} is {}", short.to_lowercase()))
+                } else if short != "RUNNING" && !short.is_empty() {
+                    Check::Confirmed(format!(
+                        "{wid} closed as {} before the {}",
+                        short.to_lowercase(),
+                        req.kind.as_str()
+                    ))
+                } else {
+                    Check::NotYet(format!("{wid} is still {}", short.to_lowercase()))
+                })
+            }
+            ActionKind::PauseWorkflow | ActionKind::ResumeWorkflow => {
+                let wtype = req.target.workflow.clone().unwrap_or_default();
+                let mut not = Vec::new();
+                for id in self.of_type(&wtype).await? {
+                    let paused = self.conn.describe(&id).await?.is_some_and(|d| {
+                        d.pointer("/workflowExecutionInfo/status")
+                            .and_then(|s| s.as_str())
+                            == Some("WORKFLOW_EXECUTION_STATUS_PAUSED")
+                            || d.pointer("/workflowExtendedInfo/pauseInfo")
+                                .is_some_and(|p| !p.is_null())
+                    });
+                    if paused != (req.kind == ActionKind::PauseWorkflow) {
+                        not.push(id);
+                    }
+                }
+                Ok(if not.is_empty() {
+                    Check::Confirmed(format!(
+                        "every {wtype} is {}",
+                        if req.kind == ActionKind::PauseWorkflow {
+                            "paused"
+                        } else {
+                            "unpaused"
+                        }
+                    ))
+                } else {
+                    Check::NotYet(format!("not yet: {}", not.join(", ")))
+                })
+            }
+            _ => Ok(Check::NotYet("not verifiable here".into())),
+        }
+    }
+}
+
+impl super::Actor for TemporalActor {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dry_run(
+        &self,
+        kind: ActionKind,
+        target: Target,
+    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
+        Box::pin(async move { self.act(None, kind, &target).await })
+    }
+    fn send<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+        Box::pin(self.act(Some(req), req.kind, &req.target))
+    }
+    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>> {
+        Box::pin(self.check_inner(req))
+    }
+}
