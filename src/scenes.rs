@@ -52,6 +52,7 @@ pub fn demo_app(scenarios: &[&str], secs: u64) -> App {
             .collect(),
         controls: Some(w.controls.clone()),
         offered: Some(w.offered.clone()),
+        credentials: vec![],
         bytes: 0,
     };
     app.update(Msg::Source(

@@ -149,9 +149,12 @@ impl App {
                         .flat_map(|r| r.tools.clone())
                         .collect(),
                 ),
-                ("CREDENTIAL", 1) => {
-                    uniq(runs.iter().flat_map(|r| r.credentials.clone()).collect())
-                }
+                ("CREDENTIAL", 1) => uniq(
+                    runs.iter()
+                        .flat_map(|r| r.credentials.clone())
+                        .chain(self.store.credentials.values().flatten().cloned())
+                        .collect(),
+                ),
                 _ => Vec::new(),
             }
         };
@@ -396,7 +399,17 @@ impl App {
             "CREDENTIAL" => {
                 want(1)?;
                 let c = args[0].to_string();
-                let s = src(self, &|r| r.credentials.contains(&c))?;
+                // A revocation target that listed the key (openai-admin) owns it.
+                let lister = self
+                    .store
+                    .credentials
+                    .iter()
+                    .find(|(_, v)| v.contains(&c))
+                    .map(|(s, _)| s.clone());
+                let s = match (&at_source, lister) {
+                    (None, Some(l)) => l,
+                    _ => src(self, &|r| r.credentials.contains(&c))?,
+                };
                 (
                     s,
                     Target {

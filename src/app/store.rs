@@ -28,6 +28,8 @@ pub struct Store {
     orphans: HashMap<(u16, String), Vec<u32>>,
     /// Controls in force, per source.
     pub controls: HashMap<String, Controls>,
+    /// Credentials a source can revoke, as it last listed them.
+    pub credentials: HashMap<String, Vec<String>>,
 }
 
 impl Store {

@@ -101,6 +101,11 @@ impl App {
                         );
                     }
                 }
+                if !batch.credentials.is_empty() {
+                    self.store
+                        .credentials
+                        .insert(source.clone(), batch.credentials.clone());
+                }
                 if let Some(c) = batch.controls
                     && self.store.controls.get(&source) != Some(&c)
                 {

@@ -5,6 +5,7 @@
 pub mod aca;
 pub mod http;
 pub mod langgraph;
+pub mod openai_admin;
 pub mod spec;
 pub mod temporal;
 
@@ -25,6 +26,8 @@ pub struct Batch {
     pub events: Vec<Event>,
     pub controls: Option<Controls>,
     pub offered: Option<Vec<ActionKind>>,
+    /// Credentials the source can revoke (listed for the palette).
+    pub credentials: Vec<String>,
     /// Bytes read from the network for this poll (for cost figures).
     pub bytes: usize,
 }
@@ -76,6 +79,16 @@ pub fn build_pair(
                 )),
             ))
         }
+        "openai-admin" => Ok((
+            Box::new(openai_admin::OpenAiAdmin::new(
+                &spec.name,
+                &spec.url,
+                client.clone(),
+            )),
+            Arc::new(openai_admin::OpenAiAdminActor::new(
+                &spec.name, &spec.url, client,
+            )),
+        )),
         "temporal" => Ok((
             Box::new(temporal::Temporal::new(
                 &spec.name,

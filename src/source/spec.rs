@@ -9,7 +9,7 @@ pub struct SourceSpec {
     pub url: String,
 }
 
-pub const KINDS: &[&str] = &["aca", "langgraph", "temporal"];
+pub const KINDS: &[&str] = &["aca", "langgraph", "temporal", "openai-admin"];
 
 impl std::str::FromStr for SourceSpec {
     type Err = String;

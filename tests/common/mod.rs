@@ -48,6 +48,7 @@ pub fn batch_of(w: &World, source: &str) -> Batch {
         events,
         controls: Some(w.controls.clone()),
         offered: Some(cordon::model::ActionKind::ALL.to_vec()),
+        credentials: vec![],
         bytes: 0,
     }
 }

@@ -1,0 +1,273 @@
+//! OpenAI project API key revocation (`openai-admin:` target).
+//!
+//! `revoke_credential` deletes a project API key
+//! (`DELETE /v1/organization/projects/{project}/api_keys/{key}`) with an
+//! admin key read from an env var or a 0600 file; confirmation is a fresh
+//! read that no longer finds the key. The poller lists the project's keys
+//! so the palette can offer them.
+//! Spec: `openai-admin:https://api.openai.com?project=proj_x&admin_key_env=VAR`
+//! (or `admin_key_file=PATH`).
+
+use futures_util::future::BoxFuture;
+use serde_json::Value;
+
+use super::http::{self, HttpError};
+use super::{Batch, Check};
+use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+
+/// Read a secret from an env var or a file; a file readable by group or
+/// others is refused, as ssh refuses a private key.
+pub fn load_secret(env: Option<&str>, file: Option<&str>) -> Result<String, String> {
+    if let Some(var) = env {
+        return std::env::var(var)
+            .map(|s| s.trim().to_string())
+            .map_err(|_| format!("environment variable {var} is not set"));
+    }
+    if let Some(path) = file {
+        use std::os::unix::fs::PermissionsExt;
+        let meta =
+            std::fs::metadata(path).map_err(|e| format!("cannot read key file {path}: {e}"))?;
+        if meta.permissions().mode() & 0o077 != 0 {
+            return Err(format!(
+                "key file {path} is readable by group or others; chmod 600 it"
+            ));
+        }
+        return std::fs::read_to_string(path)
+            .map(|s| s.trim().to_string())
+            .map_err(|e| format!("cannot read key file {path}: {e}"));
+    }
+    Err("no admin key: add admin_key_env=VAR or admin_key_file=PATH to the source URL".into())
+}
+
+#[derive(Clone)]
+pub struct Conn {
+    base: String,
+    project: String,
+    key: Result<String, String>,
+    client: reqwest::Client,
+}
+
+impl Conn {
+    pub fn new(url: &str, client: reqwest::Client) -> Conn {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let (mut project, mut env, mut file) = (String::new(), None, None);
+        for kv in query.split('&').filter(|s| !s.is_empty()) {
+            match kv.split_once('=') {
+                Some(("project", v)) => project = v.to_string(),
+                Some(("admin_key_env", v)) => env = Some(v.to_string()),
+                Some(("admin_key_file", v)) => file = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        Conn {
+            base: base.trim_end_matches('/').to_string(),
+            project,
+            key: load_secret(env.as_deref(), file.as_deref()),
+            client,
+        }
+    }
+
+    fn req(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+    ) -> Result<reqwest::RequestBuilder, HttpError> {
+        let key = self.key.as_ref().map_err(|e| HttpError {
+            message: e.clone(),
+            status: None,
+            retry_after: None,
+            permanent: true,
+        })?;
+        if self.project.is_empty() {
+            return Err(HttpError {
+                message: "no project: add project=proj_… to the source URL".into(),
+                status: None,
+                retry_after: None,
+                permanent: true,
+            });
+        }
+        Ok(self
+            .client
+            .request(
+                method,
+                format!(
+                    "{}/v1/organization/projects/{}{path}",
+                    self.base, self.project
+                ),
+            )
+            .bearer_auth(key))
+    }
+
+    /// The project's API key ids (all pages).
+    pub async fn keys(&self) -> Result<Vec<String>, HttpError> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        for _ in 0..100 {
+            let mut r = self
+                .req(reqwest::Method::GET, "/api_keys")?
+                .query(&[("limit", "100")]);
+            if let Some(a) = &after {
+                r = r.query(&[("after", a)]);
+            }
+            let (_, body) = http::send(r).await?;
+            let v: Value = http::json(&body)?;
+            let ids: Vec<String> = v
+                .get("data")
+                .and_then(|d| d.as_array())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|k| {
+                            k.get("id")
+                                .and_then(|i| i.as_str())
+                                .map(|s| crate::sanitize::line(s, 128))
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.extend(ids);
+            if v.get("has_more").and_then(|h| h.as_bool()) != Some(true) {
+                break;
+            }
+            after = v.get("last_id").and_then(|l| l.as_str()).map(String::from);
+            if after.is_none() {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn exists(&self, key: &str) -> Result<bool, HttpError> {
+        match http::send(self.req(reqwest::Method::GET, &format!("/api_keys/{key}"))?).await {
+            Ok(_) => Ok(true),
+            Err(e) if e.status == Some(404) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
+pub struct OpenAiAdmin {
+    name: String,
+    conn: Conn,
+    first: bool,
+}
+
+impl OpenAiAdmin {
+    pub fn new(name: &str, url: &str, client: reqwest::Client) -> OpenAiAdmin {
+        OpenAiAdmin {
+            name: name.into(),
+            conn: Conn::new(url, client),
+            first: true,
+        }
+    }
+}
+
+impl super::Source for OpenAiAdmin {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
+        Box::pin(async move {
+            let keys = self.conn.keys().await?;
+            let mut b = Batch {
+                credentials: keys,
+                ..Batch::default()
+            };
+            if self.first {
+                b.offered = Some(vec![ActionKind::RevokeCredential]);
+                self.first = false;
+            }
+            Ok(b)
+        })
+    }
+}
+
+pub struct OpenAiAdminActor {
+    name: String,
+    conn: Conn,
+}
+
+impl OpenAiAdminActor {
+    pub fn new(name: &str, url: &str, client: reqwest::Client) -> OpenAiAdminActor {
+        OpenAiAdminActor {
+            name: name.into(),
+            conn: Conn::new(url, client),
+        }
+    }
+}
+
+fn only_revoke(kind: ActionKind) -> Result<(), HttpError> {
+    if kind == ActionKind::RevokeCredential {
+        Ok(())
+    } else {
+        Err(HttpError {
+            message: format!(
+                "openai-admin only revokes credentials, not {}",
+                kind.as_str()
+            ),
+            status: Some(501),
+            retry_after: None,
+            permanent: true,
+        })
+    }
+}
+
+impl super::Actor for OpenAiAdminActor {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn dry_run(
+        &self,
+        kind: ActionKind,
+        target: Target,
+    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
+        Box::pin(async move {
+            only_revoke(kind)?;
+            let key = target.credential.unwrap_or_default();
+            let exists = self.conn.exists(&key).await?;
+            Ok(ActionAnswer {
+                action_id: String::new(),
+                kind: kind.as_str().into(),
+                state: "preview".into(),
+                affected_runs: vec![],
+                message: if exists {
+                    format!("would delete project API key {key}")
+                } else {
+                    format!("no key {key} in the project")
+                },
+            })
+        })
+    }
+    fn send<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+        Box::pin(async move {
+            only_revoke(req.kind)?;
+            let key = req.target.credential.clone().unwrap_or_default();
+            let (_, body) = http::send(
+                self.conn
+                    .req(reqwest::Method::DELETE, &format!("/api_keys/{key}"))?,
+            )
+            .await?;
+            let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+            let deleted = v.get("deleted").and_then(|d| d.as_bool()).unwrap_or(false);
+            Ok(ActionAnswer {
+                action_id: String::new(),
+                kind: req.kind.as_str().into(),
+                state: if deleted { "applied" } else { "pending" }.into(),
+                affected_runs: vec![],
+                message: format!("delete of {key} answered deleted={deleted}"),
+            })
+        })
+    }
+    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>> {
+        Box::pin(async move {
+            let key = req.target.credential.clone().unwrap_or_default();
+            Ok(if self.conn.exists(&key).await? {
+                Check::NotYet(format!("key {key} still listed"))
+            } else {
+                Check::Confirmed(format!("key {key} no longer exists"))
+            })
+        })
+    }
+}
