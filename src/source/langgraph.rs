@@ -161,7 +161,8 @@ impl Conn {
             Some("running") => RunState::Running,
             Some("success") => RunState::Succeeded,
             Some("error") | Some("timeout") => RunState::Failed,
-            Some("interrupted") => RunState::Other("interrupted".into()),
+            // Cancelled with action=interrupt: cordon's "stopped".
+            Some("interrupted") => RunState::Stopped,
             Some(o) => RunState::Other(o.to_string()),
             None => RunState::Other("unknown".into()),
         };

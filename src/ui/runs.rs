@@ -125,7 +125,19 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 row
             }
         });
-    let mut widths = vec![Constraint::Length(11)];
+    // The RUN column fits the longest id on screen (UUIDs from LangGraph,
+    // workflow ids from Temporal), within reason.
+    let id_w = v
+        .rows
+        .iter()
+        .skip(v.offset)
+        .take(inner_h)
+        .map(|&ri| app.store.runs[ri].id.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, if wide { 36 } else { 14 }) as u16
+        + 1;
+    let mut widths = vec![Constraint::Length(id_w)];
     if multi {
         widths.push(Constraint::Length(6));
     }

@@ -94,6 +94,14 @@ where
 pub async fn langgraph() -> Option<Peer> {
     let bin = require("langgraph")?;
     let port = free_port();
+    // A fresh copy of the app per server: `langgraph dev` keeps its
+    // in-memory state on disk next to the app, and tests start clean.
+    let app = std::env::temp_dir().join(format!("cordon-lg-app-{port}"));
+    std::fs::create_dir_all(&app).unwrap();
+    let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/langgraph");
+    for f in ["agent.py", "langgraph.json"] {
+        std::fs::copy(src.join(f), app.join(f)).unwrap();
+    }
     let mut cmd = Command::new(bin);
     cmd.args([
         "dev",
@@ -104,7 +112,7 @@ pub async fn langgraph() -> Option<Peer> {
         "--config",
         "langgraph.json",
     ])
-    .current_dir(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/langgraph"))
+    .current_dir(&app)
     .env("LANGGRAPH_CLI_NO_ANALYTICS", "1")
     .env("LANGSMITH_TRACING", "false");
     let log = std::env::temp_dir().join(format!("cordon-langgraph-{port}.log"));
