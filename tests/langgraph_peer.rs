@@ -194,7 +194,42 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
     assert!(detail.contains("gone"), "{detail}");
     assert_eq!(status(&base, &t2, &r2).await, None);
 
-    // hold_queue → pending runs cancelled, the running one left alone.
+    // hold_queue → pending runs cancelled and crons disabled, the running
+    // one left alone; release_queue re-enables the crons it held.
+    let c = client();
+    let cron: Value = c
+        .post(format!("{base}/runs/crons"))
+        .json(&json!({"assistant_id": "support_agent", "schedule": "0 3 * * *", "input": {"sleep": 0.1, "loops": 1}, "metadata": {"workflow": "nightly"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let cron_id = cron["cron_id"].as_str().expect("cron created").to_string();
+    let cron_enabled = |id: String| {
+        let c = c.clone();
+        let base = base.clone();
+        async move {
+            let all: Value = c
+                .post(format!("{base}/runs/crons/search"))
+                .json(&json!({"limit": 100}))
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            all.as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["cron_id"] == id.as_str())
+                .unwrap()["enabled"]
+                .as_bool()
+                .unwrap_or(true)
+        }
+    };
+    assert!(cron_enabled(cron_id.clone()).await);
     let (t3, r3) = start_run(&base, 1.0, 20).await;
     wait_status(&base, &t3, &r3, "running").await;
     let (t4, r4) = start_run(&base, 1.0, 20).await;
@@ -207,9 +242,12 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
         .unwrap();
     let mut affected = dry.affected_runs.clone();
     affected.sort();
-    let mut want = vec![r4.clone(), r5.clone()];
+    let mut want = vec![r4.clone(), r5.clone(), format!("cron:{cron_id}")];
     want.sort();
-    assert_eq!(affected, want, "the blast radius is the pending runs");
+    assert_eq!(
+        affected, want,
+        "the blast radius is the pending runs and the crons"
+    );
     let msgs = act(
         &spec,
         actor.clone(),
@@ -221,6 +259,19 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
     assert_eq!(status(&base, &t3, &r3).await.as_deref(), Some("running"));
     assert_ne!(status(&base, &t4, &r4).await.as_deref(), Some("pending"));
     assert_ne!(status(&base, &t5, &r5).await.as_deref(), Some("pending"));
+    assert!(
+        !cron_enabled(cron_id.clone()).await,
+        "the cron is disabled while held"
+    );
+    let msgs = act(
+        &spec,
+        actor.clone(),
+        ActionKind::ReleaseQueue,
+        Target::default(),
+    )
+    .await;
+    assert!(confirmed(&msgs).is_some(), "{msgs:?}");
+    assert!(cron_enabled(cron_id.clone()).await, "release re-enables it");
     let _ = act(
         &spec,
         actor,
@@ -231,4 +282,35 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
         },
     )
     .await;
+}
+
+#[tokio::test]
+async fn langgraph_stream_wakes_the_poller() {
+    use cordon::source::{SourceMsg, poll_loop};
+    let Some(peer) = peers::langgraph().await else {
+        return;
+    };
+    let base = peer.url.clone();
+    let spec: SourceSpec = format!("lg=langgraph:{base}").parse().unwrap();
+    let (src, _) = build_pair(&spec, http::client()).unwrap();
+    let (t1, r1) = start_run(&base, 1.5, 20).await;
+    wait_status(&base, &t1, &r1, "running").await;
+    // A 60 s poll interval: new steps can only arrive this soon because the
+    // run's stream rang the poller.
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(poll_loop(src, Duration::from_secs(60), tx));
+    let first = rx.recv().await.unwrap();
+    assert!(matches!(first, SourceMsg::Polled { .. }));
+    let next = tokio::time::timeout(Duration::from_secs(20), async {
+        loop {
+            if let Some(SourceMsg::Polled { batch, .. }) = rx.recv().await
+                && !batch.events.is_empty()
+            {
+                return batch;
+            }
+        }
+    })
+    .await
+    .expect("a streamed step woke a poll long before the 60 s interval");
+    assert!(next.events.iter().all(|e| e.run_id == r1));
 }

@@ -194,6 +194,10 @@ impl Conn {
 pub struct LangGraph {
     name: String,
     conn: Conn,
+    /// Rung by run streams when the server sends anything.
+    wake: Arc<tokio::sync::Notify>,
+    /// Runs whose stream is being followed.
+    streaming: Arc<Mutex<HashSet<String>>>,
     shared: Arc<Mutex<Shared>>,
     /// Checkpoints and messages already turned into events, per thread.
     seen: HashMap<String, HashSet<String>>,
@@ -205,6 +209,9 @@ pub struct LangGraph {
 fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
+
+/// Cron metadata mark: disabled by cordon's hold_queue.
+const HELD: &str = "cordon_held";
 
 const OUTBOUND_TOOLS: [&str; 5] = ["send", "email", "post", "publish", "notify"];
 
@@ -219,10 +226,77 @@ impl LangGraph {
             name: name.into(),
             conn: Conn::new(url, client),
             shared,
+            wake: Arc::new(tokio::sync::Notify::new()),
+            streaming: Arc::new(Mutex::new(HashSet::new())),
             seen: HashMap::new(),
             active: HashMap::new(),
             info_sent: false,
         }
+    }
+
+    /// Follow a running run's SSE stream, resuming with Last-Event-ID after
+    /// a drop, and ring the waker on every event. History stays the record
+    /// (deduplicated); the stream only says "something happened, look now".
+    fn follow(&self, thread: &str, run: &str) {
+        let mut s = self.streaming.lock().unwrap_or_else(|p| p.into_inner());
+        if !s.insert(run.to_string()) {
+            return;
+        }
+        drop(s);
+        let (conn, wake, streaming) =
+            (self.conn.clone(), self.wake.clone(), self.streaming.clone());
+        let (thread, run) = (thread.to_string(), run.to_string());
+        tokio::spawn(async move {
+            use futures_util::StreamExt;
+            let mut last_id: Option<String> = None;
+            for _attempt in 0..20 {
+                let mut req = conn.req(
+                    reqwest::Method::GET,
+                    &format!("/threads/{thread}/runs/{run}/stream"),
+                );
+                if let Some(id) = &last_id {
+                    req = req.header("Last-Event-ID", id);
+                }
+                // No total timeout on a stream; the connect timeout still holds.
+                let Ok(resp) = req
+                    .timeout(std::time::Duration::from_secs(24 * 3600))
+                    .send()
+                    .await
+                else {
+                    break;
+                };
+                if !resp.status().is_success() {
+                    break;
+                }
+                let mut body = resp.bytes_stream();
+                let mut buf = String::new();
+                while let Some(Ok(chunk)) = body.next().await {
+                    // SSE lines may end in CRLF (LangGraph sends CRLF).
+                    buf.push_str(&String::from_utf8_lossy(&chunk).replace('\r', ""));
+                    if buf.len() > 1 << 20 {
+                        buf.clear();
+                    }
+                    while let Some(i) = buf.find("\n\n") {
+                        let ev: String = buf.drain(..i + 2).collect();
+                        for line in ev.lines() {
+                            if let Some(id) = line.strip_prefix("id:") {
+                                last_id = Some(sanitize::line(id.trim(), 128));
+                            }
+                        }
+                        wake.notify_one();
+                    }
+                }
+                // The stream ended: the run finished, or the link dropped.
+                wake.notify_one();
+                if last_id.is_none() {
+                    break;
+                }
+            }
+            streaming
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&run);
+        });
     }
 
     fn event(
@@ -435,6 +509,7 @@ impl LangGraph {
                 ActionKind::StopRun,
                 ActionKind::RollbackRun,
                 ActionKind::HoldQueue,
+                ActionKind::ReleaseQueue,
             ]);
             self.info_sent = true;
         }
@@ -447,6 +522,9 @@ impl LangGraph {
             for status in ["running", "pending"] {
                 for r in self.conn.runs_of(tid, status, &mut bytes).await? {
                     if let Some(run) = self.conn.to_run(&self.name, &r) {
+                        if status == "running" {
+                            self.follow(tid, &run.id);
+                        }
                         now_active.insert(run.id.clone(), tid.to_string());
                         b.runs.push(run);
                     }
@@ -508,6 +586,9 @@ impl LangGraph {
 impl super::Source for LangGraph {
     fn name(&self) -> &str {
         &self.name
+    }
+    fn waker(&self) -> Option<Arc<tokio::sync::Notify>> {
+        Some(self.wake.clone())
     }
     fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
         Box::pin(self.poll_once())
@@ -592,6 +673,56 @@ impl LangGraphActor {
         Ok(out)
     }
 
+    /// Crons in scope (by the workflow metadata key), with their metadata.
+    async fn crons(
+        &self,
+        workflow: Option<&str>,
+        enabled: bool,
+    ) -> Result<Vec<(String, Value)>, HttpError> {
+        let mut bytes = 0;
+        let v = self
+            .conn
+            .json(
+                self.conn
+                    .req(reqwest::Method::POST, "/runs/crons/search")
+                    .json(&json!({"enabled": enabled, "limit": 1000})),
+                &mut bytes,
+            )
+            .await?;
+        Ok(v.as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|c| c.get("enabled").and_then(|e| e.as_bool()).unwrap_or(true) == enabled)
+            .filter(|c| {
+                workflow.is_none_or(|w| {
+                    self.conn
+                        .workflow(c.get("metadata").unwrap_or(&Value::Null))
+                        == w
+                })
+            })
+            .filter_map(|c| {
+                let id = c.get("cron_id")?.as_str()?.to_string();
+                let meta = c
+                    .get("metadata")
+                    .cloned()
+                    .filter(|m| m.is_object())
+                    .unwrap_or_else(|| json!({}));
+                Some((id, meta))
+            })
+            .collect())
+    }
+
+    /// Disabled crons that cordon's hold disabled.
+    async fn held_crons(&self, workflow: Option<&str>) -> Result<Vec<(String, Value)>, HttpError> {
+        Ok(self
+            .crons(workflow, false)
+            .await?
+            .into_iter()
+            .filter(|(_, m)| m.get(HELD).is_some_and(|h| h == true))
+            .collect())
+    }
+
     fn answer(
         kind: ActionKind,
         state: &str,
@@ -644,7 +775,9 @@ impl LangGraphActor {
             }
             ActionKind::HoldQueue => {
                 let pending = self.pending(target.workflow.as_deref()).await?;
-                let ids: Vec<String> = pending.iter().map(|(_, r)| r.clone()).collect();
+                let crons = self.crons(target.workflow.as_deref(), true).await?;
+                let mut ids: Vec<String> = pending.iter().map(|(_, r)| r.clone()).collect();
+                ids.extend(crons.iter().map(|(c, _)| format!("cron:{c}")));
                 if dry {
                     return Ok(Self::answer(
                         kind,
@@ -674,11 +807,51 @@ impl LangGraphActor {
                         .await?;
                     }
                 }
+                // Crons would start new runs: disable them, marked as held
+                // by cordon so release re-enables only these.
+                for (c, mut meta) in crons {
+                    meta[HELD] = json!(true);
+                    http::send(
+                        self.conn
+                            .req(reqwest::Method::PATCH, &format!("/runs/crons/{c}"))
+                            .json(&json!({"enabled": false, "metadata": meta})),
+                    )
+                    .await?;
+                }
                 Ok(Self::answer(
                     kind,
                     "pending",
                     ids,
-                    "pending runs cancelled".into(),
+                    "pending runs cancelled, crons disabled".into(),
+                ))
+            }
+            ActionKind::ReleaseQueue => {
+                let held = self.held_crons(target.workflow.as_deref()).await?;
+                let ids: Vec<String> = held.iter().map(|(c, _)| format!("cron:{c}")).collect();
+                if dry {
+                    return Ok(Self::answer(
+                        kind,
+                        "preview",
+                        ids,
+                        "would re-enable the crons cordon held".into(),
+                    ));
+                }
+                for (c, mut meta) in held {
+                    if let Some(m) = meta.as_object_mut() {
+                        m.remove(HELD);
+                    }
+                    http::send(
+                        self.conn
+                            .req(reqwest::Method::PATCH, &format!("/runs/crons/{c}"))
+                            .json(&json!({"enabled": true, "metadata": meta})),
+                    )
+                    .await?;
+                }
+                Ok(Self::answer(
+                    kind,
+                    "pending",
+                    ids,
+                    "held crons re-enabled".into(),
                 ))
             }
             k => Err(HttpError {
@@ -716,10 +889,23 @@ impl LangGraphActor {
             }
             ActionKind::HoldQueue => {
                 let left = self.pending(req.target.workflow.as_deref()).await?;
-                Ok(if left.is_empty() {
-                    Check::Confirmed("no pending runs in scope".into())
+                let crons = self.crons(req.target.workflow.as_deref(), true).await?;
+                Ok(if left.is_empty() && crons.is_empty() {
+                    Check::Confirmed("no pending runs and no enabled crons in scope".into())
                 } else {
-                    Check::NotYet(format!("{} pending runs remain", left.len()))
+                    Check::NotYet(format!(
+                        "{} pending runs and {} enabled crons remain",
+                        left.len(),
+                        crons.len()
+                    ))
+                })
+            }
+            ActionKind::ReleaseQueue => {
+                let held = self.held_crons(req.target.workflow.as_deref()).await?;
+                Ok(if held.is_empty() {
+                    Check::Confirmed("every cron cordon held is enabled again".into())
+                } else {
+                    Check::NotYet(format!("{} crons still held", held.len()))
                 })
             }
             _ => Ok(Check::NotYet("not verifiable here".into())),

@@ -36,6 +36,12 @@ pub trait Source: Send {
     fn name(&self) -> &str;
     /// One incremental poll: only what changed since the last one.
     fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>>;
+    /// Sources that stream (LangGraph's run stream) ring this when
+    /// something happened, so the next poll comes at once, not at the
+    /// interval.
+    fn waker(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
+        None
+    }
 }
 
 /// What the poll loop tells the app.
@@ -115,6 +121,7 @@ pub async fn poll_loop(
 ) {
     let mut failures = 0u32;
     let mut rng = fastrand::Rng::new();
+    let wake = src.waker();
     loop {
         let wait = match src.poll().await {
             Ok(batch) => {
@@ -144,7 +151,16 @@ pub async fn poll_loop(
                 wait
             }
         };
-        tokio::time::sleep(wait).await;
+        match (&wake, failures) {
+            // Healthy and streaming: poll at the interval or when woken.
+            (Some(w), 0) => {
+                tokio::select! {
+                    _ = tokio::time::sleep(wait) => {}
+                    _ = w.notified() => {}
+                }
+            }
+            _ => tokio::time::sleep(wait).await,
+        }
     }
 }
 
