@@ -92,6 +92,13 @@ impl Executor {
         match fx {
             Effect::Journal(r) => self.pending.push(r),
             Effect::Quit => return true,
+            Effect::Copy(text) => {
+                // OSC 52: the terminal (also over SSH and in tmux with
+                // set-clipboard on) puts it on the clipboard.
+                let mut out = std::io::stdout();
+                let _ = write!(out, "\x1b]52;c;{}\x07", base64(text.as_bytes()));
+                let _ = out.flush();
+            }
             Effect::Preview {
                 proposal,
                 source,
@@ -326,5 +333,38 @@ fn input_thread(tx: mpsc::UnboundedSender<Input>) {
                 }
             }
         }
+    }
+}
+
+/// Standard base64 (for OSC 52).
+pub fn base64(data: &[u8]) -> String {
+    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len().div_ceil(3) * 4);
+    for chunk in data.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (b[0] as u32) << 16 | (b[1] as u32) << 8 | b[2] as u32;
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(T[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn base64_matches_rfc4648() {
+        assert_eq!(super::base64(b""), "");
+        assert_eq!(super::base64(b"f"), "Zg==");
+        assert_eq!(super::base64(b"fo"), "Zm8=");
+        assert_eq!(super::base64(b"foobar"), "Zm9vYmFy");
     }
 }

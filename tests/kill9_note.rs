@@ -13,9 +13,12 @@ fn tmux(args: &[&str]) -> String {
 /// Wait for a condition on something outside this process (a terminal, a
 /// file): polled, with a deadline, never a fixed sleep.
 fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + Duration::from_secs(60);
     while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        if Instant::now() >= deadline {
+            let screen = tmux(&["capture-pane", "-p"]);
+            panic!("timed out waiting for {what}; the screen:\n{screen}");
+        }
         std::thread::sleep(Duration::from_millis(50));
     }
 }

@@ -167,6 +167,9 @@ impl App {
     /// The run the containment keys act on: the selected run, or in the
     /// Timeline the run of the selected event.
     pub fn context_run(&self) -> Option<usize> {
+        if let Some(r) = self.inspected {
+            return Some(r);
+        }
         match self.focus {
             Pane::Timeline => self
                 .timeline
@@ -304,7 +307,9 @@ impl App {
             return false;
         }
         // Containment keys act on runs: Runs, Timeline and Containment only.
-        if !matches!(self.focus, Pane::Runs | Pane::Timeline | Pane::Containment) {
+        if self.inspected.is_none()
+            && !matches!(self.focus, Pane::Runs | Pane::Timeline | Pane::Containment)
+        {
             return false;
         }
         if self.read_only

@@ -578,34 +578,10 @@ impl App {
 
     /// Pin the selected timeline event into the notes as evidence.
     pub fn pin_selected(&mut self, fx: &mut Vec<Effect>) {
-        let Some(i) = self.timeline.selected_event() else {
-            self.flash = Some("select an event in the Timeline to pin".into());
-            return;
-        };
-        let st = &self.store.events[i];
-        let source = self.store.source_name(st.source).to_string();
-        let e = &st.event;
-        let text = format!(
-            "[{}] {} {} on {}: {}",
-            e.id,
-            e.at.format("%H:%M:%S%.3f"),
-            e.kind.as_str(),
-            e.run_id,
-            e.summary
-        );
-        let note = Note {
-            kind: NoteKind::Evidence,
-            text,
-            by: self.who(),
-            at: self.now,
-            owner: None,
-            due: None,
-            item_type: None,
-            pinned: Some((source, e.id.clone())),
-        };
-        let id = e.id.clone();
-        self.record(Record::Note { note }, fx);
-        self.flash = Some(format!("pinned {id} to the notes"));
+        match self.timeline.selected_event() {
+            Some(i) => self.pin_event(i, fx),
+            None => self.flash = Some("select an event in the Timeline to pin".into()),
+        }
     }
 
     /// Clock tick: save a pending draft.

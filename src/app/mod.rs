@@ -3,6 +3,7 @@
 
 pub mod contain;
 pub mod incident;
+pub mod inspect;
 pub mod keymap;
 pub mod palette;
 pub mod store;
@@ -19,6 +20,7 @@ use crate::contain::ActionMsg;
 use crate::contain::custom::{CustomAction, Vars};
 pub use contain::{ActionState, Confirm, ConfirmFocus, ContainRow, Picker, Preview, What};
 pub use incident::{IncidentState, Prompt, PromptFor, TriageRow};
+pub use inspect::{Inspect, Signature};
 pub use palette::Palette;
 pub use store::Store;
 pub use views::{Pane, RunsView, Scope, SortKey, TimelineView};
@@ -76,6 +78,8 @@ pub enum Effect {
     },
     /// Write these exports from the journal.
     Export(Vec<String>),
+    /// Put text on the clipboard (OSC 52: works over SSH).
+    Copy(String),
     Quit,
 }
 
@@ -104,6 +108,8 @@ pub enum Mode {
     Pick(Picker),
     Palette(Palette),
     Prompt(Prompt),
+    /// The run inspector, full screen.
+    Inspect(Box<Inspect>),
 }
 
 pub struct App {
@@ -162,6 +168,10 @@ pub struct App {
     pub synthetic: u64,
     /// Deterministic idempotency keys (tests, drills); None: random.
     pub key_seed: Option<u64>,
+    /// The inspector's run while its containment keys are handled.
+    pub inspected: Option<usize>,
+    /// Where to go back after a dialog opened from the inspector.
+    pub return_to: Option<Box<Inspect>>,
 }
 
 impl App {
@@ -205,6 +215,8 @@ impl App {
             draft_saved_at: now,
             synthetic: 0,
             key_seed: None,
+            inspected: None,
+            return_to: None,
         }
     }
 

@@ -12,7 +12,10 @@ impl App {
     pub fn update(&mut self, msg: Msg) -> Vec<Effect> {
         let mut fx = Vec::new();
         match msg {
-            Msg::Key(k) => self.on_key(k, &mut fx),
+            Msg::Key(k) => {
+                self.on_key(k, &mut fx);
+                self.back_to_inspector();
+            }
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;
@@ -174,6 +177,7 @@ impl App {
             Mode::Pick(p) => self.on_pick_key(k, p, fx),
             Mode::Palette(p) => self.on_palette_key(k, p, fx),
             Mode::Prompt(p) => self.on_prompt_key(k, p, fx),
+            Mode::Inspect(i) => self.on_inspect_key(k, i, fx),
             Mode::Normal => {
                 if self.notes_editing && self.focus == Pane::Notes {
                     return self.on_editor_key(k, fx);
@@ -187,6 +191,15 @@ impl App {
                     self.on_normal_key(k, fx)
                 }
             }
+        }
+    }
+
+    /// After a dialog opened from the inspector closes, go back to it.
+    fn back_to_inspector(&mut self) {
+        if self.mode == Mode::Normal
+            && let Some(i) = self.return_to.take()
+        {
+            self.mode = Mode::Inspect(i);
         }
     }
 
@@ -260,6 +273,21 @@ impl App {
             KeyCode::Char('q') => self.quit(fx),
             KeyCode::Char('?') => self.mode = Mode::Help,
             KeyCode::Char('p') if self.focus == Pane::Timeline => self.pin_selected(fx),
+            KeyCode::Enter if self.focus == Pane::Runs => {
+                if let Some(r) = self.selected_run() {
+                    self.open_inspector(r, None);
+                }
+            }
+            KeyCode::Enter if self.focus == Pane::Timeline => {
+                if let Some(e) = self.timeline.selected_event() {
+                    match self.store.run_of_event(e) {
+                        Some(r) => self.open_inspector(r, Some(e)),
+                        None => {
+                            self.flash = Some("this event belongs to no run cordon has seen".into())
+                        }
+                    }
+                }
+            }
             KeyCode::Char('E') => {
                 self.flash = Some("exporting postmortem, status update and evidence…".into());
                 fx.push(Effect::Export(

@@ -4,6 +4,7 @@
 pub mod confirm;
 pub mod containment;
 pub mod help;
+pub mod inspector;
 pub mod layout;
 pub mod notes;
 pub mod panes;
@@ -52,6 +53,13 @@ pub fn draw(app: &App, f: &mut Frame) {
         Mode::Help => help::draw(app, &theme, f, f.area()),
         Mode::Confirm(c) => confirm::draw(c, &theme, f, f.area()),
         Mode::Pick(p) => confirm::draw_picker(p, &theme, f, f.area()),
+        Mode::Inspect(i) => inspector::draw(
+            app,
+            i,
+            &theme,
+            f,
+            Rect::new(0, 1, f.area().width, f.area().height.saturating_sub(2)),
+        ),
         _ => {}
     }
 }

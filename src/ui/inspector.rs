@@ -1,0 +1,303 @@
+//! The run inspector: header (assignment, who, agent, workflow, state
+//! history, permissions, counters), the run's evidence grouped the way the
+//! seed lists it, the selected event's payload as coloured JSON, and the
+//! runs that share its signature.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Direction, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
+
+use super::Theme;
+use super::theme::{kind_style, kind_symbol, state_style};
+use crate::app::inspect::{GROUPS, group_of};
+use crate::app::{App, Inspect};
+use crate::model::EventKind;
+
+/// Longest value shown unfolded, and the hard cap even when expanded.
+const FOLD: usize = 100;
+const CAP: usize = 20_000;
+
+pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) {
+    super::clear(f, area);
+    let r = &app.store.runs[ins.run];
+    let evs = |k: &EventKind| {
+        app.store
+            .events_of_run(ins.run)
+            .iter()
+            .map(|&e| &app.store.events[e as usize].event)
+            .filter(|e| &e.kind == k)
+            .count()
+    };
+    let history: Vec<String> = app
+        .store
+        .events_of_run(ins.run)
+        .iter()
+        .map(|&e| &app.store.events[e as usize].event)
+        .filter(|e| e.kind == EventKind::StateChange)
+        .map(|e| {
+            format!(
+                "{} {}",
+                e.at.format("%H:%M:%S"),
+                e.summary.split(':').next().unwrap_or("")
+            )
+        })
+        .collect();
+    let head = vec![
+        Line::from(vec![
+            Span::styled(format!(" {} ", r.id), theme.title),
+            Span::styled(format!("@{} ", r.source), theme.dim),
+            Span::styled(r.state.as_str().to_string(), state_style(&r.state)),
+            Span::styled(
+                format!(
+                    "  agent {} ({}) · workflow {}",
+                    r.agent, r.agent_class, r.workflow
+                ),
+                theme.text,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(" Assignment ", theme.title),
+            Span::raw(r.assignment.clone()),
+        ]),
+        Line::from(vec![
+            Span::styled(" Requested by ", theme.title),
+            Span::raw(r.requested_by.clone()),
+            Span::styled(
+                format!(
+                    "  started {}",
+                    r.started_at
+                        .map(|t| t.format("%H:%M:%S UTC").to_string())
+                        .unwrap_or_default()
+                ),
+                theme.dim,
+            ),
+        ]),
+        Line::from(vec![
+            Span::styled(" State history ", theme.title),
+            Span::styled(history.join(" → "), theme.dim),
+        ]),
+        Line::from(vec![
+            Span::styled(" Permissions ", theme.title),
+            Span::raw(format!(
+                "tools [{}] credentials [{}]",
+                r.tools.join(", "),
+                r.credentials.join(", ")
+            )),
+        ]),
+        Line::from(vec![
+            Span::styled(" Counters ", theme.title),
+            Span::raw(format!(
+                "tool calls {} · errors {} · retries {} · external actions {} · messages sent {} · files changed {} · records written {}",
+                r.stats.tool_calls,
+                r.stats.errors,
+                r.stats.retries,
+                r.stats.external_actions,
+                evs(&EventKind::MessageSent),
+                evs(&EventKind::FileWrite),
+                evs(&EventKind::DbWrite)
+            )),
+        ]),
+    ];
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(head.len() as u16 + 2),
+            Constraint::Min(5),
+            Constraint::Length(7),
+        ])
+        .split(area);
+    let hb = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(theme.focus_border)
+        .title(" Run inspector · j/k move · z fold · y copy · p pin · M mark the pattern · x X K P h t c b act on this run · Esc back ");
+    f.render_widget(Paragraph::new(head).block(hb), rows[0]);
+    let cols = Layout::default()
+        .direction(Direction::Horizontal)
+        .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
+        .split(rows[1]);
+    // Evidence list, grouped, showing only the visible slice.
+    let mut lines: Vec<Line> = Vec::new();
+    let mut sel_line = 0;
+    let mut group = usize::MAX;
+    for (pos, &e) in ins.events.iter().enumerate() {
+        let ev = &app.store.events[e].event;
+        let g = group_of(&ev.kind);
+        if g != group {
+            group = g;
+            lines.push(Line::from(Span::styled(GROUPS[g].0, theme.title)));
+        }
+        let mut spans = vec![
+            Span::styled(format!(" {} ", ev.at.format("%H:%M:%S%.3f")), theme.dim),
+            Span::styled(kind_symbol(&ev.kind), kind_style(&ev.kind)),
+            Span::raw(" "),
+        ];
+        if ev.outbound {
+            spans.push(Span::styled("OUT ", theme.badge_outbound));
+        }
+        if ev.irreversible() {
+            spans.push(Span::styled("IRREV ", theme.badge_irreversible));
+        }
+        spans.push(Span::raw(ev.summary.clone()));
+        let mut l = Line::from(spans);
+        if pos == ins.sel {
+            sel_line = lines.len();
+            l = l.style(theme.selected);
+        }
+        lines.push(l);
+    }
+    let h = cols[0].height.saturating_sub(2) as usize;
+    let skip = (sel_line + 1).saturating_sub(h);
+    let lb = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(format!(" Evidence · {} events ", ins.events.len()));
+    f.render_widget(
+        Paragraph::new(lines.into_iter().skip(skip).take(h).collect::<Vec<_>>()).block(lb),
+        cols[0],
+    );
+    // Event detail.
+    let detail = ins
+        .events
+        .get(ins.sel)
+        .map(|&e| {
+            json_lines(
+                &serde_json::to_value(&app.store.events[e].event).unwrap_or_default(),
+                ins.expanded,
+            )
+        })
+        .unwrap_or_default();
+    let db = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(if ins.expanded {
+            " Event · expanded (z folds) "
+        } else {
+            " Event · long values folded (z expands) "
+        });
+    f.render_widget(
+        Paragraph::new(detail).wrap(Wrap { trim: false }).block(db),
+        cols[1],
+    );
+    // Pattern finder.
+    let mut pl: Vec<Line> = Vec::new();
+    for p in app.patterns(ins.run) {
+        let others: Vec<&str> = p
+            .runs
+            .iter()
+            .filter(|&&x| x != ins.run)
+            .map(|&x| app.store.runs[x].id.as_str())
+            .collect();
+        let style = if others.is_empty() {
+            theme.dim
+        } else {
+            theme.warn
+        };
+        pl.push(Line::from(vec![
+            Span::styled(format!(" {:<44.44} ", p.what), theme.text),
+            Span::styled(
+                format!(
+                    "{} other run{} ",
+                    others.len(),
+                    if others.len() == 1 { "" } else { "s" }
+                ),
+                style,
+            ),
+            Span::styled(
+                others
+                    .iter()
+                    .take(8)
+                    .copied()
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                theme.dim,
+            ),
+        ]));
+    }
+    let pb = Block::default()
+        .borders(Borders::ALL)
+        .border_style(theme.border)
+        .title(" One mistake or a pattern? Runs sharing this run's signature (M marks them) ");
+    f.render_widget(Paragraph::new(pl).block(pb), rows[2]);
+}
+
+/// Pretty JSON with colours: keys, strings, numbers, literals. Strings
+/// longer than FOLD are folded unless expanded; everything is capped.
+pub fn json_lines(v: &serde_json::Value, expanded: bool) -> Vec<Line<'static>> {
+    let mut out = Vec::new();
+    walk(v, 0, None, expanded, &mut out);
+    out
+}
+
+fn value_span(v: &serde_json::Value, expanded: bool) -> Span<'static> {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => {
+            let n = s.chars().count();
+            let shown: String = if !expanded && n > FOLD {
+                format!(
+                    "\"{}…\" (+{} chars, z expands)",
+                    s.chars().take(FOLD).collect::<String>(),
+                    n - FOLD
+                )
+            } else if n > CAP {
+                format!(
+                    "\"{}…\" [truncated at {CAP} chars]",
+                    s.chars().take(CAP).collect::<String>()
+                )
+            } else {
+                format!("{:?}", s)
+            };
+            Span::styled(shown, Style::default().fg(Color::Green))
+        }
+        Value::Number(n) => Span::styled(n.to_string(), Style::default().fg(Color::Yellow)),
+        Value::Bool(b) => Span::styled(b.to_string(), Style::default().fg(Color::Magenta)),
+        Value::Null => Span::styled("null", Style::default().fg(Color::DarkGray)),
+        _ => Span::raw(""),
+    }
+}
+
+fn walk(
+    v: &serde_json::Value,
+    depth: usize,
+    key: Option<&str>,
+    expanded: bool,
+    out: &mut Vec<Line<'static>>,
+) {
+    use serde_json::Value;
+    if out.len() > 2000 {
+        return;
+    }
+    let pad = "  ".repeat(depth);
+    let mut prefix = vec![Span::raw(pad.clone())];
+    if let Some(k) = key {
+        prefix.push(Span::styled(
+            format!("{k:?}: "),
+            Style::default().fg(Color::Cyan),
+        ));
+    }
+    match v {
+        Value::Object(m) => {
+            prefix.push(Span::raw("{"));
+            out.push(Line::from(prefix));
+            for (k, x) in m {
+                walk(x, depth + 1, Some(k), expanded, out);
+            }
+            out.push(Line::from(format!("{pad}}}")));
+        }
+        Value::Array(a) => {
+            prefix.push(Span::raw("["));
+            out.push(Line::from(prefix));
+            for x in a {
+                walk(x, depth + 1, None, expanded, out);
+            }
+            out.push(Line::from(format!("{pad}]")));
+        }
+        x => {
+            prefix.push(value_span(x, expanded));
+            out.push(Line::from(prefix));
+        }
+    }
+}
