@@ -339,16 +339,28 @@ impl App {
                 by_commander: false,
             }
         });
-        // 8. A pattern: several implicated runs in one workflow.
-        let mut per_wf: BTreeMap<&str, Vec<String>> = BTreeMap::new();
+        // 8. A pattern: the pattern finder's signatures (same tool and
+        // target, same error) shared by another run, else several
+        // implicated runs of one workflow.
+        let mut sigs: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for &ri in &implicated {
-            per_wf
-                .entry(store.runs[ri].workflow.as_str())
-                .or_default()
-                .push(store.runs[ri].id.clone());
+            for p in self.patterns(ri) {
+                if (p.what.starts_with("error") || p.what.contains(" on ")) && p.runs.len() >= 2 {
+                    sigs.entry(p.what).or_insert_with(|| {
+                        p.runs.iter().map(|&r| store.runs[r].id.clone()).collect()
+                    });
+                }
+            }
         }
-        let pattern: Vec<(&str, Vec<String>)> =
-            per_wf.into_iter().filter(|(_, v)| v.len() >= 2).collect();
+        if sigs.is_empty() {
+            for &ri in &implicated {
+                sigs.entry(format!("workflow {}", store.runs[ri].workflow))
+                    .or_default()
+                    .push(store.runs[ri].id.clone());
+            }
+            sigs.retain(|_, v| v.len() >= 2);
+        }
+        let pattern: Vec<(String, Vec<String>)> = sigs.into_iter().take(3).collect();
         answers.push(match (implicated.len(), pattern.is_empty()) {
             (0, _) => Answered {
                 answer: Answer::Unknown,
@@ -360,7 +372,7 @@ impl App {
                 answer: Answer::Yes,
                 note: pattern
                     .iter()
-                    .map(|(w, v)| format!("{} runs of {w}", v.len()))
+                    .map(|(w, v)| format!("{} runs share {w}", v.len()))
                     .collect::<Vec<_>>()
                     .join("; "),
                 cites: cite(pattern.into_iter().flat_map(|(_, v)| v).collect()),
