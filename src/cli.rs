@@ -57,6 +57,17 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Play an incident's journal back in the console, read-only (reviews and drills)
+    Replay {
+        /// The incident directory
+        dir: PathBuf,
+        /// Playback speed (1 = real time)
+        #[arg(long, default_value_t = 1.0)]
+        speed: f64,
+        /// Start at this time (HH:MM[:SS] UTC on the incident's first day, or RFC 3339)
+        #[arg(long)]
+        from: Option<String>,
+    },
     /// Take one containment action, journaled and verified (for scripts and runbooks)
     Act(ActArgs),
     /// Regenerate the screenshots (SVG from the real render buffer)

@@ -558,3 +558,49 @@ pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fai
     println!("{}", path.display());
     Ok(())
 }
+
+/// `cordon replay DIR [--speed X] [--from TIME]`.
+pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fail> {
+    if !(speed > 0.0 && speed <= 1024.0) {
+        return Err(Fail::new(2, "--speed must be above 0 and at most 1024"));
+    }
+    let path = journal::journal_path(dir);
+    if !path.exists() {
+        return Err(Fail::new(
+            2,
+            format!(
+                "no incident journal in {}; pass the incident directory",
+                dir.display()
+            ),
+        ));
+    }
+    // Read-only: no lock, so a live incident can be replayed beside it.
+    let out = journal::read_journal(&path)
+        .map_err(|e| Fail::new(1, format!("cannot read {}: {e}", path.display())))?;
+    if out.entries.is_empty() {
+        return Err(Fail::new(
+            1,
+            format!("{} holds no records yet", path.display()),
+        ));
+    }
+    let id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let (mut rp, mut app) =
+        crate::replay::Replay::new(out.entries, &id, &dir.display().to_string(), speed);
+    if let Some(f) = from {
+        let t = chrono::DateTime::parse_from_rfc3339(f)
+            .map(|d| d.with_timezone(&chrono::Utc))
+            .ok()
+            .or_else(|| {
+                let fmt = if f.len() > 5 { "%H:%M:%S" } else { "%H:%M" };
+                let time = chrono::NaiveTime::parse_from_str(f, fmt).ok()?;
+                Some(rp.start.date_naive().and_time(time).and_utc())
+            })
+            .ok_or_else(|| Fail::new(2, "--from takes HH:MM[:SS] (UTC) or an RFC 3339 time"))?;
+        rp.advance_to(&mut app, t.max(rp.start));
+    }
+    let ended = crate::runtime::run_replay(rp, app).await?;
+    ended_code(ended)
+}

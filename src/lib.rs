@@ -10,6 +10,7 @@ pub mod commands;
 pub mod contain;
 pub mod journal;
 pub mod model;
+pub mod replay;
 pub mod report;
 pub mod runtime;
 pub mod sanitize;

@@ -358,6 +358,73 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
+
+/// Play a journal back in the console (read-only; nothing is written).
+pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<Ended, String> {
+    use ratatui::crossterm::event::KeyCode;
+    let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || input_thread(in_tx))
+        .map_err(|e| format!("cannot start the input thread: {e}"))?;
+    let mut terminal = ratatui::init();
+    let size = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
+    app.update(Msg::Resize(size.0, size.1));
+    let clock = rp.clock;
+    rp.advance_to(&mut app, clock);
+    let mut tick = tokio::time::interval(Duration::from_millis(100));
+    let mut last = std::time::Instant::now();
+    let ended = loop {
+        app.replay_badge = Some(rp.badge());
+        if app.dirty {
+            draw(&mut terminal, &app);
+            app.dirty = false;
+        }
+        tokio::select! {
+            Some(i) = in_rx.recv() => match i {
+                Input::Gone(w) => break Ended::TerminalGone(w),
+                Input::Msg(Msg::Key(k)) if app.mode == crate::app::Mode::Normal && !app.notes_editing => {
+                    let minute = chrono::Duration::seconds(60);
+                    match k.code {
+                        KeyCode::Char(' ') => rp.paused = !rp.paused,
+                        KeyCode::Char('.') => { rp.paused = true; rp.step(&mut app); }
+                        KeyCode::Char('n') => { rp.paused = true; rp.next_action(&mut app); }
+                        KeyCode::Char(']') => { let t = rp.clock + minute; rp.advance_to(&mut app, t); }
+                        KeyCode::Char('[') => { let t = (rp.clock - minute).max(rp.start); rp.advance_to(&mut app, t); }
+                        KeyCode::Char('+') => rp.speed = (rp.speed * 2.0).min(1024.0),
+                        KeyCode::Char('-') => rp.speed = (rp.speed / 2.0).max(0.125),
+                        _ => {
+                            if app.update(Msg::Key(k)).contains(&Effect::Quit) {
+                                break Ended::Quit;
+                            }
+                        }
+                    }
+                    app.dirty = true;
+                }
+                Input::Msg(m) => {
+                    if app.update(m).contains(&Effect::Quit) {
+                        break Ended::Quit;
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                let now = std::time::Instant::now();
+                let dt = now.duration_since(last);
+                last = now;
+                if !rp.paused && !rp.done() {
+                    let t = rp.clock + chrono::Duration::from_std(dt.mul_f64(rp.speed)).unwrap_or_default();
+                    rp.advance_to(&mut app, t);
+                }
+            }
+        }
+    };
+    ratatui::restore();
+    Ok(ended)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

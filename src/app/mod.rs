@@ -172,6 +172,8 @@ pub struct App {
     pub inspected: Option<usize>,
     /// Where to go back after a dialog opened from the inspector.
     pub return_to: Option<Box<Inspect>>,
+    /// Shown in the status bar while replaying a journal.
+    pub replay_badge: Option<String>,
 }
 
 impl App {
@@ -217,6 +219,7 @@ impl App {
             key_seed: None,
             inspected: None,
             return_to: None,
+            replay_badge: None,
         }
     }
 

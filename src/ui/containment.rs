@@ -154,7 +154,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             Span::styled(out.lines().next().unwrap_or("").to_string(), theme.dim),
         ]));
     }
-    if app.read_only {
+    if app.read_only && app.replay_badge.is_none() {
         lines.push(Line::from(Span::styled(
             "READ-ONLY: containment keys are not bound.",
             theme.warn,

@@ -57,6 +57,11 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
+    if let Some(b) = &app.replay_badge {
+        spans.push(Span::styled(format!(" {b} "), theme.badge_outbound));
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     if app.read_only {
         spans.push(Span::styled(" READ-ONLY ", theme.badge_outbound));
     }
