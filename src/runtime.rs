@@ -358,7 +358,6 @@ pub fn base64(data: &[u8]) -> String {
     out
 }
 
-
 /// Play a journal back in the console (read-only; nothing is written).
 pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<Ended, String> {
     use ratatui::crossterm::event::KeyCode;

@@ -109,7 +109,17 @@ pub const KEYS: &[KeyHelp] = &[
     k(
         "p",
         "pin the selected event into the notes as evidence",
-        "Timeline",
+        "Timeline, Inspector",
+    ),
+    k(
+        "Enter",
+        "inspect the run (from an event: its run, at that event)",
+        "Runs, Timeline",
+    ),
+    k(
+        "z / y / M",
+        "inspector: fold long values / copy the event (OSC 52) / mark runs sharing its pattern",
+        "Inspector",
     ),
     k(
         "Space / Enter",
