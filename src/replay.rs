@@ -119,7 +119,7 @@ impl Replay {
     /// The status line's replay badge.
     pub fn badge(&self) -> String {
         format!(
-            "REPLAY {} ×{} {} · {}/{} records · Space pause · . step · n next action · [ ] ∓1 min · +/- speed",
+            "REPLAY {} ×{} {} · {}/{} records · Space pause · . step · n next action · T jump to · [ ] ∓1 min · +/- speed",
             self.clock.format("%H:%M:%S"),
             self.speed,
             if self.paused { "‖" } else { "▶" },

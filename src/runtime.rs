@@ -92,6 +92,8 @@ impl Executor {
         match fx {
             Effect::Journal(r) => self.pending.push(r),
             Effect::Quit => return true,
+            // Only replay moves its clock.
+            Effect::JumpTo(_) => {}
             Effect::Copy(text) => {
                 // OSC 52: the terminal (also over SSH and in tmux with
                 // set-clipboard on) puts it on the clipboard.
@@ -395,6 +397,13 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                         KeyCode::Char('[') => { let t = (rp.clock - minute).max(rp.start); rp.advance_to(&mut app, t); }
                         KeyCode::Char('+') => rp.speed = (rp.speed * 2.0).min(1024.0),
                         KeyCode::Char('-') => rp.speed = (rp.speed / 2.0).max(0.125),
+                        KeyCode::Char('T') => {
+                            app.mode = crate::app::Mode::Prompt(crate::app::Prompt {
+                                purpose: crate::app::PromptFor::JumpTo,
+                                label: "jump to (HH:MM[:SS] UTC)".into(),
+                                text: String::new(),
+                            });
+                        }
                         _ => {
                             if app.update(Msg::Key(k)).contains(&Effect::Quit) {
                                 break Ended::Quit;
@@ -404,8 +413,15 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                     app.dirty = true;
                 }
                 Input::Msg(m) => {
-                    if app.update(m).contains(&Effect::Quit) {
+                    let fx = app.update(m);
+                    if fx.contains(&Effect::Quit) {
                         break Ended::Quit;
+                    }
+                    for f in fx {
+                        if let Effect::JumpTo(t) = f {
+                            rp.paused = true;
+                            rp.advance_to(&mut app, t.clamp(rp.start, rp.end));
+                        }
                     }
                 }
             },

@@ -163,3 +163,16 @@ fn step_and_next_action() {
     assert!(rp.done());
     assert!(!rp.next_action(&mut r));
 }
+
+#[test]
+fn jump_to_prompt_asks_replay_to_move_the_clock() {
+    let mut a = app(at(0));
+    a.mode = cordon::app::Mode::Prompt(cordon::app::Prompt {
+        purpose: cordon::app::PromptFor::JumpTo,
+        label: "jump".into(),
+        text: String::new(),
+    });
+    keys(&mut a, "10:00:42");
+    let fx = a.update(key(KeyCode::Enter));
+    assert_eq!(fx, vec![Effect::JumpTo(at(42))]);
+}

@@ -93,6 +93,8 @@ pub enum PromptFor {
     AnswerNote(usize),
     RepairNote(String),
     SeverityReason(Severity),
+    /// Replay: jump to a time (HH:MM[:SS] UTC).
+    JumpTo,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -445,6 +447,15 @@ impl App {
                             },
                             fx,
                         );
+                    }
+                    PromptFor::JumpTo => {
+                        let fmt = if text.len() > 5 { "%H:%M:%S" } else { "%H:%M" };
+                        match chrono::NaiveTime::parse_from_str(&text, fmt) {
+                            Ok(t) => {
+                                fx.push(Effect::JumpTo(self.now.date_naive().and_time(t).and_utc()))
+                            }
+                            Err(_) => self.flash = Some("jump to HH:MM or HH:MM:SS (UTC)".into()),
+                        }
                     }
                     PromptFor::SeverityReason(sev) => {
                         if text.is_empty() {

@@ -80,6 +80,8 @@ pub enum Effect {
     Export(Vec<String>),
     /// Put text on the clipboard (OSC 52: works over SSH).
     Copy(String),
+    /// Replay: move the clock to this time.
+    JumpTo(Time),
     Quit,
 }
 
