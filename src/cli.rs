@@ -57,6 +57,12 @@ pub enum Command {
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Follow a commander's live incident, read-only (responders)
+    Watch {
+        /// The incident directory (default: the most recent one)
+        #[arg(long, value_name = "DIR")]
+        incident_dir: Option<PathBuf>,
+    },
     /// Play an incident's journal back in the console, read-only (reviews and drills)
     Replay {
         /// The incident directory

@@ -604,3 +604,35 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
     let ended = crate::runtime::run_replay(rp, app).await?;
     ended_code(ended)
 }
+
+/// `cordon watch [--incident-dir DIR]`.
+pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
+    let dir = match dir.or_else(crate::watch::latest_incident) {
+        Some(d) => d,
+        None => {
+            return Err(Fail::new(
+                2,
+                "no incident found under the state directory; pass --incident-dir DIR",
+            ));
+        }
+    };
+    if !dir.is_dir() {
+        return Err(Fail::new(
+            2,
+            format!("{} is not an incident directory", dir.display()),
+        ));
+    }
+    let id = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    let mut app = App::new(
+        chrono::Utc::now(),
+        &id,
+        &dir.display().to_string(),
+        Operator::from_env(),
+    );
+    app.read_only = true;
+    let ended = crate::runtime::run_watch(dir, app).await?;
+    ended_code(ended)
+}

@@ -18,3 +18,4 @@ pub mod scenes;
 pub mod sim;
 pub mod source;
 pub mod ui;
+pub mod watch;

@@ -48,6 +48,7 @@ fn main() {
             Some(Command::Verify { dir }) => commands::verify(dir),
             Some(Command::Screenshots { out }) => commands::screenshots(out),
             Some(Command::Act(a)) => commands::act(a).await,
+            Some(Command::Watch { incident_dir }) => commands::watch(incident_dir).await,
             Some(Command::Replay { dir, speed, from }) => {
                 commands::replay(&dir, speed, from.as_deref()).await
             }

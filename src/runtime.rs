@@ -440,6 +440,69 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
     Ok(ended)
 }
 
+/// Follow a commander's journal, read-only (responders' watch mode).
+pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, String> {
+    let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || input_thread(in_tx))
+        .map_err(|e| format!("cannot start the input thread: {e}"))?;
+    let mut follower = crate::watch::Follower::new(&dir);
+    let mut terminal = ratatui::init();
+    let size = terminal
+        .size()
+        .map(|s| (s.width, s.height))
+        .unwrap_or((80, 24));
+    app.update(Msg::Resize(size.0, size.1));
+    // Often enough to be "within a second" of the commander, cheap when idle.
+    let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let ended = loop {
+        let commander = app.commander.clone().unwrap_or_else(|| "nobody yet".into());
+        app.replay_badge = Some(match &follower.broken {
+            Some(b) => format!("WATCHING (read-only) · {b}"),
+            None => format!(
+                "WATCHING (read-only) · commander {commander} · {} records · ? help · q quit",
+                follower.records
+            ),
+        });
+        if app.dirty {
+            draw(&mut terminal, &app);
+            app.dirty = false;
+        }
+        tokio::select! {
+            Some(i) = in_rx.recv() => match i {
+                Input::Gone(w) => break Ended::TerminalGone(w),
+                Input::Msg(m) => {
+                    if app.update(m).contains(&Effect::Quit) {
+                        break Ended::Quit;
+                    }
+                }
+            },
+            _ = tick.tick() => {
+                let before = follower.records;
+                match follower.poll() {
+                    Ok(records) if !records.is_empty() => {
+                        if follower.records < before {
+                            // Re-read from the start after a rewrite.
+                            let (id, d) = (app.incident_id.clone(), app.incident_dir.clone());
+                            let op = app.operator.clone();
+                            app = App::new(chrono::Utc::now(), &id, &d, op);
+                            app.read_only = true;
+                            app.update(Msg::Resize(size.0, size.1));
+                        }
+                        crate::watch::apply(&mut app, records);
+                    }
+                    Ok(_) => {}
+                    Err(e) => app.flash = Some(format!("cannot read the journal: {e}")),
+                }
+                app.update(Msg::Tick(chrono::Utc::now()));
+            }
+        }
+    };
+    ratatui::restore();
+    Ok(ended)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]

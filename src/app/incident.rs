@@ -114,6 +114,11 @@ pub enum TriageRow {
 }
 
 impl App {
+    /// A watcher or a replay: it shows the incident, it cannot change it.
+    pub fn viewer(&self) -> bool {
+        self.replay_badge.is_some()
+    }
+
     pub fn who(&self) -> String {
         self.operator.label()
     }
@@ -286,6 +291,18 @@ impl App {
     }
 
     pub(super) fn on_triage_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
+        if self.viewer()
+            && !matches!(
+                k.code,
+                KeyCode::Char('j' | 'k' | 'g' | 'G') | KeyCode::Up | KeyCode::Down
+            )
+        {
+            self.flash = Some("a watcher or replay cannot change the incident record".into());
+            return matches!(
+                k.code,
+                KeyCode::Char(' ' | 'e' | 'A' | '+' | '-' | 's') | KeyCode::Enter
+            );
+        }
         let t = self.triage();
         let rows = self.triage_rows(t.changes.len());
         let row = rows.get(self.triage_sel).copied();
@@ -490,6 +507,10 @@ impl App {
 
     /// Notes pane keys when not editing; returns false if not one of them.
     pub(super) fn on_notes_key(&mut self, k: KeyEvent, _fx: &mut Vec<Effect>) -> bool {
+        if self.viewer() && matches!(k.code, KeyCode::Char('i') | KeyCode::Enter) {
+            self.flash = Some("a watcher or replay cannot write notes".into());
+            return true;
+        }
         match k.code {
             KeyCode::Char('i') | KeyCode::Enter => {
                 self.notes_editing = true;

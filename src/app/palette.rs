@@ -219,6 +219,9 @@ impl App {
     ) -> Result<(), String> {
         use crate::journal::IncidentChange;
         use crate::model::incident::{Role, Severity, Status};
+        if self.viewer() {
+            return Err("a watcher or replay cannot change the incident record".into());
+        }
         if self.read_only && verb != "export" {
             return Err("read-only: the incident record cannot be changed here".into());
         }

@@ -37,7 +37,7 @@ pub struct ReadOutcome {
 }
 
 /// Check one line against the chain; returns its hash and entry.
-fn check_line(line: &[u8], prev: &str) -> Result<(String, Entry), String> {
+pub fn check_line(line: &[u8], prev: &str) -> Result<(String, Entry), String> {
     let s = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
     const HEAD: &str = "{\"hash\":\"";
     if !s.starts_with(HEAD) || s.len() < HEAD.len() + 66 {

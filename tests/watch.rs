@@ -1,0 +1,126 @@
+//! A commander and a watcher on the same host (tmux, the real binary): the
+//! commander stops a run and adds a note; the watcher shows both; the
+//! commander restarts and the watcher keeps following.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> String {
+    let o = Command::new("tmux").args(args).output().expect("tmux runs");
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn screen(s: &str) -> String {
+    tmux(&["capture-pane", "-p", "-t", s])
+}
+
+/// Wait on another process's screen: polled with a deadline.
+fn wait_for(session: &str, what: &str, f: impl Fn(&str) -> bool) -> Duration {
+    let start = Instant::now();
+    loop {
+        let s = screen(session);
+        if f(&s) {
+            return start.elapsed();
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}:\n{s}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn start(session: &str, args: &str, state: &Path) {
+    let cmd = format!(
+        "exec env XDG_STATE_HOME={} {} {args}",
+        state.display(),
+        env!("CARGO_BIN_EXE_cordon")
+    );
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        session,
+        "-x",
+        "160",
+        "-y",
+        "48",
+        &cmd,
+    ]);
+}
+
+#[test]
+fn a_watcher_follows_the_commander() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-WATCH");
+    let (cmd, wat) = (
+        format!("cordon-cmd-{}", std::process::id()),
+        format!("cordon-wat-{}", std::process::id()),
+    );
+    start(
+        &cmd,
+        &format!("demo --incident-dir {}", dir.display()),
+        tmp.path(),
+    );
+    wait_for(&cmd, "the commander", |s| s.contains("sim ok"));
+    start(
+        &wat,
+        &format!("watch --incident-dir {}", dir.display()),
+        tmp.path(),
+    );
+    wait_for(&wat, "the watcher", |s| {
+        s.contains("WATCHING (read-only)") && s.contains("commander")
+    });
+    // The commander stops the selected run.
+    tmux(&["send-keys", "-t", &cmd, "x"]);
+    wait_for(&cmd, "the confirm dialog", |s| {
+        s.contains("Confirm: stop_run")
+    });
+    tmux(&["send-keys", "-t", &cmd, "Tab", "Enter"]);
+    tmux(&["send-keys", "-t", &wat, "4"]);
+    let t_action = wait_for(&wat, "the stop on the watcher", |s| {
+        s.contains("CONFIRMED stop_run")
+    });
+    // And writes a note.
+    tmux(&["send-keys", "-t", &cmd, "5", "i"]);
+    tmux(&["send-keys", "-t", &cmd, "-l", "watchers: drafter stopped"]);
+    tmux(&["send-keys", "-t", &cmd, "C-s"]);
+    tmux(&["send-keys", "-t", &wat, "5"]);
+    let t_note = wait_for(&wat, "the note on the watcher", |s| {
+        s.contains("watchers: drafter stopped")
+    });
+    eprintln!("watcher saw the action after {t_action:?}, the note after {t_note:?}");
+    // The watcher cannot act.
+    tmux(&["send-keys", "-t", &wat, "1", "x"]);
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(
+        !screen(&wat).contains("Confirm:"),
+        "a watcher has no containment keys"
+    );
+    // The commander restarts; the watcher keeps following.
+    // Esc then q as separate keystrokes (ESC q together reads as Alt-q).
+    tmux(&["send-keys", "-t", &cmd, "Escape"]);
+    wait_for(&cmd, "the editor to close", |s| s.contains("i write"));
+    tmux(&["send-keys", "-t", &cmd, "q"]);
+    wait_for(&cmd, "the commander to quit", |s| !s.contains("sim ok"));
+    tmux(&["kill-session", "-t", &cmd]);
+    start(
+        &cmd,
+        &format!("demo --incident-dir {}", dir.display()),
+        tmp.path(),
+    );
+    wait_for(&cmd, "the commander again", |s| s.contains("sim ok"));
+    tmux(&["send-keys", "-t", &cmd, "5", "i"]);
+    tmux(&["send-keys", "-t", &cmd, "-l", "after the restart"]);
+    tmux(&["send-keys", "-t", &cmd, "C-s"]);
+    wait_for(&wat, "the note after the restart", |s| {
+        s.contains("after the restart")
+    });
+    tmux(&["kill-session", "-t", &cmd]);
+    tmux(&["kill-session", "-t", &wat]);
+}
