@@ -16,6 +16,9 @@ use crate::source::SourceSpec;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// Colour theme: dark, light, high-contrast, colorblind, or a TOML file (NO_COLOR is honoured)
+    #[arg(long, global = true, value_name = "NAME|PATH")]
+    pub theme: Option<String>,
     #[command(flatten)]
     pub console: ConsoleArgs,
 }

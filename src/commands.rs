@@ -148,6 +148,7 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     let operator = Operator::from_env();
     let now = chrono::Utc::now();
     let mut app = App::new(now, &incident, &dir.display().to_string(), operator.clone());
+    app.theme = theme();
     for s in specs {
         app.add_source(&s.name, &s.kind, &s.url);
     }
@@ -589,6 +590,8 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
         .unwrap_or_default();
     let (mut rp, mut app) =
         crate::replay::Replay::new(out.entries, &id, &dir.display().to_string(), speed);
+    rp.theme = theme();
+    app.theme = theme();
     if let Some(f) = from {
         let t = chrono::DateTime::parse_from_rfc3339(f)
             .map(|d| d.with_timezone(&chrono::Utc))
@@ -633,6 +636,25 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
         Operator::from_env(),
     );
     app.read_only = true;
+    app.theme = theme();
     let ended = crate::runtime::run_watch(dir, app).await?;
     ended_code(ended)
+}
+
+static THEME: std::sync::OnceLock<crate::ui::Theme> = std::sync::OnceLock::new();
+
+/// Load the chosen theme once (flag, else $CORDON_THEME, else dark) and fit
+/// it to the terminal's colour depth; a bad theme is a one-line error.
+pub fn set_theme(choice: Option<&str>) -> Result<(), Fail> {
+    let env = std::env::var("CORDON_THEME").ok();
+    let name = choice.or(env.as_deref()).unwrap_or("dark");
+    let mut theme = crate::ui::Theme::load(name).map_err(|e| Fail::new(2, e))?;
+    theme.mode = crate::ui::palette::ColorMode::detect(|k| std::env::var(k).ok());
+    let _ = THEME.set(theme);
+    Ok(())
+}
+
+/// The theme for a new app.
+pub fn theme() -> crate::ui::Theme {
+    THEME.get().cloned().unwrap_or_default()
 }

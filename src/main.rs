@@ -39,6 +39,10 @@ fn main() {
             std::process::exit(1);
         }
     };
+    if let Err(e) = commands::set_theme(cli.theme.as_deref()) {
+        eprintln!("cordon: {}", e.message);
+        std::process::exit(e.code);
+    }
     let result = rt.block_on(async move {
         match cli.command {
             None => commands::console(cli.console).await,

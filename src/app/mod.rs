@@ -176,6 +176,7 @@ pub struct App {
     pub return_to: Option<Box<Inspect>>,
     /// Shown in the status bar while replaying a journal.
     pub replay_badge: Option<String>,
+    pub theme: crate::ui::Theme,
 }
 
 impl App {
@@ -222,6 +223,7 @@ impl App {
             inspected: None,
             return_to: None,
             replay_badge: None,
+            theme: crate::ui::Theme::default(),
         }
     }
 

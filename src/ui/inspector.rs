@@ -10,7 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 use super::Theme;
-use super::theme::{kind_style, kind_symbol, state_style};
+use super::theme::kind_symbol;
 use crate::app::inspect::{GROUPS, group_of};
 use crate::app::{App, Inspect};
 use crate::model::EventKind;
@@ -48,7 +48,7 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
         Line::from(vec![
             Span::styled(format!(" {} ", r.id), theme.title),
             Span::styled(format!("@{} ", r.source), theme.dim),
-            Span::styled(r.state.as_str().to_string(), state_style(&r.state)),
+            Span::styled(r.state.as_str().to_string(), theme.state(&r.state)),
             Span::styled(
                 format!(
                     "  agent {} ({}) · workflow {}",
@@ -131,7 +131,7 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
         }
         let mut spans = vec![
             Span::styled(format!(" {} ", ev.at.format("%H:%M:%S%.3f")), theme.dim),
-            Span::styled(kind_symbol(&ev.kind), kind_style(&ev.kind)),
+            Span::styled(kind_symbol(&ev.kind), theme.kind(&ev.kind)),
             Span::raw(" "),
         ];
         if ev.outbound {

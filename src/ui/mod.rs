@@ -7,6 +7,7 @@ pub mod help;
 pub mod inspector;
 pub mod layout;
 pub mod notes;
+pub mod palette;
 pub mod panes;
 pub mod runs;
 pub mod status;
@@ -24,17 +25,17 @@ use crate::app::{App, Mode, Pane};
 pub use theme::Theme;
 
 pub fn draw(app: &App, f: &mut Frame) {
-    let theme = Theme::default();
+    let theme = &app.theme;
     let areas = layout::compute(f.area());
-    status::draw_header(app, &theme, f, areas.header);
-    runs::draw(app, &theme, f, areas.runs);
+    status::draw_header(app, theme, f, areas.header);
+    runs::draw(app, theme, f, areas.runs);
     // A focused side pane gets the big area; the timeline takes its slot
     // in the side column (on narrow screens there is no side column).
     let side_focus = matches!(app.focus, Pane::Triage | Pane::Containment | Pane::Notes);
     if side_focus {
-        panes::draw(app, app.focus, &theme, f, areas.timeline);
+        panes::draw(app, app.focus, theme, f, areas.timeline);
     } else {
-        timeline::draw(app, &theme, f, areas.timeline);
+        timeline::draw(app, theme, f, areas.timeline);
     }
     if areas.side[0].width > 0 {
         for (pane, area) in [Pane::Containment, Pane::Triage, Pane::Notes]
@@ -42,17 +43,17 @@ pub fn draw(app: &App, f: &mut Frame) {
             .zip(areas.side)
         {
             if pane == app.focus {
-                timeline::draw(app, &theme, f, area);
+                timeline::draw(app, theme, f, area);
             } else {
-                panes::draw(app, pane, &theme, f, area);
+                panes::draw(app, pane, theme, f, area);
             }
         }
     }
-    status::draw_status(app, &theme, f, areas.status);
+    status::draw_status(app, theme, f, areas.status);
     match &app.mode {
-        Mode::Help => help::draw(app, &theme, f, f.area()),
-        Mode::Confirm(c) => confirm::draw(c, &theme, f, f.area()),
-        Mode::Pick(p) => confirm::draw_picker(p, &theme, f, f.area()),
+        Mode::Help => help::draw(app, theme, f, f.area()),
+        Mode::Confirm(c) => confirm::draw(c, theme, f, f.area()),
+        Mode::Pick(p) => confirm::draw_picker(p, theme, f, f.area()),
         Mode::Inspect(i) => inspector::draw(
             app,
             i,
@@ -62,6 +63,8 @@ pub fn draw(app: &App, f: &mut Frame) {
         ),
         _ => {}
     }
+    // Down to what the terminal can show (NO_COLOR, 256, 16 colours).
+    palette::adapt(f.buffer_mut(), theme.mode);
 }
 
 /// A pane's frame, highlighted when focused.

@@ -5,7 +5,7 @@ use ratatui::layout::{Constraint, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Row, Table};
 
-use super::theme::{Theme, state_style, state_symbol};
+use super::theme::{Theme, state_symbol};
 use super::{age, pane_block};
 use crate::app::{App, Mode, Pane};
 
@@ -74,9 +74,9 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 short_state(r.state.as_str())
             };
             cells.push(Cell::from(Line::from(vec![
-                Span::styled(state_symbol(&r.state), state_style(&r.state)),
+                Span::styled(state_symbol(&r.state), theme.state(&r.state)),
                 Span::raw(" "),
-                Span::styled(state.to_string(), state_style(&r.state)),
+                Span::styled(state.to_string(), theme.state(&r.state)),
             ])));
             cells.push(Cell::from(r.agent.clone()));
             cells.push(Cell::from(r.workflow.clone()));
@@ -103,10 +103,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 Line::from(vec![
                     Span::styled(age((app.now - e.at).num_seconds()), theme.dim),
                     Span::raw(" "),
-                    Span::styled(
-                        super::theme::kind_symbol(&e.kind),
-                        super::theme::kind_style(&e.kind),
-                    ),
+                    Span::styled(super::theme::kind_symbol(&e.kind), theme.kind(&e.kind)),
                     Span::raw(" "),
                     Span::raw(e.summary.clone()),
                 ])

@@ -7,6 +7,13 @@ use crate::model::{EventKind, RunState};
 
 #[derive(Debug, Clone)]
 pub struct Theme {
+    /// The name or path it was loaded from.
+    pub name: String,
+    /// What the terminal can show (frames are adapted to it).
+    pub mode: super::palette::ColorMode,
+    /// Per event kind / run state colours a theme overrides.
+    pub kinds: std::collections::BTreeMap<String, Color>,
+    pub states: std::collections::BTreeMap<String, Color>,
     pub text: Style,
     pub dim: Style,
     pub title: Style,
@@ -24,6 +31,10 @@ pub struct Theme {
 impl Default for Theme {
     fn default() -> Self {
         Theme {
+            name: "dark".into(),
+            mode: super::palette::ColorMode::TrueColor,
+            kinds: Default::default(),
+            states: Default::default(),
             text: Style::default(),
             dim: Style::default().fg(Color::DarkGray),
             title: Style::default().add_modifier(Modifier::BOLD),
@@ -71,6 +82,24 @@ pub fn kind_symbol(k: &EventKind) -> &'static str {
         EventKind::Containment => "⊘",
         EventKind::StateChange => "⇄",
         EventKind::Other(_) => "·",
+    }
+}
+
+impl Theme {
+    /// An event kind's colour, the theme's if it names one.
+    pub fn kind(&self, k: &EventKind) -> Style {
+        match self.kinds.get(k.as_str()) {
+            Some(c) => Style::default().fg(*c),
+            None => kind_style(k),
+        }
+    }
+
+    /// A run state's colour, the theme's if it names one.
+    pub fn state(&self, s: &RunState) -> Style {
+        match self.states.get(s.as_str()) {
+            Some(c) => Style::default().fg(*c),
+            None => state_style(s),
+        }
     }
 }
 

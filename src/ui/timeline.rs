@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::pane_block;
-use super::theme::{Theme, kind_style, kind_symbol};
+use super::theme::{Theme, kind_symbol};
 use crate::app::{App, Mode, Pane, Scope};
 
 pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
@@ -49,9 +49,9 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             let e = &st.event;
             let mut spans = vec![
                 Span::styled(e.at.format("%H:%M:%S%.3f ").to_string(), theme.dim),
-                Span::styled(kind_symbol(&e.kind), kind_style(&e.kind)),
+                Span::styled(kind_symbol(&e.kind), theme.kind(&e.kind)),
                 Span::raw(" "),
-                Span::styled(format!("{:<15.15} ", e.kind.as_str()), kind_style(&e.kind)),
+                Span::styled(format!("{:<15.15} ", e.kind.as_str()), theme.kind(&e.kind)),
             ];
             if multi {
                 spans.push(Span::styled(
