@@ -57,7 +57,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         Mode::Inspect(i) => inspector::draw(
             app,
             i,
-            &theme,
+            theme,
             f,
             Rect::new(0, 1, f.area().width, f.area().height.saturating_sub(2)),
         ),

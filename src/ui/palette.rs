@@ -110,8 +110,10 @@ impl Theme {
                 (format!("theme file {name_or_path}"), t)
             }
         };
-        let mut theme = Theme::default();
-        theme.name = name_or_path.to_string();
+        let mut theme = Theme {
+            name: name_or_path.to_string(),
+            ..Theme::default()
+        };
         theme
             .apply_toml(&text)
             .map_err(|e| format!("{label}: {e}"))?;
