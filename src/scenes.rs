@@ -131,6 +131,7 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
     app.update(key('A'));
     app.triage_sel = 10;
     save("triage-160x48.svg", render(&mut app, 160, 48))?;
+    save("postmortem-120x80.svg", postmortem_buffer(120, 80))?;
     Ok(written)
 }
 
@@ -206,4 +207,151 @@ fn contain_story(app: &mut App) {
         app.apply(&crate::journal::Record::Run { run });
     }
     app.refresh();
+}
+
+/// A postmortem as cordon writes it for the simulated incident, drawn as
+/// a screenshot (the Markdown as a reader sees it in a terminal).
+pub fn postmortem_buffer(w: u16, h: u16) -> ratatui::buffer::Buffer {
+    use crate::app::Effect;
+    use crate::journal::{GENESIS, Record, writer::render_line};
+    use ratatui::style::{Color, Modifier, Style};
+    use ratatui::text::Line;
+    let mut app = demo_app(&["wrong-segment", "unreviewed-write"], 0);
+    app.key_seed = Some(0);
+    let mut recs: Vec<Record> = vec![Record::SessionStarted {
+        incident: "INC-20261124-100000".into(),
+        operator: app.operator.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        sources: vec!["sim=aca:http://127.0.0.1:7300".into()],
+    }];
+    let names = vec!["wrong-segment".to_string(), "unreviewed-write".to_string()];
+    let mut world = World::new(&names, false, 7, t0()).unwrap_or_else(|e| panic!("{e}"));
+    world.advance(Duration::from_secs(14));
+    let now = t0() + chrono::Duration::seconds(14);
+    let batch = Batch {
+        runs: world
+            .runs
+            .iter()
+            .filter_map(|r| Run::from_wire("sim", &r.to_json()))
+            .collect(),
+        events: world
+            .events
+            .iter()
+            .filter_map(|v| serde_json::from_value::<WireEvent>(v.clone()).ok())
+            .filter_map(|e| Event::from_wire(e, now))
+            .collect(),
+        controls: Some(world.controls.clone()),
+        offered: Some(world.offered.clone()),
+        credentials: vec![],
+        bytes: 0,
+    };
+    let mut take = |fx: Vec<Effect>| {
+        for f in fx {
+            if let Effect::Journal(r) = f {
+                recs.push(r);
+            }
+        }
+    };
+    take(app.update(Msg::Source(
+        Box::new(SourceMsg::Polled {
+            source: "sim".into(),
+            batch,
+        }),
+        now,
+    )));
+    for line in [
+        "title Refund follow-up emailed to all customers",
+        "sev 1 48k customers emailed; refunds written before review",
+        "role comms carol",
+    ] {
+        app.update(key(':'));
+        for c in line.chars() {
+            app.update(key(c));
+        }
+        take(app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))));
+    }
+    let before = app.actions.len();
+    contain_story(&mut app);
+    let mut prev = GENESIS.to_string();
+    let mut bytes = String::new();
+    let intents: Vec<Record> = app.actions[before..]
+        .iter()
+        .map(|a| Record::ActionIntent {
+            request: a.req.clone(),
+            operator: app.operator.clone(),
+            preview: a.preview.clone(),
+            at: a.at_key,
+        })
+        .chain(app.actions[before..].iter().flat_map(|a| {
+            vec![
+                Record::ActionSent {
+                    id: a.req.id.clone(),
+                    at: a.sent_at.unwrap_or(a.at_key),
+                },
+                Record::ActionResult {
+                    id: a.req.id.clone(),
+                    accepted: true,
+                    status: None,
+                    answer: a.answer.clone(),
+                    error: None,
+                    attempts: 1,
+                    at: a.answered_at.unwrap_or(a.at_key),
+                },
+                Record::ActionVerified {
+                    id: a.req.id.clone(),
+                    confirmed: true,
+                    detail: a.detail.clone(),
+                    at: a.verified_at.unwrap_or(a.at_key),
+                },
+            ]
+        }))
+        .collect();
+    recs.extend(intents);
+    // The poll after the stop: the run is stopped (contain_story applied it).
+    for a in &app.actions[before..] {
+        if let Some(i) = a
+            .req
+            .target
+            .run_id
+            .as_ref()
+            .and_then(|id| app.store.run_idx("sim", id))
+        {
+            recs.push(Record::Run {
+                run: app.store.runs[i].clone(),
+            });
+        }
+    }
+    for (i, r) in recs.into_iter().enumerate() {
+        let (l, h) = render_line(i as u64, &prev, now, r);
+        bytes.push_str(&l);
+        prev = h;
+    }
+    let j = crate::report::JournalView::from_bytes(bytes.as_bytes());
+    let replayed = j.replay("INC-20261124-100000", "/var/lib/cordon/INC-20261124-100000");
+    let md = crate::report::postmortem::render(&replayed, &j, t0() + chrono::Duration::minutes(20));
+    let lines: Vec<Line> = md
+        .lines()
+        .map(|l| {
+            let style = if l.starts_with('#') {
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD)
+            } else if l.starts_with('|') {
+                Style::default().fg(Color::Gray)
+            } else if l.starts_with('_') {
+                Style::default().fg(Color::DarkGray)
+            } else {
+                Style::default()
+            };
+            Line::styled(l.to_string(), style)
+        })
+        .collect();
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
+    let _ = t.draw(|f| {
+        f.render_widget(
+            ratatui::widgets::Paragraph::new(lines).wrap(ratatui::widgets::Wrap { trim: false }),
+            f.area(),
+        )
+    });
+    t.backend().buffer().clone()
 }

@@ -159,3 +159,37 @@ fn a_theme_file_overrides_only_what_it_names_and_bad_ones_name_the_line() {
         assert!(e.contains(want) && e.contains("mine.toml"), "{e}");
     }
 }
+
+#[test]
+fn palette_switches_theme_with_completion() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut a = app_with(&["wrong-segment"], false, 5);
+    a.update(ch(':'));
+    keys(&mut a, "theme hi");
+    a.update(key(KeyCode::Tab));
+    let cordon::app::Mode::Palette(p) = &a.mode else {
+        panic!()
+    };
+    assert_eq!(p.text, "theme high-contrast ");
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.theme.name, "high-contrast");
+}
+
+#[test]
+fn z_zooms_the_focused_pane() {
+    use cordon::app::Pane;
+    let mut a = app_with(&["all"], false, 20);
+    a.update(ch('2'));
+    let normal = a.list_height(Pane::Timeline);
+    a.update(ch('z'));
+    assert!(a.zoom);
+    assert!(a.list_height(Pane::Timeline) > normal);
+    let s = screen(&mut a, 80, 24);
+    assert!(
+        s.lines().nth(1).unwrap().contains("Timeline"),
+        "the timeline fills the screen:\n{s}"
+    );
+    insta::assert_snapshot!("zoomed_timeline_80x24", s);
+    a.update(ch('z'));
+    assert!(!a.zoom);
+}

@@ -153,6 +153,7 @@ pub const KEYS: &[KeyHelp] = &[
         "export postmortem, status update and evidence into the incident dir",
         "global",
     ),
+    k("z", "zoom the focused pane to full screen / back", "global"),
     k("?", "this help", "global"),
     k("Esc", "close help, clear filter", "global"),
     k(

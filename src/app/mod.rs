@@ -177,6 +177,8 @@ pub struct App {
     /// Shown in the status bar while replaying a journal.
     pub replay_badge: Option<String>,
     pub theme: crate::ui::Theme,
+    /// The focused pane fills the screen.
+    pub zoom: bool,
 }
 
 impl App {
@@ -224,6 +226,7 @@ impl App {
             return_to: None,
             replay_badge: None,
             theme: crate::ui::Theme::default(),
+            zoom: false,
         }
     }
 
@@ -333,6 +336,7 @@ impl App {
         let areas =
             crate::ui::layout::compute(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1));
         let r = match pane {
+            _ if self.zoom && pane == self.focus => areas.body,
             Pane::Runs => areas.runs,
             _ => areas.timeline,
         };

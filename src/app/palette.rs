@@ -114,7 +114,7 @@ impl App {
             v.extend(
                 [
                     "quit", "help", "title", "status", "sev", "role", "detected", "cadence",
-                    "export",
+                    "export", "theme",
                 ]
                 .map(String::from),
             );
@@ -125,6 +125,14 @@ impl App {
                 .find(|(v, _, _)| *v == words[0])
                 .map(|(_, _, a)| *a)
                 .unwrap_or("");
+            if words[0] == "theme" && done == 1 {
+                let mut t: Vec<String> = crate::ui::palette::BUILTIN
+                    .iter()
+                    .map(|b| b.0.to_string())
+                    .collect();
+                t.retain(|c| c.starts_with(partial));
+                return t;
+            }
             let runs = &self.store.runs;
             let uniq = |mut v: Vec<String>| {
                 v.sort();
@@ -330,6 +338,16 @@ impl App {
             }
             "help" => {
                 self.mode = Mode::Help;
+                return Ok(());
+            }
+            "theme" => {
+                let name = words
+                    .get(1)
+                    .ok_or("usage: theme dark|light|high-contrast|colorblind|PATH")?;
+                let mode = self.theme.mode;
+                self.theme = crate::ui::Theme::load(name)?;
+                self.theme.mode = mode;
+                self.dirty = true;
                 return Ok(());
             }
             "title" | "status" | "sev" | "role" | "detected" | "cadence" | "export" => {

@@ -288,6 +288,11 @@ impl App {
                     }
                 }
             }
+            KeyCode::Char('z') => {
+                self.zoom = !self.zoom;
+                let h = self.list_height(Pane::Runs);
+                self.runs.clamp(h);
+            }
             KeyCode::Char('E') => {
                 self.flash = Some("exporting postmortem, status update and evidence…".into());
                 fx.push(Effect::Export(

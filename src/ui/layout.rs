@@ -11,6 +11,8 @@ pub struct Areas {
     /// Side column (Containment, Triage, Notes); empty when too narrow.
     pub side: [Rect; 3],
     pub status: Rect,
+    /// Everything between header and status (a zoomed pane's area).
+    pub body: Rect,
 }
 
 /// Side panes appear from this width on.
@@ -56,5 +58,6 @@ pub fn compute(area: Rect) -> Areas {
         timeline: split[1],
         side,
         status,
+        body,
     }
 }

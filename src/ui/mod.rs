@@ -28,6 +28,14 @@ pub fn draw(app: &App, f: &mut Frame) {
     let theme = &app.theme;
     let areas = layout::compute(f.area());
     status::draw_header(app, theme, f, areas.header);
+    if app.zoom {
+        // One pane, full screen; z again goes back.
+        panes::draw(app, app.focus, theme, f, areas.body);
+        status::draw_status(app, theme, f, areas.status);
+        draw_overlays(app, theme, f);
+        palette::adapt(f.buffer_mut(), theme.mode);
+        return;
+    }
     runs::draw(app, theme, f, areas.runs);
     // A focused side pane gets the big area; the timeline takes its slot
     // in the side column (on narrow screens there is no side column).
@@ -50,6 +58,12 @@ pub fn draw(app: &App, f: &mut Frame) {
         }
     }
     status::draw_status(app, theme, f, areas.status);
+    draw_overlays(app, theme, f);
+    // Down to what the terminal can show (NO_COLOR, 256, 16 colours).
+    palette::adapt(f.buffer_mut(), theme.mode);
+}
+
+fn draw_overlays(app: &App, theme: &Theme, f: &mut Frame) {
     match &app.mode {
         Mode::Help => help::draw(app, theme, f, f.area()),
         Mode::Confirm(c) => confirm::draw(c, theme, f, f.area()),
@@ -63,8 +77,6 @@ pub fn draw(app: &App, f: &mut Frame) {
         ),
         _ => {}
     }
-    // Down to what the terminal can show (NO_COLOR, 256, 16 colours).
-    palette::adapt(f.buffer_mut(), theme.mode);
 }
 
 /// A pane's frame, highlighted when focused.
