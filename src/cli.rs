@@ -19,6 +19,9 @@ pub struct Cli {
     /// Colour theme: dark, light, high-contrast, colorblind, or a TOML file (NO_COLOR is honoured)
     #[arg(long, global = true, value_name = "NAME|PATH")]
     pub theme: Option<String>,
+    /// Mouse support (off by default so the terminal's text selection works)
+    #[arg(long, global = true)]
+    pub mouse: bool,
     #[command(flatten)]
     pub console: ConsoleArgs,
 }

@@ -658,3 +658,6 @@ pub fn set_theme(choice: Option<&str>) -> Result<(), Fail> {
 pub fn theme() -> crate::ui::Theme {
     THEME.get().cloned().unwrap_or_default()
 }
+
+/// `--mouse`: opt-in mouse capture.
+pub static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

@@ -39,6 +39,7 @@ fn main() {
             std::process::exit(1);
         }
     };
+    commands::MOUSE.store(cli.mouse, std::sync::atomic::Ordering::Relaxed);
     if let Err(e) = commands::set_theme(cli.theme.as_deref()) {
         eprintln!("cordon: {}", e.message);
         std::process::exit(e.code);

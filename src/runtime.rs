@@ -233,7 +233,7 @@ pub async fn run_console(
         .spawn(move || input_thread(in_tx))
         .map_err(|e| format!("cannot start the input thread: {e}"))?;
 
-    let mut terminal = ratatui::init();
+    let mut terminal = init_terminal();
     let size = terminal
         .size()
         .map(|s| (s.width, s.height))
@@ -295,7 +295,7 @@ pub async fn run_console(
         journal.handle.append(Record::SessionEnded { reason });
     }
     journal.close();
-    ratatui::restore();
+    restore_terminal();
     Ok(ended)
 }
 
@@ -318,6 +318,11 @@ fn input_thread(tx: mpsc::UnboundedSender<Input>) {
         match event::read() {
             Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => {
                 if tx.send(Input::Msg(Msg::Key(k))).is_err() {
+                    return;
+                }
+            }
+            Ok(TermEvent::Mouse(m)) => {
+                if tx.send(Input::Msg(Msg::Mouse(m))).is_err() {
                     return;
                 }
             }
@@ -368,7 +373,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
         .name("input".into())
         .spawn(move || input_thread(in_tx))
         .map_err(|e| format!("cannot start the input thread: {e}"))?;
-    let mut terminal = ratatui::init();
+    let mut terminal = init_terminal();
     let size = terminal
         .size()
         .map(|s| (s.width, s.height))
@@ -436,7 +441,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
             }
         }
     };
-    ratatui::restore();
+    restore_terminal();
     Ok(ended)
 }
 
@@ -448,7 +453,7 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
         .spawn(move || input_thread(in_tx))
         .map_err(|e| format!("cannot start the input thread: {e}"))?;
     let mut follower = crate::watch::Follower::new(&dir);
-    let mut terminal = ratatui::init();
+    let mut terminal = init_terminal();
     let size = terminal
         .size()
         .map(|s| (s.width, s.height))
@@ -499,8 +504,31 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
             }
         }
     };
-    ratatui::restore();
+    restore_terminal();
     Ok(ended)
+}
+
+/// Enter the alternate screen and raw mode (and mouse capture with
+/// --mouse); `ratatui::init` also restores the terminal on a panic.
+fn init_terminal() -> ratatui::DefaultTerminal {
+    let t = ratatui::init();
+    if crate::commands::MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::EnableMouseCapture
+        );
+    }
+    t
+}
+
+fn restore_terminal() {
+    if crate::commands::MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
+        let _ = execute!(
+            std::io::stdout(),
+            ratatui::crossterm::event::DisableMouseCapture
+        );
+    }
+    ratatui::restore();
 }
 
 #[cfg(test)]

@@ -321,3 +321,29 @@ fn source_failure_marks_stale_and_recovery_is_journaled() {
     ));
     assert_eq!(a.sources[0].health.state, HealthState::Ok);
 }
+
+#[test]
+fn mouse_wheel_scrolls_and_click_focuses_and_selects() {
+    use ratatui::crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let mouse = |kind, column, row| {
+        Msg::Mouse(MouseEvent {
+            kind,
+            column,
+            row,
+            modifiers: KeyModifiers::NONE,
+        })
+    };
+    let mut a = app_with(&["all"], true, 30);
+    a.update(Msg::Resize(160, 48));
+    // Click the third data row of the Runs table (header line 1, border, column header).
+    a.update(ch('2'));
+    a.update(mouse(MouseEventKind::Down(MouseButton::Left), 5, 1 + 2 + 2));
+    assert_eq!(a.focus, Pane::Runs);
+    assert_eq!(a.runs.sel, 2);
+    // The wheel over the Timeline scrolls it (and stops following) without moving focus.
+    let last = a.timeline.sel;
+    a.update(mouse(MouseEventKind::ScrollUp, 10, 30));
+    assert_eq!(a.focus, Pane::Runs);
+    assert_eq!(a.timeline.sel, last - 3);
+    assert!(!a.timeline.follow);
+}

@@ -32,6 +32,8 @@ pub enum Msg {
     Resize(u16, u16),
     /// The wall clock moved (once a second).
     Tick(Time),
+    /// A mouse event (only with --mouse).
+    Mouse(ratatui::crossterm::event::MouseEvent),
     /// A source poll finished, at this time (boxed: a batch is large and
     /// keys are frequent).
     Source(Box<SourceMsg>, Time),

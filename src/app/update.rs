@@ -16,6 +16,7 @@ impl App {
                 self.on_key(k, &mut fx);
                 self.back_to_inspector();
             }
+            Msg::Mouse(m) => self.on_mouse(m),
             Msg::Resize(w, h) => {
                 self.size = (w, h);
                 self.dirty = true;
@@ -377,6 +378,73 @@ impl App {
                 if self.timeline.follow {
                     self.timeline.sel = self.timeline.rows.len().saturating_sub(1);
                     self.timeline.unseen = 0;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Wheel scrolls the pane under the pointer; a click focuses a pane
+    /// and, in a list, selects the row.
+    fn on_mouse(&mut self, m: ratatui::crossterm::event::MouseEvent) {
+        use ratatui::crossterm::event::{MouseButton, MouseEventKind};
+        if self.mode != Mode::Normal {
+            return;
+        }
+        let areas =
+            crate::ui::layout::compute(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1));
+        let at = ratatui::layout::Position::new(m.column, m.row);
+        let side_focus = matches!(self.focus, Pane::Triage | Pane::Containment | Pane::Notes);
+        let main_pane = if side_focus {
+            self.focus
+        } else {
+            Pane::Timeline
+        };
+        let mut hit = None;
+        if areas.runs.contains(at) {
+            hit = Some((Pane::Runs, areas.runs));
+        } else if areas.timeline.contains(at) {
+            hit = Some((main_pane, areas.timeline));
+        } else {
+            for (p, r) in [Pane::Containment, Pane::Triage, Pane::Notes]
+                .into_iter()
+                .zip(areas.side)
+            {
+                if r.contains(at) {
+                    hit = Some((if p == self.focus { Pane::Timeline } else { p }, r));
+                }
+            }
+        }
+        let Some((pane, rect)) = hit else { return };
+        self.dirty = true;
+        match m.kind {
+            MouseEventKind::ScrollDown | MouseEventKind::ScrollUp => {
+                let before = self.focus;
+                self.focus = pane;
+                self.move_sel(if m.kind == MouseEventKind::ScrollDown {
+                    3
+                } else {
+                    -3
+                });
+                self.focus = before;
+            }
+            MouseEventKind::Down(MouseButton::Left) => {
+                self.focus = pane;
+                // Rows start below the border (and the Runs header).
+                let first = rect.y + if pane == Pane::Runs { 2 } else { 1 };
+                if m.row >= first {
+                    let row = (m.row - first) as usize;
+                    match pane {
+                        Pane::Runs if self.runs.offset + row < self.runs.rows.len() => {
+                            self.runs.sel = self.runs.offset + row
+                        }
+                        Pane::Timeline if self.timeline.offset + row < self.timeline.rows.len() => {
+                            self.timeline.sel = self.timeline.offset + row;
+                            self.timeline.follow =
+                                self.timeline.sel + 1 == self.timeline.rows.len();
+                        }
+                        _ => {}
+                    }
                 }
             }
             _ => {}
