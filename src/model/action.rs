@@ -113,6 +113,32 @@ pub struct Controls {
 }
 
 impl Controls {
+    /// Clean every string (they come from the platform) and cap the lists.
+    pub fn sanitized(self) -> Controls {
+        use crate::sanitize::{MAX_SHORT, line};
+        let clean = |v: Vec<String>| -> Vec<String> {
+            v.into_iter()
+                .take(1000)
+                .map(|s| line(&s, MAX_SHORT))
+                .collect()
+        };
+        Controls {
+            outbound_blocked: clean(self.outbound_blocked),
+            revoked_tools: self
+                .revoked_tools
+                .into_iter()
+                .take(1000)
+                .map(|t| ToolRevocation {
+                    agent_class: line(&t.agent_class, MAX_SHORT),
+                    tool: line(&t.tool, MAX_SHORT),
+                })
+                .collect(),
+            revoked_credentials: clean(self.revoked_credentials),
+            paused_workflows: clean(self.paused_workflows),
+            held_queues: clean(self.held_queues),
+        }
+    }
+
     pub fn outbound_blocked_for(&self, class: &str) -> bool {
         self.outbound_blocked.iter().any(|c| c == "*" || c == class)
     }

@@ -199,7 +199,9 @@ impl Aca {
             }
         }
         if reconcile || !batch.events.is_empty() {
-            let c: Controls = http::json(&self.get("/v1/controls", &[], &mut bytes).await?)?;
+            let c: Controls =
+                http::json::<Controls>(&self.get("/v1/controls", &[], &mut bytes).await?)?
+                    .sanitized();
             batch.controls = Some(c);
         }
         batch.bytes = bytes;
@@ -281,7 +283,7 @@ impl AcaActor {
 
     async fn controls(&self) -> Result<Controls, HttpError> {
         let (_, body) = http::send(self.client.get(format!("{}/v1/controls", self.base))).await?;
-        http::json(&body)
+        Ok(http::json::<Controls>(&body)?.sanitized())
     }
 
     async fn run_state(&self, id: &str) -> Result<Option<crate::model::RunState>, HttpError> {
