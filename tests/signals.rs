@@ -1,0 +1,82 @@
+//! SIGTERM and SIGHUP on the real binary (in tmux): the journal gets a
+//! `session_ended` record and still verifies, the terminal is restored
+//! (alternate screen off, cursor shown, mouse capture off), and the exit
+//! code is 128 + the signal.
+
+use std::path::Path;
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+fn tmux(args: &[&str]) -> String {
+    let o = Command::new("tmux").args(args).output().expect("tmux runs");
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn wait_for(what: &str, f: impl Fn() -> bool) {
+    let start = Instant::now();
+    while !f() {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn run(signal: &str, code: i32) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-SIG");
+    let exit = tmp.path().join("exit");
+    let pidf = tmp.path().join("pid");
+    let raw = tmp.path().join("raw");
+    let session = format!("cordon-sig-{signal}-{}", std::process::id());
+    // The shell records the exit status; pipe-pane records every byte.
+    let cmd = format!(
+        "echo $$ > {pid}; env XDG_STATE_HOME={st} {bin} --mouse demo --incident-dir {dir}; echo $? > {exit}; sleep 30",
+        pid = pidf.display(),
+        st = tmp.path().display(),
+        bin = env!("CARGO_BIN_EXE_cordon"),
+        dir = dir.display(),
+        exit = exit.display()
+    );
+    tmux(&["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", &cmd]);
+    tmux(&["pipe-pane", "-o", "-t", &session, &format!("cat >> {}", raw.display())]);
+    wait_for("the console", || tmux(&["capture-pane", "-p", "-t", &session]).contains("sim ok"));
+    let shell: i32 = std::fs::read_to_string(&pidf).unwrap().trim().parse().unwrap();
+    let child = Command::new("pgrep").args(["-P", &shell.to_string()]).output().unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout).trim().lines().next().unwrap().to_string();
+    assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
+    wait_for("the exit status", || std::fs::read_to_string(&exit).is_ok_and(|s| !s.trim().is_empty()));
+    assert_eq!(std::fs::read_to_string(&exit).unwrap().trim(), code.to_string());
+    let journal = cordon::journal::journal_path(&dir);
+    let text = std::fs::read_to_string(&journal).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.contains("\"type\":\"session_ended\"") && last.contains("signal"), "{last}");
+    assert!(cordon::journal::verify(&journal).unwrap().is_ok());
+    let bytes = std::fs::read(&raw).unwrap();
+    let tail = String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(4096)..]).to_string();
+    for (seq, what) in [("\u{1b}[?1049l", "alternate screen off"), ("\u{1b}[?25h", "cursor shown"), ("\u{1b}[?1000l", "mouse capture off")] {
+        assert!(tail.contains(seq), "{what} missing from the restore: {tail:?}");
+    }
+    tmux(&["kill-session", "-t", &session]);
+    let _ = Path::new(&raw);
+}
+
+fn have_tmux() -> bool {
+    let ok = Command::new("tmux").arg("-V").output().is_ok();
+    if !ok {
+        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
+    }
+    ok
+}
+
+#[test]
+fn sigterm_flushes_marks_restores_and_exits_143() {
+    if have_tmux() {
+        run("TERM", 143);
+    }
+}
+
+#[test]
+fn sighup_flushes_marks_restores_and_exits_129() {
+    if have_tmux() {
+        run("HUP", 129);
+    }
+}
