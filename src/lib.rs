@@ -15,6 +15,7 @@ pub mod report;
 pub mod runtime;
 pub mod sanitize;
 pub mod scenes;
+pub mod secret;
 pub mod sim;
 pub mod source;
 pub mod ui;

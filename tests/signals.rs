@@ -15,7 +15,10 @@ fn tmux(args: &[&str]) -> String {
 fn wait_for(what: &str, f: impl Fn() -> bool) {
     let start = Instant::now();
     while !f() {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what}");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -36,24 +39,75 @@ fn run(signal: &str, code: i32) {
         dir = dir.display(),
         exit = exit.display()
     );
-    tmux(&["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", &cmd]);
-    tmux(&["pipe-pane", "-o", "-t", &session, &format!("cat >> {}", raw.display())]);
-    wait_for("the console", || tmux(&["capture-pane", "-p", "-t", &session]).contains("sim ok"));
-    let shell: i32 = std::fs::read_to_string(&pidf).unwrap().trim().parse().unwrap();
-    let child = Command::new("pgrep").args(["-P", &shell.to_string()]).output().unwrap();
-    let pid = String::from_utf8_lossy(&child.stdout).trim().lines().next().unwrap().to_string();
-    assert!(Command::new("kill").args([&format!("-{signal}"), &pid]).status().unwrap().success());
-    wait_for("the exit status", || std::fs::read_to_string(&exit).is_ok_and(|s| !s.trim().is_empty()));
-    assert_eq!(std::fs::read_to_string(&exit).unwrap().trim(), code.to_string());
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    tmux(&[
+        "pipe-pane",
+        "-o",
+        "-t",
+        &session,
+        &format!("cat >> {}", raw.display()),
+    ]);
+    wait_for("the console", || {
+        tmux(&["capture-pane", "-p", "-t", &session]).contains("sim ok")
+    });
+    let shell: i32 = std::fs::read_to_string(&pidf)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap();
+    let child = Command::new("pgrep")
+        .args(["-P", &shell.to_string()])
+        .output()
+        .unwrap();
+    let pid = String::from_utf8_lossy(&child.stdout)
+        .trim()
+        .lines()
+        .next()
+        .unwrap()
+        .to_string();
+    assert!(
+        Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    wait_for("the exit status", || {
+        std::fs::read_to_string(&exit).is_ok_and(|s| !s.trim().is_empty())
+    });
+    assert_eq!(
+        std::fs::read_to_string(&exit).unwrap().trim(),
+        code.to_string()
+    );
     let journal = cordon::journal::journal_path(&dir);
     let text = std::fs::read_to_string(&journal).unwrap();
     let last = text.lines().last().unwrap();
-    assert!(last.contains("\"type\":\"session_ended\"") && last.contains("signal"), "{last}");
+    assert!(
+        last.contains("\"type\":\"session_ended\"") && last.contains("signal"),
+        "{last}"
+    );
     assert!(cordon::journal::verify(&journal).unwrap().is_ok());
     let bytes = std::fs::read(&raw).unwrap();
     let tail = String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(4096)..]).to_string();
-    for (seq, what) in [("\u{1b}[?1049l", "alternate screen off"), ("\u{1b}[?25h", "cursor shown"), ("\u{1b}[?1000l", "mouse capture off")] {
-        assert!(tail.contains(seq), "{what} missing from the restore: {tail:?}");
+    for (seq, what) in [
+        ("\u{1b}[?1049l", "alternate screen off"),
+        ("\u{1b}[?25h", "cursor shown"),
+        ("\u{1b}[?1000l", "mouse capture off"),
+    ] {
+        assert!(
+            tail.contains(seq),
+            "{what} missing from the restore: {tail:?}"
+        );
     }
     tmux(&["kill-session", "-t", &session]);
     let _ = Path::new(&raw);

@@ -25,7 +25,7 @@ const RECONCILE_EVERY: Duration = Duration::from_secs(10);
 pub struct Aca {
     name: String,
     base: String,
-    client: reqwest::Client,
+    client: Authed,
     cursor: Option<String>,
     /// Runs we know and whether they were active at last read.
     known: HashMap<String, bool>,
@@ -64,10 +64,17 @@ fn cursor_str(v: &Option<serde_json::Value>) -> Option<String> {
 }
 
 impl Aca {
-    pub fn new(name: &str, base: &str, client: reqwest::Client) -> Aca {
+    /// `URL[?token_env=VAR|token_file=PATH]`: the token is sent as
+    /// `Authorization: Bearer`, read from the environment or a 0600 file.
+    pub fn new(name: &str, url: &str, client: reqwest::Client) -> Aca {
+        let (base, client) = Authed::parse(url, client);
+        Aca::with(name, &base, client)
+    }
+
+    fn with(name: &str, base: &str, client: Authed) -> Aca {
         Aca {
             name: name.to_string(),
-            base: base.trim_end_matches('/').to_string(),
+            base: base.to_string(),
             client,
             cursor: None,
             known: HashMap::new(),
@@ -131,6 +138,7 @@ impl Aca {
     }
 
     async fn poll_once(&mut self) -> Result<Batch, HttpError> {
+        self.client.check()?;
         let mut batch = Batch::default();
         let mut bytes = 0usize;
         if !self.info_read {
@@ -243,14 +251,15 @@ impl Aca {
 pub struct AcaActor {
     name: String,
     base: String,
-    client: reqwest::Client,
+    client: Authed,
 }
 
 impl AcaActor {
-    pub fn new(name: &str, base: &str, client: reqwest::Client) -> AcaActor {
+    pub fn new(name: &str, url: &str, client: reqwest::Client) -> AcaActor {
+        let (base, client) = Authed::parse(url, client);
         AcaActor {
             name: name.to_string(),
-            base: base.trim_end_matches('/').to_string(),
+            base,
             client,
         }
     }
@@ -268,6 +277,7 @@ impl AcaActor {
         &self,
         req: reqwest::RequestBuilder,
     ) -> Result<crate::model::ActionAnswer, HttpError> {
+        self.client.check()?;
         let (_, body) = http::send(req).await?;
         let mut a: crate::model::ActionAnswer = http::json(&body)?;
         a.message = crate::sanitize::line(&a.message, 512);
@@ -401,7 +411,7 @@ impl AcaActor {
     }
 
     async fn list_active(&self) -> Result<Vec<Run>, HttpError> {
-        Aca::new(&self.name, &self.base, self.client.clone())
+        Aca::with(&self.name, &self.base, self.client.clone())
             .list_active()
             .await
     }
@@ -445,5 +455,67 @@ impl super::Actor for AcaActor {
         req: &'a crate::model::ActionRequest,
     ) -> BoxFuture<'a, Result<super::Check, HttpError>> {
         Box::pin(self.check_inner(req))
+    }
+}
+
+/// The shared client plus this source's bearer token, if it has one.
+#[derive(Clone)]
+pub struct Authed {
+    inner: reqwest::Client,
+    token: Result<Option<crate::secret::Secret>, String>,
+}
+
+impl Authed {
+    /// Split `URL?token_env=VAR` / `?token_file=PATH` into the base URL and
+    /// an authenticated client. The token never appears in the URL kept.
+    pub fn parse(url: &str, inner: reqwest::Client) -> (String, Authed) {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut env = None;
+        let mut file = None;
+        for kv in query.split('&').filter(|s| !s.is_empty()) {
+            match kv.split_once('=') {
+                Some(("token_env", v)) => env = Some(v.to_string()),
+                Some(("token_file", v)) => file = Some(v.to_string()),
+                _ => {}
+            }
+        }
+        let token = match (&env, &file) {
+            (None, None) => Ok(None),
+            _ => crate::secret::load(env.as_deref(), file.as_deref()).map(Some),
+        };
+        (
+            base.trim_end_matches('/').to_string(),
+            Authed { inner, token },
+        )
+    }
+
+    fn auth(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.token {
+            Ok(Some(t)) => r.bearer_auth(t.expose()),
+            // A missing token is reported by the request failing with 401;
+            // the error below says why first.
+            _ => r,
+        }
+    }
+
+    /// The token could not be read: say so instead of sending anything.
+    pub fn check(&self) -> Result<(), HttpError> {
+        match &self.token {
+            Err(e) => Err(HttpError {
+                message: format!("token: {e}"),
+                status: None,
+                retry_after: None,
+                permanent: true,
+            }),
+            Ok(_) => Ok(()),
+        }
+    }
+
+    pub fn get(&self, url: String) -> reqwest::RequestBuilder {
+        self.auth(self.inner.get(url))
+    }
+
+    pub fn post(&self, url: String) -> reqwest::RequestBuilder {
+        self.auth(self.inner.post(url))
     }
 }

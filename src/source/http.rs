@@ -71,7 +71,7 @@ pub fn describe(e: &reqwest::Error) -> String {
         root = s.to_string();
         cause = s;
     }
-    let root = crate::sanitize::line(&root, 160);
+    let root = crate::sanitize::line(&crate::secret::redact(&root), 160);
     if e.is_timeout() {
         "timed out (no answer within the limit); check the platform's load or the network".into()
     } else if e.is_connect() {
@@ -132,7 +132,12 @@ pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpEr
                 .and_then(|m| m.as_str())
                 .map(str::to_string)
         })
-        .map(|m| format!(": {}", crate::sanitize::line(&m, 160)))
+        .map(|m| {
+            format!(
+                ": {}",
+                crate::sanitize::line(&crate::secret::redact(&m), 160)
+            )
+        })
         .unwrap_or_default();
     let what = match status {
         401 => "401 unauthorized (check the source's token)".to_string(),

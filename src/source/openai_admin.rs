@@ -15,28 +15,14 @@ use super::http::{self, HttpError};
 use super::{Batch, Check};
 use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
 
-/// Read a secret from an env var or a file; a file readable by group or
-/// others is refused, as ssh refuses a private key.
+/// Read the admin key (env var or 0600 file); see [`crate::secret::load`].
 pub fn load_secret(env: Option<&str>, file: Option<&str>) -> Result<String, String> {
-    if let Some(var) = env {
-        return std::env::var(var)
-            .map(|s| s.trim().to_string())
-            .map_err(|_| format!("environment variable {var} is not set"));
+    match (env, file) {
+        (None, None) => Err(
+            "no admin key: add admin_key_env=VAR or admin_key_file=PATH to the source URL".into(),
+        ),
+        _ => crate::secret::load(env, file).map(|s| s.expose().to_string()),
     }
-    if let Some(path) = file {
-        use std::os::unix::fs::PermissionsExt;
-        let meta =
-            std::fs::metadata(path).map_err(|e| format!("cannot read key file {path}: {e}"))?;
-        if meta.permissions().mode() & 0o077 != 0 {
-            return Err(format!(
-                "key file {path} is readable by group or others; chmod 600 it"
-            ));
-        }
-        return std::fs::read_to_string(path)
-            .map(|s| s.trim().to_string())
-            .map_err(|e| format!("cannot read key file {path}: {e}"));
-    }
-    Err("no admin key: add admin_key_env=VAR or admin_key_file=PATH to the source URL".into())
 }
 
 #[derive(Clone)]

@@ -1,0 +1,98 @@
+//! A planted token: sent as a bearer token, never on screen, in the
+//! journal or in an export, even when the platform echoes it back.
+
+mod common;
+
+use common::*;
+use cordon::app::{Effect, Msg};
+use cordon::journal::{GENESIS, writer::render_line};
+use cordon::report::{self, JournalView};
+use cordon::source::{Source, SourceMsg, aca::Aca, http};
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const TOKEN: &str = "cordon-test-token-7f3a9c2e51d04b86";
+
+#[tokio::test]
+async fn the_token_is_sent_and_never_shown_or_kept() {
+    // SAFETY: only this test uses this variable.
+    unsafe { std::env::set_var("CORDON_TEST_ACA_TOKEN", TOKEN) };
+    let server = MockServer::start().await;
+    let auth = format!("Bearer {TOKEN}");
+    Mock::given(method("GET"))
+        .and(path("/v1/info"))
+        .and(header("authorization", auth.as_str()))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"actions": ["stop_run"]})))
+        .mount(&server)
+        .await;
+    // The platform echoes the token back in its error.
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(
+            json!({"error": {"message": format!("bad auth header {auth} for tenant")}}),
+        ))
+        .mount(&server)
+        .await;
+    let url = format!("{}?token_env=CORDON_TEST_ACA_TOKEN", server.uri());
+    let mut src = Aca::new("sim", &url, http::client());
+    let err = src.poll().await.unwrap_err();
+    assert!(
+        err.message.contains("[redacted]") && !err.message.contains(TOKEN),
+        "{}",
+        err.message
+    );
+    let info = server.received_requests().await.unwrap();
+    assert!(
+        info.iter().any(|r| r
+            .headers
+            .get("authorization")
+            .is_some_and(|v| v == auth.as_str())),
+        "the token was sent"
+    );
+    // Through the app: status bar, journal, exports.
+    let mut a = app(at(0));
+    a.sources[0].url = url.clone();
+    let mut journal = String::new();
+    let mut prev = GENESIS.to_string();
+    for (i, f) in a
+        .update(Msg::Source(
+            Box::new(SourceMsg::Failed {
+                source: "sim".into(),
+                error: err.message.clone(),
+                retry_in: std::time::Duration::from_secs(1),
+            }),
+            at(1),
+        ))
+        .into_iter()
+        .enumerate()
+    {
+        if let Effect::Journal(r) = f {
+            let (l, h) = render_line(i as u64, &prev, at(1), r);
+            journal.push_str(&l);
+            prev = h;
+        }
+    }
+    let s = screen(&mut a, 160, 48);
+    assert!(s.contains("[redacted]") && !s.contains(TOKEN));
+    assert!(!journal.contains(TOKEN) && journal.contains("redacted"));
+    let j = JournalView::from_bytes(journal.as_bytes());
+    let r = j.replay("INC", "/tmp");
+    for k in report::KINDS {
+        assert!(!report::render(k, &r, &j, at(2)).contains(TOKEN), "{k}");
+    }
+    // Debug output of the secret never shows it either.
+    let secret = cordon::secret::Secret::new(TOKEN.to_string());
+    assert_eq!(format!("{secret:?}"), "Secret([redacted])");
+}
+
+#[test]
+fn a_token_file_readable_by_others_is_refused() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let f = tmp.path().join("token");
+    std::fs::write(&f, "tok\n").unwrap();
+    std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o640)).unwrap();
+    let e = cordon::secret::load(None, f.to_str()).unwrap_err();
+    assert!(e.contains("chmod 600"), "{e}");
+}
