@@ -241,3 +241,55 @@ async fn source_dies_and_comes_back_without_loss_or_duplicates() {
     let got: Vec<String> = a.store.events.iter().map(|s| s.event.id.clone()).collect();
     assert_eq!(got, expected, "no loss and no duplicates after recovery");
 }
+
+/// A listener that accepts and drops every connection (a reset).
+fn resetting_listener() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            // Read the request, then close without answering.
+            use std::io::Read;
+            let mut s = s;
+            let mut buf = [0u8; 512];
+            let _ = s.read(&mut buf);
+            drop(s);
+        }
+    });
+    port
+}
+
+#[tokio::test]
+async fn connection_reset_dns_failure_and_tls_error_are_one_line_each() {
+    // Reset by the peer.
+    let port = resetting_listener();
+    let mut a = Aca::new("w", &format!("http://127.0.0.1:{port}"), quick_client());
+    let e = a.poll().await.unwrap_err();
+    assert!(
+        !e.message.is_empty() && !e.message.contains('\n'),
+        "{}",
+        e.message
+    );
+    assert!(!e.permanent, "a reset is worth retrying");
+    // A name that cannot resolve (.invalid is reserved for that).
+    let mut a = Aca::new("w", "http://cordon-test.invalid:7300", quick_client());
+    let e = a.poll().await.unwrap_err();
+    assert!(
+        e.message.starts_with("cannot connect")
+            || e.message.contains("dns")
+            || e.message.contains("resolve"),
+        "{}",
+        e.message
+    );
+    // TLS spoken to a plain-HTTP server.
+    let server = MockServer::start().await;
+    let tls_url = server.uri().replace("http://", "https://");
+    let mut a = Aca::new("w", &tls_url, quick_client());
+    let e = a.poll().await.unwrap_err();
+    assert!(
+        !e.message.is_empty() && !e.message.contains('\n'),
+        "{}",
+        e.message
+    );
+    eprintln!("reset/dns/tls messages ok: {}", e.message);
+}
