@@ -42,6 +42,9 @@ struct ConfigFile {
     source: Vec<SourceSpec>,
     #[serde(default)]
     action: Vec<CustomAction>,
+    /// Moved keys: binding name → key.
+    #[serde(default)]
+    keys: std::collections::BTreeMap<String, String>,
 }
 
 /// Everything the console needs from the config file and flags.
@@ -49,6 +52,7 @@ pub struct Config {
     pub specs: Vec<SourceSpec>,
     pub poll: f64,
     pub custom: Vec<CustomAction>,
+    pub keymap: crate::app::bindings::Keymap,
 }
 
 /// Keys the console already uses; a custom action may not take one.
@@ -62,6 +66,7 @@ pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
 pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
     let mut specs = Vec::new();
     let mut custom = Vec::new();
+    let mut keymap = crate::app::bindings::Keymap::default();
     let mut poll = args.poll;
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
@@ -86,10 +91,13 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
         if let Some(p) = cfg.poll {
             poll = p;
         }
+        let entries: Vec<(String, String)> = cfg.keys.clone().into_iter().collect();
+        keymap = crate::app::bindings::Keymap::from_config(&entries)
+            .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
         for a in cfg.action {
             a.validate()
                 .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
-            if RESERVED_KEYS.contains(a.key) {
+            if RESERVED_KEYS.contains(a.key) || keymap.label.values().any(|k| *k == a.key) {
                 return Err(Fail::new(
                     2,
                     format!(
@@ -135,6 +143,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
         specs,
         poll,
         custom,
+        keymap,
     })
 }
 
@@ -199,6 +208,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         specs,
         poll,
         custom,
+        keymap,
     } = load_config(&args)?;
     if specs.is_empty() {
         return Err(Fail::new(
@@ -213,6 +223,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     let (mut app, journal) = open_incident(&dir, &specs)?;
     app.read_only = args.read_only;
     app.custom_actions = custom.clone();
+    app.keymap = keymap;
     let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll), custom).await?;
     eprintln!(
         "cordon: incident journal in {} (check it with: cordon verify {})",

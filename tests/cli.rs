@@ -346,3 +346,17 @@ fn custom_action_key_clash_is_reported_at_start() {
         "{err}"
     );
 }
+
+#[test]
+fn a_keymap_clash_is_reported_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, "[[source]]\nname = \"a\"\nkind = \"aca\"\nurl = \"http://127.0.0.1:1\"\n\n[keys]\nstop = \"s\"\n").unwrap();
+    let out = cordon()
+        .args(["--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_err(&out);
+    assert!(err.contains("'sort' and 'stop' both use 's'"), "{err}");
+}

@@ -631,3 +631,32 @@ fn custom_action_confirms_runs_and_is_journaled() {
     assert!(fx.is_empty());
     assert_eq!(b.mode, Mode::Normal);
 }
+
+#[test]
+fn moved_keys_act_and_the_help_shows_them() {
+    let mut a = app_on("invoice-sync");
+    a.keymap = cordon::app::bindings::Keymap::from_config(&[("stop".into(), "Z".into())]).unwrap();
+    assert!(
+        a.update(ch('x')).is_empty(),
+        "the old key is no longer bound"
+    );
+    assert_eq!(a.mode, Mode::Normal);
+    a.update(ch('Z'));
+    assert!(matches!(
+        &confirm(&a).what,
+        What::Builtin(ActionKind::StopRun)
+    ));
+    a.update(key(KeyCode::Esc));
+    // Typing in a filter is text, not commands: 'Z' stays 'Z'.
+    a.update(ch('/'));
+    keys(&mut a, "Zx");
+    assert_eq!(a.runs.filter, "Zx");
+    a.update(key(KeyCode::Esc));
+    a.update(ch('?'));
+    let s = screen(&mut a, 120, 60);
+    assert!(
+        s.lines()
+            .any(|l| l.contains(" Z ") && l.contains("stop the run")),
+        "{s}"
+    );
+}

@@ -1,6 +1,7 @@
 //! The console's whole behaviour: `App::update(msg) -> effects`, pure and
 //! synchronous. Time comes in through messages, IO goes out as effects.
 
+pub mod bindings;
 pub mod contain;
 pub mod incident;
 pub mod inspect;
@@ -181,6 +182,8 @@ pub struct App {
     pub theme: crate::ui::Theme,
     /// The focused pane fills the screen.
     pub zoom: bool,
+    /// Keys the config moved.
+    pub keymap: bindings::Keymap,
 }
 
 impl App {
@@ -229,6 +232,7 @@ impl App {
             replay_badge: None,
             theme: crate::ui::Theme::default(),
             zoom: false,
+            keymap: bindings::Keymap::default(),
         }
     }
 

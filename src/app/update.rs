@@ -153,8 +153,19 @@ impl App {
         }
     }
 
-    fn on_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
+    fn on_key(&mut self, mut k: KeyEvent, fx: &mut Vec<Effect>) {
         self.dirty = true;
+        // Moved keys (config [keys]) apply where keys are commands, not text.
+        let typing = self.notes_editing && self.focus == Pane::Notes;
+        if let (KeyCode::Char(c), Mode::Normal | Mode::Inspect(_), false) =
+            (k.code, &self.mode, typing)
+            && !k.modifiers.contains(KeyModifiers::CONTROL)
+        {
+            match self.keymap.translate(c) {
+                Some(d) => k.code = KeyCode::Char(d),
+                None => return,
+            }
+        }
         if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
             self.quit(fx);
             return;

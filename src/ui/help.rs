@@ -27,7 +27,7 @@ pub fn draw(app: &crate::app::App, theme: &Theme, f: &mut Frame, area: Rect) {
         .iter()
         .map(|k| {
             Line::from(vec![
-                Span::styled(format!(" {:<18}", k.keys), theme.title),
+                Span::styled(format!(" {:<18}", app.keymap.show(k.keys)), theme.title),
                 Span::raw(format!("{:<66}", k.what)),
                 Span::styled(k.context, theme.dim),
             ])
