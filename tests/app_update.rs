@@ -347,3 +347,38 @@ fn mouse_wheel_scrolls_and_click_focuses_and_selects() {
     assert_eq!(a.timeline.sel, last - 3);
     assert!(!a.timeline.follow);
 }
+
+#[test]
+fn every_list_filters_and_y_copies() {
+    use cordon::app::Effect;
+    let mut a = app_with(&["all"], false, 20);
+    // Triage: only the rows that match.
+    a.update(ch('3'));
+    a.update(ch('/'));
+    keys(&mut a, "money");
+    a.update(key(KeyCode::Enter));
+    let t = a.triage();
+    let targets: Vec<String> = t.changes.iter().map(|c| c.target.clone()).collect();
+    assert_eq!(a.triage_rows(&targets).len(), 1, "only 'Did money move?'");
+    // Containment: the controls matching the filter.
+    let mut c = cordon::model::Controls::default();
+    c.paused_workflows.push("invoice-sync".into());
+    c.outbound_blocked.push("*".into());
+    a.store.controls.insert("sim".into(), c);
+    a.update(ch('4'));
+    assert_eq!(a.contain_rows().len(), 2);
+    a.update(ch('/'));
+    keys(&mut a, "invoice");
+    a.update(key(KeyCode::Enter));
+    assert_eq!(a.contain_rows().len(), 1);
+    // Notes: the pane says it is filtered.
+    a.update(ch('5'));
+    a.update(ch('/'));
+    keys(&mut a, "decision");
+    a.update(key(KeyCode::Enter));
+    assert!(screen(&mut a, 160, 48).contains("filter /decision"));
+    // y copies the selected run id.
+    a.update(ch('1'));
+    let id = a.store.runs[a.selected_run().unwrap()].id.clone();
+    assert_eq!(a.update(ch('y')), vec![Effect::Copy(id)]);
+}

@@ -531,6 +531,35 @@ impl App {
             }
         }
         rows.extend((0..self.actions.len()).rev().map(ContainRow::Action));
+        let f = &self.contain_filter;
+        if !f.is_empty() {
+            rows.retain(|r| {
+                let text = match r {
+                    ContainRow::Control {
+                        source,
+                        kind,
+                        target,
+                    } => format!(
+                        "{} {} {} {source}",
+                        kind.as_str(),
+                        kind.verb(),
+                        target.label()
+                    ),
+                    ContainRow::Action(i) => {
+                        let a = &self.actions[*i];
+                        format!(
+                            "{} {} {} {} {}",
+                            a.req.kind.as_str(),
+                            a.req.target.label(),
+                            a.phase.label(),
+                            a.req.source,
+                            a.detail
+                        )
+                    }
+                };
+                super::views::contains_ci(&text, f)
+            });
+        }
         rows
     }
 

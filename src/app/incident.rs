@@ -282,11 +282,25 @@ impl App {
         }
     }
 
-    pub fn triage_rows(&self, changes: usize) -> Vec<TriageRow> {
+    /// The Triage pane's rows; `changes` are the impact inventory's
+    /// targets. The `/` filter matches a row's words.
+    pub fn triage_rows(&self, changes: &[String]) -> Vec<TriageRow> {
         let mut v: Vec<TriageRow> = (0..HARMS.len()).map(TriageRow::Harm).collect();
         v.extend((0..QUESTIONS.len()).map(TriageRow::Question));
         v.extend((0..ASI_TAGS.len()).map(TriageRow::Tag));
-        v.extend((0..changes).map(TriageRow::Change));
+        v.extend((0..changes.len()).map(TriageRow::Change));
+        let f = &self.triage_filter;
+        if !f.is_empty() {
+            v.retain(|r| {
+                let text = match r {
+                    TriageRow::Harm(i) => HARMS[*i].to_string(),
+                    TriageRow::Question(i) => QUESTIONS[*i].to_string(),
+                    TriageRow::Tag(i) => format!("{} {}", ASI_TAGS[*i].0, ASI_TAGS[*i].1),
+                    TriageRow::Change(i) => changes[*i].clone(),
+                };
+                super::views::contains_ci(&text, f)
+            });
+        }
         v
     }
 
@@ -304,7 +318,8 @@ impl App {
             );
         }
         let t = self.triage();
-        let rows = self.triage_rows(t.changes.len());
+        let targets: Vec<String> = t.changes.iter().map(|c| c.target.clone()).collect();
+        let rows = self.triage_rows(&targets);
         let row = rows.get(self.triage_sel).copied();
         match k.code {
             KeyCode::Char('j') | KeyCode::Down => {

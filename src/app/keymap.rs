@@ -154,6 +154,11 @@ pub const KEYS: &[KeyHelp] = &[
         "global",
     ),
     k("z", "zoom the focused pane to full screen / back", "global"),
+    k(
+        "y",
+        "copy the selected run id / event to the clipboard (OSC 52, works over SSH)",
+        "Runs, Timeline",
+    ),
     k("?", "this help", "global"),
     k("Esc", "close help, clear filter", "global"),
     k(

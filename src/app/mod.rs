@@ -184,6 +184,10 @@ pub struct App {
     pub zoom: bool,
     /// Keys the config moved.
     pub keymap: bindings::Keymap,
+    /// `/` filters of the Containment, Triage and Notes lists.
+    pub contain_filter: String,
+    pub triage_filter: String,
+    pub notes_filter: String,
 }
 
 impl App {
@@ -233,6 +237,9 @@ impl App {
             theme: crate::ui::Theme::default(),
             zoom: false,
             keymap: bindings::Keymap::default(),
+            contain_filter: String::new(),
+            triage_filter: String::new(),
+            notes_filter: String::new(),
         }
     }
 
@@ -306,6 +313,17 @@ impl App {
     pub(crate) fn record(&mut self, r: Record, fx: &mut Vec<Effect>) {
         self.apply(&r);
         fx.push(Effect::Journal(r));
+    }
+
+    /// The `/` filter of a pane.
+    pub fn filter_of(&self, pane: Pane) -> &str {
+        match pane {
+            Pane::Runs => &self.runs.filter,
+            Pane::Timeline => &self.timeline.filter,
+            Pane::Containment => &self.contain_filter,
+            Pane::Triage => &self.triage_filter,
+            Pane::Notes => &self.notes_filter,
+        }
     }
 
     /// Run index under the Runs selection.

@@ -235,7 +235,9 @@ impl App {
         match pane {
             Pane::Runs => Some(&mut self.runs.filter),
             Pane::Timeline => Some(&mut self.timeline.filter),
-            _ => None,
+            Pane::Containment => Some(&mut self.contain_filter),
+            Pane::Triage => Some(&mut self.triage_filter),
+            Pane::Notes => Some(&mut self.notes_filter),
         }
     }
 
@@ -245,9 +247,10 @@ impl App {
                 self.runs.stale = true;
                 self.runs.sel = 0;
             }
-            _ => {
-                self.rebuild_timeline();
-            }
+            Pane::Timeline => self.rebuild_timeline(),
+            Pane::Containment => self.contain_sel = 0,
+            Pane::Triage => self.triage_sel = 0,
+            Pane::Notes => self.notes_sel = 0,
         }
     }
 
@@ -298,6 +301,19 @@ impl App {
                             self.flash = Some("this event belongs to no run cordon has seen".into())
                         }
                     }
+                }
+            }
+            KeyCode::Char('y') if matches!(self.focus, Pane::Runs | Pane::Timeline) => {
+                // OSC 52: the selected run id, or the selected event.
+                let text = match self.focus {
+                    Pane::Runs => self.selected_run().map(|r| self.store.runs[r].id.clone()),
+                    _ => self.timeline.selected_event().and_then(|e| {
+                        serde_json::to_string_pretty(&self.store.events[e].event).ok()
+                    }),
+                };
+                if let Some(t) = text {
+                    self.flash = Some("copied to the clipboard (OSC 52)".into());
+                    fx.push(Effect::Copy(t));
                 }
             }
             KeyCode::Char('z') => {
@@ -354,7 +370,7 @@ impl App {
                     self.timeline.unseen = 0;
                 }
             }
-            KeyCode::Char('/') if matches!(self.focus, Pane::Runs | Pane::Timeline) => {
+            KeyCode::Char('/') => {
                 let before = self.filter_mut(self.focus).cloned().unwrap_or_default();
                 self.mode = Mode::Filter {
                     pane: self.focus,

@@ -13,7 +13,15 @@ use crate::model::incident::NoteKind;
 pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let s = &app.incident;
     let focused = app.focus == Pane::Notes;
-    let title = format!("Notes · {} saved", s.notes.len());
+    let title = if app.notes_filter.is_empty() {
+        format!("Notes · {} saved", s.notes.len())
+    } else {
+        format!(
+            "Notes · {} saved · filter /{}",
+            s.notes.len(),
+            app.notes_filter
+        )
+    };
     let block = pane_block(app, Pane::Notes, title, theme);
     let inner = block.inner(area);
     f.render_widget(block, area);
@@ -23,7 +31,13 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .constraints([Constraint::Min(1), Constraint::Length(editor_h)])
         .split(inner);
     let mut lines: Vec<Line> = Vec::new();
-    for (i, n) in s.notes.iter().enumerate() {
+    let shown = s.notes.iter().filter(|n| {
+        crate::app::views::contains_ci(
+            &format!("{} {} {}", n.kind.as_str(), n.by, n.text),
+            &app.notes_filter,
+        )
+    });
+    for (i, n) in shown.enumerate() {
         let style = match n.kind {
             NoteKind::Decision => theme.warn,
             NoteKind::ActionItem => theme.danger,

@@ -65,14 +65,8 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     if app.read_only {
         spans.push(Span::styled(" READ-ONLY ", theme.badge_outbound));
     }
-    if let Mode::Filter { .. } = &app.mode {
-        let text = match &app.mode {
-            Mode::Filter {
-                pane: crate::app::Pane::Runs,
-                ..
-            } => &app.runs.filter,
-            _ => &app.timeline.filter,
-        };
+    if let Mode::Filter { pane, .. } = &app.mode {
+        let text = app.filter_of(*pane);
         spans.push(Span::styled(format!(" /{text}█ "), theme.title));
         spans.push(Span::styled("Enter keeps · Esc clears ", theme.dim));
         f.render_widget(Paragraph::new(Line::from(spans)), area);

@@ -79,7 +79,8 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             ))
         });
     }
-    let rows = app.triage_rows(t.changes.len());
+    let targets: Vec<String> = t.changes.iter().map(|c| c.target.clone()).collect();
+    let rows = app.triage_rows(&targets);
     let mut body: Vec<Line> = Vec::new();
     let mut sel_line = 0;
     let mut section = "";
