@@ -45,6 +45,9 @@ struct ConfigFile {
     /// Moved keys: binding name → key.
     #[serde(default)]
     keys: std::collections::BTreeMap<String, String>,
+    /// Theme name or file (the --theme flag wins).
+    #[serde(default)]
+    theme: Option<String>,
 }
 
 /// Everything the console needs from the config file and flags.
@@ -53,6 +56,7 @@ pub struct Config {
     pub poll: f64,
     pub custom: Vec<CustomAction>,
     pub keymap: crate::app::bindings::Keymap,
+    pub theme: Option<String>,
 }
 
 /// Keys the console already uses; a custom action may not take one.
@@ -67,6 +71,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
     let mut specs = Vec::new();
     let mut custom = Vec::new();
     let mut keymap = crate::app::bindings::Keymap::default();
+    let mut theme_name = None;
     let mut poll = args.poll;
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
@@ -91,6 +96,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
         if let Some(p) = cfg.poll {
             poll = p;
         }
+        theme_name = cfg.theme.clone();
         let entries: Vec<(String, String)> = cfg.keys.clone().into_iter().collect();
         keymap = crate::app::bindings::Keymap::from_config(&entries)
             .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
@@ -144,6 +150,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
         poll,
         custom,
         keymap,
+        theme: theme_name,
     })
 }
 
@@ -209,6 +216,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         poll,
         custom,
         keymap,
+        theme: config_theme,
     } = load_config(&args)?;
     if specs.is_empty() {
         return Err(Fail::new(
@@ -224,6 +232,14 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     app.read_only = args.read_only;
     app.custom_actions = custom.clone();
     app.keymap = keymap;
+    if let Some(name) =
+        config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        let mode = app.theme.mode;
+        app.theme =
+            crate::ui::Theme::load(&name).map_err(|e| Fail::new(2, format!("config: {e}")))?;
+        app.theme.mode = mode;
+    }
     let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll), custom).await?;
     eprintln!(
         "cordon: incident journal in {} (check it with: cordon verify {})",
@@ -656,8 +672,15 @@ static THEME: std::sync::OnceLock<crate::ui::Theme> = std::sync::OnceLock::new()
 
 /// Load the chosen theme once (flag, else $CORDON_THEME, else dark) and fit
 /// it to the terminal's colour depth; a bad theme is a one-line error.
+/// The theme came from --theme or $CORDON_THEME (they win over the config).
+pub static THEME_FLAG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 pub fn set_theme(choice: Option<&str>) -> Result<(), Fail> {
     let env = std::env::var("CORDON_THEME").ok();
+    THEME_FLAG.store(
+        choice.is_some() || env.is_some(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     let name = choice.or(env.as_deref()).unwrap_or("dark");
     let mut theme = crate::ui::Theme::load(name).map_err(|e| Fail::new(2, e))?;
     theme.mode = crate::ui::palette::ColorMode::detect(|k| std::env::var(k).ok());

@@ -360,3 +360,23 @@ fn a_keymap_clash_is_reported_at_start() {
     let err = one_line_err(&out);
     assert!(err.contains("'sort' and 'stop' both use 's'"), "{err}");
 }
+
+#[test]
+fn a_bad_theme_in_the_config_or_flag_is_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let cfg = tmp.path().join("c.toml");
+    std::fs::write(&cfg, "theme = \"no-such-theme\"\n[[source]]\nname = \"a\"\nkind = \"aca\"\nurl = \"http://127.0.0.1:1\"\n").unwrap();
+    let out = cordon()
+        .env("XDG_STATE_HOME", tmp.path())
+        .args(["--config", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_err(&out).contains("theme 'no-such-theme'"));
+    let out = cordon()
+        .args(["--theme", "/nonexistent/x.toml", "verify", "/tmp"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(one_line_err(&out).contains("builtin themes: dark, light, high-contrast, colorblind"));
+}
