@@ -94,6 +94,8 @@ impl Executor {
             Effect::Quit => return true,
             // Only replay moves its clock.
             Effect::JumpTo(_) => {}
+            // Handled by the UI loop, which owns the terminal.
+            Effect::Suspend => {}
             Effect::Copy(text) => {
                 // OSC 52: the terminal (also over SSH and in tmux with
                 // set-clipboard on) puts it on the clipboard.
@@ -275,10 +277,17 @@ pub async fn run_console(
         // Keys carry no time of their own: bring the clock up to date so
         // action times are measured from the key press.
         msgs.insert(0, Msg::Tick(chrono::Utc::now()));
+        let mut suspend = false;
         for m in msgs {
             for fx in app.update(m) {
+                suspend |= fx == Effect::Suspend;
                 quit |= exec.run(fx);
             }
+        }
+        if suspend {
+            exec.flush();
+            suspend_terminal(&mut terminal);
+            app.dirty = true;
         }
         // One group per loop turn: one write and one fsync.
         exec.flush();
@@ -529,6 +538,19 @@ fn restore_terminal() {
         );
     }
     ratatui::restore();
+}
+
+/// Ctrl-Z: restore the terminal, stop like any job (SIGTSTP), and take
+/// the screen back when the shell continues us.
+fn suspend_terminal(terminal: &mut ratatui::DefaultTerminal) {
+    restore_terminal();
+    // SAFETY: raising a signal on ourselves; SIGTSTP's default action stops
+    // the process until SIGCONT.
+    unsafe {
+        libc::raise(libc::SIGTSTP);
+    }
+    *terminal = init_terminal();
+    let _ = terminal.clear();
 }
 
 #[cfg(test)]

@@ -134,3 +134,49 @@ fn sighup_flushes_marks_restores_and_exits_129() {
         run("HUP", 129);
     }
 }
+
+#[test]
+fn ctrl_z_suspends_and_fg_resumes() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let session = format!("cordon-tstp-{}", std::process::id());
+    // A real interactive shell with job control, as a commander has.
+    tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &session,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        "bash --norc --noprofile -i",
+    ]);
+    let cmd = format!(
+        "XDG_STATE_HOME={} {} demo --incident-dir {}",
+        tmp.path().display(),
+        env!("CARGO_BIN_EXE_cordon"),
+        tmp.path().join("INC-Z").display()
+    );
+    tmux(&["send-keys", "-t", &session, "-l", &cmd]);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    let screen = || tmux(&["capture-pane", "-p", "-t", &session]);
+    wait_for("the console", || screen().contains("sim ok"));
+    tmux(&["send-keys", "-t", &session, "C-z"]);
+    wait_for("the shell to report the stopped job", || {
+        screen().contains("Stopped")
+    });
+    tmux(&["send-keys", "-t", &session, "-l", "fg"]);
+    tmux(&["send-keys", "-t", &session, "Enter"]);
+    wait_for("the console back after fg", || {
+        let s = screen();
+        s.contains("sim ok") && s.contains("Runs")
+    });
+    tmux(&["send-keys", "-t", &session, "q"]);
+    wait_for("the journal path printed on exit", || {
+        screen().contains("incident journal in")
+    });
+    tmux(&["kill-session", "-t", &session]);
+}

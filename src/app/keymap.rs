@@ -166,4 +166,5 @@ pub const KEYS: &[KeyHelp] = &[
         "quit (the journal is flushed first)",
         "global",
     ),
+    k("Ctrl-Z", "suspend to the shell (fg resumes)", "global"),
 ];

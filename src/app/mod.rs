@@ -85,6 +85,8 @@ pub enum Effect {
     Copy(String),
     /// Replay: move the clock to this time.
     JumpTo(Time),
+    /// Ctrl-Z: give the terminal back and stop (SIGTSTP); redraw on resume.
+    Suspend,
     Quit,
 }
 

@@ -170,6 +170,10 @@ impl App {
             self.quit(fx);
             return;
         }
+        if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('z') {
+            fx.push(Effect::Suspend);
+            return;
+        }
         match self.mode.clone() {
             Mode::Help => match k.code {
                 KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
