@@ -6,8 +6,7 @@ mod peers;
 
 use std::time::Duration;
 
-use cordon::contain::{ActionMsg, Policy, execute};
-use cordon::model::{ActionKind, ActionRequest, RunState, Target};
+use cordon::model::{ActionKind, RunState, Target};
 use cordon::source::{SourceSpec, build_pair, http};
 use serde_json::{Value, json};
 
@@ -66,52 +65,6 @@ async fn wait_status(base: &str, tid: &str, rid: &str, want: &str) {
     .await;
 }
 
-async fn act(
-    spec: &SourceSpec,
-    actor: std::sync::Arc<dyn cordon::source::Actor>,
-    kind: ActionKind,
-    target: Target,
-) -> Vec<ActionMsg> {
-    let _ = spec;
-    let req = ActionRequest {
-        id: "A1-lg".into(),
-        source: "lg".into(),
-        kind,
-        target,
-        reason: "test".into(),
-        key: uuid::Uuid::new_v4().to_string(),
-        actor: "test@local".into(),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    execute(
-        actor,
-        req,
-        None,
-        tx,
-        Policy {
-            verify_timeout: Duration::from_secs(20),
-            ..Policy::default()
-        },
-    )
-    .await;
-    let mut out = Vec::new();
-    while let Ok((m, _)) = rx.try_recv() {
-        out.push(m);
-    }
-    out
-}
-
-fn confirmed(msgs: &[ActionMsg]) -> Option<String> {
-    msgs.iter().find_map(|m| match m {
-        ActionMsg::Verified {
-            confirmed: true,
-            detail,
-            ..
-        } => Some(detail.clone()),
-        _ => None,
-    })
-}
-
 #[tokio::test]
 async fn langgraph_list_timeline_stop_rollback_hold() {
     let Some(peer) = peers::langgraph().await else {
@@ -159,8 +112,7 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
     assert_eq!(ids.len(), events.len(), "each step once");
 
     // stop_run → cancel action=interrupt, confirmed by status interrupted.
-    let msgs = act(
-        &spec,
+    let msgs = peers::act(
         actor.clone(),
         ActionKind::StopRun,
         Target {
@@ -169,7 +121,7 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
         },
     )
     .await;
-    let detail = confirmed(&msgs).unwrap_or_else(|| panic!("stop confirmed: {msgs:?}"));
+    let detail = peers::confirmed(&msgs).unwrap_or_else(|| panic!("stop confirmed: {msgs:?}"));
     assert!(detail.contains("interrupted"), "{detail}");
     assert_eq!(
         status(&base, &t1, &r1).await.as_deref(),
@@ -180,8 +132,7 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
     let (t2, r2) = start_run(&base, 1.0, 20).await;
     wait_status(&base, &t2, &r2, "running").await;
     src.poll().await.unwrap();
-    let msgs = act(
-        &spec,
+    let msgs = peers::act(
         actor.clone(),
         ActionKind::RollbackRun,
         Target {
@@ -190,7 +141,7 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
         },
     )
     .await;
-    let detail = confirmed(&msgs).unwrap_or_else(|| panic!("rollback confirmed: {msgs:?}"));
+    let detail = peers::confirmed(&msgs).unwrap_or_else(|| panic!("rollback confirmed: {msgs:?}"));
     assert!(detail.contains("gone"), "{detail}");
     assert_eq!(status(&base, &t2, &r2).await, None);
 
@@ -248,14 +199,8 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
         affected, want,
         "the blast radius is the pending runs and the crons"
     );
-    let msgs = act(
-        &spec,
-        actor.clone(),
-        ActionKind::HoldQueue,
-        Target::default(),
-    )
-    .await;
-    assert!(confirmed(&msgs).is_some(), "{msgs:?}");
+    let msgs = peers::act(actor.clone(), ActionKind::HoldQueue, Target::default()).await;
+    assert!(peers::confirmed(&msgs).is_some(), "{msgs:?}");
     assert_eq!(status(&base, &t3, &r3).await.as_deref(), Some("running"));
     assert_ne!(status(&base, &t4, &r4).await.as_deref(), Some("pending"));
     assert_ne!(status(&base, &t5, &r5).await.as_deref(), Some("pending"));
@@ -263,17 +208,10 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
         !cron_enabled(cron_id.clone()).await,
         "the cron is disabled while held"
     );
-    let msgs = act(
-        &spec,
-        actor.clone(),
-        ActionKind::ReleaseQueue,
-        Target::default(),
-    )
-    .await;
-    assert!(confirmed(&msgs).is_some(), "{msgs:?}");
+    let msgs = peers::act(actor.clone(), ActionKind::ReleaseQueue, Target::default()).await;
+    assert!(peers::confirmed(&msgs).is_some(), "{msgs:?}");
     assert!(cron_enabled(cron_id.clone()).await, "release re-enables it");
-    let _ = act(
-        &spec,
+    let _ = peers::act(
         actor,
         ActionKind::StopRun,
         Target {

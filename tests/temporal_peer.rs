@@ -6,8 +6,8 @@ mod peers;
 
 use std::time::Duration;
 
-use cordon::contain::{ActionMsg, Policy, execute};
-use cordon::model::{ActionKind, ActionRequest, RunState, Target};
+use cordon::contain::ActionMsg;
+use cordon::model::{ActionKind, RunState, Target};
 use cordon::source::{SourceSpec, build_pair, http};
 use serde_json::{Value, json};
 
@@ -34,50 +34,6 @@ async fn status(api: &str, id: &str) -> String {
         .and_then(|s| s.as_str())
         .unwrap_or("")
         .to_string()
-}
-
-async fn act(
-    actor: std::sync::Arc<dyn cordon::source::Actor>,
-    kind: ActionKind,
-    target: Target,
-) -> Vec<ActionMsg> {
-    let req = ActionRequest {
-        id: "A1-tm".into(),
-        source: "tm".into(),
-        kind,
-        target,
-        reason: "INC-1: test".into(),
-        key: uuid::Uuid::new_v4().to_string(),
-        actor: "test@local".into(),
-    };
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    execute(
-        actor,
-        req,
-        None,
-        tx,
-        Policy {
-            verify_timeout: Duration::from_secs(20),
-            ..Policy::default()
-        },
-    )
-    .await;
-    let mut out = Vec::new();
-    while let Ok((m, _)) = rx.try_recv() {
-        out.push(m);
-    }
-    out
-}
-
-fn confirmed(msgs: &[ActionMsg]) -> Option<String> {
-    msgs.iter().find_map(|m| match m {
-        ActionMsg::Verified {
-            confirmed: true,
-            detail,
-            ..
-        } => Some(detail.clone()),
-        _ => None,
-    })
 }
 
 #[tokio::test]
@@ -128,7 +84,7 @@ async fn temporal_list_history_cancel_terminate_pause() {
     assert_eq!(ids.len(), events.len(), "each history event once");
 
     // Pause: used if the server has it, else clearly reported as off.
-    let msgs = act(
+    let msgs = peers::act(
         actor.clone(),
         ActionKind::PauseWorkflow,
         Target {
@@ -137,7 +93,7 @@ async fn temporal_list_history_cancel_terminate_pause() {
         },
     )
     .await;
-    match confirmed(&msgs) {
+    match peers::confirmed(&msgs) {
         Some(d) => assert!(d.contains("paused"), "{d}"),
         None => {
             let refused = msgs.iter().find_map(|m| match m {
@@ -156,7 +112,7 @@ async fn temporal_list_history_cancel_terminate_pause() {
     }
 
     // stop_run = cancel: the worker's code runs, the execution closes as canceled.
-    let msgs = act(
+    let msgs = peers::act(
         actor.clone(),
         ActionKind::StopRun,
         Target {
@@ -165,7 +121,7 @@ async fn temporal_list_history_cancel_terminate_pause() {
         },
     )
     .await;
-    let d = confirmed(&msgs).unwrap_or_else(|| panic!("cancel confirmed: {msgs:?}"));
+    let d = peers::confirmed(&msgs).unwrap_or_else(|| panic!("cancel confirmed: {msgs:?}"));
     assert!(d.contains("canceled"), "{d}");
     assert_eq!(
         status(&api, "agent-with-worker").await,
@@ -173,7 +129,7 @@ async fn temporal_list_history_cancel_terminate_pause() {
     );
 
     // terminate_run: closes at once, no worker needed.
-    let msgs = act(
+    let msgs = peers::act(
         actor.clone(),
         ActionKind::TerminateRun,
         Target {
@@ -182,7 +138,7 @@ async fn temporal_list_history_cancel_terminate_pause() {
         },
     )
     .await;
-    let d = confirmed(&msgs).unwrap_or_else(|| panic!("terminate confirmed: {msgs:?}"));
+    let d = peers::confirmed(&msgs).unwrap_or_else(|| panic!("terminate confirmed: {msgs:?}"));
     assert!(d.contains("terminated"), "{d}");
     assert_eq!(
         status(&api, "agent-no-worker").await,

@@ -90,7 +90,10 @@ impl CustomAction {
         match (&self.command, &self.http) {
             (Some(c), _) => c.iter().map(|a| v.subst(a, |s| s.to_string())).collect(),
             (_, Some(h)) => {
-                let mut out = vec![h.method.clone(), v.subst(&h.url, urlencode)];
+                let mut out = vec![
+                    h.method.clone(),
+                    v.subst(&h.url, crate::source::http::urlencode),
+                ];
                 if let Some(b) = &h.body {
                     out.push(v.subst(b, json_escape));
                 }
@@ -143,17 +146,6 @@ impl CustomAction {
             }
         }
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 fn json_escape(s: &str) -> String {

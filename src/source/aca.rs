@@ -99,7 +99,7 @@ impl Aca {
     }
 
     async fn read_run(&self, id: &str, bytes: &mut usize) -> Result<Option<Run>, HttpError> {
-        let path = format!("/v1/runs/{}", urlencode(id));
+        let path = format!("/v1/runs/{}", http::urlencode(id));
         match self.get(&path, &[], bytes).await {
             Ok(body) => {
                 let v: serde_json::Value = http::json(&body)?;
@@ -217,17 +217,6 @@ impl Aca {
     }
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
 impl Source for Aca {
     fn name(&self) -> &str {
         &self.name
@@ -299,7 +288,7 @@ impl AcaActor {
     async fn run_state(&self, id: &str) -> Result<Option<crate::model::RunState>, HttpError> {
         let req = self
             .client
-            .get(format!("{}/v1/runs/{}", self.base, urlencode(id)));
+            .get(format!("{}/v1/runs/{}", self.base, http::urlencode(id)));
         match http::send(req).await {
             Ok((_, body)) => {
                 let v: serde_json::Value = http::json(&body)?;

@@ -165,6 +165,19 @@ fn too_large(status: u16) -> HttpError {
     }
 }
 
+/// Percent-encode one URL path segment or query value (RFC 3986
+/// unreserved characters pass through).
+pub fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Parse JSON, with a one-line error.
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
     serde_json::from_slice(body).map_err(|e| {

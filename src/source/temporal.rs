@@ -64,13 +64,13 @@ impl Conn {
 
     /// Every running execution, all pages.
     pub async fn running(&self, bytes: &mut usize) -> Result<Vec<Value>, HttpError> {
-        let q = urlencode("ExecutionStatus=\"Running\"");
+        let q = http::urlencode("ExecutionStatus=\"Running\"");
         let mut out = Vec::new();
         let mut token = String::new();
         for _ in 0..1000 {
             let mut path = format!("/workflows?query={q}&pageSize=1000");
             if !token.is_empty() {
-                path.push_str(&format!("&nextPageToken={}", urlencode(&token)));
+                path.push_str(&format!("&nextPageToken={}", http::urlencode(&token)));
             }
             let v = self.get(&path, bytes).await?;
             out.extend(
@@ -94,7 +94,7 @@ impl Conn {
     async fn describe(&self, id: &str) -> Result<Option<Value>, HttpError> {
         let mut b = 0;
         match self
-            .get(&format!("/workflows/{}", urlencode(id)), &mut b)
+            .get(&format!("/workflows/{}", http::urlencode(id)), &mut b)
             .await
         {
             Ok(v) => Ok(Some(v)),
@@ -149,17 +149,6 @@ fn status(s: &str) -> RunState {
         "PAUSED" => RunState::Paused,
         o => RunState::Other(o.to_lowercase()),
     }
-}
-
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 pub struct Temporal {
@@ -271,7 +260,10 @@ impl Temporal {
     async fn history(&mut self, wid: &str, bytes: &mut usize) -> Result<Vec<Event>, HttpError> {
         let v = self
             .conn
-            .get(&format!("/workflows/{}/history", urlencode(wid)), bytes)
+            .get(
+                &format!("/workflows/{}/history", http::urlencode(wid)),
+                bytes,
+            )
             .await?;
         let last = self.seen.get(wid).copied().unwrap_or(0);
         let mut out = Vec::new();
@@ -427,7 +419,10 @@ impl TemporalActor {
                     ("terminate", json!({"reason": reason, "identity": identity}))
                 };
                 self.conn
-                    .post(&format!("/workflows/{}/{path}", urlencode(&wid)), body)
+                    .post(
+                        &format!("/workflows/{}/{path}", http::urlencode(&wid)),
+                        body,
+                    )
                     .await?;
                 Ok(answer("pending", vec![wid], format!("{path} requested")))
             }
@@ -457,7 +452,7 @@ impl TemporalActor {
                     let r = self
                         .conn
                         .post(
-                            &format!("/workflows/{}/{verb}", urlencode(id)),
+                            &format!("/workflows/{}/{verb}", http::urlencode(id)),
                             json!({"reason": reason, "identity": identity, "requestId": key}),
                         )
                         .await;

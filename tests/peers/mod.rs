@@ -203,3 +203,43 @@ pub async fn temporal(with_worker_queue: Option<&str>) -> Option<TemporalPeer> {
         worker,
     })
 }
+
+/// Run one action through the real executor and collect its reports.
+pub async fn act(
+    actor: std::sync::Arc<dyn cordon::source::Actor>,
+    kind: cordon::model::ActionKind,
+    target: cordon::model::Target,
+) -> Vec<cordon::contain::ActionMsg> {
+    let req = cordon::model::ActionRequest {
+        id: "A1-peer".into(),
+        source: actor.name().to_string(),
+        kind,
+        target,
+        reason: "INC-1: test".into(),
+        key: uuid::Uuid::new_v4().to_string(),
+        actor: "test@local".into(),
+    };
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let policy = cordon::contain::Policy {
+        verify_timeout: Duration::from_secs(20),
+        ..cordon::contain::Policy::default()
+    };
+    cordon::contain::execute(actor, req, None, tx, policy).await;
+    let mut out = Vec::new();
+    while let Ok((m, _)) = rx.try_recv() {
+        out.push(m);
+    }
+    out
+}
+
+/// The confirmation detail, if the action was confirmed.
+pub fn confirmed(msgs: &[cordon::contain::ActionMsg]) -> Option<String> {
+    msgs.iter().find_map(|m| match m {
+        cordon::contain::ActionMsg::Verified {
+            confirmed: true,
+            detail,
+            ..
+        } => Some(detail.clone()),
+        _ => None,
+    })
+}
