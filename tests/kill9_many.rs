@@ -57,6 +57,23 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
         }
         let _ = child.kill();
         let _ = child.wait();
+        // Wait until the killed console is really gone (it holds the
+        // incident's lock until the kernel has reaped it).
+        let gone = Instant::now();
+        while Command::new("pgrep")
+            .args([
+                "-f",
+                &format!("cordon demo --speed 20 --incident-dir {}", dir.display()),
+            ])
+            .output()
+            .is_ok_and(|o| !o.stdout.is_empty())
+        {
+            assert!(
+                gone.elapsed() < Duration::from_secs(10),
+                "round {round}: the killed console lingers"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
         let out = read_journal(&path).unwrap();
         assert!(
             out.bad.is_none(),
