@@ -332,3 +332,45 @@ fn exports_are_written_atomically_and_private() {
             .contains("## Who is affected")
     );
 }
+
+#[test]
+fn a_stop_on_a_run_that_had_ended_is_not_called_a_working_stop() {
+    use cordon::model::{ActionKind, ActionRequest, Target};
+    let req = ActionRequest {
+        id: "A1-x".into(),
+        source: "sim".into(),
+        kind: ActionKind::StopRun,
+        target: Target {
+            run_id: Some("run_1".into()),
+            ..Target::default()
+        },
+        reason: "r".into(),
+        key: "k".into(),
+        actor: "alice@bastion-1".into(),
+    };
+    let recs = vec![
+        Record::ActionIntent {
+            request: req,
+            operator: operator(),
+            preview: None,
+            at: at(1),
+        },
+        Record::ActionVerified {
+            id: "A1-x".into(),
+            confirmed: true,
+            detail: "run run_1 is succeeded (no longer running)".into(),
+            at: at(2),
+        },
+    ];
+    let mut prev = GENESIS.to_string();
+    let mut bytes = String::new();
+    for (i, r) in recs.into_iter().enumerate() {
+        let (l, h) = render_line(i as u64, &prev, at(2), r);
+        bytes.push_str(&l);
+        prev = h;
+    }
+    let j = JournalView::from_bytes(bytes.as_bytes());
+    let pm = report::render("postmortem", &j.replay("INC", "/tmp"), &j, at(3));
+    assert!(pm.contains("run had already ended on its own"), "{pm}");
+    assert!(!pm.contains("stop control worked"));
+}

@@ -224,6 +224,14 @@ pub fn render(app: &App, j: &JournalView, now: crate::model::Time) -> String {
                 _ => "—".into(),
             };
             let outcome = match a.phase {
+                // The adapters say "no longer running" / "before the …" when
+                // the run had already ended: the stop did nothing then.
+                ActionPhase::Confirmed
+                    if a.detail.contains("no longer running")
+                        || a.detail.contains(" before the ") =>
+                {
+                    format!("run had already ended on its own: {}", md(&a.detail))
+                }
                 ActionPhase::Confirmed => format!("stop control worked: {}", md(&a.detail)),
                 ActionPhase::Unconfirmed => format!("**did not confirm**: {}", md(&a.detail)),
                 ActionPhase::Refused => format!("**refused**: {}", md(&a.detail)),
