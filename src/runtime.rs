@@ -230,12 +230,14 @@ pub async fn run_console(
     exec.incident_dir = journal.dir.clone();
 
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || input_thread(in_tx))
-        .map_err(|e| format!("cannot start the input thread: {e}"))?;
+    spawn_input(in_tx)?;
 
     let mut terminal = init_terminal();
+    if let Ok(mut j) = PANIC_JOURNAL.lock() {
+        *j = Some(journal.handle.clone());
+    }
+    // Fault injection for the crash tests: F12 panics the UI loop.
+    let test_panic = std::env::var_os("CORDON_TEST_PANIC").is_some();
     let size = terminal
         .size()
         .map(|s| (s.width, s.height))
@@ -279,6 +281,13 @@ pub async fn run_console(
         msgs.insert(0, Msg::Tick(chrono::Utc::now()));
         let mut suspend = false;
         for m in msgs {
+            if test_panic
+                && let Msg::Key(k) = &m
+                && k.code == ratatui::crossterm::event::KeyCode::F(12)
+            {
+                exec.flush();
+                panic!("CORDON_TEST_PANIC: F12 pressed");
+            }
             for fx in app.update(m) {
                 suspend |= fx == Effect::Suspend;
                 quit |= exec.run(fx);
@@ -303,6 +312,9 @@ pub async fn run_console(
         };
         journal.handle.append(Record::SessionEnded { reason });
     }
+    if let Ok(mut j) = PANIC_JOURNAL.lock() {
+        *j = None;
+    }
     journal.close();
     restore_terminal();
     Ok(ended)
@@ -319,6 +331,20 @@ fn draw(terminal: &mut ratatui::DefaultTerminal, app: &App) {
     let _ = terminal.draw(|f| crate::ui::draw(app, f));
     let _ = execute!(out, terminal::EndSynchronizedUpdate);
     let _ = out.flush();
+}
+
+/// Keys, mouse and resizes on one thread; a hangup watch on another.
+fn spawn_input(tx: mpsc::UnboundedSender<Input>) -> Result<(), String> {
+    let hup_tx = tx.clone();
+    std::thread::Builder::new()
+        .name("input".into())
+        .spawn(move || input_thread(tx))
+        .map_err(|e| format!("cannot start the input thread: {e}"))?;
+    std::thread::Builder::new()
+        .name("hangup".into())
+        .spawn(move || hangup_watch(hup_tx))
+        .map_err(|e| format!("cannot start the hangup watch: {e}"))?;
+    Ok(())
 }
 
 fn input_thread(tx: mpsc::UnboundedSender<Input>) {
@@ -352,6 +378,46 @@ fn input_thread(tx: mpsc::UnboundedSender<Input>) {
     }
 }
 
+/// Wait (without CPU) for the terminal to hang up: the far side of the pty
+/// closed. crossterm's reader spins on the EIO that follows instead of
+/// returning an error, so this watch is what ends the console then. With
+/// no events asked for, poll(2) still reports POLLHUP/POLLERR.
+fn hangup_watch(tx: mpsc::UnboundedSender<Input>) {
+    // crossterm reads stdin when it is a tty, else /dev/tty: watch the same.
+    // SAFETY: isatty only inspects the descriptor.
+    let tty = if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
+        None
+    } else {
+        match std::fs::File::open("/dev/tty") {
+            Ok(f) => Some(f),
+            Err(_) => return,
+        }
+    };
+    let fd = tty
+        .as_ref()
+        .map(std::os::fd::AsRawFd::as_raw_fd)
+        .unwrap_or(libc::STDIN_FILENO);
+    loop {
+        let mut p = libc::pollfd {
+            fd,
+            events: 0,
+            revents: 0,
+        };
+        // SAFETY: one valid pollfd, blocking until something happens.
+        let n = unsafe { libc::poll(&mut p, 1, -1) };
+        if n < 0 {
+            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return;
+        }
+        if p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
+            let _ = tx.send(Input::Gone("the terminal hung up".into()));
+            return;
+        }
+    }
+}
+
 /// Standard base64 (for OSC 52).
 pub fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -378,10 +444,7 @@ pub fn base64(data: &[u8]) -> String {
 pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<Ended, String> {
     use ratatui::crossterm::event::KeyCode;
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || input_thread(in_tx))
-        .map_err(|e| format!("cannot start the input thread: {e}"))?;
+    spawn_input(in_tx)?;
     let mut terminal = init_terminal();
     let size = terminal
         .size()
@@ -457,10 +520,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
 /// Follow a commander's journal, read-only (responders' watch mode).
 pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, String> {
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || input_thread(in_tx))
-        .map_err(|e| format!("cannot start the input thread: {e}"))?;
+    spawn_input(in_tx)?;
     let mut follower = crate::watch::Follower::new(&dir);
     let mut terminal = init_terminal();
     let size = terminal
@@ -517,10 +577,44 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
     Ok(ended)
 }
 
+/// Where a panic leaves its last word: the console's journal, while it runs.
+static PANIC_JOURNAL: std::sync::Mutex<Option<JournalHandle>> = std::sync::Mutex::new(None);
+
+/// On a panic: journal why (the unwinding then drops `Journal`, which
+/// writes out everything queued), give the terminal back (mouse capture
+/// too, which `ratatui::init`'s own hook leaves on), then print the panic.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let prev = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Ok(j) = PANIC_JOURNAL.lock()
+                && let Some(h) = j.as_ref()
+            {
+                let msg = info
+                    .payload()
+                    .downcast_ref::<&str>()
+                    .map(|s| s.to_string())
+                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
+                    .unwrap_or_default();
+                h.append(Record::SessionEnded {
+                    reason: crate::sanitize::line(
+                        &format!("panic: {msg}"),
+                        crate::sanitize::MAX_SHORT,
+                    ),
+                });
+            }
+            restore_terminal();
+            prev(info);
+        }));
+    });
+}
+
 /// Enter the alternate screen and raw mode (and mouse capture with
-/// --mouse); `ratatui::init` also restores the terminal on a panic.
+/// --mouse).
 fn init_terminal() -> ratatui::DefaultTerminal {
     let t = ratatui::init();
+    install_panic_hook();
     if crate::commands::MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
         let _ = execute!(
             std::io::stdout(),

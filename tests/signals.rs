@@ -23,7 +23,9 @@ fn wait_for(what: &str, f: impl Fn() -> bool) {
     }
 }
 
+/// `signal` is a signal name, or "PANIC" for F12 under CORDON_TEST_PANIC.
 fn run(signal: &str, code: i32) {
+    let panic = signal == "PANIC";
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("INC-SIG");
     let exit = tmp.path().join("exit");
@@ -32,12 +34,13 @@ fn run(signal: &str, code: i32) {
     let session = format!("cordon-sig-{signal}-{}", std::process::id());
     // The shell records the exit status; pipe-pane records every byte.
     let cmd = format!(
-        "echo $$ > {pid}; env XDG_STATE_HOME={st} {bin} --mouse demo --incident-dir {dir}; echo $? > {exit}; sleep 30",
+        "echo $$ > {pid}; env XDG_STATE_HOME={st} {panic} {bin} --mouse demo --incident-dir {dir}; echo $? > {exit}; sleep 30",
         pid = pidf.display(),
         st = tmp.path().display(),
         bin = env!("CARGO_BIN_EXE_cordon"),
         dir = dir.display(),
-        exit = exit.display()
+        exit = exit.display(),
+        panic = if panic { "CORDON_TEST_PANIC=1" } else { "" },
     );
     tmux(&[
         "new-session",
@@ -75,13 +78,24 @@ fn run(signal: &str, code: i32) {
         .next()
         .unwrap()
         .to_string();
-    assert!(
-        Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .unwrap()
-            .success()
-    );
+    if panic {
+        // A note typed and saved first: it must be in the journal after.
+        tmux(&["send-keys", "-t", &session, "5", "i"]);
+        tmux(&["send-keys", "-t", &session, "-l", "saved before the panic"]);
+        tmux(&["send-keys", "-t", &session, "C-s", "Escape"]);
+        wait_for("the note on screen", || {
+            tmux(&["capture-pane", "-p", "-t", &session]).contains("saved before the panic")
+        });
+        tmux(&["send-keys", "-t", &session, "F12"]);
+    } else {
+        assert!(
+            Command::new("kill")
+                .args([&format!("-{signal}"), &pid])
+                .status()
+                .unwrap()
+                .success()
+        );
+    }
     wait_for("the exit status", || {
         std::fs::read_to_string(&exit).is_ok_and(|s| !s.trim().is_empty())
     });
@@ -92,10 +106,18 @@ fn run(signal: &str, code: i32) {
     let journal = cordon::journal::journal_path(&dir);
     let text = std::fs::read_to_string(&journal).unwrap();
     let last = text.lines().last().unwrap();
+    let why = if panic {
+        "panic: CORDON_TEST_PANIC"
+    } else {
+        "signal"
+    };
     assert!(
-        last.contains("\"type\":\"session_ended\"") && last.contains("signal"),
+        last.contains("\"type\":\"session_ended\"") && last.contains(why),
         "{last}"
     );
+    if panic {
+        assert!(text.contains("saved before the panic"), "the note was lost");
+    }
     assert!(cordon::journal::verify(&journal).unwrap().is_ok());
     let bytes = std::fs::read(&raw).unwrap();
     let tail = String::from_utf8_lossy(&bytes[bytes.len().saturating_sub(4096)..]).to_string();
@@ -132,6 +154,13 @@ fn sigterm_flushes_marks_restores_and_exits_143() {
 fn sighup_flushes_marks_restores_and_exits_129() {
     if have_tmux() {
         run("HUP", 129);
+    }
+}
+
+#[test]
+fn a_panic_restores_the_terminal_keeps_the_journal_and_exits_101() {
+    if have_tmux() {
+        run("PANIC", 101);
     }
 }
 

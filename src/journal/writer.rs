@@ -129,9 +129,20 @@ impl Journal {
         let seq = entries.last().map(|e| e.seq + 1).unwrap_or(0);
         let prev = head;
         let (tx, rx) = mpsc::channel();
+        // Diagnostics for crash tests: after each fsync, say what is now
+        // durable ("<last seq> <its hash>") so a test can check that
+        // everything acknowledged survives a SIGKILL.
+        let acks = std::env::var_os("CORDON_JOURNAL_ACKS").and_then(|p| {
+            OpenOptions::new()
+                .create(true)
+                .append(true)
+                .mode(0o600)
+                .open(p)
+                .ok()
+        });
         let thread = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || writer_loop(file, lock, rx, seq, prev))?;
+            .spawn(move || writer_loop(file, lock, rx, seq, prev, acks))?;
         Ok(Journal {
             dir: dir.to_path_buf(),
             entries,
@@ -144,10 +155,22 @@ impl Journal {
     /// Flush everything appended so far, end the writer and release the
     /// lock. Appends through other handles after this are dropped.
     pub fn close(mut self) {
-        let _ = self.handle.tx.send(Cmd::Stop);
+        self.stop();
+    }
+
+    fn stop(&mut self) {
         if let Some(t) = self.thread.take() {
+            let _ = self.handle.tx.send(Cmd::Stop);
             let _ = t.join();
         }
+    }
+}
+
+/// Dropped without `close` (a panic unwinding through the console): still
+/// write out everything queued, so the journal stays whole.
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.stop();
     }
 }
 
@@ -188,6 +211,7 @@ fn writer_loop(
     rx: mpsc::Receiver<Cmd>,
     mut seq: u64,
     mut prev: String,
+    mut acks: Option<File>,
 ) {
     let mut buf = String::new();
     let mut stop = false;
@@ -218,11 +242,16 @@ fn writer_loop(
             }
         }
         if !buf.is_empty() {
-            if let Err(e) = file
+            match file
                 .write_all(buf.as_bytes())
                 .and_then(|_| file.sync_data())
             {
-                eprintln!("cordon: journal write failed: {e}");
+                Ok(()) => {
+                    if let Some(a) = acks.as_mut() {
+                        let _ = writeln!(a, "{} {prev}", seq.saturating_sub(1));
+                    }
+                }
+                Err(e) => eprintln!("cordon: journal write failed: {e}"),
             }
             buf.clear();
         }
