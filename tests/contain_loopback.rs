@@ -142,9 +142,8 @@ impl Harness {
     fn records(&mut self) -> Vec<Record> {
         let dir = self._dir.path().join("inc");
         self.journal.take().unwrap().close();
-        Journal::open(&dir)
-            .unwrap()
-            .entries
+        let mut j = Journal::open(&dir).unwrap();
+        std::mem::take(&mut j.entries)
             .into_iter()
             .map(|e| e.record)
             .collect()
