@@ -1,8 +1,11 @@
 //! SIGKILL the real binary again and again while it writes (a fast demo:
-//! events, run changes, controls): every record already on disk survives
-//! each restart, a torn tail is cut and reported, never glued, and the
-//! chain verifies at the end.
+//! events, run changes, controls, plus notes and stop intents typed into
+//! it): every record the journal had acknowledged as durable (its fsync
+//! acks, `CORDON_JOURNAL_ACKS`) survives each restart, nothing on disk is
+//! lost, a torn tail is cut and reported, never glued, and the chain
+//! verifies at the end.
 
+use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -21,6 +24,8 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
     let mut kept = 0usize;
     let mut kept_len = 0u64;
     let mut torn_seen = 0;
+    let acks = tmp.path().join("acks");
+    let mut acked_max = 0u64;
     for round in 0..8 {
         // The console needs a terminal: run it under `script` for a pty.
         let cmd = format!(
@@ -32,6 +37,7 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
             .args(["-q", "-e", "-c", &cmd, "/dev/null"])
             .env("XDG_STATE_HOME", tmp.path())
             .env("TERM", "xterm-256color")
+            .env("CORDON_JOURNAL_ACKS", &acks)
             .stdin(Stdio::piped())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -47,7 +53,16 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        std::thread::sleep(Duration::from_millis(rng.u64(5..1200)));
+        // Type into it: a note (saved with Ctrl-S), then stop the selected
+        // run (x, Tab to Confirm, Enter), so notes and intents are in flight.
+        if let Some(stdin) = child.stdin.as_mut() {
+            let keys = format!("5inote of round {round}\x13\x1b1x\t\r");
+            for b in keys.bytes() {
+                let _ = stdin.write_all(&[b]);
+                let _ = stdin.flush();
+                std::thread::sleep(Duration::from_millis(rng.u64(0..40)));
+            }
+        }
         let pid = Command::new("pgrep")
             .args(["-f", &format!("incident-dir {}", dir.display())])
             .output()
@@ -86,6 +101,22 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
             "round {round}: {} records now, {kept} before",
             out.entries.len()
         );
+        // Every fsync the writer acknowledged names a record that is there,
+        // with the same hash.
+        for line in std::fs::read_to_string(&acks).unwrap_or_default().lines() {
+            let Some((seq, hash)) = line.split_once(' ') else {
+                continue; // an ack line torn by the kill itself
+            };
+            let Ok(seq) = seq.parse::<u64>() else {
+                continue;
+            };
+            assert!(
+                out.hashes.get(seq as usize).map(String::as_str) == Some(hash),
+                "round {round}: acknowledged record {seq} ({hash}) lost; {} on disk",
+                out.entries.len()
+            );
+            acked_max = acked_max.max(seq + 1);
+        }
         kept = out.entries.len();
         kept_len = out.good_len;
     }
@@ -95,5 +126,13 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
     j.close();
     let (_, n) = journal::verify(&path).unwrap().expect("the chain verifies");
     assert!(n >= kept && kept > 0);
-    eprintln!("8 kills, {kept} records kept, {torn_seen} torn tails seen and cut");
+    assert!(acked_max > 0, "no fsync was ever acknowledged");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let notes = text.matches("note of round").count();
+    let intents = text.matches("\"type\":\"action_intent\"").count();
+    assert!(notes > 0, "no typed note reached the journal");
+    assert!(intents > 0, "no stop intent reached the journal");
+    eprintln!(
+        "8 kills, {kept} records kept ({acked_max} acknowledged, all there), {notes} notes, {intents} stop intents, {torn_seen} torn tails seen and cut"
+    );
 }
