@@ -5,32 +5,34 @@
 
 use std::sync::RwLock;
 
-static KNOWN: RwLock<Vec<String>> = RwLock::new(Vec::new());
+use secrecy::{ExposeSecret, SecretString};
 
-/// A secret value; `Debug` never shows it.
-#[derive(Clone)]
-pub struct Secret(String);
+/// Every secret loaded so far, kept to redact echoes of it.
+static KNOWN: RwLock<Vec<SecretString>> = RwLock::new(Vec::new());
 
-impl std::fmt::Debug for Secret {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Secret([redacted])")
-    }
-}
+/// A secret value held in `secrecy`'s `SecretString`: zeroed when dropped,
+/// `Debug` shows `[REDACTED]`, and reading it takes an explicit `expose`.
+#[derive(Clone, Debug)]
+pub struct Secret(SecretString);
 
 impl Secret {
     /// Wrap and remember it, so it is redacted wherever it turns up.
     pub fn new(s: String) -> Secret {
-        if s.len() >= 4
+        let secret = SecretString::from(s);
+        if secret.expose_secret().len() >= 4
             && let Ok(mut k) = KNOWN.write()
-            && !k.contains(&s)
+            && !k
+                .iter()
+                .any(|x| x.expose_secret() == secret.expose_secret())
         {
-            k.push(s.clone());
+            k.push(secret.clone());
         }
-        Secret(s)
+        Secret(secret)
     }
 
+    /// The value, for the one place it is needed (an auth header).
     pub fn expose(&self) -> &str {
-        &self.0
+        self.0.expose_secret()
     }
 }
 
@@ -39,8 +41,9 @@ pub fn redact(text: &str) -> String {
     let mut out = text.to_string();
     if let Ok(k) = KNOWN.read() {
         for s in k.iter() {
-            if out.contains(s.as_str()) {
-                out = out.replace(s.as_str(), "[redacted]");
+            let s = s.expose_secret();
+            if out.contains(s) {
+                out = out.replace(s, "[redacted]");
             }
         }
     }

@@ -200,7 +200,9 @@ fn admin_key_file_must_be_private() {
     assert!(e.contains("chmod 600"), "{e}");
     std::fs::set_permissions(&f, std::fs::Permissions::from_mode(0o600)).unwrap();
     assert_eq!(
-        cordon::source::openai_admin::load_secret(None, f.to_str()).unwrap(),
+        cordon::source::openai_admin::load_secret(None, f.to_str())
+            .unwrap()
+            .expose(),
         "sk-admin"
     );
 }

@@ -83,7 +83,9 @@ async fn the_token_is_sent_and_never_shown_or_kept() {
     }
     // Debug output of the secret never shows it either.
     let secret = cordon::secret::Secret::new(TOKEN.to_string());
-    assert_eq!(format!("{secret:?}"), "Secret([redacted])");
+    // (held in secrecy's SecretString, whose Debug prints [REDACTED]).
+    let shown = format!("{secret:?}");
+    assert!(!shown.contains(TOKEN) && shown.contains("REDACTED"), "{shown}");
 }
 
 #[test]

@@ -16,12 +16,15 @@ use super::{Batch, Check};
 use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
 
 /// Read the admin key (env var or 0600 file); see [`crate::secret::load`].
-pub fn load_secret(env: Option<&str>, file: Option<&str>) -> Result<String, String> {
+pub fn load_secret(
+    env: Option<&str>,
+    file: Option<&str>,
+) -> Result<crate::secret::Secret, String> {
     match (env, file) {
         (None, None) => Err(
             "no admin key: add admin_key_env=VAR or admin_key_file=PATH to the source URL".into(),
         ),
-        _ => crate::secret::load(env, file).map(|s| s.expose().to_string()),
+        _ => crate::secret::load(env, file),
     }
 }
 
@@ -29,7 +32,7 @@ pub fn load_secret(env: Option<&str>, file: Option<&str>) -> Result<String, Stri
 pub struct Conn {
     base: String,
     project: String,
-    key: Result<String, String>,
+    key: Result<crate::secret::Secret, String>,
     client: reqwest::Client,
 }
 
@@ -81,7 +84,7 @@ impl Conn {
                     self.base, self.project
                 ),
             )
-            .bearer_auth(key))
+            .bearer_auth(key.expose()))
     }
 
     /// The project's API key ids (all pages).
