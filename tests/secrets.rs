@@ -85,7 +85,10 @@ async fn the_token_is_sent_and_never_shown_or_kept() {
     let secret = cordon::secret::Secret::new(TOKEN.to_string());
     // (held in secrecy's SecretString, whose Debug prints [REDACTED]).
     let shown = format!("{secret:?}");
-    assert!(!shown.contains(TOKEN) && shown.contains("REDACTED"), "{shown}");
+    assert!(
+        !shown.contains(TOKEN) && shown.contains("REDACTED"),
+        "{shown}"
+    );
 }
 
 #[test]

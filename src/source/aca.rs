@@ -93,7 +93,12 @@ impl Aca {
             .client
             .get(format!("{}{}", self.base, path))
             .query(query);
-        let (_, body) = http::send(req).await?;
+        let cap = if path == "/v1/events" {
+            http::MAX_EVENTS_BODY
+        } else {
+            http::MAX_BODY
+        };
+        let (_, body) = http::send_capped(req, cap).await?;
         *bytes += body.len();
         Ok(body)
     }

@@ -7,6 +7,8 @@ use futures_util::StreamExt;
 
 /// Largest response body accepted (a 50 MB answer is refused, not buffered).
 pub const MAX_BODY: usize = 16 << 20;
+/// Cap on one page of the event feed.
+pub const MAX_EVENTS_BODY: usize = 64 << 20;
 
 /// Why a request failed, said in one line a commander can act on.
 #[derive(Debug, Clone, PartialEq)]
@@ -96,6 +98,15 @@ pub fn retry_after(v: &str, now: std::time::SystemTime) -> Option<Duration> {
 /// Send and read the body with the size cap. Non-2xx becomes an error whose
 /// message quotes the platform's `error.message` (sanitized) when present.
 pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpError> {
+    send_capped(req, MAX_BODY).await
+}
+
+/// As [`send`], with a different cap on the body (an event page may be
+/// larger than other answers: it cannot be split, its cursor is opaque).
+pub async fn send_capped(
+    req: reqwest::RequestBuilder,
+    cap: usize,
+) -> Result<(u16, Vec<u8>), HttpError> {
     let resp = req
         .send()
         .await
@@ -107,16 +118,16 @@ pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpEr
         .and_then(|v| v.to_str().ok())
         .and_then(|v| retry_after(v, std::time::SystemTime::now()));
     if let Some(len) = resp.content_length()
-        && len as usize > MAX_BODY
+        && len as usize > cap
     {
-        return Err(too_large(status));
+        return Err(too_large(status, cap));
     }
     let mut body = Vec::new();
     let mut stream = resp.bytes_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| HttpError::other(describe(&e)))?;
-        if body.len() + chunk.len() > MAX_BODY {
-            return Err(too_large(status));
+        if body.len() + chunk.len() > cap {
+            return Err(too_large(status, cap));
         }
         body.extend_from_slice(&chunk);
     }
@@ -156,9 +167,12 @@ pub async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpEr
     })
 }
 
-fn too_large(status: u16) -> HttpError {
+fn too_large(status: u16, cap: usize) -> HttpError {
     HttpError {
-        message: format!("response larger than {} MiB refused", MAX_BODY >> 20),
+        message: format!(
+            "response larger than {} MiB refused; ask the platform for smaller pages",
+            cap >> 20
+        ),
         status: Some(status),
         retry_after: None,
         permanent: false,
@@ -180,7 +194,13 @@ pub fn urlencode(s: &str) -> String {
 
 /// Parse JSON, with a one-line error.
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
-    serde_json::from_slice(body).map_err(|e| {
+    let parsed = match std::str::from_utf8(body) {
+        Ok(s) => serde_json::from_str(s),
+        // Invalid UTF-8 inside a string should not stall a whole feed: the
+        // bad bytes become U+FFFD and the page is still read.
+        Err(_) => serde_json::from_str(&String::from_utf8_lossy(body)),
+    };
+    parsed.map_err(|e| {
         HttpError::other(format!(
             "answer is not the expected JSON ({}); is this the right kind of source?",
             crate::sanitize::line(&e.to_string(), 120)

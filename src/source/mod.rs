@@ -114,6 +114,29 @@ pub fn build(spec: &SourceSpec, client: reqwest::Client) -> Result<Box<dyn Sourc
 
 /// Poll forever: every `interval` while healthy, with jittered backoff (or
 /// the platform's Retry-After) after failures. Stops when the app is gone.
+/// Most events handed to the UI loop in one message, so a huge page is
+/// taken in pieces with keys and frames in between.
+pub const PIECE: usize = 2_000;
+
+/// Cut a batch into pieces of at most [`PIECE`] events, in order; the
+/// first piece carries the runs, controls and the rest, as a whole batch
+/// would (runs before their events).
+pub fn split(mut batch: Batch) -> Vec<Batch> {
+    if batch.events.len() <= PIECE {
+        return vec![batch];
+    }
+    let mut events = std::mem::take(&mut batch.events).into_iter();
+    batch.events = events.by_ref().take(PIECE).collect();
+    let mut out = vec![batch];
+    while events.len() > 0 {
+        out.push(Batch {
+            events: events.by_ref().take(PIECE).collect(),
+            ..Batch::default()
+        });
+    }
+    out
+}
+
 pub async fn poll_loop(
     mut src: Box<dyn Source>,
     interval: Duration,
@@ -126,12 +149,14 @@ pub async fn poll_loop(
         let wait = match src.poll().await {
             Ok(batch) => {
                 failures = 0;
-                let msg = SourceMsg::Polled {
-                    source: src.name().to_string(),
-                    batch,
-                };
-                if tx.send(msg).is_err() {
-                    return;
+                for batch in split(batch) {
+                    let msg = SourceMsg::Polled {
+                        source: src.name().to_string(),
+                        batch,
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
                 }
                 interval
             }

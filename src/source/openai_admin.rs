@@ -16,10 +16,7 @@ use super::{Batch, Check};
 use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
 
 /// Read the admin key (env var or 0600 file); see [`crate::secret::load`].
-pub fn load_secret(
-    env: Option<&str>,
-    file: Option<&str>,
-) -> Result<crate::secret::Secret, String> {
+pub fn load_secret(env: Option<&str>, file: Option<&str>) -> Result<crate::secret::Secret, String> {
     match (env, file) {
         (None, None) => Err(
             "no admin key: add admin_key_env=VAR or admin_key_file=PATH to the source URL".into(),
