@@ -104,11 +104,12 @@ async fn non_json_is_reported_not_panicked() {
 
 #[tokio::test]
 async fn a_50_mb_body_is_refused() {
+    // Any answer but an event page is capped at 16 MiB (event pages at 64
+    // MiB: tests/hostile.rs).
     let server = MockServer::start().await;
-    healthy_info(&server).await;
-    let huge = format!("{{\"events\":[],\"pad\":\"{}\"}}", "x".repeat(50 << 20));
+    let huge = format!("{{\"actions\":[],\"pad\":\"{}\"}}", "x".repeat(50 << 20));
     Mock::given(method("GET"))
-        .and(path("/v1/events"))
+        .and(path("/v1/info"))
         .respond_with(ResponseTemplate::new(200).set_body_string(huge))
         .mount(&server)
         .await;
@@ -133,6 +134,40 @@ async fn slow_platform_times_out() {
     let mut a = Aca::new("w", &server.uri(), quick_client());
     let e = a.poll().await.unwrap_err();
     assert!(e.message.contains("timed out"), "{}", e.message);
+}
+
+/// A body that drips a byte at a time, each within the read timeout: only
+/// the total timeout ends it, and the poll says so in one line.
+#[tokio::test]
+async fn slow_drip_body_is_cut_by_the_total_timeout() {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = l.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            tokio::spawn(async move {
+                let mut buf = [0u8; 4096];
+                let _ = s.read(&mut buf).await;
+                let _ = s
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100000\r\n\r\n{\"actions\":[")
+                    .await;
+                loop {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    if s.write_all(b" ").await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    let mut a = Aca::new("w", &format!("http://{addr}"), quick_client());
+    let start = std::time::Instant::now();
+    let e = a.poll().await.unwrap_err();
+    assert!(e.message.contains("timed out"), "{}", e.message);
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "the drip was not cut"
+    );
 }
 
 #[tokio::test]
