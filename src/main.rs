@@ -2,6 +2,12 @@ use clap::Parser;
 use cordon::cli::{Cli, Command};
 use cordon::commands;
 
+/// mimalloc: glibc's allocator spent a third of ingest in malloc/free and
+/// arena-lock futexes (events are allocated on the UI thread and freed on
+/// the journal thread); see BENCHMARKS.md.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let cli = match Cli::try_parse() {
         Ok(c) => c,

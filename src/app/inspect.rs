@@ -56,15 +56,6 @@ pub struct Signature {
     pub runs: Vec<usize>,
 }
 
-/// Normalise an error for comparison: digits and ids vary, the shape
-/// does not.
-fn error_shape(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_ascii_digit() { '#' } else { c })
-        .take(80)
-        .collect()
-}
-
 impl App {
     pub fn open_inspector(&mut self, run: usize, at_event: Option<usize>) {
         let mut events: Vec<usize> = self
@@ -167,60 +158,56 @@ impl App {
     /// The runs that share each of this run's signatures (active and
     /// recent): workflow, agent class, tool and target, error.
     pub fn patterns(&self, run: usize) -> Vec<Signature> {
+        use super::store::{error_shape, signature};
         let s = &self.store;
         let r = &s.runs[run];
-        let evs = |ri: usize| {
-            s.events_of_run(ri)
+        // Only this run's events are read; the others come from the
+        // store's indexes, so this costs the same at 100 or 100,000 runs.
+        let src = s.source_index(&r.source);
+        let evs = || {
+            s.events_of_run(run)
                 .iter()
-                .map(move |&e| &s.events[e as usize].event)
+                .map(|&e| &s.events[e as usize].event)
         };
-        let tool_targets = |ri: usize| -> Vec<(String, String)> {
-            let mut v: Vec<(String, String)> = evs(ri)
-                .filter(|e| e.kind == EventKind::ToolCall || e.kind.is_world_change())
-                .filter_map(|e| Some((e.tool.clone()?, e.target.clone()?)))
-                .collect();
-            v.sort();
-            v.dedup();
-            v
-        };
-        let errors = |ri: usize| -> Vec<String> {
-            let mut v: Vec<String> = evs(ri)
-                .filter(|e| e.kind == EventKind::Error)
-                .map(|e| error_shape(&e.summary))
-                .collect();
-            v.sort();
-            v.dedup();
-            v
-        };
-        let others = |f: &dyn Fn(usize) -> bool| -> Vec<usize> {
-            (0..s.runs.len())
-                .filter(|&i| s.runs[i].source == r.source && f(i))
-                .collect()
-        };
+        let mut tool_targets: Vec<(&str, &str)> = evs()
+            .filter(|e| e.kind == EventKind::ToolCall || e.kind.is_world_change())
+            .filter_map(|e| Some((e.tool.as_deref()?, e.target.as_deref()?)))
+            .collect();
+        tool_targets.sort_unstable();
+        tool_targets.dedup();
+        let mut errors: Vec<String> = evs()
+            .filter(|e| e.kind == EventKind::Error)
+            .map(|e| error_shape(&e.summary))
+            .collect();
+        errors.sort_unstable();
+        errors.dedup();
         let mut out = Vec::new();
+        let Some(src) = src else {
+            return out;
+        };
         if !r.workflow.is_empty() {
             out.push(Signature {
                 what: format!("workflow {}", r.workflow),
-                runs: others(&|i| s.runs[i].workflow == r.workflow),
+                runs: s.runs_with_workflow(src, &r.workflow),
             });
         }
         if !r.agent_class.is_empty() {
             out.push(Signature {
                 what: format!("agent class {}", r.agent_class),
-                runs: others(&|i| s.runs[i].agent_class == r.agent_class),
+                runs: s.runs_with_class(src, &r.agent_class),
             });
         }
-        for (tool, target) in tool_targets(run).into_iter().take(3) {
-            let tt = (tool.clone(), target.clone());
+        for (tool, target) in tool_targets.into_iter().take(3) {
             out.push(Signature {
                 what: format!("{tool} on {target}"),
-                runs: others(&|i| tool_targets(i).contains(&tt)),
+                runs: s.runs_with_signature(signature(src, 0, &[tool, target])),
             });
         }
-        for err in errors(run).into_iter().take(2) {
+        for err in errors.into_iter().take(2) {
+            let runs = s.runs_with_signature(signature(src, 1, &[&err]));
             out.push(Signature {
                 what: format!("error \"{err}\""),
-                runs: others(&|i| errors(i).contains(&err)),
+                runs,
             });
         }
         out

@@ -151,6 +151,11 @@ pub struct App {
     pub action_seq: u64,
     /// Runs marked with Space (run indexes).
     pub marked: std::collections::BTreeSet<usize>,
+    /// Bumped by every applied record: derived views (triage) cache on it.
+    pub generation: u64,
+    /// Triage as of (generation, marked runs).
+    pub(crate) triage_cache:
+        std::cell::RefCell<Option<(u64, std::collections::BTreeSet<usize>, triage::Triage)>>,
     /// Selection in the Containment pane.
     pub contain_sel: usize,
     pub next_proposal: u64,
@@ -217,6 +222,8 @@ impl App {
             action_index: std::collections::HashMap::new(),
             action_seq: 0,
             marked: std::collections::BTreeSet::new(),
+            generation: 0,
+            triage_cache: std::cell::RefCell::new(None),
             contain_sel: 0,
             next_proposal: 0,
             custom_actions: Vec::new(),
@@ -260,6 +267,7 @@ impl App {
     /// Apply one journal record to the state. Live updates and replay both
     /// come through here, so a reopened incident equals the live one.
     pub fn apply(&mut self, r: &Record) {
+        self.generation += 1;
         match r {
             Record::SessionStarted { operator, .. } => {
                 self.commander = Some(operator.label());

@@ -2,9 +2,53 @@
 //! journal records is the only way in, so replay rebuilds exactly the live
 //! state.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
+use std::hash::{Hash, Hasher};
 
-use crate::model::{Controls, Event, Run};
+use crate::model::{Controls, Event, EventKind, Run};
+
+/// What a run's own events say about it, kept as events arrive so triage
+/// never rescans the feed.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+pub struct RunAgg {
+    /// Files, rows, messages, external actions.
+    pub writes: u32,
+    /// Any of them irreversible or outbound.
+    pub harmful: bool,
+}
+
+/// A pattern signature shared by runs: a tool on a target, or an error's
+/// shape, within one source. Hashed (64-bit) so the index holds no text.
+pub fn signature(source: u16, tag: u8, parts: &[&str]) -> u64 {
+    let mut h = std::hash::DefaultHasher::new();
+    (source, tag).hash(&mut h);
+    for p in parts {
+        p.hash(&mut h);
+    }
+    h.finish()
+}
+
+/// Normalise an error for comparison: digits and ids vary, the shape
+/// repeats.
+pub fn error_shape(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_ascii_digit() { '#' } else { c })
+        .take(80)
+        .collect()
+}
+
+/// The signatures an event gives its run (at most two).
+pub fn event_signatures(source: u16, e: &Event) -> impl Iterator<Item = u64> {
+    let tt = match (&e.tool, &e.target) {
+        (Some(tool), Some(target)) if e.kind == EventKind::ToolCall || e.kind.is_world_change() => {
+            Some(signature(source, 0, &[tool, target]))
+        }
+        _ => None,
+    };
+    let err =
+        (e.kind == EventKind::Error).then(|| signature(source, 1, &[&error_shape(&e.summary)]));
+    tt.into_iter().chain(err)
+}
 
 /// An event and the source it came from (index into `Store::sources`).
 #[derive(Debug, Clone, PartialEq)]
@@ -26,6 +70,17 @@ pub struct Store {
     by_run: HashMap<usize, Vec<u32>>,
     /// Events whose run has not been seen yet, by run key.
     orphans: HashMap<(u16, String), Vec<u32>>,
+    /// Per run (parallel to `runs`): its events' aggregate.
+    pub run_agg: Vec<RunAgg>,
+    /// Runs whose own evidence implicates them: harmful or ≥5 writes or
+    /// ≥3 errors (triage adds the acted-on and marked ones).
+    pub flagged: BTreeSet<usize>,
+    /// Runs by (source, workflow) and (source, agent class).
+    by_workflow: HashMap<(u16, String), Vec<u32>>,
+    by_class: HashMap<(u16, String), Vec<u32>>,
+    /// Runs by signature, each run once.
+    by_sig: HashMap<u64, Vec<u32>>,
+    sig_seen: HashSet<(u64, u32)>,
     /// Controls in force, per source.
     pub controls: HashMap<String, Controls>,
     /// Credentials a source can revoke, as it last listed them.
@@ -41,6 +96,13 @@ impl Store {
                 (self.sources.len() - 1) as u16
             }
         }
+    }
+
+    pub fn source_index(&self, name: &str) -> Option<u16> {
+        self.sources
+            .iter()
+            .position(|s| s == name)
+            .map(|i| i as u16)
     }
 
     pub fn source_name(&self, id: u16) -> &str {
@@ -67,22 +129,83 @@ impl Store {
     pub fn upsert_run(&mut self, run: Run) -> usize {
         let s = self.source_id(&run.source);
         let key = (s, run.id.clone());
-        match self.run_index.get(&key) {
+        let i = match self.run_index.get(&key) {
             Some(&i) => {
-                self.runs[i] = run;
+                let old = std::mem::replace(&mut self.runs[i], run);
+                let new = &self.runs[i];
+                if old.workflow != new.workflow {
+                    unindex(&mut self.by_workflow, (s, old.workflow), i);
+                    index(&mut self.by_workflow, (s, new.workflow.clone()), i);
+                }
+                if old.agent_class != new.agent_class {
+                    unindex(&mut self.by_class, (s, old.agent_class), i);
+                    index(&mut self.by_class, (s, new.agent_class.clone()), i);
+                }
                 i
             }
             None => {
                 self.runs.push(run);
+                self.run_agg.push(RunAgg::default());
                 let i = self.runs.len() - 1;
+                let r = &self.runs[i];
+                index(&mut self.by_workflow, (s, r.workflow.clone()), i);
+                index(&mut self.by_class, (s, r.agent_class.clone()), i);
+                self.run_index.insert(key.clone(), i);
                 // Events may have arrived before their run.
                 if let Some(orphans) = self.orphans.remove(&key) {
+                    for &n in &orphans {
+                        self.index_event(i, n as usize);
+                    }
                     self.by_run.insert(i, orphans);
                 }
-                self.run_index.insert(key, i);
                 i
             }
+        };
+        self.reflag(i);
+        i
+    }
+
+    /// Fold event `n` into run `ri`'s aggregate and the signature index.
+    fn index_event(&mut self, ri: usize, n: usize) {
+        let st = &self.events[n];
+        let e = &st.event;
+        if let Some(a) = self.run_agg.get_mut(ri)
+            && e.kind.is_world_change()
+        {
+            a.writes = a.writes.saturating_add(1);
+            a.harmful |= e.irreversible() || e.outbound;
         }
+        for sig in event_signatures(st.source, e) {
+            if self.sig_seen.insert((sig, ri as u32)) {
+                self.by_sig.entry(sig).or_default().push(ri as u32);
+            }
+        }
+        self.reflag(ri);
+    }
+
+    fn reflag(&mut self, ri: usize) {
+        let (Some(a), Some(r)) = (self.run_agg.get(ri), self.runs.get(ri)) else {
+            return;
+        };
+        if r.source != "cordon" && (a.harmful || a.writes >= 5 || r.stats.errors >= 3) {
+            self.flagged.insert(ri);
+        } else {
+            self.flagged.remove(&ri);
+        }
+    }
+
+    /// Runs of this source sharing the workflow / agent class, ascending.
+    pub fn runs_with_workflow(&self, source: u16, workflow: &str) -> Vec<usize> {
+        lookup(&self.by_workflow, &(source, workflow.to_string()))
+    }
+
+    pub fn runs_with_class(&self, source: u16, class: &str) -> Vec<usize> {
+        lookup(&self.by_class, &(source, class.to_string()))
+    }
+
+    /// Runs that have this signature, ascending.
+    pub fn runs_with_signature(&self, sig: u64) -> Vec<usize> {
+        lookup(&self.by_sig, &sig)
     }
 
     pub fn has_event(&self, source: &str, id: &str) -> bool {
@@ -100,11 +223,15 @@ impl Store {
         }
         let n = self.events.len();
         let key = (s, event.run_id.clone());
-        match self.run_index.get(&key) {
-            Some(&ri) => self.by_run.entry(ri).or_default().push(n as u32),
+        let run = self.run_index.get(&key).copied();
+        match run {
+            Some(ri) => self.by_run.entry(ri).or_default().push(n as u32),
             None => self.orphans.entry(key).or_default().push(n as u32),
         }
         self.events.push(Stored { source: s, event });
+        if let Some(ri) = run {
+            self.index_event(ri, n);
+        }
         Some(n)
     }
 
@@ -125,4 +252,23 @@ impl Store {
             .get(&(st.source, st.event.run_id.clone()))
             .copied()
     }
+}
+
+fn index<K: Eq + Hash>(m: &mut HashMap<K, Vec<u32>>, k: K, i: usize) {
+    m.entry(k).or_default().push(i as u32);
+}
+
+fn unindex<K: Eq + Hash>(m: &mut HashMap<K, Vec<u32>>, k: K, i: usize) {
+    if let Some(v) = m.get_mut(&k) {
+        v.retain(|&x| x as usize != i);
+    }
+}
+
+fn lookup<K: Eq + Hash>(m: &HashMap<K, Vec<u32>>, k: &K) -> Vec<usize> {
+    let mut v: Vec<usize> = m
+        .get(k)
+        .map(|v| v.iter().map(|&x| x as usize).collect())
+        .unwrap_or_default();
+    v.sort_unstable();
+    v
 }

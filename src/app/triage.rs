@@ -64,38 +64,41 @@ fn system_of(target: &str) -> String {
 }
 
 impl App {
-    /// Everything triage derives from what was observed.
+    /// Everything triage derives from what was observed; recomputed only
+    /// when a record was applied or the marks changed since the last call
+    /// (drawing calls it every frame).
     pub fn triage(&self) -> Triage {
+        if let Ok(c) = self.triage_cache.try_borrow()
+            && let Some((g, m, t)) = c.as_ref()
+            && *g == self.generation
+            && *m == self.marked
+        {
+            return t.clone();
+        }
+        let t = self.compute_triage();
+        if let Ok(mut c) = self.triage_cache.try_borrow_mut() {
+            *c = Some((self.generation, self.marked.clone(), t.clone()));
+        }
+        t
+    }
+
+    fn compute_triage(&self) -> Triage {
         let store = &self.store;
         let mut implicated: Vec<usize> = Vec::new();
-        let acted: Vec<&str> = self
+        // Flagged by their own evidence (kept by the store as events
+        // arrive), acted on, or marked by the commander.
+        implicated.extend(store.flagged.iter().copied());
+        let acted = self
             .actions
             .iter()
-            .filter_map(|a| a.req.target.run_id.as_deref())
-            .collect();
-        for (ri, r) in store.runs.iter().enumerate() {
-            if r.source == "cordon" {
-                continue;
-            }
-            let evs = store.events_of_run(ri);
-            let mut writes = 0;
-            let mut harmful = false;
-            for &e in evs {
-                let e = &store.events[e as usize].event;
-                if e.kind.is_world_change() {
-                    writes += 1;
-                    harmful |= e.irreversible() || e.outbound;
-                }
-            }
-            if harmful
-                || writes >= 5
-                || r.stats.errors >= 3
-                || acted.contains(&r.id.as_str())
-                || self.marked.contains(&ri)
-            {
-                implicated.push(ri);
-            }
-        }
+            .filter_map(|a| store.run_idx(&a.req.source, a.req.target.run_id.as_deref()?));
+        implicated.extend(
+            acted
+                .chain(self.marked.iter().copied())
+                .filter(|&ri| store.runs.get(ri).is_some_and(|r| r.source != "cordon")),
+        );
+        implicated.sort_unstable();
+        implicated.dedup();
         let evs_of = |ri: usize| {
             store
                 .events_of_run(ri)
