@@ -4,8 +4,8 @@
 //!   SCALE_EVENTS=200000 cargo bench --bench scale
 //! Under `cargo test` it is a smoke run at 20,000 events.
 //!
-//! Ingest is parse + sanitize (the adapter's path, `sim::scale::parse_page`)
-//! + store (`App::update`) + journal (render, hash, write, fsync on the
+//! Ingest is parse and sanitize (the adapter's path, `sim::scale::parse_page`),
+//! store (`App::update`) and journal (render, hash, write, fsync on the
 //! writer thread). "On one core" is events / (CPU time of the UI thread
 //! for that work + CPU time of the journal thread), both read from the
 //! kernel, so the two threads running in parallel do not flatter it.
