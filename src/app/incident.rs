@@ -153,7 +153,7 @@ impl App {
             target: None,
             outbound: false,
             reversible: None,
-            data: serde_json::Value::Null,
+            data: Default::default(),
         };
         if let Some(n) = self.store.push_event("cordon", ev) {
             let sel = self.selected_run();

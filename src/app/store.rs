@@ -64,8 +64,10 @@ pub struct Store {
     pub runs: Vec<Run>,
     run_index: HashMap<(u16, String), usize>,
     /// Every event, in arrival order.
-    pub events: Vec<Stored>,
-    seen: HashSet<(u16, String)>,
+    pub events: Chunked<Stored>,
+    /// Event indexes by hash of (source, event id): de-duplication without
+    /// a second copy of every id.
+    seen: hashbrown::HashTable<u32>,
     /// Event indexes per run index.
     by_run: HashMap<usize, Vec<u32>>,
     /// Events whose run has not been seen yet, by run key.
@@ -209,19 +211,36 @@ impl Store {
     }
 
     pub fn has_event(&self, source: &str, id: &str) -> bool {
-        match self.sources.iter().position(|x| x == source) {
-            Some(s) => self.seen.contains(&(s as u16, id.to_string())),
+        match self.source_index(source) {
+            Some(s) => self.find_event(s, id).is_some(),
             None => false,
         }
+    }
+
+    fn find_event(&self, s: u16, id: &str) -> Option<usize> {
+        let events = &self.events;
+        self.seen
+            .find(id_hash(s, id), |&i| {
+                let st = &events[i as usize];
+                st.source == s && st.event.id == id
+            })
+            .map(|&i| i as usize)
     }
 
     /// Add an event unless its id was seen; returns its index if added.
     pub fn push_event(&mut self, source: &str, event: Event) -> Option<usize> {
         let s = self.source_id(source);
-        if !self.seen.insert((s, event.id.clone())) {
+        if self.find_event(s, &event.id).is_some() {
             return None;
         }
         let n = self.events.len();
+        let events = &self.events;
+        let hash_of = |&i: &u32| {
+            let st: &Stored = &events[i as usize];
+            id_hash(st.source, &st.event.id)
+        };
+        self.seen
+            .insert_unique(id_hash(s, &event.id), n as u32, hash_of);
         let key = (s, event.run_id.clone());
         let run = self.run_index.get(&key).copied();
         match run {
@@ -271,4 +290,69 @@ fn lookup<K: Eq + Hash>(m: &HashMap<K, Vec<u32>>, k: &K) -> Vec<usize> {
         .unwrap_or_default();
     v.sort_unstable();
     v
+}
+
+fn id_hash(source: u16, id: &str) -> u64 {
+    use std::hash::BuildHasher;
+    foldhash::fast::FixedState::with_seed(0x636f72646f6e).hash_one((source, id))
+}
+
+/// Elements in fixed-size chunks: growing never moves what is stored (no
+/// doubling copy of a million events, no half-empty capacity at the end).
+#[derive(Debug, PartialEq)]
+pub struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+const CHUNK: usize = 4096;
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked {
+            chunks: Vec::new(),
+            len: 0,
+        }
+    }
+}
+
+impl<T> Chunked<T> {
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn push(&mut self, v: T) {
+        match self.chunks.last_mut() {
+            Some(c) if c.len() < CHUNK => c.push(v),
+            _ => {
+                let mut c = Vec::with_capacity(CHUNK);
+                c.push(v);
+                self.chunks.push(c);
+            }
+        }
+        self.len += 1;
+    }
+
+    pub fn get(&self, i: usize) -> Option<&T> {
+        self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {
+        self.chunks.iter().flatten()
+    }
+
+    pub fn last(&self) -> Option<&T> {
+        self.chunks.last()?.last()
+    }
+}
+
+impl<T> std::ops::Index<usize> for Chunked<T> {
+    type Output = T;
+    fn index(&self, i: usize) -> &T {
+        &self.chunks[i / CHUNK][i % CHUNK]
+    }
 }

@@ -142,11 +142,7 @@ impl App {
                     _ => None,
                 };
                 c.outbound |= e.outbound;
-                c.recipients += e
-                    .data
-                    .get("recipients")
-                    .and_then(|r| r.as_u64())
-                    .unwrap_or(0);
+                c.recipients += e.data.get_u64("recipients").unwrap_or(0);
                 c.first = c.first.min(e.at);
                 c.last = c.last.max(e.at);
             }
@@ -248,12 +244,7 @@ impl App {
         } else {
             let n: u64 = sent
                 .iter()
-                .map(|e| {
-                    e.data
-                        .get("recipients")
-                        .and_then(|r| r.as_u64())
-                        .unwrap_or(0)
-                })
+                .map(|e| e.data.get_u64("recipients").unwrap_or(0))
                 .sum();
             Answered {
                 answer: Answer::Yes,

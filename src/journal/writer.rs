@@ -236,10 +236,12 @@ fn writer_loop(
                     break;
                 }
             }
-            cmd = rx.try_recv().ok();
+            // Write out a big group before taking more (checked before
+            // try_recv, so no command is taken and then dropped).
             if buf.len() > (1 << 20) {
                 break;
             }
+            cmd = rx.try_recv().ok();
         }
         if !buf.is_empty() {
             match file

@@ -122,8 +122,64 @@ pub struct Event {
     /// `None`: the platform did not say.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reversible: Option<bool>,
-    #[serde(default, skip_serializing_if = "serde_json::Value::is_null")]
-    pub data: serde_json::Value,
+    #[serde(default, skip_serializing_if = "Data::is_null")]
+    pub data: Data,
+}
+
+/// An event's `data`, kept as compact JSON text: a parsed tree costs many
+/// times the memory (a map is a B-tree node of ~600 bytes), and only the
+/// inspector, exports and a few triage keys ever read it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Data(Option<Box<str>>);
+
+impl Data {
+    pub fn is_null(&self) -> bool {
+        self.0.is_none()
+    }
+
+    /// The parsed value (`Null` when absent).
+    pub fn value(&self) -> serde_json::Value {
+        self.0
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
+    /// A top-level unsigned integer field, e.g. `recipients`.
+    pub fn get_u64(&self, key: &str) -> Option<u64> {
+        self.value().get(key)?.as_u64()
+    }
+}
+
+impl From<serde_json::Value> for Data {
+    fn from(v: serde_json::Value) -> Data {
+        if v.is_null() {
+            Data(None)
+        } else {
+            Data(serde_json::to_string(&v).ok().map(String::into_boxed_str))
+        }
+    }
+}
+
+impl Serialize for Data {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self
+            .0
+            .as_deref()
+            .map(|t| serde_json::value::RawValue::from_string(t.to_string()))
+        {
+            Some(Ok(raw)) => raw.serialize(s),
+            _ => s.serialize_none(),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Data {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        // Through a Value: journal records are internally tagged enums,
+        // whose buffered content RawValue cannot read.
+        Ok(Data::from(serde_json::Value::deserialize(d)?))
+    }
 }
 
 /// The event as it arrives: every field optional and loosely typed, so one
@@ -205,7 +261,7 @@ impl Event {
                 Some(serde_json::Value::Bool(b)) => Some(b),
                 _ => None,
             },
-            data,
+            data: Data::from(data),
         })
     }
 
