@@ -1,0 +1,294 @@
+//! The real binary under a pty (160x48), counting what it writes:
+//!   start → first frame;  idle bytes and CPU over 10 s;
+//!   bytes of the frame that shows a new event, and platform → screen
+//!   latency, against a small ACA platform served here (events injected
+//!   at random moments relative to the console's 1 s poll).
+//! Run: cargo bench --bench terminal   (a short smoke run under cargo test)
+
+use std::io::Read;
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{Query, State};
+use axum::routing::get;
+use axum::{Json, Router};
+use serde_json::{Value, json};
+
+const BIN: &str = env!("CARGO_BIN_EXE_cordon");
+
+/// Everything the console wrote: each chunk, when it arrived, and the
+/// screen's text after it (through a terminal emulator, since a frame
+/// only rewrites the cells that changed).
+type Screen = Arc<Mutex<Vec<(Instant, Vec<u8>, String)>>>;
+
+struct Console {
+    child: Child,
+    out: Screen,
+}
+
+impl Console {
+    fn start(args: &[&str], dir: &std::path::Path) -> Console {
+        let (mut m, mut s) = (0, 0);
+        let ws = libc::winsize {
+            ws_row: 48,
+            ws_col: 160,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        // SAFETY: openpty fills two fds we then own.
+        let rc =
+            unsafe { libc::openpty(&mut m, &mut s, std::ptr::null_mut(), std::ptr::null(), &ws) };
+        assert_eq!(rc, 0);
+        // SAFETY: flags on fds we own; the child must not inherit the master.
+        unsafe {
+            libc::fcntl(m, libc::F_SETFD, libc::FD_CLOEXEC);
+            libc::fcntl(s, libc::F_SETFD, libc::FD_CLOEXEC);
+        }
+        // SAFETY: fresh fds from openpty.
+        let (master, slave) = unsafe { (OwnedFd::from_raw_fd(m), OwnedFd::from_raw_fd(s)) };
+        let mut cmd = Command::new(BIN);
+        cmd.args(args)
+            .arg("--incident-dir")
+            .arg(dir)
+            .env("TERM", "xterm-256color")
+            .env("XDG_STATE_HOME", dir.parent().unwrap())
+            .stdin(Stdio::from(slave.try_clone().unwrap()))
+            .stdout(Stdio::from(slave.try_clone().unwrap()))
+            .stderr(Stdio::null());
+        // SAFETY: setsid is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                libc::setsid();
+                Ok(())
+            });
+        }
+        let child = cmd.spawn().expect("cordon starts");
+        drop(cmd);
+        drop(slave);
+        let out: Screen = Arc::default();
+        let o = out.clone();
+        let mut f = std::fs::File::from(master);
+        std::thread::spawn(move || {
+            let nz = |n: u16| std::num::NonZero::new(n).unwrap();
+            let mut vt = vt100::Parser::new(nz(48), nz(160), 0);
+            let mut buf = vec![0u8; 1 << 16];
+            while let Ok(n) = f.read(&mut buf) {
+                if n == 0 {
+                    break;
+                }
+                let at = Instant::now();
+                vt.process(&buf[..n]);
+                let text = vt.screen().contents();
+                o.lock().unwrap().push((at, buf[..n].to_vec(), text));
+            }
+        });
+        Console { child, out }
+    }
+
+    fn bytes(&self) -> usize {
+        self.out
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, b, _)| b.len())
+            .sum()
+    }
+
+    fn chunks(&self) -> usize {
+        self.out.lock().unwrap().len()
+    }
+
+    /// When `needle` was first on screen, looking from chunk `from`.
+    fn seen(&self, needle: &str, from: usize) -> Option<Instant> {
+        let out = self.out.lock().unwrap();
+        out.iter()
+            .skip(from)
+            .find(|(_, _, text)| text.contains(needle))
+            .map(|(t, _, _)| *t)
+    }
+
+    fn wait_for(&self, needle: &str, from: usize) -> Instant {
+        let start = Instant::now();
+        loop {
+            if let Some(t) = self.seen(needle, from) {
+                return t;
+            }
+            assert!(
+                start.elapsed() < Duration::from_secs(20),
+                "never saw {needle}"
+            );
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    }
+
+    fn cpu_secs(&self) -> f64 {
+        let stat =
+            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
+        let f: Vec<&str> = stat[stat.rfind(')').unwrap_or(0) + 2..]
+            .split_whitespace()
+            .collect();
+        let v = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+        (v(11) + v(12)) / 100.0
+    }
+}
+
+impl Drop for Console {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A platform whose feed holds what the harness injected, and when each
+/// event was first handed to the console.
+#[derive(Clone, Default)]
+struct Feed(Arc<Mutex<Vec<Value>>>, Arc<Mutex<Vec<Option<Instant>>>>);
+
+async fn events(
+    State(f): State<Feed>,
+    Query(q): Query<std::collections::HashMap<String, String>>,
+) -> Json<Value> {
+    let after: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
+    let all = f.0.lock().unwrap();
+    let mut served = f.1.lock().unwrap();
+    served.resize(all.len(), None);
+    for s in served.iter_mut().skip(after) {
+        s.get_or_insert_with(Instant::now);
+    }
+    let page: Vec<Value> = all.iter().skip(after).cloned().collect();
+    Json(json!({"events": page, "next_cursor": all.len().to_string()}))
+}
+
+async fn platform() -> (String, Feed) {
+    let feed = Feed::default();
+    let run = json!({"id": "run_1", "agent": "a", "agent_class": "support", "workflow": "wf", "state": "running",
+                     "started_at": "2026-11-25T12:00:00Z", "updated_at": "2026-11-25T12:00:00Z"});
+    let r1 = run.clone();
+    let app = Router::new()
+        .route(
+            "/v1/info",
+            get(|| async { Json(json!({"platform": "bench", "api_version": "1", "actions": []})) }),
+        )
+        .route(
+            "/v1/runs",
+            get(move || {
+                let r = r1.clone();
+                async move { Json(json!({"runs": [r], "next_cursor": null})) }
+            }),
+        )
+        .route(
+            "/v1/runs/{id}",
+            get(move || {
+                let r = run.clone();
+                async move { Json(r) }
+            }),
+        )
+        .route("/v1/controls", get(|| async { Json(json!({})) }))
+        .route("/v1/events", get(events))
+        .with_state(feed.clone());
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", l.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(l, app).await.unwrap() });
+    (url, feed)
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+fn stats(name: &str, unit: &str, mut v: Vec<f64>) {
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    println!(
+        "{name:<44} n={:<3} min {:>8.1}  median {:>8.1}  max {:>8.1} {unit}",
+        v.len(),
+        v[0],
+        v[v.len() / 2],
+        v[v.len() - 1]
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let bench = std::env::args().any(|a| a == "--bench");
+    let reps = if bench { 10 } else { 2 };
+    let tmp = tempfile::tempdir().unwrap();
+
+    // 1. Start to first frame (the demo: simulator + console).
+    let mut starts = Vec::new();
+    for i in 0..reps {
+        let t0 = Instant::now();
+        let c = Console::start(&["demo"], &tmp.path().join(format!("start-{i}")));
+        let t = c.wait_for("Runs", 0);
+        starts.push((t - t0).as_secs_f64() * 1e3);
+    }
+    stats("start → first frame (cordon demo)", "ms", starts);
+
+    // 2. Idle: a platform where nothing changes.
+    let (url, feed) = platform().await;
+    let src = format!("p=aca:{url}");
+    let c = Console::start(&["--source", &src, "--poll", "1"], &tmp.path().join("idle"));
+    c.wait_for("p ok", 0);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_secs = if bench { 10 } else { 2 };
+    let (b0, c0) = (c.bytes(), c.cpu_secs());
+    tokio::time::sleep(Duration::from_secs(idle_secs)).await;
+    let (b1, c1) = (c.bytes(), c.cpu_secs());
+    println!(
+        "idle {idle_secs} s (1 s poll, nothing new): {} bytes to the terminal ({:.0} B/s), CPU {:.2} s = {:.2} %",
+        b1 - b0,
+        (b1 - b0) as f64 / idle_secs as f64,
+        c1 - c0,
+        (c1 - c0) / idle_secs as f64 * 100.0
+    );
+
+    // 3. New events: latency platform → screen and bytes of that frame.
+    let probes = if bench { 60 } else { 3 };
+    let (mut lat, mut inside, mut frame_bytes) = (Vec::new(), Vec::new(), Vec::new());
+    let mut rng = fastrand::Rng::with_seed(3);
+    for i in 0..probes {
+        tokio::time::sleep(Duration::from_millis(rng.u64(700..1700))).await;
+        let from = c.chunks();
+        let summary = format!("probe {i:03} arrived");
+        let t0 = Instant::now();
+        {
+            let mut f = feed.0.lock().unwrap();
+            let n = f.len();
+            f.push(json!({"id": format!("e{n}"), "run_id": "run_1", "at": chrono::Utc::now().to_rfc3339(),
+                          "kind": "tool_call", "tool": "crm.update", "summary": summary}));
+        }
+        let seen = tokio::task::block_in_place(|| c.wait_for(&summary, from));
+        lat.push((seen - t0).as_secs_f64() * 1e3);
+        let served = feed.1.lock().unwrap().last().copied().flatten().unwrap();
+        inside.push((seen - served).as_secs_f64() * 1e3);
+        // The frame that drew it: every byte from the synchronized-update
+        // start of the chunk that showed it to that update's end.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let out = c.out.lock().unwrap();
+        let i = out
+            .iter()
+            .skip(from)
+            .position(|(_, _, t)| t.contains(&summary))
+            .unwrap()
+            + from;
+        let mut start = i;
+        while start > from && !contains(&out[start].1, b"\x1b[?2026h") {
+            start -= 1;
+        }
+        let mut end = i;
+        while end + 1 < out.len() && !contains(&out[end].1, b"\x1b[?2026l") {
+            end += 1;
+        }
+        frame_bytes.push(
+            out[start..=end]
+                .iter()
+                .map(|(_, b, _)| b.len())
+                .sum::<usize>() as f64,
+        );
+    }
+    stats("event on the platform → on screen (1 s poll)", "ms", lat);
+    stats("  of which: answer received → on screen", "ms", inside);
+    stats("bytes of the frame showing a new event", "B", frame_bytes);
+}
