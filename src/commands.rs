@@ -156,7 +156,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
 
 /// Open (or create) an incident and build the app from its journal.
 pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal), Fail> {
-    let journal = Journal::open(dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let mut journal = Journal::open(dir).map_err(|e| Fail::new(1, e.to_string()))?;
     let incident = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -168,7 +168,9 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     for s in specs {
         app.add_source(&s.name, &s.kind, &s.url);
     }
-    for e in &journal.entries {
+    // Consumed as applied: a big incident is not held twice.
+    let replayed = journal.entries.len();
+    for e in std::mem::take(&mut journal.entries) {
         app.apply(&e.record);
     }
     app.refresh();
@@ -176,11 +178,8 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     if let Some(t) = &journal.torn {
         app.notices.push(t.to_string());
     }
-    if !journal.entries.is_empty() {
-        app.flash = Some(format!(
-            "reopened: {} journal records replayed",
-            journal.entries.len()
-        ));
+    if replayed > 0 {
+        app.flash = Some(format!("reopened: {replayed} journal records replayed"));
     }
     let started = Record::SessionStarted {
         incident: incident.clone(),

@@ -158,6 +158,17 @@ impl App {
     /// The runs that share each of this run's signatures (active and
     /// recent): workflow, agent class, tool and target, error.
     pub fn patterns(&self, run: usize) -> Vec<Signature> {
+        self.signatures(run, true)
+    }
+
+    /// Only what this run did (tool on target, error shape), not the
+    /// groups it belongs to: what triage's "pattern" question needs, without
+    /// listing every run of a big workflow or agent class.
+    pub fn shared_signatures(&self, run: usize) -> Vec<Signature> {
+        self.signatures(run, false)
+    }
+
+    fn signatures(&self, run: usize, with_groups: bool) -> Vec<Signature> {
         use super::store::{error_shape, signature};
         let s = &self.store;
         let r = &s.runs[run];
@@ -185,13 +196,13 @@ impl App {
         let Some(src) = src else {
             return out;
         };
-        if !r.workflow.is_empty() {
+        if with_groups && !r.workflow.is_empty() {
             out.push(Signature {
                 what: format!("workflow {}", r.workflow),
                 runs: s.runs_with_workflow(src, &r.workflow),
             });
         }
-        if !r.agent_class.is_empty() {
+        if with_groups && !r.agent_class.is_empty() {
             out.push(Signature {
                 what: format!("agent class {}", r.agent_class),
                 runs: s.runs_with_class(src, &r.agent_class),

@@ -151,11 +151,12 @@ pub struct App {
     pub action_seq: u64,
     /// Runs marked with Space (run indexes).
     pub marked: std::collections::BTreeSet<usize>,
-    /// Bumped by every applied record: derived views (triage) cache on it.
+    /// Bumped by every record from a platform / from the commander:
+    /// derived views (triage) cache on them.
     pub generation: u64,
+    pub commander_generation: u64,
     /// Triage as of (generation, marked runs).
-    pub(crate) triage_cache:
-        std::cell::RefCell<Option<(u64, std::collections::BTreeSet<usize>, triage::Triage)>>,
+    pub(crate) triage_cache: std::cell::RefCell<Option<triage::Cached>>,
     /// Selection in the Containment pane.
     pub contain_sel: usize,
     pub next_proposal: u64,
@@ -223,6 +224,7 @@ impl App {
             action_seq: 0,
             marked: std::collections::BTreeSet::new(),
             generation: 0,
+            commander_generation: 0,
             triage_cache: std::cell::RefCell::new(None),
             contain_sel: 0,
             next_proposal: 0,
@@ -267,7 +269,15 @@ impl App {
     /// Apply one journal record to the state. Live updates and replay both
     /// come through here, so a reopened incident equals the live one.
     pub fn apply(&mut self, r: &Record) {
-        self.generation += 1;
+        // What the platforms said vs what the commander did: triage may
+        // lag the first by a moment, never the second.
+        match r {
+            Record::Event { .. }
+            | Record::Run { .. }
+            | Record::Controls { .. }
+            | Record::SourceStatus { .. } => self.generation += 1,
+            _ => self.commander_generation += 1,
+        }
         match r {
             Record::SessionStarted { operator, .. } => {
                 self.commander = Some(operator.label());

@@ -47,6 +47,20 @@ pub struct Triage {
     pub because: String,
 }
 
+/// How stale triage may be behind the platforms' events (it is redrawn
+/// each second at the latest, by the clock).
+pub const TRIAGE_EVERY: chrono::TimeDelta = chrono::TimeDelta::milliseconds(250);
+
+/// Triage as last computed, and what it was computed from.
+#[derive(Debug)]
+pub struct Cached {
+    platform: u64,
+    commander: u64,
+    marked: std::collections::BTreeSet<usize>,
+    at: crate::model::Time,
+    triage: std::rc::Rc<Triage>,
+}
+
 const MONEY: [&str; 6] = [
     "billing", "payment", "payout", "refund", "invoice", "ledger",
 ];
@@ -67,17 +81,29 @@ impl App {
     /// Everything triage derives from what was observed; recomputed only
     /// when a record was applied or the marks changed since the last call
     /// (drawing calls it every frame).
-    pub fn triage(&self) -> Triage {
+    ///
+    /// Under a flood of events it is recomputed at most every
+    /// [`TRIAGE_EVERY`] of the app clock (each recompute reads every
+    /// implicated run's events); anything the commander does, and the marks,
+    /// show at once.
+    pub fn triage(&self) -> std::rc::Rc<Triage> {
         if let Ok(c) = self.triage_cache.try_borrow()
-            && let Some((g, m, t)) = c.as_ref()
-            && *g == self.generation
-            && *m == self.marked
+            && let Some(c) = c.as_ref()
+            && c.commander == self.commander_generation
+            && c.marked == self.marked
+            && (c.platform == self.generation || self.now - c.at < TRIAGE_EVERY)
         {
-            return t.clone();
+            return c.triage.clone();
         }
-        let t = self.compute_triage();
+        let t = std::rc::Rc::new(self.compute_triage());
         if let Ok(mut c) = self.triage_cache.try_borrow_mut() {
-            *c = Some((self.generation, self.marked.clone(), t.clone()));
+            *c = Some(Cached {
+                platform: self.generation,
+                commander: self.commander_generation,
+                marked: self.marked.clone(),
+                at: self.now,
+                triage: t.clone(),
+            });
         }
         t
     }
@@ -111,24 +137,32 @@ impl App {
         for &ri in &implicated {
             let run = &store.runs[ri];
             for e in evs_of(ri).filter(|e| e.kind.is_world_change()) {
-                let target = e
-                    .target
-                    .clone()
-                    .unwrap_or_else(|| format!("({} by {})", e.kind.as_str(), run.id));
-                let c = by_target.entry(target.clone()).or_insert_with(|| Change {
-                    target: target.clone(),
-                    kinds: vec![],
-                    count: 0,
-                    runs: vec![],
-                    reversible: e.reversible,
-                    outbound: false,
-                    recipients: 0,
-                    first: e.at,
-                    last: e.at,
-                    first_event: e.id.clone(),
-                    repair: Repair::Open,
-                    repair_note: String::new(),
-                });
+                let target: std::borrow::Cow<str> = match &e.target {
+                    Some(t) => t.as_str().into(),
+                    None => format!("({} by {})", e.kind.as_str(), run.id).into(),
+                };
+                if !by_target.contains_key(target.as_ref()) {
+                    by_target.insert(
+                        target.to_string(),
+                        Change {
+                            target: target.to_string(),
+                            kinds: vec![],
+                            count: 0,
+                            runs: vec![],
+                            reversible: e.reversible,
+                            outbound: false,
+                            recipients: 0,
+                            first: e.at,
+                            last: e.at,
+                            first_event: e.id.clone(),
+                            repair: Repair::Open,
+                            repair_note: String::new(),
+                        },
+                    );
+                }
+                let Some(c) = by_target.get_mut(target.as_ref()) else {
+                    continue;
+                };
                 c.count += 1;
                 if !c.kinds.iter().any(|k| k == e.kind.as_str()) {
                     c.kinds.push(e.kind.as_str().to_string());
@@ -338,8 +372,8 @@ impl App {
         // implicated runs of one workflow.
         let mut sigs: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for &ri in &implicated {
-            for p in self.patterns(ri) {
-                if (p.what.starts_with("error") || p.what.contains(" on ")) && p.runs.len() >= 2 {
+            for p in self.shared_signatures(ri) {
+                if p.runs.len() >= 2 {
                     sigs.entry(p.what).or_insert_with(|| {
                         p.runs.iter().map(|&r| store.runs[r].id.clone()).collect()
                     });

@@ -145,9 +145,35 @@ impl Data {
             .unwrap_or(serde_json::Value::Null)
     }
 
-    /// A top-level unsigned integer field, e.g. `recipients`.
+    /// A top-level unsigned integer field, e.g. `recipients`; read without
+    /// building the whole tree (triage asks this of every write).
     pub fn get_u64(&self, key: &str) -> Option<u64> {
-        self.value().get(key)?.as_u64()
+        struct Field<'k>(&'k str);
+        impl<'de> serde::de::Visitor<'de> for Field<'_> {
+            type Value = Option<u64>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut m: A,
+            ) -> Result<Option<u64>, A::Error> {
+                let mut found = None;
+                while let Some(k) = m.next_key::<std::borrow::Cow<'de, str>>()? {
+                    if k == self.0 {
+                        found = m.next_value::<serde_json::Value>()?.as_u64();
+                    } else {
+                        m.next_value::<serde::de::IgnoredAny>()?;
+                    }
+                }
+                Ok(found)
+            }
+        }
+        let text = self.0.as_deref()?;
+        let mut de = serde_json::Deserializer::from_str(text);
+        serde::Deserializer::deserialize_map(&mut de, Field(key))
+            .ok()
+            .flatten()
     }
 }
 

@@ -121,3 +121,17 @@ pub fn clear(f: &mut Frame, area: Rect) {
     f.render_widget(ratatui::widgets::Clear, area);
     f.render_widget(Block::default().style(Style::default()), area);
 }
+
+/// The longest prefix of `s` that fits in `width` columns. A long string
+/// handed whole to a widget costs its whole length in grapheme work before
+/// the widget cuts it; cut it first.
+pub fn fit(s: &str, width: usize) -> &str {
+    let mut w = 0;
+    for (i, c) in s.char_indices() {
+        w += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if w > width {
+            return &s[..i];
+        }
+    }
+    s
+}

@@ -73,7 +73,12 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             } else {
                 theme.text
             };
-            spans.push(Span::styled(e.summary.clone(), summary_style));
+            let used: usize = spans.iter().map(|s| s.width()).sum();
+            let room = (area.width as usize).saturating_sub(2 + used);
+            spans.push(Span::styled(
+                super::fit(&e.summary, room).to_string(),
+                summary_style,
+            ));
             let line = Line::from(spans);
             Some(if pos == v.sel && app.focus == Pane::Timeline {
                 line.style(theme.selected)
