@@ -9,7 +9,7 @@ use crate::contain::custom::CustomAction;
 use crate::journal::{self, Journal, Operator, Record};
 use crate::runtime::{Ended, run_console};
 use crate::sim::{self, SimOptions};
-use crate::source::{SourceSpec, aca::Aca, http};
+use crate::source::{SourceSpec, http};
 
 /// A failure with the exit code it should produce.
 #[derive(Debug)]
@@ -310,14 +310,8 @@ pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
     let client = http::client();
     let mut all = Vec::new();
     for spec in &args.source {
-        if spec.kind != "aca" {
-            return Err(Fail::new(
-                2,
-                format!("source kind {} not supported here", spec.kind),
-            ));
-        }
-        let a = Aca::new(&spec.name, &spec.url, client.clone());
-        let runs = a
+        let mut src = crate::source::build(spec, client.clone()).map_err(|e| Fail::new(2, e))?;
+        let runs = src
             .list_active()
             .await
             .map_err(|e| Fail::new(1, format!("source {} ({}): {e}", spec.name, spec.url)))?;

@@ -72,6 +72,8 @@ pub struct Store {
     by_run: HashMap<usize, Vec<u32>>,
     /// Events whose run has not been seen yet, by run key.
     orphans: HashMap<(u16, String), Vec<u32>>,
+    /// How many runs are active (kept, not counted per frame).
+    pub active: usize,
     /// Per run (parallel to `runs`): its events' aggregate.
     pub run_agg: Vec<RunAgg>,
     /// Runs whose own evidence implicates them: harmful or ≥5 writes or
@@ -135,6 +137,8 @@ impl Store {
             Some(&i) => {
                 let old = std::mem::replace(&mut self.runs[i], run);
                 let new = &self.runs[i];
+                self.active =
+                    self.active + new.state.is_active() as usize - old.state.is_active() as usize;
                 if old.workflow != new.workflow {
                     unindex(&mut self.by_workflow, (s, old.workflow), i);
                     index(&mut self.by_workflow, (s, new.workflow.clone()), i);
@@ -146,6 +150,7 @@ impl Store {
                 i
             }
             None => {
+                self.active += run.state.is_active() as usize;
                 self.runs.push(run);
                 self.run_agg.push(RunAgg::default());
                 let i = self.runs.len() - 1;

@@ -230,6 +230,10 @@ impl Source for Aca {
     fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
         Box::pin(self.poll_once())
     }
+
+    fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<Run>, HttpError>> {
+        Box::pin(Aca::list_active(self))
+    }
 }
 
 impl Aca {

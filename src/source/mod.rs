@@ -42,6 +42,14 @@ pub trait Source: Send {
     fn waker(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
         None
     }
+    /// Every active run, for `cordon runs` (scripts): only the listing,
+    /// not the timeline. By default, one poll's runs.
+    fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<Run>, HttpError>> {
+        Box::pin(async move {
+            let b = self.poll().await?;
+            Ok(b.runs.into_iter().filter(|r| r.state.is_active()).collect())
+        })
+    }
 }
 
 /// What the poll loop tells the app.
@@ -112,8 +120,6 @@ pub fn build(spec: &SourceSpec, client: reqwest::Client) -> Result<Box<dyn Sourc
     build_pair(spec, client).map(|p| p.0)
 }
 
-/// Poll forever: every `interval` while healthy, with jittered backoff (or
-/// the platform's Retry-After) after failures. Stops when the app is gone.
 /// Most events handed to the UI loop in one message, so a huge page is
 /// taken in pieces with keys and frames in between.
 pub const PIECE: usize = 2_000;
@@ -137,6 +143,8 @@ pub fn split(mut batch: Batch) -> Vec<Batch> {
     out
 }
 
+/// Poll forever: every `interval` while healthy, with jittered backoff (or
+/// the platform's Retry-After) after failures. Stops when the app is gone.
 pub async fn poll_loop(
     mut src: Box<dyn Source>,
     interval: Duration,

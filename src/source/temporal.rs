@@ -344,6 +344,17 @@ impl super::Source for Temporal {
     fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
         Box::pin(self.poll_once())
     }
+    /// One visibility query (paged), no histories.
+    fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<crate::model::Run>, HttpError>> {
+        Box::pin(async move {
+            let mut bytes = 0;
+            let execs = self.conn.running(&mut bytes).await?;
+            Ok(execs
+                .iter()
+                .filter_map(|v| self.conn.to_run(&self.name, v))
+                .collect())
+        })
+    }
 }
 
 pub struct TemporalActor {

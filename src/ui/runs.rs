@@ -11,12 +11,7 @@ use crate::app::{App, Mode, Pane};
 
 pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let v = &app.runs;
-    let active = app
-        .store
-        .runs
-        .iter()
-        .filter(|r| r.state.is_active())
-        .count();
+    let active = app.store.active;
     let mut title = format!(
         "Runs {}/{} · {} active · sort {}{}",
         v.rows.len(),

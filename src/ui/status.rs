@@ -10,12 +10,7 @@ use crate::app::{App, Mode};
 use crate::model::HealthState;
 
 pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
-    let active = app
-        .store
-        .runs
-        .iter()
-        .filter(|r| r.state.is_active())
-        .count();
+    let active = app.store.active;
     let commander = app
         .commander
         .clone()
