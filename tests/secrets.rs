@@ -101,3 +101,41 @@ fn a_token_file_readable_by_others_is_refused() {
     let e = cordon::secret::load(None, f.to_str()).unwrap_err();
     assert!(e.contains("chmod 600"), "{e}");
 }
+
+/// The real binary's own output (cordon has no log file: what it says goes
+/// to stdout/stderr) never carries the token, even when the platform echoes
+/// it back in an error body.
+#[tokio::test]
+async fn the_binary_never_prints_the_token() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(403).set_body_json(
+            json!({"error": {"message": format!("token {TOKEN} is not allowed here")}}),
+        ))
+        .mount(&server)
+        .await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args([
+            "runs",
+            "--source",
+            &format!("p=aca:{}?token_env=CORDON_PLANTED", server.uri()),
+        ])
+        .env("CORDON_PLANTED", TOKEN)
+        .output()
+        .await
+        .unwrap();
+    let all = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.status.success());
+    assert!(all.contains("403") && all.contains("[redacted]"), "{all}");
+    assert!(!all.contains(TOKEN), "{all}");
+    let seen = server.received_requests().await.unwrap();
+    assert!(seen.iter().any(|r| {
+        r.headers
+            .get("authorization")
+            .is_some_and(|v| v.to_str().unwrap_or("").contains(TOKEN))
+    }));
+}
