@@ -31,6 +31,11 @@ pub fn line(s: &str, max: usize) -> String {
 }
 
 fn clean(s: &str, max: usize, keep_newlines: bool) -> String {
+    // Most platform text is short printable ASCII: nothing to strip or
+    // fold, and byte length bounds the char count, so copy it as it is.
+    if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len().min(max + 16));
     let mut chars = s.chars().peekable();
     let mut n = 0usize;
@@ -169,6 +174,22 @@ pub fn json(v: &mut serde_json::Value, depth: usize) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_ascii_fast_path_agrees_with_the_full_cleaner() {
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..5_000 {
+            let len = rng.usize(0..40);
+            let s: String = (0..len).map(|_| rng.u8(0x20..0x7f) as char).collect();
+            assert_eq!(line(&s, 64), s);
+            // Over the cap: the slow path, with its mark.
+            assert_eq!(line(&s, 10).len() > 10, s.len() > 10);
+        }
+        // Just outside the fast path's bytes: tab, DEL, ESC.
+        assert_eq!(line("a\tb", 64), "a b");
+        assert_eq!(line("a\u{7f}b", 64), "ab");
+        assert_eq!(line("a\u{1b}[2Jb", 64), "ab");
+    }
 
     #[test]
     fn strips_csi_whole() {

@@ -74,7 +74,10 @@ impl App {
                     s.health.last_ok = Some(at);
                     s.health.failures = 0;
                     s.health.retry_at = None;
-                    s.last_bytes = batch.bytes;
+                    // Later pieces of a split batch carry no byte count.
+                    if batch.bytes > 0 || batch.offered.is_some() {
+                        s.last_bytes = batch.bytes;
+                    }
                     if let Some(o) = &batch.offered {
                         s.offered = o.clone();
                     }
