@@ -45,8 +45,17 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
             .expect("script(1) runs");
         // Wait until it has written more than before, then a little longer
         // (a different point each round), then SIGKILL the console.
+        // "Written" means a record after this session's start: those come
+        // from the UI loop, so the terminal is in raw mode by then (typed
+        // before it, Ctrl-S would be XOFF and freeze the console's output).
         let start = Instant::now();
-        while std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0) <= kept_len {
+        let session_running = || {
+            let text = std::fs::read_to_string(&path).unwrap_or_default();
+            let tail = &text[(kept_len as usize).min(text.len())..];
+            tail.rfind("\"type\":\"session_started\"")
+                .is_some_and(|i| tail[i..].lines().count() > 1)
+        };
+        while !session_running() {
             assert!(
                 start.elapsed() < Duration::from_secs(30),
                 "round {round}: nothing written"
