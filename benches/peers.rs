@@ -25,29 +25,9 @@ use serde_json::{Value, json};
 const BIN: &str = env!("CARGO_BIN_EXE_cordon");
 
 async fn start_runs(base: &str, n: usize) -> Vec<(String, String)> {
-    let c = source::http::client();
     let mut out = Vec::new();
     for _ in 0..n {
-        let t: Value = c
-            .post(format!("{base}/threads"))
-            .json(&json!({"metadata": {"workflow": "bench"}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let tid = t["thread_id"].as_str().unwrap().to_string();
-        let r: Value = c
-            .post(format!("{base}/threads/{tid}/runs"))
-            .json(&json!({"assistant_id": "support_agent", "input": {"sleep": 0.5, "loops": 100}}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        out.push((tid, r["run_id"].as_str().unwrap().to_string()));
+        out.push(peers::start_run(base, 0.5, 100).await);
     }
     out
 }

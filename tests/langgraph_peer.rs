@@ -14,30 +14,6 @@ fn client() -> reqwest::Client {
     http::client()
 }
 
-async fn start_run(base: &str, sleep: f64, loops: u32) -> (String, String) {
-    let c = client();
-    let t: Value = c
-        .post(format!("{base}/threads"))
-        .json(&json!({"metadata": {"workflow": "refund-followups"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tid = t["thread_id"].as_str().unwrap().to_string();
-    let r: Value = c
-        .post(format!("{base}/threads/{tid}/runs"))
-        .json(&json!({"assistant_id": "support_agent", "input": {"sleep": sleep, "loops": loops}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    (tid, r["run_id"].as_str().unwrap().to_string())
-}
-
 async fn status(base: &str, tid: &str, rid: &str) -> Option<String> {
     let r = client()
         .get(format!("{base}/threads/{tid}/runs/{rid}"))
@@ -75,7 +51,7 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
     let (mut src, actor) = build_pair(&spec, http::client()).unwrap();
 
     // A running run is listed within one poll, with its steps in the timeline.
-    let (t1, r1) = start_run(&base, 1.0, 20).await;
+    let (t1, r1) = peers::start_run(&base, 1.0, 20).await;
     wait_status(&base, &t1, &r1, "running").await;
     let b = src.poll().await.unwrap();
     let run = b
@@ -129,7 +105,7 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
     );
 
     // rollback_run → the run is gone.
-    let (t2, r2) = start_run(&base, 1.0, 20).await;
+    let (t2, r2) = peers::start_run(&base, 1.0, 20).await;
     wait_status(&base, &t2, &r2, "running").await;
     src.poll().await.unwrap();
     let msgs = peers::act(
@@ -181,10 +157,10 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
         }
     };
     assert!(cron_enabled(cron_id.clone()).await);
-    let (t3, r3) = start_run(&base, 1.0, 20).await;
+    let (t3, r3) = peers::start_run(&base, 1.0, 20).await;
     wait_status(&base, &t3, &r3, "running").await;
-    let (t4, r4) = start_run(&base, 1.0, 20).await;
-    let (t5, r5) = start_run(&base, 1.0, 20).await;
+    let (t4, r4) = peers::start_run(&base, 1.0, 20).await;
+    let (t5, r5) = peers::start_run(&base, 1.0, 20).await;
     assert_eq!(status(&base, &t4, &r4).await.as_deref(), Some("pending"));
     src.poll().await.unwrap();
     let dry = actor
@@ -231,7 +207,7 @@ async fn langgraph_stream_wakes_the_poller() {
     let base = peer.url.clone();
     let spec: SourceSpec = format!("lg=langgraph:{base}").parse().unwrap();
     let (src, _) = build_pair(&spec, http::client()).unwrap();
-    let (t1, r1) = start_run(&base, 1.5, 20).await;
+    let (t1, r1) = peers::start_run(&base, 1.5, 20).await;
     wait_status(&base, &t1, &r1, "running").await;
     // A 60 s poll interval: new steps can only arrive this soon because the
     // run's stream rang the poller.

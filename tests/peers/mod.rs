@@ -243,3 +243,29 @@ pub fn confirmed(msgs: &[cordon::contain::ActionMsg]) -> Option<String> {
         _ => None,
     })
 }
+
+/// A thread (workflow `refund-followups`) and a run of the test graph on it
+/// that sleeps `sleep` s per step for `loops` steps; (thread id, run id).
+pub async fn start_run(base: &str, sleep: f64, loops: u32) -> (String, String) {
+    let c = cordon::source::http::client();
+    let t: serde_json::Value = c
+        .post(format!("{base}/threads"))
+        .json(&serde_json::json!({"metadata": {"workflow": "refund-followups"}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["thread_id"].as_str().unwrap().to_string();
+    let r: serde_json::Value = c
+        .post(format!("{base}/threads/{tid}/runs"))
+        .json(&serde_json::json!({"assistant_id": "support_agent", "input": {"sleep": sleep, "loops": loops}}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (tid, r["run_id"].as_str().unwrap().to_string())
+}
