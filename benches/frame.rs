@@ -78,8 +78,7 @@ fn terminal() -> Terminal<CrosstermBackend<std::io::Sink>> {
 }
 
 fn one_event(j: usize, runs: usize) -> Event {
-    let w = serde_json::from_value(scale::wire_event(j, runs, now())).unwrap();
-    Event::from_wire(w, now()).unwrap()
+    Event::from_wire_value(&scale::wire_event(j, runs, now()), now()).unwrap()
 }
 
 fn bench(c: &mut Criterion) {

@@ -22,19 +22,30 @@ pub fn is_forbidden(c: char) -> bool {
 /// nothing behind, not `[2J`), other forbidden chars dropped, tabs become a
 /// space, length capped at `max` chars with a visible mark.
 pub fn text(s: &str, max: usize) -> String {
-    clean(s, max, true)
+    clean(s, max, true).into_owned()
 }
 
 /// Clean a single-line field: like [`text`] but newlines become spaces.
 pub fn line(s: &str, max: usize) -> String {
+    clean(s, max, false).into_owned()
+}
+
+/// [`line`], borrowing when there is nothing to clean (the common case on
+/// ingest: no allocation at all for a short id).
+pub fn line_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
     clean(s, max, false)
 }
 
-fn clean(s: &str, max: usize, keep_newlines: bool) -> String {
+/// [`text`], borrowing when there is nothing to clean.
+pub fn text_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    clean(s, max, true)
+}
+
+fn clean(s: &str, max: usize, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
     // Most platform text is short printable ASCII: nothing to strip or
-    // fold, and byte length bounds the char count, so copy it as it is.
+    // fold, and byte length bounds the char count, so it is kept as it is.
     if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
-        return s.to_owned();
+        return std::borrow::Cow::Borrowed(s);
     }
     let mut out = String::with_capacity(s.len().min(max + 16));
     let mut chars = s.chars().peekable();
@@ -57,10 +68,10 @@ fn clean(s: &str, max: usize, keep_newlines: bool) -> String {
         if n > max {
             // Cut at max chars exactly, then mark.
             let cut: String = out.chars().take(max).collect();
-            return cut + TRUNCATED;
+            return (cut + TRUNCATED).into();
         }
     }
-    out
+    out.into()
 }
 
 fn push(out: &mut String, c: char, n: &mut usize) {
@@ -130,13 +141,64 @@ pub fn is_clean(s: &str) -> bool {
         .any(|c| (is_forbidden(c) && c != '\n' && c != '\t') || c == '\u{1b}')
 }
 
+/// Deepest nesting of arrays and objects kept in platform JSON.
+pub const MAX_DEPTH: usize = 16;
+/// Most items kept in one platform JSON array or object.
+pub const MAX_ITEMS: usize = 256;
+
+/// Platform JSON text that [`json`] would leave as it is, compacted; `None`
+/// when it needs the full cleaner. Short enough that no string or
+/// container can be over its cap, printable ASCII with no escapes (so no
+/// control or bidi character can hide in it), nested no deeper than the
+/// cap, no string longer than a key may be. Most `data` objects are like this, and the check is one pass over
+/// the bytes instead of building and walking a tree.
+pub fn json_text_if_clean(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
+    // An array of MAX_ITEMS + 1 values needs at least 2 * MAX_ITEMS + 1
+    // bytes; a string's chars are at most its bytes.
+    if raw.len() > 2 * MAX_ITEMS || raw.len() > MAX_TEXT {
+        return None;
+    }
+    let mut out = String::with_capacity(raw.len());
+    // Keys are capped shorter than values: keep every string within both.
+    let (mut in_str, mut depth, mut len) = (false, 0usize, 0usize);
+    for b in raw.bytes() {
+        match b {
+            b'\\' => return None,
+            b'"' => {
+                in_str = !in_str;
+                len = 0;
+            }
+            _ if in_str => {
+                len += 1;
+                if !(0x20..0x7f).contains(&b) || len > MAX_SHORT {
+                    return None;
+                }
+            }
+            b' ' | b'\n' | b'\r' | b'\t' => continue,
+            b'[' | b'{' => {
+                depth += 1;
+                if depth > MAX_DEPTH {
+                    return None;
+                }
+            }
+            b']' | b'}' => depth = depth.saturating_sub(1),
+            0x21..0x7f => {}
+            _ => return None,
+        }
+        out.push(b as char);
+    }
+    Some(if out.len() == raw.len() {
+        raw.into()
+    } else {
+        out.into()
+    })
+}
+
 /// Clean every string inside a JSON value in place, capping depth, string
 /// length and the number of items kept, so a hostile payload cannot grow
 /// without bound downstream.
 pub fn json(v: &mut serde_json::Value, depth: usize) {
     use serde_json::Value;
-    const MAX_DEPTH: usize = 16;
-    const MAX_ITEMS: usize = 256;
     match v {
         Value::String(s) => *s = text(s, MAX_TEXT),
         Value::Array(a) => {
@@ -189,6 +251,69 @@ mod tests {
         assert_eq!(line("a\tb", 64), "a b");
         assert_eq!(line("a\u{7f}b", 64), "ab");
         assert_eq!(line("a\u{1b}[2Jb", 64), "ab");
+    }
+
+    /// Whenever the one-pass check says JSON text is clean, the full
+    /// cleaner leaves its value unchanged; and it does say so for the
+    /// common small object.
+    #[test]
+    fn clean_json_text_agrees_with_the_full_cleaner() {
+        fn random_value(rng: &mut fastrand::Rng, depth: usize) -> serde_json::Value {
+            use serde_json::Value;
+            match rng.usize(0..if depth > 18 { 3 } else { 6 }) {
+                0 => Value::from(rng.u32(..)),
+                1 => {
+                    let long = rng.u8(..) < 8;
+                    let len = rng.usize(0..if long { 300 } else { 12 });
+                    // Mostly printable ASCII; sometimes a quote, a backslash,
+                    // a control char or a bidi override.
+                    Value::from(
+                        (0..len)
+                            .map(|_| match rng.u8(..) {
+                                0 => '"',
+                                1 => '\\',
+                                2 => '\u{1b}',
+                                3 => '\u{202e}',
+                                _ => rng.u8(0x20..0x7f) as char,
+                            })
+                            .collect::<String>(),
+                    )
+                }
+                2 => Value::Bool(rng.bool()),
+                3 => (0..rng.usize(0..4))
+                    .map(|_| random_value(rng, depth + 1))
+                    .collect(),
+                _ => (0..rng.usize(0..4))
+                    .map(|i| (format!("k{i}"), random_value(rng, depth + 1)))
+                    .collect::<serde_json::Map<_, _>>()
+                    .into(),
+            }
+        }
+        let mut rng = fastrand::Rng::with_seed(11);
+        let mut fast = 0;
+        for _ in 0..20_000 {
+            let v = random_value(&mut rng, 0);
+            let raw = if rng.bool() {
+                serde_json::to_string(&v).unwrap()
+            } else {
+                serde_json::to_string_pretty(&v).unwrap()
+            };
+            let mut cleaned = v.clone();
+            json(&mut cleaned, 0);
+            if let Some(t) = json_text_if_clean(&raw) {
+                fast += 1;
+                assert!(!t.contains(char::is_whitespace) || t.contains('"'), "{t}");
+                let got: serde_json::Value = serde_json::from_str(&t).unwrap();
+                assert_eq!(got, cleaned, "{raw}");
+                assert_eq!(got, v, "{raw}");
+            }
+        }
+        assert!(fast > 2_000, "the fast path is taken: {fast}");
+        assert_eq!(
+            json_text_if_clean("{\"recipients\": 48112, \"template\": \"refund approved\"}")
+                .as_deref(),
+            Some("{\"recipients\":48112,\"template\":\"refund approved\"}")
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::{App, Msg};
 use crate::journal::Operator;
-use crate::model::{Event, Run, Time, event::WireEvent};
+use crate::model::{Event, Run, Time};
 use crate::sim::World;
 use crate::source::{Batch, SourceMsg};
 
@@ -47,8 +47,7 @@ pub fn demo_app(scenarios: &[&str], secs: u64) -> App {
         events: w
             .events
             .iter()
-            .filter_map(|v| serde_json::from_value::<WireEvent>(v.clone()).ok())
-            .filter_map(|e| Event::from_wire(e, now))
+            .filter_map(|v| Event::from_wire_value(v, now))
             .collect(),
         controls: Some(w.controls.clone()),
         offered: Some(w.offered.clone()),
@@ -237,8 +236,7 @@ pub fn postmortem_buffer(w: u16, h: u16) -> ratatui::buffer::Buffer {
         events: world
             .events
             .iter()
-            .filter_map(|v| serde_json::from_value::<WireEvent>(v.clone()).ok())
-            .filter_map(|e| Event::from_wire(e, now))
+            .filter_map(|v| Event::from_wire_value(v, now))
             .collect(),
         controls: Some(world.controls.clone()),
         offered: Some(world.offered.clone()),

@@ -273,7 +273,12 @@ async fn source_dies_and_comes_back_without_loss_or_duplicates() {
         .iter()
         .map(|e| e["id"].as_str().unwrap().to_string())
         .collect();
-    let got: Vec<String> = a.store.events.iter().map(|s| s.event.id.clone()).collect();
+    let got: Vec<String> = a
+        .store
+        .events
+        .iter()
+        .map(|s| s.event.id.to_string())
+        .collect();
     assert_eq!(got, expected, "no loss and no duplicates after recovery");
 }
 

@@ -302,7 +302,7 @@ async fn a_page_of_100000_events_is_taken_in_bounded_pieces() {
 }
 
 #[tokio::test]
-async fn invalid_utf8_and_deep_nesting_are_refused_not_crashed() {
+async fn invalid_utf8_and_deep_nesting_neither_crash_nor_stall_the_feed() {
     let server = MockServer::start().await;
     Mock::given(method("GET"))
         .and(path("/v1/info"))
@@ -331,10 +331,13 @@ async fn invalid_utf8_and_deep_nesting_are_refused_not_crashed() {
         .expect("invalid UTF-8 does not stall the feed");
     assert_eq!(batch.events.len(), 1);
     assert!(batch.events[0].summary.contains('\u{fffd}'));
+    // 100,000 levels where an event should be, and inside an event's
+    // `data`: skipped without recursion (no stack overflow), the first
+    // dropped like any event without an id, the second cut.
     let deep = format!(
-        "{{\"events\":{}1{}}}",
-        "[".repeat(100_000),
-        "]".repeat(100_000)
+        "{{\"events\":[{open}1{close},{{\"id\":\"e1\",\"run_id\":\"r1\",\"kind\":\"error\",\"data\":{open}1{close}}}]}}",
+        open = "[".repeat(100_000),
+        close = "]".repeat(100_000)
     );
     let server2 = MockServer::start().await;
     Mock::given(method("GET"))
@@ -347,13 +350,20 @@ async fn invalid_utf8_and_deep_nesting_are_refused_not_crashed() {
         .respond_with(ResponseTemplate::new(200).set_body_string(deep))
         .mount(&server2)
         .await;
+    Mock::given(method("GET"))
+        .and(path_regex("^/v1/(runs|controls)"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"runs": []})))
+        .mount(&server2)
+        .await;
     let mut src = Aca::new("sim", &server2.uri(), http::client());
-    assert!(
-        src.poll()
-            .await
-            .unwrap_err()
-            .message
-            .contains("not the expected JSON"),
-        "serde's recursion limit, not a stack overflow"
+    let batch = src
+        .poll()
+        .await
+        .expect("deep nesting does not stall the feed");
+    assert_eq!(batch.events.len(), 1, "the nest with no id is dropped");
+    assert_eq!(
+        batch.events[0].data.value(),
+        json!(cordon::sanitize::TRUNCATED),
+        "the nest in data is cut"
     );
 }

@@ -38,7 +38,7 @@ fn prefilled_answers_cite_the_right_events_for_wrong_segment() {
         .events
         .iter()
         .filter(|s| s.event.kind.as_str() == "message_sent")
-        .map(|s| s.event.id.clone())
+        .map(|s| s.event.id.to_string())
         .collect();
     assert!(!sends.is_empty());
     // Users affected: yes, citing the sends.
@@ -103,7 +103,7 @@ fn unreviewed_write_means_money_may_have_moved() {
         .iter()
         .find(|s| s.event.kind.as_str() == "db_write")
         .unwrap();
-    assert!(t.answers[2].cites.contains(&write.event.id));
+    assert!(t.answers[2].cites.contains(&write.event.id.to_string()));
 }
 
 #[test]
@@ -391,8 +391,8 @@ fn p_pins_the_selected_event() {
         panic!()
     };
     assert_eq!(note.kind, NoteKind::Evidence);
-    assert_eq!(note.pinned, Some(("sim".to_string(), ev.id.clone())));
-    assert!(note.text.contains(&ev.id));
+    assert_eq!(note.pinned, Some(("sim".to_string(), ev.id.to_string())));
+    assert!(note.text.contains(ev.id.as_str()));
 }
 
 #[test]

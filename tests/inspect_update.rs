@@ -72,10 +72,10 @@ fn fold_expand_copy_and_pin() {
     a.update(ch('j'));
     let sel = inspecting(&a).events[inspecting(&a).sel];
     let fx = a.update(ch('y'));
-    assert!(matches!(&fx[0], Effect::Copy(t) if t.contains(&a.store.events[sel].event.id)));
+    assert!(matches!(&fx[0], Effect::Copy(t) if t.contains(a.store.events[sel].event.id.as_str())));
     let (recs, _) = split(a.update(ch('p')));
     assert!(
-        matches!(&recs[0], Record::Note { note } if note.pinned.as_ref().map(|p| p.1.clone()) == Some(a.store.events[sel].event.id.clone()))
+        matches!(&recs[0], Record::Note { note } if note.pinned.as_ref().map(|p| p.1.clone()) == Some(a.store.events[sel].event.id.to_string()))
     );
     assert!(
         matches!(a.mode, Mode::Inspect(_)),

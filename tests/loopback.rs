@@ -31,7 +31,7 @@ async fn wrong_segment_events_arrive_in_order_once_each() {
     for step in 1..=120 {
         advance(&sim, 1);
         let batch = src.poll().await.expect("poll");
-        got.extend(batch.events.iter().map(|e| e.id.clone()));
+        got.extend(batch.events.iter().map(|e| e.id.to_string()));
         a.update(polled("sim", batch, at(step)));
     }
     let expected: Vec<String> = sim

@@ -90,10 +90,17 @@ fn event_parsing_never_panics_and_only_yields_clean_events() {
                 obj.insert(f.into(), random_json(&mut rng, 0));
             }
         }
-        let Ok(w) = serde_json::from_value::<WireEvent>(serde_json::Value::Object(obj)) else {
+        // The text path (borrowed strings, `data` as text: what the ACA
+        // adapter reads) and the tree path (adapters that build a value)
+        // must agree.
+        let obj = serde_json::Value::Object(obj);
+        let text = obj.to_string();
+        let Ok(w) = serde_json::from_str::<WireEvent>(&text) else {
             continue;
         };
-        if let Some(e) = Event::from_wire(w, at(0)) {
+        let from_text = Event::from_wire(w, at(0));
+        assert_eq!(from_text, Event::from_wire_value(&obj, at(0)), "{text}");
+        if let Some(e) = from_text {
             parsed += 1;
             let text = serde_json::to_string(&e).unwrap();
             let v: serde_json::Value = serde_json::from_str(&text).unwrap();

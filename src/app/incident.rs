@@ -144,11 +144,11 @@ impl App {
     ) {
         self.synthetic += 1;
         let ev = Event {
-            id: format!("cordon-{}", self.synthetic),
-            run_id: run_id.to_string(),
+            id: compact_str::format_compact!("cordon-{}", self.synthetic),
+            run_id: run_id.into(),
             at,
             kind,
-            summary,
+            summary: summary.into(),
             tool: None,
             target: None,
             outbound: false,

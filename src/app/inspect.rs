@@ -245,7 +245,7 @@ impl App {
             owner: None,
             due: None,
             item_type: None,
-            pinned: Some((source, e.id.clone())),
+            pinned: Some((source, e.id.to_string())),
         };
         let id = e.id.clone();
         self.record(crate::journal::Record::Note { note }, fx);

@@ -2,10 +2,20 @@
 //! journal records is the only way in, so replay rebuilds exactly the live
 //! state.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
-use std::hash::{Hash, Hasher};
+use std::collections::BTreeSet;
+use std::hash::{BuildHasher, Hash, Hasher};
 
+use crate::model::event::Short;
 use crate::model::{Controls, Event, EventKind, Run};
+
+/// Maps keyed by our own ids and hashes: foldhash, not SipHash (these are
+/// hit once or twice per event; nothing here is keyed by a platform in a
+/// way that could be used to flood one bucket — ids are de-duplicated by
+/// a table of indexes, not by these maps).
+type Fold = foldhash::fast::FixedState;
+type HashMap<K, V> = hashbrown::HashMap<K, V, Fold>;
+type HashSet<K> = hashbrown::HashSet<K, Fold>;
+const SEED: u64 = 0x636f72646f6e;
 
 /// What a run's own events say about it, kept as events arrive so triage
 /// never rescans the feed.
@@ -20,7 +30,7 @@ pub struct RunAgg {
 /// A pattern signature shared by runs: a tool on a target, or an error's
 /// shape, within one source. Hashed (64-bit) so the index holds no text.
 pub fn signature(source: u16, tag: u8, parts: &[&str]) -> u64 {
-    let mut h = std::hash::DefaultHasher::new();
+    let mut h = Fold::with_seed(SEED).build_hasher();
     (source, tag).hash(&mut h);
     for p in parts {
         p.hash(&mut h);
@@ -62,16 +72,16 @@ pub struct Store {
     /// Source names, in first-seen order.
     pub sources: Vec<String>,
     pub runs: Vec<Run>,
-    run_index: HashMap<(u16, String), usize>,
+    run_index: HashMap<(u16, Short), usize>,
     /// Every event, in arrival order.
     pub events: Chunked<Stored>,
     /// Event indexes by hash of (source, event id): de-duplication without
     /// a second copy of every id.
     seen: hashbrown::HashTable<u32>,
     /// Event indexes per run index.
-    by_run: HashMap<usize, Vec<u32>>,
+    by_run: Vec<Vec<u32>>,
     /// Events whose run has not been seen yet, by run key.
-    orphans: HashMap<(u16, String), Vec<u32>>,
+    orphans: HashMap<(u16, Short), Vec<u32>>,
     /// How many runs are active (kept, not counted per frame).
     pub active: usize,
     /// Per run (parallel to `runs`): its events' aggregate.
@@ -86,9 +96,9 @@ pub struct Store {
     by_sig: HashMap<u64, Vec<u32>>,
     sig_seen: HashSet<(u64, u32)>,
     /// Controls in force, per source.
-    pub controls: HashMap<String, Controls>,
+    pub controls: std::collections::HashMap<String, Controls>,
     /// Credentials a source can revoke, as it last listed them.
-    pub credentials: HashMap<String, Vec<String>>,
+    pub credentials: std::collections::HashMap<String, Vec<String>>,
 }
 
 impl Store {
@@ -118,7 +128,7 @@ impl Store {
 
     pub fn run_idx(&self, source: &str, id: &str) -> Option<usize> {
         let s = self.sources.iter().position(|x| x == source)? as u16;
-        self.run_index.get(&(s, id.to_string())).copied()
+        self.run_index.get(&(s, Short::new(id))).copied()
     }
 
     /// Is this run new or different from what we hold?
@@ -132,7 +142,7 @@ impl Store {
     /// Insert or replace; returns the run's index.
     pub fn upsert_run(&mut self, run: Run) -> usize {
         let s = self.source_id(&run.source);
-        let key = (s, run.id.clone());
+        let key = (s, Short::new(&run.id));
         let i = match self.run_index.get(&key) {
             Some(&i) => {
                 let old = std::mem::replace(&mut self.runs[i], run);
@@ -153,6 +163,7 @@ impl Store {
                 self.active += run.state.is_active() as usize;
                 self.runs.push(run);
                 self.run_agg.push(RunAgg::default());
+                self.by_run.push(Vec::new());
                 let i = self.runs.len() - 1;
                 let r = &self.runs[i];
                 index(&mut self.by_workflow, (s, r.workflow.clone()), i);
@@ -163,7 +174,7 @@ impl Store {
                     for &n in &orphans {
                         self.index_event(i, n as usize);
                     }
-                    self.by_run.insert(i, orphans);
+                    self.by_run[i] = orphans;
                 }
                 i
             }
@@ -249,7 +260,7 @@ impl Store {
         let key = (s, event.run_id.clone());
         let run = self.run_index.get(&key).copied();
         match run {
-            Some(ri) => self.by_run.entry(ri).or_default().push(n as u32),
+            Some(ri) => self.by_run[ri].push(n as u32),
             None => self.orphans.entry(key).or_default().push(n as u32),
         }
         self.events.push(Stored { source: s, event });
@@ -260,7 +271,7 @@ impl Store {
     }
 
     pub fn events_of_run(&self, run: usize) -> &[u32] {
-        self.by_run.get(&run).map(Vec::as_slice).unwrap_or(&[])
+        self.by_run.get(run).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// The last event of a run, if any.
@@ -298,8 +309,7 @@ fn lookup<K: Eq + Hash>(m: &HashMap<K, Vec<u32>>, k: &K) -> Vec<usize> {
 }
 
 fn id_hash(source: u16, id: &str) -> u64 {
-    use std::hash::BuildHasher;
-    foldhash::fast::FixedState::with_seed(0x636f72646f6e).hash_one((source, id))
+    Fold::with_seed(SEED).hash_one((source, id))
 }
 
 /// Elements in fixed-size chunks: growing never moves what is stored (no

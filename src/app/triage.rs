@@ -154,7 +154,7 @@ impl App {
                             recipients: 0,
                             first: e.at,
                             last: e.at,
-                            first_event: e.id.clone(),
+                            first_event: e.id.to_string(),
                             repair: Repair::Open,
                             repair_note: String::new(),
                         },
@@ -196,7 +196,9 @@ impl App {
         for e in all_events().filter(|e| e.kind.is_world_change() || e.kind == EventKind::ToolCall)
         {
             if let Some(t) = &e.target {
-                systems.entry(system_of(t)).or_insert_with(|| e.id.clone());
+                systems
+                    .entry(system_of(t))
+                    .or_insert_with(|| e.id.to_string());
             }
         }
         answers.push(if systems.is_empty() {
@@ -217,7 +219,7 @@ impl App {
         // 2. Data left a boundary.
         let outbound: Vec<String> = all_events()
             .filter(|e| e.outbound)
-            .map(|e| e.id.clone())
+            .map(|e| e.id.to_string())
             .collect();
         answers.push(if outbound.is_empty() {
             Answered {
@@ -253,14 +255,14 @@ impl App {
         } else {
             let targets: Vec<String> = money
                 .iter()
-                .filter_map(|e| e.target.clone())
+                .filter_map(|e| e.target.as_deref().map(str::to_string))
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
             Answered {
                 answer: Answer::Yes,
                 note: format!("may have: {}", targets.join(", ")),
-                cites: cite(money.iter().map(|e| e.id.clone()).collect()),
+                cites: cite(money.iter().map(|e| e.id.to_string()).collect()),
                 by_commander: false,
             }
         });
@@ -283,14 +285,14 @@ impl App {
             Answered {
                 answer: Answer::Yes,
                 note: format!("{} messages sent, {n} recipients", sent.len()),
-                cites: cite(sent.iter().map(|e| e.id.clone()).collect()),
+                cites: cite(sent.iter().map(|e| e.id.to_string()).collect()),
                 by_commander: false,
             }
         });
         // 5. Reversible.
         let irreversible: Vec<String> = all_events()
             .filter(|e| e.kind.is_world_change() && e.irreversible())
-            .map(|e| e.id.clone())
+            .map(|e| e.id.to_string())
             .collect();
         let any_change = all_events().any(|e| e.kind.is_world_change());
         let all_rev = any_change

@@ -1,4 +1,7 @@
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use super::Time;
 use crate::sanitize::{self, MAX_SHORT, MAX_TEXT};
@@ -103,20 +106,24 @@ impl<'de> Deserialize<'de> for EventKind {
     }
 }
 
+/// A short text field (ids, tools, targets): up to 24 bytes held inline,
+/// so a million events do not make four million small allocations.
+pub type Short = compact_str::CompactString;
+
 /// One thing a run did. Built only through [`Event::from_wire`] (or from the
 /// journal, which only ever holds sanitized events).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
-    pub id: String,
-    pub run_id: String,
+    pub id: Short,
+    pub run_id: Short,
     pub at: Time,
     pub kind: EventKind,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub summary: String,
+    #[serde(default, skip_serializing_if = "Short::is_empty")]
+    pub summary: Short,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool: Option<String>,
+    pub tool: Option<Short>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<String>,
+    pub target: Option<Short>,
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub outbound: bool,
     /// `None`: the platform did not say.
@@ -128,19 +135,30 @@ pub struct Event {
 
 /// An event's `data`, kept as compact JSON text: a parsed tree costs many
 /// times the memory (a map is a B-tree node of ~600 bytes), and only the
-/// inspector, exports and a few triage keys ever read it.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Data(Option<Box<str>>);
+/// inspector, exports and a few triage keys ever read it. Held as a
+/// `RawValue` so the journal writes it as it is, without parsing it again.
+#[derive(Debug, Clone, Default)]
+pub struct Data(Option<Box<RawValue>>);
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Data) -> bool {
+        self.text() == other.text()
+    }
+}
 
 impl Data {
     pub fn is_null(&self) -> bool {
         self.0.is_none()
     }
 
+    /// The JSON text, if any.
+    pub fn text(&self) -> Option<&str> {
+        self.0.as_deref().map(RawValue::get)
+    }
+
     /// The parsed value (`Null` when absent).
     pub fn value(&self) -> serde_json::Value {
-        self.0
-            .as_deref()
+        self.text()
             .and_then(|s| serde_json::from_str(s).ok())
             .unwrap_or(serde_json::Value::Null)
     }
@@ -169,11 +187,35 @@ impl Data {
                 Ok(found)
             }
         }
-        let text = self.0.as_deref()?;
+        let text = self.text()?;
         let mut de = serde_json::Deserializer::from_str(text);
         serde::Deserializer::deserialize_map(&mut de, Field(key))
             .ok()
             .flatten()
+    }
+
+    /// A platform's `data`, cleaned ([`sanitize::json`]): straight from its
+    /// text when that is already clean, through a tree otherwise.
+    pub fn from_wire(raw: Option<Box<RawValue>>) -> Data {
+        let Some(raw) = raw else {
+            return Data(None);
+        };
+        match sanitize::json_text_if_clean(raw.get()) {
+            _ if raw.get() == "null" => return Data(None),
+            Some(Cow::Borrowed(_)) => return Data(Some(raw)),
+            Some(Cow::Owned(text)) => {
+                if let Ok(v) = RawValue::from_string(text) {
+                    return Data(Some(v));
+                }
+            }
+            None => {}
+        }
+        // Deeper than serde's recursion limit: cut, as the cleaner cuts
+        // anything past its own depth cap.
+        let mut v: serde_json::Value = serde_json::from_str(raw.get())
+            .unwrap_or_else(|_| serde_json::Value::String(sanitize::TRUNCATED.into()));
+        sanitize::json(&mut v, 0);
+        Data::from(v)
     }
 }
 
@@ -182,20 +224,16 @@ impl From<serde_json::Value> for Data {
         if v.is_null() {
             Data(None)
         } else {
-            Data(serde_json::to_string(&v).ok().map(String::into_boxed_str))
+            Data(serde_json::value::to_raw_value(&v).ok())
         }
     }
 }
 
 impl Serialize for Data {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        match self
-            .0
-            .as_deref()
-            .map(|t| serde_json::value::RawValue::from_string(t.to_string()))
-        {
-            Some(Ok(raw)) => raw.serialize(s),
-            _ => s.serialize_none(),
+        match &self.0 {
+            Some(raw) => raw.serialize(s),
+            None => s.serialize_none(),
         }
     }
 }
@@ -208,30 +246,124 @@ impl<'de> Deserialize<'de> for Data {
     }
 }
 
+/// A loosely typed wire field. Strings are borrowed from the page when
+/// they hold no escapes; anything else is kept only as far as it matters.
+#[derive(Debug, Default)]
+pub enum Loose<'a> {
+    #[default]
+    Absent,
+    Str(Cow<'a, str>),
+    /// A number, as JSON writes it.
+    Num(String),
+    Bool(bool),
+    /// An object or array where a scalar was expected.
+    Other,
+}
+
+impl<'de: 'a, 'a> Deserialize<'de> for Loose<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = Loose<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, s: &'de str) -> Result<Loose<'a>, E> {
+                Ok(Loose::Str(Cow::Borrowed(s)))
+            }
+            fn visit_str<E>(self, s: &str) -> Result<Loose<'a>, E> {
+                Ok(Loose::Str(Cow::Owned(s.to_owned())))
+            }
+            fn visit_string<E>(self, s: String) -> Result<Loose<'a>, E> {
+                Ok(Loose::Str(Cow::Owned(s)))
+            }
+            fn visit_u64<E>(self, n: u64) -> Result<Loose<'a>, E> {
+                Ok(Loose::Num(n.to_string()))
+            }
+            fn visit_i64<E>(self, n: i64) -> Result<Loose<'a>, E> {
+                Ok(Loose::Num(n.to_string()))
+            }
+            fn visit_f64<E>(self, n: f64) -> Result<Loose<'a>, E> {
+                Ok(serde_json::Number::from_f64(n)
+                    .map(|n| Loose::Num(n.to_string()))
+                    .unwrap_or(Loose::Other))
+            }
+            fn visit_bool<E>(self, b: bool) -> Result<Loose<'a>, E> {
+                Ok(Loose::Bool(b))
+            }
+            fn visit_unit<E>(self) -> Result<Loose<'a>, E> {
+                Ok(Loose::Absent)
+            }
+            fn visit_none<E>(self) -> Result<Loose<'a>, E> {
+                Ok(Loose::Absent)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Loose<'a>, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(Loose::Other)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Loose<'a>, A::Error> {
+                while a
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(Loose::Other)
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+impl Loose<'_> {
+    fn str(&self) -> Option<&str> {
+        match self {
+            Loose::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
 /// The event as it arrives: every field optional and loosely typed, so one
-/// odd field never loses the whole event.
-#[derive(Debug, Deserialize)]
-pub struct WireEvent {
+/// odd field never loses the whole event. Read straight from the page
+/// (strings borrowed, `data` kept as text) rather than through a tree.
+#[derive(Debug, Default, Deserialize)]
+pub struct WireEvent<'a> {
+    #[serde(default, borrow)]
+    pub id: Loose<'a>,
+    #[serde(default, borrow)]
+    pub run_id: Loose<'a>,
+    #[serde(default, borrow)]
+    pub at: Loose<'a>,
+    #[serde(default, borrow)]
+    pub kind: Loose<'a>,
+    #[serde(default, borrow)]
+    pub summary: Loose<'a>,
+    #[serde(default, borrow)]
+    pub tool: Loose<'a>,
+    #[serde(default, borrow)]
+    pub target: Loose<'a>,
+    #[serde(default, borrow)]
+    pub outbound: Loose<'a>,
+    #[serde(default, borrow)]
+    pub reversible: Loose<'a>,
+    /// Copied as text (a borrowed `RawValue` cannot be read from a tree).
     #[serde(default)]
-    pub id: Option<serde_json::Value>,
-    #[serde(default)]
-    pub run_id: Option<serde_json::Value>,
-    #[serde(default)]
-    pub at: Option<serde_json::Value>,
-    #[serde(default)]
-    pub kind: Option<serde_json::Value>,
-    #[serde(default)]
-    pub summary: Option<serde_json::Value>,
-    #[serde(default)]
-    pub tool: Option<serde_json::Value>,
-    #[serde(default)]
-    pub target: Option<serde_json::Value>,
-    #[serde(default)]
-    pub outbound: Option<serde_json::Value>,
-    #[serde(default)]
-    pub reversible: Option<serde_json::Value>,
-    #[serde(default)]
-    pub data: Option<serde_json::Value>,
+    pub data: Option<Box<RawValue>>,
+}
+
+/// A wire field as a short clean string, if it is a string or number.
+fn wire_short(v: &Loose, max: usize) -> Option<Short> {
+    match v {
+        Loose::Str(s) => Some(Short::new(sanitize::line_cow(s, max))),
+        Loose::Num(n) => Some(Short::new(n)),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
 }
 
 /// A JSON value as a short clean string, if it is a string or number.
@@ -246,11 +378,15 @@ pub(crate) fn wire_str(v: &Option<serde_json::Value>, max: usize) -> Option<Stri
 
 pub(crate) fn wire_time(v: &Option<serde_json::Value>) -> Option<Time> {
     match v {
-        Some(serde_json::Value::String(s)) => chrono::DateTime::parse_from_rfc3339(s)
-            .ok()
-            .map(|t| t.with_timezone(&chrono::Utc)),
+        Some(serde_json::Value::String(s)) => parse_time(s),
         _ => None,
     }
+}
+
+fn parse_time(s: &str) -> Option<Time> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .ok()
+        .map(|t| t.with_timezone(&chrono::Utc))
 }
 
 impl Event {
@@ -258,37 +394,41 @@ impl Event {
     /// (`id`, `run_id`, `kind`) is missing; a bad `at` falls back to `now`
     /// and is noted in the summary rather than dropping evidence.
     pub fn from_wire(w: WireEvent, now: Time) -> Option<Event> {
-        let id = wire_str(&w.id, MAX_SHORT)?;
-        let run_id = wire_str(&w.run_id, MAX_SHORT)?;
-        let kind = EventKind::parse(&wire_str(&w.kind, 64)?);
-        let mut summary = match &w.summary {
-            Some(serde_json::Value::String(s)) => sanitize::line(s, MAX_TEXT),
-            _ => String::new(),
+        let id = wire_short(&w.id, MAX_SHORT)?;
+        let run_id = wire_short(&w.run_id, MAX_SHORT)?;
+        let kind = EventKind::parse(&wire_short(&w.kind, 64)?);
+        let mut summary = match w.summary.str() {
+            Some(s) => Short::new(sanitize::line_cow(s, MAX_TEXT)),
+            None => Short::default(),
         };
-        let at = match wire_time(&w.at) {
+        let at = match w.at.str().and_then(parse_time) {
             Some(t) => t,
             None => {
                 summary.push_str(" [time missing or invalid; shown at receipt]");
                 now
             }
         };
-        let mut data = w.data.unwrap_or(serde_json::Value::Null);
-        sanitize::json(&mut data, 0);
         Some(Event {
             id,
             run_id,
             at,
             kind,
             summary,
-            tool: wire_str(&w.tool, MAX_SHORT),
-            target: wire_str(&w.target, MAX_SHORT),
-            outbound: matches!(w.outbound, Some(serde_json::Value::Bool(true))),
+            tool: wire_short(&w.tool, MAX_SHORT),
+            target: wire_short(&w.target, MAX_SHORT),
+            outbound: matches!(w.outbound, Loose::Bool(true)),
             reversible: match w.reversible {
-                Some(serde_json::Value::Bool(b)) => Some(b),
+                Loose::Bool(b) => Some(b),
                 _ => None,
             },
-            data: Data::from(data),
+            data: Data::from_wire(w.data),
         })
+    }
+
+    /// Read and clean a wire event held as a JSON tree (adapters that
+    /// build events from a platform's own shapes).
+    pub fn from_wire_value(v: &serde_json::Value, now: Time) -> Option<Event> {
+        Event::from_wire(WireEvent::deserialize(v).ok()?, now)
     }
 
     /// Irreversible by the platform's own word.

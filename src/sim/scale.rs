@@ -115,10 +115,12 @@ pub fn page(from: usize, to: usize, runs: usize, now: Time) -> Vec<u8> {
 /// Parse and sanitize a page, as the `aca` adapter does.
 pub fn parse_page(body: &[u8], now: Time) -> Vec<Event> {
     #[derive(serde::Deserialize)]
-    struct Page {
-        events: Vec<WireEvent>,
+    struct Page<'a> {
+        #[serde(borrow)]
+        events: Vec<WireEvent<'a>>,
     }
-    crate::source::http::json::<Page>(body)
+    let text = crate::source::http::text(body);
+    crate::source::http::json_str::<Page>(&text)
         .map(|p| {
             p.events
                 .into_iter()

@@ -34,9 +34,9 @@ pub struct Aca {
 }
 
 #[derive(Deserialize)]
-struct EventsPage {
-    #[serde(default)]
-    events: Vec<WireEvent>,
+struct EventsPage<'a> {
+    #[serde(default, borrow)]
+    events: Vec<WireEvent<'a>>,
     #[serde(default)]
     next_cursor: Option<serde_json::Value>,
 }
@@ -163,7 +163,9 @@ impl Aca {
             if let Some(c) = &self.cursor {
                 q.push(("after", c.clone()));
             }
-            let page: EventsPage = http::json(&self.get("/v1/events", &q, &mut bytes).await?)?;
+            let body = self.get("/v1/events", &q, &mut bytes).await?;
+            let text = http::text(&body);
+            let page: EventsPage = http::json_str(&text)?;
             let n = page.events.len();
             batch.events.extend(
                 page.events
@@ -182,7 +184,7 @@ impl Aca {
         let mut seen = HashSet::new();
         for e in &batch.events {
             if seen.insert(e.run_id.as_str()) {
-                touched.push(e.run_id.clone());
+                touched.push(e.run_id.to_string());
             }
         }
         // 3. Reconcile the active list at a slow cadence.

@@ -194,13 +194,18 @@ pub fn urlencode(s: &str) -> String {
 
 /// Parse JSON, with a one-line error.
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
-    let parsed = match std::str::from_utf8(body) {
-        Ok(s) => serde_json::from_str(s),
-        // Invalid UTF-8 inside a string should not stall a whole feed: the
-        // bad bytes become U+FFFD and the page is still read.
-        Err(_) => serde_json::from_str(&String::from_utf8_lossy(body)),
-    };
-    parsed.map_err(|e| {
+    json_str(&text(body))
+}
+
+/// A body as text. Invalid UTF-8 inside a string should not stall a whole
+/// feed: the bad bytes become U+FFFD and the page is still read.
+pub fn text(body: &[u8]) -> std::borrow::Cow<'_, str> {
+    String::from_utf8_lossy(body)
+}
+
+/// Parse JSON text, borrowing from it where the type can (event pages).
+pub fn json_str<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, HttpError> {
+    serde_json::from_str(text).map_err(|e| {
         HttpError::other(format!(
             "answer is not the expected JSON ({}); is this the right kind of source?",
             crate::sanitize::line(&e.to_string(), 120)

@@ -18,7 +18,6 @@ use super::http::{self, HttpError};
 use super::{Batch, Check};
 use crate::model::{
     ActionAnswer, ActionKind, ActionRequest, Event, Run, RunState, RunStats, Target,
-    event::WireEvent,
 };
 use crate::sanitize;
 
@@ -312,8 +311,7 @@ impl LangGraph {
         if let (Some(m), Value::Object(x)) = (w.as_object_mut(), extra) {
             m.extend(x);
         }
-        let wire: WireEvent = serde_json::from_value(w).ok()?;
-        Event::from_wire(wire, chrono::Utc::now())
+        Event::from_wire_value(&w, chrono::Utc::now())
     }
 
     /// New events from a thread's recent history (newest first from the

@@ -19,7 +19,6 @@ use super::http::{self, HttpError};
 use super::{Batch, Check};
 use crate::model::{
     ActionAnswer, ActionKind, ActionRequest, Event, Run, RunState, RunStats, Target,
-    event::WireEvent,
 };
 use crate::sanitize;
 
@@ -253,8 +252,7 @@ impl Temporal {
         };
         let w = json!({"id": format!("{wid}#{id}"), "run_id": wid, "at": at, "kind": kind, "summary": summary, "tool": tool,
             "outbound": tool.as_deref().is_some_and(|t: &str| t.contains("send") || t.contains("email"))});
-        let wire: WireEvent = serde_json::from_value(w).ok()?;
-        Event::from_wire(wire, chrono::Utc::now())
+        Event::from_wire_value(&w, chrono::Utc::now())
     }
 
     async fn history(&mut self, wid: &str, bytes: &mut usize) -> Result<Vec<Event>, HttpError> {

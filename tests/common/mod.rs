@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cordon::app::{App, Msg};
 use cordon::journal::Operator;
-use cordon::model::{Event, Run, Time, event::WireEvent};
+use cordon::model::{Event, Run, Time};
 use cordon::sim::World;
 use cordon::source::{Batch, SourceMsg};
 use ratatui::Terminal;
@@ -38,10 +38,7 @@ pub fn batch_of(w: &World, source: &str) -> Batch {
     let events: Vec<Event> = w
         .events
         .iter()
-        .filter_map(|v| {
-            let wire: WireEvent = serde_json::from_value(v.clone()).ok()?;
-            Event::from_wire(wire, t0())
-        })
+        .filter_map(|v| Event::from_wire_value(v, t0()))
         .collect();
     Batch {
         runs,
