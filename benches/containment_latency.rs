@@ -110,7 +110,7 @@ async fn main() {
             vec![(
                 "sim".into(),
                 Target {
-                    run_id: Some(run),
+                    run_id: Some(run.to_string()),
                     ..Target::default()
                 },
             )],

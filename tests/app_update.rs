@@ -380,5 +380,5 @@ fn every_list_filters_and_y_copies() {
     // y copies the selected run id.
     a.update(ch('1'));
     let id = a.store.runs[a.selected_run().unwrap()].id.clone();
-    assert_eq!(a.update(ch('y')), vec![Effect::Copy(id)]);
+    assert_eq!(a.update(ch('y')), vec![Effect::Copy(id.to_string())]);
 }

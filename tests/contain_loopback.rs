@@ -473,7 +473,7 @@ async fn marked_runs_are_stopped_together() {
             .runs
             .rows
             .iter()
-            .position(|&r| &h.app.store.runs[r].id == id)
+            .position(|&r| h.app.store.runs[r].id == id)
             .unwrap();
         h.app.runs.sel = pos;
         h.feed(ch(' '));

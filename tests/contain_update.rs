@@ -63,15 +63,15 @@ fn each_key_opens_the_right_dialog_with_a_dry_run() {
         assert_eq!(k, kind, "key {key}");
         let expected = match key {
             'x' | 'X' => Target {
-                run_id: Some(run.id.clone()),
+                run_id: Some(run.id.to_string()),
                 ..Target::default()
             },
             'P' | 'h' => Target {
-                workflow: Some(run.workflow.clone()),
+                workflow: Some(run.workflow.to_string()),
                 ..Target::default()
             },
             'b' => Target {
-                agent_class: Some(run.agent_class.clone()),
+                agent_class: Some(run.agent_class.to_string()),
                 ..Target::default()
             },
             _ => Target::default(),
@@ -347,7 +347,7 @@ fn palette_takes_actions_by_name() {
         (
             ActionKind::StopRun,
             Target {
-                run_id: Some(run.id.clone()),
+                run_id: Some(run.id.to_string()),
                 ..Target::default()
             }
         )

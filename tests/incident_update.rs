@@ -68,7 +68,7 @@ fn prefilled_answers_cite_the_right_events_for_wrong_segment() {
         .runs
         .iter()
         .filter(|r| r.state.as_str() == "queued")
-        .map(|r| r.id.clone())
+        .map(|r| r.id.to_string())
         .collect();
     assert_eq!(queued.len(), 2);
     assert_eq!(t.answers[6].answer, Answer::Yes);

@@ -118,7 +118,7 @@ fn pattern_finder_groups_the_retry_loop_and_leaves_others_out() {
         .runs
         .iter()
         .filter(|r| r.workflow == "invoice-sync")
-        .map(|r| r.id.clone())
+        .map(|r| r.id.to_string())
         .collect();
     assert_eq!(loop_runs.len(), 3);
     let err = pats
@@ -128,7 +128,7 @@ fn pattern_finder_groups_the_retry_loop_and_leaves_others_out() {
     let got: std::collections::BTreeSet<String> = err
         .runs
         .iter()
-        .map(|&r| a.store.runs[r].id.clone())
+        .map(|&r| a.store.runs[r].id.to_string())
         .collect();
     assert_eq!(got, loop_runs, "the same 503 loop, and nothing else");
     let tool = pats

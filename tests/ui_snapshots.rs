@@ -90,7 +90,7 @@ fn confirm_dialog_small_blast_radius() {
     on_workflow(&mut a, "refund-followups");
     a.update(ch('x'));
     let id = a.store.runs[a.selected_run().unwrap()].id.clone();
-    preview(&mut a, vec![id]);
+    preview(&mut a, vec![id.to_string()]);
     insta::assert_snapshot!(render(&mut a, 160, 48).backend());
 }
 

@@ -210,7 +210,7 @@ impl App {
             .store
             .runs
             .iter()
-            .filter(|r| &r.source == source && r.state.is_active());
+            .filter(|r| r.source == source && r.state.is_active());
         if let Some(id) = &t.run_id {
             return match self.store.run_idx(source, id).map(|i| &self.store.runs[i]) {
                 Some(r) => format!(
@@ -353,9 +353,9 @@ impl App {
             'x' => {
                 let targets: Vec<(String, Target)> = if self.marked.is_empty() {
                     vec![(
-                        src,
+                        src.to_string(),
                         Target {
-                            run_id: Some(run.id.clone()),
+                            run_id: Some(run.id.to_string()),
                             ..t(|_| {})
                         },
                     )]
@@ -365,9 +365,9 @@ impl App {
                         .map(|&m| {
                             let r = &self.store.runs[m];
                             (
-                                r.source.clone(),
+                                r.source.to_string(),
                                 Target {
-                                    run_id: Some(r.id.clone()),
+                                    run_id: Some(r.id.to_string()),
                                     ..Target::default()
                                 },
                             )
@@ -379,9 +379,9 @@ impl App {
             'X' => self.propose(
                 ActionKind::RollbackRun,
                 vec![(
-                    src,
+                    src.to_string(),
                     Target {
-                        run_id: Some(run.id),
+                        run_id: Some(run.id.to_string()),
                         ..Target::default()
                     },
                 )],
@@ -390,9 +390,9 @@ impl App {
             'K' => self.propose(
                 ActionKind::TerminateRun,
                 vec![(
-                    src.clone(),
+                    src.to_string(),
                     Target {
-                        run_id: Some(run.id.clone()),
+                        run_id: Some(run.id.to_string()),
                         ..Target::default()
                     },
                 )],
@@ -401,9 +401,9 @@ impl App {
             'P' => self.propose(
                 ActionKind::PauseWorkflow,
                 vec![(
-                    src,
+                    src.to_string(),
                     Target {
-                        workflow: Some(run.workflow),
+                        workflow: Some(run.workflow.to_string()),
                         ..Target::default()
                     },
                 )],
@@ -412,21 +412,25 @@ impl App {
             'h' => self.propose(
                 ActionKind::HoldQueue,
                 vec![(
-                    src,
+                    src.to_string(),
                     Target {
-                        workflow: Some(run.workflow),
+                        workflow: Some(run.workflow.to_string()),
                         ..Target::default()
                     },
                 )],
                 fx,
             ),
-            'H' => self.propose(ActionKind::HoldQueue, vec![(src, Target::default())], fx),
+            'H' => self.propose(
+                ActionKind::HoldQueue,
+                vec![(src.to_string(), Target::default())],
+                fx,
+            ),
             'b' => self.propose(
                 ActionKind::BlockOutbound,
                 vec![(
-                    src,
+                    src.to_string(),
                     Target {
-                        agent_class: Some(run.agent_class),
+                        agent_class: Some(run.agent_class.to_string()),
                         ..Target::default()
                     },
                 )],
@@ -434,15 +438,16 @@ impl App {
             ),
             'B' => self.propose(
                 ActionKind::BlockOutbound,
-                vec![(src, Target::default())],
+                vec![(src.to_string(), Target::default())],
                 fx,
             ),
             't' | 'c' => {
                 let (kind, items) = if c == 't' {
-                    (ActionKind::RevokeTool, run.tools.clone())
+                    (ActionKind::RevokeTool, &run.tools)
                 } else {
-                    (ActionKind::RevokeCredential, run.credentials.clone())
+                    (ActionKind::RevokeCredential, &run.credentials)
                 };
+                let items: Vec<String> = items.iter().map(|t| t.to_string()).collect();
                 if items.is_empty() {
                     self.flash = Some(format!(
                         "run {} lists no {}",
@@ -454,8 +459,8 @@ impl App {
                 } else {
                     self.mode = Mode::Pick(Picker {
                         kind,
-                        source: src,
-                        agent_class: run.agent_class,
+                        source: src.to_string(),
+                        agent_class: run.agent_class.to_string(),
                         items,
                         sel: 0,
                     });
@@ -967,12 +972,21 @@ impl App {
             return;
         }
         let vars = Vars {
-            run_id: run.as_ref().map(|r| r.id.clone()).unwrap_or_default(),
-            workflow: run.as_ref().map(|r| r.workflow.clone()).unwrap_or_default(),
+            run_id: run
+                .as_ref()
+                .map(|r| r.id.clone())
+                .unwrap_or_default()
+                .to_string(),
+            workflow: run
+                .as_ref()
+                .map(|r| r.workflow.clone())
+                .unwrap_or_default()
+                .to_string(),
             agent_class: run
                 .as_ref()
                 .map(|r| r.agent_class.clone())
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .to_string(),
             reason: String::new(),
         };
         let target = match a.scope {
@@ -1005,7 +1019,7 @@ impl App {
                 vars,
                 argv,
             },
-            targets: vec![(source, target)],
+            targets: vec![(source.to_string(), target)],
             reason,
             preview: Preview::Failed("custom action: no dry run; check the command below".into()),
             previews_pending: 0,
@@ -1062,7 +1076,7 @@ impl App {
     pub fn marked_ids(&self) -> BTreeSet<String> {
         self.marked
             .iter()
-            .map(|&i| self.store.runs[i].id.clone())
+            .map(|&i| self.store.runs[i].id.to_string())
             .collect()
     }
 }

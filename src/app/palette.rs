@@ -143,23 +143,23 @@ impl App {
                 ("RUN", 1) => runs
                     .iter()
                     .filter(|r| r.state.is_active())
-                    .map(|r| r.id.clone())
+                    .map(|r| r.id.to_string())
                     .collect(),
                 ("WORKFLOW", 1) | ("[WORKFLOW]", 1) => {
-                    uniq(runs.iter().map(|r| r.workflow.clone()).collect())
+                    uniq(runs.iter().map(|r| r.workflow.to_string()).collect())
                 }
                 ("AGENT_CLASS TOOL", 1) | ("[AGENT_CLASS]", 1) => {
-                    uniq(runs.iter().map(|r| r.agent_class.clone()).collect())
+                    uniq(runs.iter().map(|r| r.agent_class.to_string()).collect())
                 }
                 ("AGENT_CLASS TOOL", 2) => uniq(
                     runs.iter()
                         .filter(|r| r.agent_class == words[1])
-                        .flat_map(|r| r.tools.clone())
+                        .flat_map(|r| r.tools.iter().map(|t| t.to_string()))
                         .collect(),
                 ),
                 ("CREDENTIAL", 1) => uniq(
                     runs.iter()
-                        .flat_map(|r| r.credentials.clone())
+                        .flat_map(|r| r.credentials.iter().map(|c| c.to_string()))
                         .chain(self.store.credentials.values().flatten().cloned())
                         .collect(),
                 ),
@@ -429,7 +429,7 @@ impl App {
                     .map(|(s, _)| s.clone());
                 let s = match (&at_source, lister) {
                     (None, Some(l)) => l,
-                    _ => src(self, &|r| r.credentials.contains(&c))?,
+                    _ => src(self, &|r| r.credentials.iter().any(|x| *x == c))?,
                 };
                 (
                     s,

@@ -150,12 +150,12 @@ impl Store {
                 self.active =
                     self.active + new.state.is_active() as usize - old.state.is_active() as usize;
                 if old.workflow != new.workflow {
-                    unindex(&mut self.by_workflow, (s, old.workflow), i);
-                    index(&mut self.by_workflow, (s, new.workflow.clone()), i);
+                    unindex(&mut self.by_workflow, (s, old.workflow.to_string()), i);
+                    index(&mut self.by_workflow, (s, new.workflow.to_string()), i);
                 }
                 if old.agent_class != new.agent_class {
-                    unindex(&mut self.by_class, (s, old.agent_class), i);
-                    index(&mut self.by_class, (s, new.agent_class.clone()), i);
+                    unindex(&mut self.by_class, (s, old.agent_class.to_string()), i);
+                    index(&mut self.by_class, (s, new.agent_class.to_string()), i);
                 }
                 i
             }
@@ -166,8 +166,8 @@ impl Store {
                 self.by_run.push(Vec::new());
                 let i = self.runs.len() - 1;
                 let r = &self.runs[i];
-                index(&mut self.by_workflow, (s, r.workflow.clone()), i);
-                index(&mut self.by_class, (s, r.agent_class.clone()), i);
+                index(&mut self.by_workflow, (s, r.workflow.to_string()), i);
+                index(&mut self.by_class, (s, r.agent_class.to_string()), i);
                 self.run_index.insert(key.clone(), i);
                 // Events may have arrived before their run.
                 if let Some(orphans) = self.orphans.remove(&key) {

@@ -167,8 +167,8 @@ impl App {
                 if !c.kinds.iter().any(|k| k == e.kind.as_str()) {
                     c.kinds.push(e.kind.as_str().to_string());
                 }
-                if !c.runs.contains(&run.id) {
-                    c.runs.push(run.id.clone());
+                if !c.runs.iter().any(|x| *x == run.id) {
+                    c.runs.push(run.id.to_string());
                 }
                 c.reversible = match (c.reversible, e.reversible) {
                     (Some(false), _) | (_, Some(false)) => Some(false),
@@ -326,7 +326,7 @@ impl App {
             .iter()
             .map(|&ri| &store.runs[ri])
             .filter(|r| matches!(r.state, RunState::Running | RunState::WaitingReview))
-            .map(|r| r.id.clone())
+            .map(|r| r.id.to_string())
             .collect();
         answers.push(if running.is_empty() {
             Answered {
@@ -352,7 +352,7 @@ impl App {
             .runs
             .iter()
             .filter(|r| r.state == RunState::Queued && workflows.contains(&r.workflow.as_str()))
-            .map(|r| r.id.clone())
+            .map(|r| r.id.to_string())
             .collect();
         answers.push(if queued.is_empty() {
             Answered {
@@ -377,7 +377,10 @@ impl App {
             for p in self.shared_signatures(ri) {
                 if p.runs.len() >= 2 {
                     sigs.entry(p.what).or_insert_with(|| {
-                        p.runs.iter().map(|&r| store.runs[r].id.clone()).collect()
+                        p.runs
+                            .iter()
+                            .map(|&r| store.runs[r].id.to_string())
+                            .collect()
                     });
                 }
             }
@@ -386,7 +389,7 @@ impl App {
             for &ri in &implicated {
                 sigs.entry(format!("workflow {}", store.runs[ri].workflow))
                     .or_default()
-                    .push(store.runs[ri].id.clone());
+                    .push(store.runs[ri].id.to_string());
             }
             sigs.retain(|_, v| v.len() >= 2);
         }

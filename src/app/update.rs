@@ -313,7 +313,9 @@ impl App {
             KeyCode::Char('y') if matches!(self.focus, Pane::Runs | Pane::Timeline) => {
                 // OSC 52: the selected run id, or the selected event.
                 let text = match self.focus {
-                    Pane::Runs => self.selected_run().map(|r| self.store.runs[r].id.clone()),
+                    Pane::Runs => self
+                        .selected_run()
+                        .map(|r| self.store.runs[r].id.to_string()),
                     _ => self.timeline.selected_event().and_then(|e| {
                         serde_json::to_string_pretty(&self.store.events[e].event).ok()
                     }),

@@ -30,7 +30,7 @@ pub enum EventKind {
     PermissionChange,
     Containment,
     StateChange,
-    Other(String),
+    Other(Box<str>),
 }
 
 const KINDS: &[(&str, EventKind)] = &[
@@ -62,7 +62,7 @@ impl EventKind {
             .iter()
             .find(|(name, _)| *name == s)
             .map(|(_, k)| k.clone())
-            .unwrap_or_else(|| EventKind::Other(sanitize::line(s, 64)))
+            .unwrap_or_else(|| EventKind::Other(sanitize::line(s, 64).into()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -367,20 +367,17 @@ fn wire_short(v: &Loose, max: usize) -> Option<Short> {
 }
 
 /// A JSON value as a short clean string, if it is a string or number.
-pub(crate) fn wire_str(v: &Option<serde_json::Value>, max: usize) -> Option<String> {
+pub(crate) fn value_short(v: Option<&serde_json::Value>, max: usize) -> Option<Short> {
     match v {
-        Some(serde_json::Value::String(s)) => Some(sanitize::line(s, max)),
-        Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+        Some(serde_json::Value::String(s)) => Some(Short::new(sanitize::line_cow(s, max))),
+        Some(serde_json::Value::Number(n)) => Some(Short::new(n.to_string())),
         _ => None,
     }
     .filter(|s| !s.is_empty())
 }
 
-pub(crate) fn wire_time(v: &Option<serde_json::Value>) -> Option<Time> {
-    match v {
-        Some(serde_json::Value::String(s)) => parse_time(s),
-        _ => None,
-    }
+pub(crate) fn value_time(v: Option<&serde_json::Value>) -> Option<Time> {
+    v.and_then(serde_json::Value::as_str).and_then(parse_time)
 }
 
 fn parse_time(s: &str) -> Option<Time> {
@@ -468,6 +465,17 @@ mod tests {
         assert_eq!(e.id, "7");
         assert_eq!(e.at, now());
         assert!(!e.outbound);
+    }
+
+    /// A million of these are held in memory: keep them small (short
+    /// fields inline, no padding lost to an owned `String` kind).
+    #[test]
+    fn an_event_stays_small() {
+        assert!(
+            std::mem::size_of::<Event>() <= 176,
+            "{}",
+            std::mem::size_of::<Event>()
+        );
     }
 
     #[test]

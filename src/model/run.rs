@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Time;
-use super::event::{wire_str, wire_time};
+use super::event::{Short, value_short, value_time};
 use crate::sanitize::{self, MAX_SHORT, MAX_TEXT};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -90,22 +90,22 @@ pub struct RunStats {
 /// runs from several platforms can share one table.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Run {
-    pub source: String,
-    pub id: String,
-    pub agent: String,
-    pub agent_class: String,
-    pub workflow: String,
+    pub source: Short,
+    pub id: Short,
+    pub agent: Short,
+    pub agent_class: Short,
+    pub workflow: Short,
     pub state: RunState,
     pub started_at: Option<Time>,
     pub updated_at: Option<Time>,
     #[serde(default)]
     pub assignment: String,
     #[serde(default)]
-    pub requested_by: String,
+    pub requested_by: Short,
     #[serde(default)]
-    pub tools: Vec<String>,
+    pub tools: Vec<Short>,
     #[serde(default)]
-    pub credentials: Vec<String>,
+    pub credentials: Vec<Short>,
     #[serde(default)]
     pub stats: RunStats,
 }
@@ -118,16 +118,18 @@ const MAX_LIST: usize = 64;
 impl Run {
     /// Build a clean run from untrusted JSON; `None` without an id.
     pub fn from_wire(source: &str, v: &serde_json::Value) -> Option<Run> {
-        let get = |k: &str| v.get(k).cloned();
-        let id = wire_str(&get("id"), MAX_SHORT)?;
-        let s = |k: &str| wire_str(&get(k), MAX_SHORT).unwrap_or_default();
-        let list = |k: &str| -> Vec<String> {
+        let id = value_short(v.get("id"), MAX_SHORT)?;
+        let s = |k: &str| value_short(v.get(k), MAX_SHORT).unwrap_or_default();
+        let list = |k: &str| {
             v.get(k)
                 .and_then(|x| x.as_array())
                 .map(|a| {
                     a.iter()
                         .take(MAX_LIST)
-                        .filter_map(|x| x.as_str().map(|s| sanitize::line(s, MAX_SHORT)))
+                        .filter_map(|x| {
+                            x.as_str()
+                                .map(|s| Short::new(sanitize::line_cow(s, MAX_SHORT)))
+                        })
                         .collect()
                 })
                 .unwrap_or_default()
@@ -140,14 +142,14 @@ impl Run {
                 .min(MAX_COUNTER)
         };
         Some(Run {
-            source: source.to_string(),
+            source: source.into(),
             id,
             agent: s("agent"),
             agent_class: s("agent_class"),
             workflow: s("workflow"),
             state: RunState::parse(&s("state")),
-            started_at: wire_time(&get("started_at")),
-            updated_at: wire_time(&get("updated_at")),
+            started_at: value_time(v.get("started_at")),
+            updated_at: value_time(v.get("updated_at")),
             assignment: v
                 .get("assignment")
                 .and_then(|x| x.as_str())
@@ -167,7 +169,7 @@ impl Run {
 
     /// Key unique across sources.
     pub fn key(&self) -> (String, String) {
-        (self.source.clone(), self.id.clone())
+        (self.source.to_string(), self.id.to_string())
     }
 }
 

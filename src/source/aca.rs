@@ -202,14 +202,14 @@ impl Aca {
             }
             touched.retain(|id| !active_ids.contains(id.as_str()));
             for r in &active {
-                self.known.insert(r.id.clone(), true);
+                self.known.insert(r.id.to_string(), true);
             }
             batch.runs = active;
             self.last_reconcile = Some(Instant::now());
         }
         for id in touched.into_iter().take(MAX_RUN_READS) {
             if let Some(r) = self.read_run(&id, &mut bytes).await? {
-                self.known.insert(r.id.clone(), r.state.is_active());
+                self.known.insert(r.id.to_string(), r.state.is_active());
                 batch.runs.push(r);
             }
         }

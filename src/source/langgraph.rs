@@ -166,11 +166,11 @@ impl Conn {
             None => RunState::Other("unknown".into()),
         };
         Some(Run {
-            source: source.to_string(),
-            id: s("run_id")?,
-            agent: s("assistant_id").unwrap_or_default(),
-            agent_class: graph.clone().unwrap_or_default(),
-            workflow: self.workflow(&meta),
+            source: source.to_string().into(),
+            id: s("run_id")?.into(),
+            agent: s("assistant_id").unwrap_or_default().into(),
+            agent_class: graph.clone().unwrap_or_default().into(),
+            workflow: self.workflow(&meta).into(),
             state,
             started_at: t("created_at"),
             updated_at: t("updated_at"),
@@ -182,7 +182,8 @@ impl Conn {
                 .get("created_by")
                 .and_then(|x| x.as_str())
                 .map(|x| sanitize::line(x, 128))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             tools: vec![],
             credentials: vec![],
             stats: RunStats::default(),
@@ -523,7 +524,7 @@ impl LangGraph {
                         if status == "running" {
                             self.follow(tid, &run.id);
                         }
-                        now_active.insert(run.id.clone(), tid.to_string());
+                        now_active.insert(run.id.to_string(), tid.to_string());
                         b.runs.push(run);
                     }
                 }
@@ -545,16 +546,16 @@ impl LangGraph {
                     let mut gone = b.runs.iter().find(|r| r.id == run).cloned();
                     if gone.is_none() {
                         gone = Some(Run {
-                            source: self.name.clone(),
-                            id: run.clone(),
-                            agent: String::new(),
-                            agent_class: String::new(),
-                            workflow: String::new(),
+                            source: self.name.clone().into(),
+                            id: run.clone().into(),
+                            agent: String::new().into(),
+                            agent_class: String::new().into(),
+                            workflow: String::new().into(),
                             state: RunState::Other("deleted".into()),
                             started_at: None,
                             updated_at: None,
                             assignment: String::new(),
-                            requested_by: String::new(),
+                            requested_by: String::new().into(),
                             tools: vec![],
                             credentials: vec![],
                             stats: RunStats::default(),
@@ -569,10 +570,11 @@ impl LangGraph {
         {
             let mut s = lock(&self.shared);
             for r in &b.runs {
-                if let Some(t) = now_active.get(&r.id) {
-                    s.thread_of.insert(r.id.clone(), t.clone());
+                if let Some(t) = now_active.get(r.id.as_str()) {
+                    s.thread_of.insert(r.id.to_string(), t.clone());
                 }
-                s.workflow_of.insert(r.id.clone(), r.workflow.clone());
+                s.workflow_of
+                    .insert(r.id.to_string(), r.workflow.to_string());
             }
         }
         self.active = now_active;

@@ -116,21 +116,22 @@ impl Conn {
         };
         Some(Run {
             source: source.into(),
-            id: s("/execution/workflowId")?,
+            id: s("/execution/workflowId")?.into(),
             agent: s("/execution/runId")
                 .map(|r| format!("run {}", &r[..r.len().min(8)]))
-                .unwrap_or_default(),
+                .unwrap_or_default()
+                .into(),
             agent_class: if self.class_by_type {
-                wtype.clone()
+                wtype.clone().into()
             } else {
-                queue
+                queue.into()
             },
-            workflow: wtype,
+            workflow: wtype.into(),
             state: status(&s("/status").unwrap_or_default()),
             started_at: t("/startTime"),
             updated_at: t("/closeTime").or(t("/executionTime")),
             assignment: String::new(),
-            requested_by: String::new(),
+            requested_by: String::new().into(),
             tools: vec![],
             credentials: vec![],
             stats: RunStats::default(),
@@ -307,7 +308,7 @@ impl Temporal {
         let mut now_active = Vec::new();
         for v in &running {
             if let Some(r) = self.conn.to_run(&self.name, v) {
-                now_active.push(r.id.clone());
+                now_active.push(r.id.to_string());
                 b.runs.push(r);
             }
         }

@@ -61,7 +61,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 Span::raw(r.id.clone()),
             ]))];
             if multi {
-                cells.push(Cell::from(r.source.clone()));
+                cells.push(Cell::from(r.source.as_str()));
             }
             let state = if wide {
                 r.state.as_str()
@@ -73,8 +73,8 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 Span::raw(" "),
                 Span::styled(state.to_string(), theme.state(&r.state)),
             ])));
-            cells.push(Cell::from(r.agent.clone()));
-            cells.push(Cell::from(r.workflow.clone()));
+            cells.push(Cell::from(r.agent.as_str()));
+            cells.push(Cell::from(r.workflow.as_str()));
             cells.push(Cell::from(
                 r.started_at
                     .map(|t| age((app.now - t).num_seconds()))
