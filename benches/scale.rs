@@ -174,8 +174,15 @@ fn main() {
         one_core
     );
     assert_eq!(app.store.events.len(), n_events, "every event stored once");
-
+    let rss_before_tick = rss_mb();
+    // What the UI loop does on its next tick after a flood.
+    let t = Instant::now();
+    cordon::mem::give_back();
+    let give_back_ms = t.elapsed().as_secs_f64() * 1e3;
     let rss = rss_mb();
+    println!(
+        "RSS before the UI loop's next tick: {rss_before_tick:.0} MB; giving freed memory back took {give_back_ms:.1} ms"
+    );
     println!(
         "memory holding {n_events} events + {n_runs} runs: RSS {rss:.0} MB ({:.0} MB over the empty process), {:.0} bytes per event",
         rss - base_rss,

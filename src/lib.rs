@@ -9,6 +9,7 @@ pub mod cli;
 pub mod commands;
 pub mod contain;
 pub mod journal;
+pub mod mem;
 pub mod model;
 pub mod replay;
 pub mod report;

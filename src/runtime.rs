@@ -246,6 +246,7 @@ pub async fn run_console(
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut given_back_at = app.generation;
 
     let ended = loop {
         if app.dirty {
@@ -261,7 +262,13 @@ pub async fn run_console(
             Some(m) = src_rx.recv() => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
             Some((m, at)) = act_rx.recv() => msgs.push(Msg::Action(m, at)),
             Some(m) = custom_rx.recv() => msgs.push(m),
-            _ = tick.tick() => msgs.push(Msg::Tick(chrono::Utc::now())),
+            _ = tick.tick() => {
+                if app.generation >= given_back_at + crate::mem::GIVE_BACK_AFTER {
+                    crate::mem::give_back();
+                    given_back_at = app.generation;
+                }
+                msgs.push(Msg::Tick(chrono::Utc::now()))
+            }
             _ = sigterm.recv() => break Ended::Signal(libc::SIGTERM),
             _ = sighup.recv() => break Ended::Signal(libc::SIGHUP),
         }
