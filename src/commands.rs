@@ -156,7 +156,6 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
 
 /// Open (or create) an incident and build the app from its journal.
 pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal), Fail> {
-    let mut journal = Journal::open(dir).map_err(|e| Fail::new(1, e.to_string()))?;
     let incident = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())
@@ -168,11 +167,14 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     for s in specs {
         app.add_source(&s.name, &s.kind, &s.url);
     }
-    // Consumed as applied: a big incident is not held twice.
-    let replayed = journal.entries.len();
-    for e in std::mem::take(&mut journal.entries) {
-        app.apply(&e.record);
-    }
+    // Replayed as it is read and checked: a big incident is never held
+    // twice, and reading overlaps with applying.
+    let mut replayed = 0usize;
+    let journal = Journal::open_with(dir, |e| {
+        replayed += 1;
+        app.replay(e.record);
+    })
+    .map_err(|e| Fail::new(1, e.to_string()))?;
     app.refresh();
     app.rebuild_timeline();
     if let Some(t) = &journal.torn {

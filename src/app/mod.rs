@@ -268,6 +268,34 @@ impl App {
 
     /// Apply one journal record to the state. Live updates and replay both
     /// come through here, so a reopened incident equals the live one.
+    /// [`App::apply`] taking the record by value (replaying a journal):
+    /// events and runs move into the store instead of being copied.
+    pub fn replay(&mut self, r: Record) {
+        match r {
+            Record::Run { run } => {
+                self.generation += 1;
+                self.apply_run(run);
+            }
+            Record::Event { source, event } => {
+                self.generation += 1;
+                self.apply_event(&source, event);
+            }
+            r => self.apply(&r),
+        }
+    }
+
+    fn apply_run(&mut self, run: crate::model::Run) {
+        self.store.upsert_run(run);
+        self.runs.stale = true;
+    }
+
+    fn apply_event(&mut self, source: &str, event: crate::model::Event) {
+        if let Some(n) = self.store.push_event(source, event) {
+            self.timeline
+                .on_new_event(&self.store, n, self.selected_run());
+        }
+    }
+
     pub fn apply(&mut self, r: &Record) {
         // What the platforms said vs what the commander did: triage may
         // lag the first by a moment, never the second.
@@ -293,16 +321,8 @@ impl App {
                 }
             }
             Record::SessionEnded { .. } => {}
-            Record::Run { run } => {
-                self.store.upsert_run(run.clone());
-                self.runs.stale = true;
-            }
-            Record::Event { source, event } => {
-                if let Some(n) = self.store.push_event(source, event.clone()) {
-                    self.timeline
-                        .on_new_event(&self.store, n, self.selected_run());
-                }
-            }
+            Record::Run { run } => self.apply_run(run.clone()),
+            Record::Event { source, event } => self.apply_event(source, event.clone()),
             Record::SourceStatus { .. } => {}
             Record::Controls { source, controls } => {
                 self.store.controls.insert(source.clone(), controls.clone());

@@ -46,7 +46,7 @@ pub fn check_line(line: &[u8], prev: &str) -> Result<(String, Entry), String> {
 }
 
 /// Check a line's own hash and read its record (the chain is checked by
-/// the caller, in order; this part can run on several lines at once).
+/// the caller, in order).
 fn parse_line(line: &[u8]) -> Result<(String, Entry), String> {
     let s = std::str::from_utf8(line).map_err(|_| "not UTF-8".to_string())?;
     const HEAD: &str = "{\"hash\":\"";
@@ -61,119 +61,237 @@ fn parse_line(line: &[u8]) -> Result<(String, Entry), String> {
     if hash(rest.as_bytes()) != h {
         return Err("hash mismatch (line was altered)".into());
     }
-    let entry: Entry = serde_json::from_str(s).map_err(|e| format!("unreadable record: {e}"))?;
+    let entry = super::record::parse_entry(s).map_err(|e| format!("unreadable record: {e}"))?;
     Ok((h.to_string(), entry))
 }
 
 /// Read and check a journal. A missing file is an empty journal.
 pub fn read_journal(path: &Path) -> std::io::Result<ReadOutcome> {
-    let mut bytes = Vec::new();
-    match std::fs::File::open(path) {
-        Ok(mut f) => {
-            f.read_to_end(&mut bytes)?;
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(read_bytes(&[])),
-        Err(e) => return Err(e),
-    }
-    Ok(read_bytes(&bytes))
+    let mut out = empty();
+    let mut entries = Vec::new();
+    let mut hashes = Vec::new();
+    let end = stream_journal(path, |h, e| {
+        hashes.push(h);
+        entries.push(e);
+    })?;
+    out.entries = entries;
+    out.hashes = hashes;
+    Ok(finish(out, end))
 }
 
-/// The chain check over bytes.
-pub fn read_bytes(bytes: &[u8]) -> ReadOutcome {
-    let mut out = ReadOutcome {
+/// How a streamed read ended (everything but the entries).
+#[derive(Debug)]
+pub struct StreamEnd {
+    pub good_len: u64,
+    pub torn: Option<Torn>,
+    pub bad: Option<(usize, String)>,
+    pub head: String,
+    pub lines: usize,
+}
+
+fn empty() -> ReadOutcome {
+    ReadOutcome {
         entries: Vec::new(),
         good_len: 0,
         torn: None,
         bad: None,
         head: String::new(),
         hashes: Vec::new(),
-    };
-    // Lines first (cheap), then hashes and records on every core (the
-    // costly part: 1,000,000 records reopen in seconds, not tens), then
-    // the chain in order.
-    let mut lines: Vec<(usize, usize, bool)> = Vec::new();
-    let mut pos = 0usize;
-    while pos < bytes.len() {
-        match bytes[pos..].iter().position(|&b| b == b'\n') {
-            Some(i) => {
-                lines.push((pos, pos + i, true));
-                pos += i + 1;
-            }
-            None => {
-                lines.push((pos, bytes.len(), false));
-                pos = bytes.len();
+    }
+}
+
+fn finish(mut out: ReadOutcome, end: StreamEnd) -> ReadOutcome {
+    out.good_len = end.good_len;
+    out.torn = end.torn;
+    out.bad = end.bad;
+    out.head = end.head;
+    out
+}
+
+/// Read and check a journal, handing each good entry (with its line's
+/// hash) to `on_entry` in order as soon as it is checked. Lines are read
+/// in blocks and checked on a second thread while this one takes the
+/// entries, so a million-line journal is never held whole — neither its
+/// bytes nor its entries — and reading overlaps with whatever the caller
+/// does with each entry (replaying it into the app). A missing file is an
+/// empty journal.
+pub fn stream_journal(
+    path: &Path,
+    on_entry: impl FnMut(String, Entry),
+) -> std::io::Result<StreamEnd> {
+    match std::fs::File::open(path) {
+        Ok(f) => stream(f, on_entry),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => stream(std::io::empty(), on_entry),
+        Err(e) => Err(e),
+    }
+}
+
+/// Bytes read at a time; a line longer than this grows the buffer.
+const BLOCK: usize = 4 << 20;
+
+type Checked = Vec<(String, Entry)>;
+
+/// The streaming check over any reader.
+pub fn stream<R: Read + Send>(
+    reader: R,
+    on_entry: impl FnMut(String, Entry),
+) -> std::io::Result<StreamEnd> {
+    stream_blocks(reader, BLOCK, on_entry)
+}
+
+fn stream_blocks<R: Read + Send>(
+    mut reader: R,
+    block: usize,
+    mut on_entry: impl FnMut(String, Entry),
+) -> std::io::Result<StreamEnd> {
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Checked>(2);
+    std::thread::scope(|s| {
+        let checker = std::thread::Builder::new()
+            .name("journal-read".into())
+            .spawn_scoped(s, move || check_blocks(&mut reader, block, &tx))?;
+        for block in rx {
+            for (h, e) in block {
+                on_entry(h, e);
             }
         }
-    }
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get().min(8))
-        .unwrap_or(1);
-    let per = lines.len().div_ceil(workers).max(1024);
-    let parse = |part: &[(usize, usize, bool)]| -> Vec<Result<(String, Entry), String>> {
-        part.iter()
-            .map(|&(a, b, complete)| {
-                if complete {
-                    parse_line(&bytes[a..b])
-                } else {
-                    Err("no newline at end".into())
+        checker
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("journal reader thread failed")))
+    })
+}
+
+/// Read blocks, check each complete line's hash, record and place in the
+/// chain, and send the good entries on; stop at the first bad line.
+fn check_blocks<R: Read>(
+    reader: &mut R,
+    block: usize,
+    tx: &std::sync::mpsc::SyncSender<Checked>,
+) -> std::io::Result<StreamEnd> {
+    let mut end = StreamEnd {
+        good_len: 0,
+        torn: None,
+        bad: None,
+        head: GENESIS.to_string(),
+        lines: 0,
+    };
+    let mut buf: Vec<u8> = Vec::with_capacity(block);
+    let mut eof = false;
+    while !eof || !buf.is_empty() {
+        // Fill up to a block (or grow for one long line).
+        let want = if buf.len() >= block {
+            buf.len() * 2
+        } else {
+            block
+        };
+        while !eof && buf.len() < want {
+            let at = buf.len();
+            buf.resize(want, 0);
+            let n = loop {
+                match reader.read(&mut buf[at..]) {
+                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                    r => break r,
                 }
-            })
-            .collect()
-    };
-    let parsed: Vec<Result<(String, Entry), String>> = if lines.len() <= per {
-        parse(&lines)
-    } else {
-        std::thread::scope(|s| {
-            let handles: Vec<_> = lines
-                .chunks(per)
-                .map(|part| (part.len(), s.spawn(move || parse(part))))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|(n, h)| {
-                    // Never silently short: a failed reader marks its lines bad.
-                    h.join()
-                        .unwrap_or_else(|_| vec![Err("reader thread failed".into()); n])
-                })
-                .collect()
-        })
-    };
-    let mut prev = GENESIS.to_string();
-    for (line_no, (result, &(start, end, complete))) in parsed.into_iter().zip(&lines).enumerate() {
-        let line_no = line_no + 1;
-        let pos = start;
-        let next = if complete { end + 1 } else { end };
-        let is_last = next >= bytes.len();
-        let result = result.and_then(|(h, e)| {
-            if e.prev == prev {
-                Ok((h, e))
+            };
+            let n = match n {
+                Ok(n) => n,
+                Err(e) => {
+                    buf.truncate(at);
+                    return Err(e);
+                }
+            };
+            buf.truncate(at + n);
+            eof = n == 0;
+        }
+        // Complete lines; at EOF the rest is a last line without newline.
+        let complete = match buf.iter().rposition(|&b| b == b'\n') {
+            Some(i) => i + 1,
+            None if eof => 0,
+            None => continue,
+        };
+        let mut checked: Checked = Vec::new();
+        let mut pos = 0;
+        let mut stop = None;
+        while pos < complete {
+            let nl = pos
+                + buf[pos..complete]
+                    .iter()
+                    .position(|&b| b == b'\n')
+                    .unwrap_or(0);
+            end.lines += 1;
+            match parse_line(&buf[pos..nl]).and_then(|(h, e)| {
+                if e.prev == end.head {
+                    Ok((h, e))
+                } else {
+                    Err("chain broken (prev does not match the line before)".to_string())
+                }
+            }) {
+                Ok((h, e)) => {
+                    end.head.clone_from(&h);
+                    end.good_len += (nl + 1 - pos) as u64;
+                    checked.push((h, e));
+                    pos = nl + 1;
+                }
+                Err(reason) => {
+                    stop = Some((pos, reason));
+                    break;
+                }
+            }
+        }
+        if stop.is_none() && eof && complete < buf.len() {
+            end.lines += 1;
+            stop = Some((complete, "no newline at end".to_string()));
+        }
+        if !checked.is_empty() && tx.send(checked).is_err() {
+            return Ok(end);
+        }
+        if let Some((at, reason)) = stop {
+            // Torn if nothing follows the bad line, damage otherwise.
+            let line_end = buf[at..]
+                .iter()
+                .position(|&b| b == b'\n')
+                .map(|i| at + i + 1)
+                .unwrap_or(buf.len());
+            let mut more = line_end < buf.len();
+            let mut rest = buf.len() - at;
+            if !more && !eof {
+                let mut probe = [0u8; 1];
+                more = reader.read(&mut probe)? > 0;
+                if more {
+                    rest += 1;
+                }
+            }
+            if more {
+                end.bad = Some((end.lines, reason));
             } else {
-                Err("chain broken (prev does not match the line before)".to_string())
-            }
-        });
-        match result {
-            Ok((h, e)) => {
-                out.hashes.push(h.clone());
-                prev = h;
-                out.entries.push(e);
-                out.good_len = next as u64;
-            }
-            Err(reason) if is_last => {
-                out.torn = Some(Torn {
-                    line: line_no,
-                    bytes: (bytes.len() - pos) as u64,
+                end.torn = Some(Torn {
+                    line: end.lines,
+                    bytes: rest as u64,
                     reason,
                 });
-                break;
             }
-            Err(reason) => {
-                out.bad = Some((line_no, reason));
-                break;
-            }
+            return Ok(end);
         }
+        buf.drain(..complete);
     }
-    out.head = prev;
-    out
+    Ok(end)
+}
+
+/// The chain check over bytes.
+pub fn read_bytes(bytes: &[u8]) -> ReadOutcome {
+    let mut out = empty();
+    let mut entries = Vec::new();
+    let mut hashes = Vec::new();
+    let end = stream(bytes, |h, e| {
+        hashes.push(h);
+        entries.push(e);
+    });
+    out.entries = entries;
+    out.hashes = hashes;
+    match end {
+        Ok(end) => finish(out, end),
+        // Reading from memory cannot fail; keep what was checked.
+        Err(_) => out,
+    }
 }
 
 /// `cordon verify`: Ok(head hash, lines) or Err(first bad line, reason).
@@ -187,4 +305,63 @@ pub fn verify(path: &Path) -> std::io::Result<Result<(String, usize), (usize, St
         return Ok(Err((t.line, format!("torn record: {}", t.reason))));
     }
     Ok(Ok((out.head, out.entries.len())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::Record;
+    use crate::journal::writer::render_line;
+
+    fn read_in_blocks(bytes: &[u8], block: usize) -> (Vec<(String, Entry)>, String) {
+        let mut got = Vec::new();
+        let end = stream_blocks(bytes, block, |h, e| got.push((h, e))).unwrap();
+        let summary = format!(
+            "{} {:?} {:?} {} {}",
+            end.good_len, end.torn, end.bad, end.head, end.lines
+        );
+        (got, summary)
+    }
+
+    /// Block boundaries (down to one byte, and lines longer than a block)
+    /// never change what is read, torn or found damaged.
+    #[test]
+    fn any_block_size_reads_the_same() {
+        let at: crate::model::Time = "2026-11-25T10:00:00Z".parse().unwrap();
+        let mut bytes = String::new();
+        let mut prev = GENESIS.to_string();
+        for i in 0..40u64 {
+            let (l, h) = render_line(
+                i,
+                &prev,
+                at,
+                Record::NoteDraft {
+                    text: "x".repeat(i as usize * 7),
+                    at,
+                },
+            );
+            bytes.push_str(&l);
+            prev = h;
+        }
+        let full = bytes.as_bytes().to_vec();
+        let mut damaged = full.clone();
+        let mid = full.len() / 2;
+        damaged[mid] = b'#';
+        let cases = [
+            full.clone(),
+            full[..full.len() - 10].to_vec(),
+            full[..full.len() - 1].to_vec(),
+            damaged,
+            Vec::new(),
+        ];
+        for case in &cases {
+            let want = read_in_blocks(case, BLOCK);
+            for block in [1, 2, 7, 64, 300, 4096] {
+                assert_eq!(read_in_blocks(case, block), want, "block {block}");
+            }
+        }
+        assert_eq!(read_in_blocks(&cases[0], 7).0.len(), 40);
+        assert!(read_in_blocks(&cases[1], 7).1.contains("Some(Torn"));
+        assert!(read_in_blocks(&cases[3], 7).1.contains("Some(("));
+    }
 }

@@ -4,7 +4,8 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use super::{Entry, LOCK, ReadOutcome, Record, Torn, hash, journal_path, read_journal};
+use super::read::{StreamEnd, stream_journal};
+use super::{Entry, LOCK, Record, Torn, hash, journal_path};
 
 #[derive(Debug)]
 pub enum OpenError {
@@ -93,6 +94,18 @@ impl Journal {
     /// Open (or create) the incident in `dir` as its one writer: take the
     /// lock, read what is there, cut a torn tail, and start the writer.
     pub fn open(dir: &Path) -> Result<Journal, OpenError> {
+        let mut entries = Vec::new();
+        let mut j = Journal::open_with(dir, |e| entries.push(e))?;
+        j.entries = entries;
+        Ok(j)
+    }
+
+    /// [`Journal::open`], handing each entry to `on_entry` as it is read
+    /// and checked instead of collecting them (`entries` stays empty): a
+    /// big incident is replayed while it is read, never held twice. On
+    /// damage the entries before it have been handed over and the open
+    /// fails.
+    pub fn open_with(dir: &Path, mut on_entry: impl FnMut(Entry)) -> Result<Journal, OpenError> {
         create_private_dir(dir)?;
         let lock = OpenOptions::new()
             .create(true)
@@ -104,14 +117,17 @@ impl Journal {
             return Err(OpenError::Locked(dir.to_path_buf()));
         }
         let path = journal_path(dir);
-        let ReadOutcome {
-            entries,
+        let mut last_seq = None;
+        let StreamEnd {
             good_len,
             torn,
             bad,
             head,
             ..
-        } = read_journal(&path)?;
+        } = stream_journal(&path, |_, e| {
+            last_seq = Some(e.seq);
+            on_entry(e)
+        })?;
         if let Some((line, reason)) = bad {
             return Err(OpenError::Corrupt { line, reason });
         }
@@ -126,7 +142,7 @@ impl Journal {
             file.sync_all()?;
         }
         let _ = std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600));
-        let seq = entries.last().map(|e| e.seq + 1).unwrap_or(0);
+        let seq = last_seq.map(|s| s + 1).unwrap_or(0);
         let prev = head;
         let (tx, rx) = mpsc::channel();
         // Diagnostics for crash tests: after each fsync, say what is now
@@ -145,7 +161,7 @@ impl Journal {
             .spawn(move || writer_loop(file, lock, rx, seq, prev, acks))?;
         Ok(Journal {
             dir: dir.to_path_buf(),
-            entries,
+            entries: Vec::new(),
             torn,
             handle: JournalHandle { tx },
             thread: Some(thread),
