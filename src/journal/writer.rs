@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::read::{StreamEnd, stream_journal};
-use super::{Entry, LOCK, Record, Torn, hash, journal_path};
+use super::{Entry, LOCK, Record, Torn, journal_path};
 
 #[derive(Debug)]
 pub enum OpenError {
@@ -206,19 +206,64 @@ pub fn render_line(
     ts: crate::model::Time,
     record: Record,
 ) -> (String, String) {
-    let entry = Entry {
+    let mut out = Vec::new();
+    let h = render_into(&mut out, seq, prev, ts, &record);
+    (String::from_utf8(out).unwrap_or_default(), h)
+}
+
+/// The entry as written: `Entry` borrowing its parts, so rendering copies
+/// nothing first.
+#[derive(serde::Serialize)]
+struct EntryRef<'a> {
+    seq: u64,
+    prev: &'a str,
+    ts: crate::model::Time,
+    #[serde(flatten)]
+    record: &'a Record,
+}
+
+/// Append one entry's line to `out` and return its hash. The line is
+/// serialized straight into the group's buffer and hashed in place.
+pub fn render_into(
+    out: &mut Vec<u8>,
+    seq: u64,
+    prev: &str,
+    ts: crate::model::Time,
+    record: &Record,
+) -> String {
+    use sha2::Digest;
+    const HEAD: &[u8] = b"{\"hash\":\"";
+    let start = out.len();
+    out.extend_from_slice(HEAD);
+    out.extend_from_slice(&[b'0'; 64]);
+    out.push(b'"');
+    let body = out.len();
+    let entry = EntryRef {
         seq,
-        prev: prev.to_string(),
+        prev,
         ts,
         record,
     };
-    let json = serde_json::to_string(&entry).unwrap_or_else(|e| {
+    if let Err(e) = serde_json::to_writer(&mut *out, &entry) {
         // Our own types always serialise; keep a record of the impossible.
-        format!(r#"{{"seq":{seq},"prev":"{prev}","type":"serialize_error","message":"{e}"}}"#)
-    });
-    let rest = &json[1..]; // drop the leading '{'
-    let h = hash(rest.as_bytes());
-    (format!("{{\"hash\":\"{h}\",{rest}\n"), h)
+        out.truncate(body);
+        let msg = crate::sanitize::line(&e.to_string(), 200).replace('"', "'");
+        out.extend_from_slice(
+            format!(
+                r#"{{"seq":{seq},"prev":"{prev}","type":"serialize_error","message":"{msg}"}}"#
+            )
+            .as_bytes(),
+        );
+    }
+    // `{"hash":"…"` + `,` + the entry without its `{`; the hash covers
+    // what follows the comma.
+    out[body] = b',';
+    let digest = sha2::Sha256::digest(&out[body + 1..]);
+    let at = start + HEAD.len();
+    // Cannot fail: 32 bytes are exactly 64 hex digits.
+    let _ = hex::encode_to_slice(digest, &mut out[at..at + 64]);
+    out.push(b'\n');
+    String::from_utf8_lossy(&out[at..at + 64]).into_owned()
 }
 
 fn writer_loop(
@@ -229,7 +274,7 @@ fn writer_loop(
     mut prev: String,
     mut acks: Option<File>,
 ) {
-    let mut buf = String::new();
+    let mut buf: Vec<u8> = Vec::new();
     let mut stop = false;
     while !stop && let Ok(first) = rx.recv() {
         let mut waiters = Vec::new();
@@ -240,9 +285,7 @@ fn writer_loop(
                 Cmd::Append(rs) => {
                     let ts = chrono::Utc::now();
                     for r in rs {
-                        let (line, h) = render_line(seq, &prev, ts, r);
-                        buf.push_str(&line);
-                        prev = h;
+                        prev = render_into(&mut buf, seq, &prev, ts, &r);
                         seq += 1;
                     }
                 }
@@ -260,10 +303,7 @@ fn writer_loop(
             cmd = rx.try_recv().ok();
         }
         if !buf.is_empty() {
-            match file
-                .write_all(buf.as_bytes())
-                .and_then(|_| file.sync_data())
-            {
+            match file.write_all(&buf).and_then(|_| file.sync_data()) {
                 Ok(()) => {
                     if let Some(a) = acks.as_mut() {
                         let _ = writeln!(a, "{} {prev}", seq.saturating_sub(1));
