@@ -6,7 +6,11 @@
 //!     script cancelling them one by one, then reading each back until it
 //!     is no longer pending or running;
 //!   * list 1,000 running workflows on a Temporal dev server:
-//!     `cordon runs --json` vs `temporal workflow list -o json`.
+//!     `cordon runs --json` vs `temporal workflow list -o json`;
+//!   * a streamed event on LangGraph → in the console: from the platform's
+//!     own timestamp of a step to the console having applied it and drawn
+//!     the frame, with the poll interval at 30 s so only the stream brings
+//!     steps in.
 //!
 //! Run: cargo bench --bench peers   (skips, saying so, without the peers;
 //! under `cargo test` it does nothing)
@@ -220,11 +224,99 @@ async fn temporal(n: usize) {
     let _ = Duration::ZERO;
 }
 
+/// A run steps every 0.3 s on the real server; the console's poller
+/// (the `langgraph` source and `poll_loop`, as the binary runs them)
+/// follows its SSE stream. For each step that arrives after the first
+/// poll: platform timestamp (`at`: the checkpoint's `created_at`, same
+/// host clock) → `App::update` applied it and a 160x48 frame was drawn
+/// (into a sink; the terminal bench measures the write itself).
+async fn langgraph_stream(n: usize) {
+    use cordon::app::{App, Msg};
+    use cordon::source::SourceMsg;
+    let Some(peer) = peers::langgraph().await else {
+        println!("SKIP langgraph stream: run scripts/install-peers.sh");
+        return;
+    };
+    let base = peer.url.clone();
+    let _run = peers::start_run(&base, 0.3, 40).await;
+    let spec: SourceSpec = format!("lg=langgraph:{base}").parse().unwrap();
+    let src = source::build(&spec, source::http::client()).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(source::poll_loop(src, Duration::from_secs(30), tx));
+    let tmp = tempfile::tempdir().unwrap();
+    let op = cordon::journal::Operator {
+        user: "bench".into(),
+        host: "bench".into(),
+        ssh_client: None,
+    };
+    let mut app = App::new(
+        chrono::Utc::now(),
+        "INC-STREAM",
+        &tmp.path().display().to_string(),
+        op,
+    );
+    app.add_source("lg", "langgraph", &base);
+    app.update(Msg::Resize(160, 48));
+    let mut term = ratatui::Terminal::with_options(
+        ratatui::backend::CrosstermBackend::new(std::io::sink()),
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 160, 48)),
+        },
+    )
+    .unwrap();
+    let (mut lat, mut first) = (Vec::new(), true);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while lat.len() < n && Instant::now() < deadline {
+        let Ok(Some(m)) = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await else {
+            continue;
+        };
+        let fresh: Vec<_> = match &m {
+            SourceMsg::Polled { batch, .. } => batch
+                .events
+                .iter()
+                .filter(|e| !app.store.has_event("lg", &e.id))
+                .map(|e| e.at)
+                .collect(),
+            _ => Vec::new(),
+        };
+        app.update(Msg::Source(Box::new(m), chrono::Utc::now()));
+        term.draw(|f| cordon::ui::draw(&app, f)).unwrap();
+        let shown = chrono::Utc::now();
+        // The first poll reads the run's history so far: not streamed.
+        if std::mem::take(&mut first) {
+            continue;
+        }
+        lat.extend(
+            fresh
+                .into_iter()
+                .map(|at| (shown - at).num_microseconds().unwrap_or(0) as f64 / 1e3),
+        );
+    }
+    lat.sort_by(f64::total_cmp);
+    if lat.is_empty() {
+        println!("langgraph stream: no streamed events arrived");
+        return;
+    }
+    println!(
+        "streamed LangGraph step → applied and drawn (30 s poll, so the stream alone): n={} min {:.1} / median {:.1} / p90 {:.1} / max {:.1} ms",
+        lat.len(),
+        lat[0],
+        lat[lat.len() / 2],
+        lat[lat.len() * 9 / 10],
+        lat[lat.len() - 1]
+    );
+}
+
 #[tokio::main]
 async fn main() {
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    if std::env::var_os("PEERS_ONLY_STREAM").is_some() {
+        langgraph_stream(60).await;
+        return;
+    }
+    langgraph_stream(60).await;
     if std::env::var_os("PEERS_SKIP_TEMPORAL").is_none() {
         temporal(1_000).await;
     }

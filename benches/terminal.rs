@@ -1,8 +1,10 @@
 //! The real binary under a pty (160x48), counting what it writes:
 //!   start → first frame;  idle bytes and CPU over 10 s;
 //!   bytes of the frame that shows a new event, and platform → screen
-//!   latency, against a small ACA platform served here (events injected
-//!   at random moments relative to the console's 1 s poll).
+//!   latency, against a small ACA platform served here. Events are
+//!   injected at phases spread evenly over the console's poll cycle (the
+//!   cycle read off the platform's own request log), so the median wait
+//!   for the next poll is sampled fairly.
 //! Run: cargo bench --bench terminal   (a short smoke run under cargo test)
 
 use std::io::Read;
@@ -142,15 +144,26 @@ impl Drop for Console {
     }
 }
 
-/// A platform whose feed holds what the harness injected, and when each
-/// event was first handed to the console.
+/// A platform whose feed holds what the harness injected, when each
+/// event was first handed to the console, and when the console polled.
 #[derive(Clone, Default)]
-struct Feed(Arc<Mutex<Vec<Value>>>, Arc<Mutex<Vec<Option<Instant>>>>);
+struct Feed(
+    Arc<Mutex<Vec<Value>>>,
+    Arc<Mutex<Vec<Option<Instant>>>>,
+    Arc<Mutex<Vec<Instant>>>,
+);
+
+impl Feed {
+    fn polls(&self) -> Vec<Instant> {
+        self.2.lock().unwrap().clone()
+    }
+}
 
 async fn events(
     State(f): State<Feed>,
     Query(q): Query<std::collections::HashMap<String, String>>,
 ) -> Json<Value> {
+    f.2.lock().unwrap().push(Instant::now());
     let after: usize = q.get("after").and_then(|a| a.parse().ok()).unwrap_or(0);
     let all = f.0.lock().unwrap();
     let mut served = f.1.lock().unwrap();
@@ -247,9 +260,28 @@ async fn main() {
     // 3. New events: latency platform → screen and bytes of that frame.
     let probes = if bench { 60 } else { 3 };
     let (mut lat, mut inside, mut frame_bytes) = (Vec::new(), Vec::new(), Vec::new());
-    let mut rng = fastrand::Rng::with_seed(3);
-    for i in 0..probes {
-        tokio::time::sleep(Duration::from_millis(rng.u64(700..1700))).await;
+    // The poll cycle as the platform sees it: the interval plus the poll's
+    // own time (the next poll is scheduled when one ends).
+    let gaps =
+        |p: &[Instant]| -> Vec<f64> { p.windows(2).map(|w| (w[1] - w[0]).as_secs_f64()).collect() };
+    let cycle = {
+        let mut g = gaps(&feed.polls());
+        g.sort_by(f64::total_cmp);
+        g.get(g.len() / 2).copied().unwrap_or(1.0)
+    };
+    // Phases k/N (+ half a step) of the cycle, in a shuffled order so a
+    // slow drift of the cycle does not line up with the phase.
+    let mut phases: Vec<usize> = (0..probes).collect();
+    fastrand::Rng::with_seed(3).shuffle(&mut phases);
+    for (i, &k) in phases.iter().enumerate() {
+        // Wait for a poll, then for the chosen phase after it.
+        let n = feed.polls().len();
+        while feed.polls().len() == n {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        let polled = *feed.polls().last().unwrap();
+        let phase = (k as f64 + 0.5) / probes as f64 * cycle;
+        tokio::time::sleep_until((polled + Duration::from_secs_f64(phase)).into()).await;
         let from = c.chunks();
         let summary = format!("probe {i:03} arrived");
         let t0 = Instant::now();
@@ -288,6 +320,14 @@ async fn main() {
                 .sum::<usize>() as f64,
         );
     }
+    let mut g = gaps(&feed.polls());
+    g.sort_by(f64::total_cmp);
+    println!(
+        "poll cycle seen by the platform: median {:.1} ms (min {:.1}, max {:.1}); injected at {probes} phases spread over it",
+        g[g.len() / 2] * 1e3,
+        g[0] * 1e3,
+        g[g.len() - 1] * 1e3
+    );
     stats("event on the platform → on screen (1 s poll)", "ms", lat);
     stats("  of which: answer received → on screen", "ms", inside);
     stats("bytes of the frame showing a new event", "B", frame_bytes);

@@ -228,3 +228,68 @@ async fn langgraph_stream_wakes_the_poller() {
     .expect("a streamed step woke a poll long before the 60 s interval");
     assert!(next.events.iter().all(|e| e.run_id == r1));
 }
+
+/// A run that is still pending at a poll is followed too: its first steps
+/// come in through its stream, not at the next poll (here an hour away).
+/// Without following pending runs this waits out its 30 s and fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_pending_run_is_streamed_from_its_first_step() {
+    use cordon::source::{SourceMsg, poll_loop};
+    let Some(peer) = peers::langgraph().await else {
+        return;
+    };
+    let base = peer.url.clone();
+    let c = http::client();
+    let t: serde_json::Value = c
+        .post(format!("{base}/threads"))
+        .json(&serde_json::json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let tid = t["thread_id"].as_str().unwrap().to_string();
+    // Delayed: pending for 3 s, whatever the machine's speed.
+    let r: serde_json::Value = c
+        .post(format!("{base}/threads/{tid}/runs"))
+        .json(
+            &serde_json::json!({"assistant_id": "support_agent", "after_seconds": 3,
+                                  "input": {"sleep": 0.3, "loops": 5}}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let rid = r["run_id"].as_str().unwrap().to_string();
+    let spec: SourceSpec = format!("lg=langgraph:{base}").parse().unwrap();
+    let (src, _) = build_pair(&spec, http::client()).unwrap();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(poll_loop(src, Duration::from_secs(3600), tx));
+    match rx.recv().await.unwrap() {
+        SourceMsg::Polled { batch, .. } => {
+            let run = batch
+                .runs
+                .iter()
+                .find(|x| x.id == rid)
+                .expect("the run is listed");
+            assert_eq!(run.state.as_str(), "queued", "pending at the first poll");
+            assert!(batch.events.is_empty(), "no steps yet");
+        }
+        other => panic!("first poll: {other:?}"),
+    }
+    let next = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            if let Some(SourceMsg::Polled { batch, .. }) = rx.recv().await
+                && !batch.events.is_empty()
+            {
+                return batch;
+            }
+        }
+    })
+    .await
+    .expect("the pending run's stream rang when it started");
+    assert!(next.events.iter().all(|e| e.run_id == rid));
+}

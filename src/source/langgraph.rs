@@ -214,6 +214,8 @@ fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 const HELD: &str = "cordon_held";
 
 const OUTBOUND_TOOLS: [&str; 5] = ["send", "email", "post", "publish", "notify"];
+/// Run streams followed at once (each is one open connection).
+const MAX_STREAMS: usize = 64;
 
 impl LangGraph {
     pub fn new(
@@ -234,12 +236,14 @@ impl LangGraph {
         }
     }
 
-    /// Follow a running run's SSE stream, resuming with Last-Event-ID after
+    /// Follow a running or pending run's SSE stream, resuming with Last-Event-ID after
     /// a drop, and ring the waker on every event. History stays the record
     /// (deduplicated); the stream only says "something happened, look now".
     fn follow(&self, thread: &str, run: &str) {
         let mut s = self.streaming.lock().unwrap_or_else(|p| p.into_inner());
-        if !s.insert(run.to_string()) {
+        // One connection per followed run: past the cap (a long queue),
+        // the rest are read at the poll interval.
+        if s.len() >= MAX_STREAMS || !s.insert(run.to_string()) {
             return;
         }
         drop(s);
@@ -521,9 +525,10 @@ impl LangGraph {
             for status in ["running", "pending"] {
                 for r in self.conn.runs_of(tid, status, &mut bytes).await? {
                     if let Some(run) = self.conn.to_run(&self.name, &r) {
-                        if status == "running" {
-                            self.follow(tid, &run.id);
-                        }
+                        // Pending runs too: the join stream waits for the
+                        // run to start, so its first steps ring at once
+                        // rather than at the next poll.
+                        self.follow(tid, &run.id);
                         now_active.insert(run.id.to_string(), tid.to_string());
                         b.runs.push(run);
                     }
