@@ -97,7 +97,27 @@ fn frame_ms(app: &App) -> f64 {
     start.elapsed().as_secs_f64() * 1e3
 }
 
+/// Reopen in a fresh process, as `cordon` does at start: time and RSS.
+fn reopen_only(dir: &std::path::Path) {
+    let base = rss_mb();
+    let t0 = Instant::now();
+    let (app, j) = cordon::commands::open_incident(dir, &[]).unwrap();
+    let took = t0.elapsed();
+    let frame = frame_ms(&app);
+    println!(
+        "reopen in a fresh process: {} events in {:.2} s, first frame {frame:.2} ms; RSS {:.0} MB (empty process {base:.0} MB)",
+        app.store.events.len(),
+        took.as_secs_f64(),
+        rss_mb()
+    );
+    j.close();
+}
+
 fn main() {
+    if let Some(dir) = std::env::var_os("SCALE_REOPEN_ONLY") {
+        reopen_only(std::path::Path::new(&dir));
+        return;
+    }
     let bench = std::env::args().any(|a| a == "--bench");
     let env = |k: &str, d: usize| {
         std::env::var(k)
@@ -109,7 +129,10 @@ fn main() {
     let n_runs = env("SCALE_RUNS", if bench { 100_000 } else { 2_000 });
     let now: cordon::model::Time = "2026-11-25T12:00:00Z".parse().unwrap();
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("INC-SCALE");
+    // SCALE_DIR keeps the incident (e.g. to profile reopening it).
+    let dir = std::env::var_os("SCALE_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| tmp.path().join("INC-SCALE"));
     let base_rss = rss_mb();
 
     let journal = Journal::open(&dir).unwrap();
@@ -231,4 +254,15 @@ fn main() {
     );
     assert_eq!(app2.store.events.len(), n_events);
     j2.close();
+    drop(app2);
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .env("SCALE_REOPEN_ONLY", &dir)
+        .output()
+        .unwrap();
+    print!("{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

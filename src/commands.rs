@@ -175,6 +175,10 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
         app.replay(e.record);
     })
     .map_err(|e| Fail::new(1, e.to_string()))?;
+    if replayed as u64 >= crate::mem::GIVE_BACK_AFTER {
+        // Reading freed as much as it kept (lines, parse scratch).
+        crate::mem::give_back();
+    }
     app.refresh();
     app.rebuild_timeline();
     if let Some(t) = &journal.torn {

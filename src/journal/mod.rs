@@ -24,8 +24,18 @@ pub fn journal_path(dir: &Path) -> PathBuf {
 
 /// Hex SHA-256.
 pub fn hash(bytes: &[u8]) -> String {
+    let hex = hash_hex(bytes);
+    // Hex digits are ASCII.
+    String::from_utf8_lossy(&hex).into_owned()
+}
+
+/// Hex SHA-256 without allocating (checking a million lines on reopen).
+pub fn hash_hex(bytes: &[u8]) -> [u8; 64] {
     use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(bytes))
+    let mut out = [0u8; 64];
+    // Cannot fail: 32 bytes are exactly 64 hex digits.
+    let _ = hex::encode_to_slice(sha2::Sha256::digest(bytes), &mut out);
+    out
 }
 
 /// Default incident directory: `$XDG_STATE_HOME/cordon/incidents/<id>`
