@@ -231,6 +231,15 @@ pub fn parse_entry(line: &str) -> Result<Entry, serde_json::Error> {
 
 struct FastEntry;
 
+/// A time read through [`crate::model::time`].
+struct TimeText(Time);
+
+impl<'de> Deserialize<'de> for TimeText {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        crate::model::time::deserialize(d).map(TimeText)
+    }
+}
+
 #[derive(Deserialize)]
 struct EventBody {
     source: String,
@@ -261,7 +270,7 @@ impl<'de> serde::de::Visitor<'de> for FastEntry {
                 }
                 "seq" => seq = Some(m.next_value::<u64>()?),
                 "prev" => prev = Some(m.next_value::<String>()?),
-                "ts" => ts = Some(m.next_value::<Time>()?),
+                "ts" => ts = Some(m.next_value::<TimeText>()?.0),
                 "type" => {
                     let ty = m.next_value::<Cow<'de, str>>()?;
                     let (Some(seq), Some(prev), Some(ts)) = (seq, prev, ts) else {

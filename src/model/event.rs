@@ -116,6 +116,7 @@ pub type Short = compact_str::CompactString;
 pub struct Event {
     pub id: Short,
     pub run_id: Short,
+    #[serde(deserialize_with = "super::time::deserialize")]
     pub at: Time,
     pub kind: EventKind,
     #[serde(default, skip_serializing_if = "Short::is_empty")]
@@ -381,9 +382,7 @@ pub(crate) fn value_time(v: Option<&serde_json::Value>) -> Option<Time> {
 }
 
 fn parse_time(s: &str) -> Option<Time> {
-    chrono::DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.with_timezone(&chrono::Utc))
+    super::time::parse(s)
 }
 
 impl Event {
