@@ -183,24 +183,13 @@ fn check_blocks<R: Read>(
         } else {
             block
         };
-        while !eof && buf.len() < want {
-            let at = buf.len();
-            buf.resize(want, 0);
-            let n = loop {
-                match reader.read(&mut buf[at..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    r => break r,
-                }
-            };
-            let n = match n {
-                Ok(n) => n,
-                Err(e) => {
-                    buf.truncate(at);
-                    return Err(e);
-                }
-            };
-            buf.truncate(at + n);
-            eof = n == 0;
+        if !eof && buf.len() < want {
+            // Into spare capacity, not a zero-filled block: a small
+            // journal costs what it holds.
+            buf.reserve(want - buf.len());
+            let limit = (want - buf.len()) as u64;
+            reader.by_ref().take(limit).read_to_end(&mut buf)?;
+            eof = buf.len() < want;
         }
         // Complete lines; at EOF the rest is a last line without newline.
         let complete = match buf.iter().rposition(|&b| b == b'\n') {
