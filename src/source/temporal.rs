@@ -61,17 +61,37 @@ impl Conn {
         Ok(serde_json::from_slice(&b).unwrap_or(Value::Null))
     }
 
-    /// Every running execution, all pages.
+    /// Every running execution, all pages. The server caps a page at
+    /// 1,000 and hands a token whenever a page is full, even when nothing
+    /// follows; so the count is asked alongside the first page, and when
+    /// that page already holds them all there is no second round trip (a
+    /// listing is a snapshot: as of that moment it is complete).
     pub async fn running(&self, bytes: &mut usize) -> Result<Vec<Value>, HttpError> {
         let q = http::urlencode("ExecutionStatus=\"Running\"");
         let mut out = Vec::new();
         let mut token = String::new();
+        let mut count_bytes = 0;
+        let count_path = format!("/workflow-count?query={q}");
+        let count = self.get(&count_path, &mut count_bytes);
+        let mut count = Some(count);
+        let mut total = None;
         for _ in 0..1000 {
             let mut path = format!("/workflows?query={q}&pageSize=1000");
             if !token.is_empty() {
                 path.push_str(&format!("&nextPageToken={}", http::urlencode(&token)));
             }
-            let v = self.get(&path, bytes).await?;
+            let v = match count.take() {
+                Some(c) => {
+                    let (c, v) = tokio::join!(c, self.get(&path, bytes));
+                    // An older server without the count: follow the tokens.
+                    total = c.ok().and_then(|c| {
+                        let n = c.get("count")?;
+                        n.as_u64().or_else(|| n.as_str()?.parse().ok())
+                    });
+                    v?
+                }
+                None => self.get(&path, bytes).await?,
+            };
             out.extend(
                 v.get("executions")
                     .and_then(|e| e.as_array())
@@ -83,10 +103,13 @@ impl Conn {
                 .and_then(|t| t.as_str())
                 .filter(|t| !t.is_empty())
             {
+                _ if total.is_some_and(|n| out.len() as u64 >= n) => break,
                 Some(t) if t != token => token = t.to_string(),
                 _ => break,
             }
         }
+        drop(count);
+        *bytes += count_bytes;
         Ok(out)
     }
 
