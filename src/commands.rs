@@ -201,6 +201,13 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     Ok((app, journal))
 }
 
+/// A source is stale when no good poll came for two intervals and a
+/// margin (never under 10 s): with `--poll 30` a healthy source is not
+/// shown STALE between polls.
+pub fn stale_after(poll_secs: f64) -> i64 {
+    ((2.0 * poll_secs).ceil() as i64 + 5).max(10)
+}
+
 fn ended_code(e: Ended) -> Result<(), Fail> {
     match e {
         Ended::Quit => Ok(()),
@@ -235,6 +242,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
     let (mut app, journal) = open_incident(&dir, &specs)?;
     app.read_only = args.read_only;
+    app.stale_after = stale_after(poll);
     app.custom_actions = custom.clone();
     app.keymap = keymap;
     if let Some(name) =
@@ -694,3 +702,15 @@ pub fn theme() -> crate::ui::Theme {
 
 /// `--mouse`: opt-in mouse capture.
 pub static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_slow_poll_is_not_stale_between_polls() {
+        assert_eq!(super::stale_after(1.0), 10);
+        assert_eq!(super::stale_after(2.0), 10);
+        // 30 s polls: stale only after two missed intervals and a margin.
+        assert_eq!(super::stale_after(30.0), 65);
+        assert_eq!(super::stale_after(0.5), 10);
+    }
+}

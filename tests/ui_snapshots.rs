@@ -61,6 +61,16 @@ fn empty_console_before_first_poll() {
     insta::assert_snapshot!(render(&mut a, 80, 24).backend());
 }
 
+/// The platforms answered and list no runs: say so, not "waiting".
+#[test]
+fn empty_console_after_an_empty_poll() {
+    let mut a = app(at(0));
+    a.update(polled("sim", Default::default(), at(1)));
+    let text = render(&mut a, 80, 24).backend().to_string();
+    assert!(text.contains("no runs yet"), "{text}");
+    insta::assert_snapshot!(text);
+}
+
 fn on_workflow(a: &mut cordon::app::App, workflow: &str) {
     a.runs.sel = a
         .runs

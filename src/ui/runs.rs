@@ -155,7 +155,11 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     f.render_widget(table, area);
     if v.rows.is_empty() {
         let msg = if app.store.runs.is_empty() {
-            "waiting for the first poll…"
+            if app.sources.iter().any(|s| s.health.last_ok.is_some()) {
+                "no runs yet: the platforms answered and list none"
+            } else {
+                "waiting for the first poll…"
+            }
         } else {
             "no run matches the filter (Esc clears it)"
         };
