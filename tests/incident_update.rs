@@ -453,3 +453,48 @@ fn triage_and_notes_keys_do_not_trigger_containment() {
     }
     assert_eq!(a.focus, Pane::Triage);
 }
+
+/// A platform that reports an agent's sends as outbound tool calls (as the
+/// LangGraph adapter does: `OUT email_send(...)`), with no `message_sent`:
+/// the run is still implicated, data is still said to have left, and
+/// triage does not suggest "no impact". Seen in tmux against a real
+/// LangGraph server, where it suggested SEV5 while the agent emailed
+/// all customers.
+#[test]
+fn outbound_tool_calls_implicate_their_run() {
+    let mut a = app(at(0));
+    let run = cordon::model::Run::from_wire(
+        "lg",
+        &serde_json::json!({"id": "r1", "agent": "support", "workflow": "refund-followups",
+                            "state": "running"}),
+    )
+    .unwrap();
+    let events: Vec<_> = (0..3)
+        .filter_map(|i| {
+            cordon::model::Event::from_wire_value(
+                &serde_json::json!({"id": format!("e{i}"), "run_id": "r1", "kind": "tool_call",
+                    "at": "2026-11-24T10:00:01Z", "tool": "email_send", "outbound": true,
+                    "summary": "email_send({\"segment\":\"all-customers\"})"}),
+                at(1),
+            )
+        })
+        .collect();
+    a.update(polled(
+        "lg",
+        cordon::source::Batch {
+            runs: vec![run],
+            events,
+            ..Default::default()
+        },
+        at(1),
+    ));
+    let t = a.triage();
+    assert_eq!(t.implicated.len(), 1, "the sending run is implicated");
+    assert_eq!(t.answers[1].answer, Answer::Yes, "data left a boundary");
+    let sev = t.suggested.expect("a suggestion");
+    assert!(
+        sev <= Severity(2),
+        "not 'no impact': {sev:?} ({})",
+        t.because
+    );
+}

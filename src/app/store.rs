@@ -23,7 +23,7 @@ const SEED: u64 = 0x636f72646f6e;
 pub struct RunAgg {
     /// Files, rows, messages, external actions.
     pub writes: u32,
-    /// Any of them irreversible or outbound.
+    /// Any of them irreversible, or anything it did outbound.
     pub harmful: bool,
 }
 
@@ -187,11 +187,14 @@ impl Store {
     fn index_event(&mut self, ri: usize, n: usize) {
         let st = &self.events[n];
         let e = &st.event;
-        if let Some(a) = self.run_agg.get_mut(ri)
-            && e.kind.is_world_change()
-        {
-            a.writes = a.writes.saturating_add(1);
-            a.harmful |= e.irreversible() || e.outbound;
+        if let Some(a) = self.run_agg.get_mut(ri) {
+            if e.kind.is_world_change() {
+                a.writes = a.writes.saturating_add(1);
+            }
+            // Outbound is harm whatever the kind: a platform that reports
+            // an agent's email tool call (LangGraph) as an outbound
+            // `tool_call`, not a `message_sent`, is still sending.
+            a.harmful |= (e.kind.is_world_change() && e.irreversible()) || e.outbound;
         }
         for sig in event_signatures(st.source, e) {
             if self.sig_seen.insert((sig, ri as u32)) {
