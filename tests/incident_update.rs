@@ -491,6 +491,12 @@ fn outbound_tool_calls_implicate_their_run() {
     let t = a.triage();
     assert_eq!(t.implicated.len(), 1, "the sending run is implicated");
     assert_eq!(t.answers[1].answer, Answer::Yes, "data left a boundary");
+    assert_eq!(t.answers[0].answer, Answer::Yes, "{}", t.answers[0].note);
+    assert!(
+        t.answers[0].note.contains("tool email_send"),
+        "{}",
+        t.answers[0].note
+    );
     let sev = t.suggested.expect("a suggestion");
     assert!(
         sev <= Severity(2),

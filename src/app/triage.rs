@@ -195,10 +195,15 @@ impl App {
         let mut systems: BTreeMap<String, String> = BTreeMap::new();
         for e in all_events().filter(|e| e.kind.is_world_change() || e.kind == EventKind::ToolCall)
         {
-            if let Some(t) = &e.target {
-                systems
-                    .entry(system_of(t))
-                    .or_insert_with(|| e.id.to_string());
+            // Without a target (LangGraph tool calls), the tool names the
+            // system it reaches.
+            let system = match (&e.target, &e.tool) {
+                (Some(t), _) => Some(system_of(t)),
+                (None, Some(tool)) => Some(format!("tool {tool}")),
+                (None, None) => None,
+            };
+            if let Some(s) = system {
+                systems.entry(s).or_insert_with(|| e.id.to_string());
             }
         }
         answers.push(if systems.is_empty() {
