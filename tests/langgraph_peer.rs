@@ -198,6 +198,29 @@ async fn langgraph_list_timeline_stop_rollback_hold() {
     .await;
 }
 
+/// The first polled batch that carries events, within `secs`.
+async fn batch_with_events(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<cordon::source::SourceMsg>,
+    secs: u64,
+) -> Option<cordon::source::Batch> {
+    tokio::time::timeout(Duration::from_secs(secs), async {
+        loop {
+            match rx.recv().await {
+                Some(cordon::source::SourceMsg::Polled { batch, .. })
+                    if !batch.events.is_empty() =>
+                {
+                    return Some(batch);
+                }
+                Some(_) => {}
+                None => return None,
+            }
+        }
+    })
+    .await
+    .ok()
+    .flatten()
+}
+
 #[tokio::test]
 async fn langgraph_stream_wakes_the_poller() {
     use cordon::source::{SourceMsg, poll_loop};
@@ -215,17 +238,9 @@ async fn langgraph_stream_wakes_the_poller() {
     tokio::spawn(poll_loop(src, Duration::from_secs(60), tx));
     let first = rx.recv().await.unwrap();
     assert!(matches!(first, SourceMsg::Polled { .. }));
-    let next = tokio::time::timeout(Duration::from_secs(20), async {
-        loop {
-            if let Some(SourceMsg::Polled { batch, .. }) = rx.recv().await
-                && !batch.events.is_empty()
-            {
-                return batch;
-            }
-        }
-    })
-    .await
-    .expect("a streamed step woke a poll long before the 60 s interval");
+    let next = batch_with_events(&mut rx, 20)
+        .await
+        .expect("a streamed step woke a poll long before the 60 s interval");
     assert!(next.events.iter().all(|e| e.run_id == r1));
 }
 
@@ -239,31 +254,8 @@ async fn a_pending_run_is_streamed_from_its_first_step() {
         return;
     };
     let base = peer.url.clone();
-    let c = http::client();
-    let t: serde_json::Value = c
-        .post(format!("{base}/threads"))
-        .json(&serde_json::json!({}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let tid = t["thread_id"].as_str().unwrap().to_string();
     // Delayed: pending for 3 s, whatever the machine's speed.
-    let r: serde_json::Value = c
-        .post(format!("{base}/threads/{tid}/runs"))
-        .json(
-            &serde_json::json!({"assistant_id": "support_agent", "after_seconds": 3,
-                                  "input": {"sleep": 0.3, "loops": 5}}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let rid = r["run_id"].as_str().unwrap().to_string();
+    let (_, rid) = peers::start_run_after(&base, 0.3, 5, 3).await;
     let spec: SourceSpec = format!("lg=langgraph:{base}").parse().unwrap();
     let (src, _) = build_pair(&spec, http::client()).unwrap();
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
@@ -280,16 +272,8 @@ async fn a_pending_run_is_streamed_from_its_first_step() {
         }
         other => panic!("first poll: {other:?}"),
     }
-    let next = tokio::time::timeout(Duration::from_secs(30), async {
-        loop {
-            if let Some(SourceMsg::Polled { batch, .. }) = rx.recv().await
-                && !batch.events.is_empty()
-            {
-                return batch;
-            }
-        }
-    })
-    .await
-    .expect("the pending run's stream rang when it started");
+    let next = batch_with_events(&mut rx, 30)
+        .await
+        .expect("the pending run's stream rang when it started");
     assert!(next.events.iter().all(|e| e.run_id == rid));
 }

@@ -65,43 +65,38 @@ async fn list_requests(s: &MockServer) -> usize {
         .count()
 }
 
-#[tokio::test]
-async fn a_full_first_page_that_holds_them_all_is_one_list_request() {
-    let s = server(Some(1000), 1000).await;
+/// List through a server counting `count` (none: it cannot count) and
+/// holding `total`: (workflows listed, list requests made).
+async fn list(count: Option<u64>, total: usize) -> (usize, usize) {
+    let s = server(count, total).await;
     let mut b = 0;
     let got = Conn::new(&s.uri(), http::client())
         .running(&mut b)
         .await
         .unwrap();
-    assert_eq!(got.len(), 1000);
-    assert_eq!(list_requests(&s).await, 1, "no empty second page");
-    assert!(b > 0);
+    assert!(b > 0, "bytes are counted");
+    (got.len(), list_requests(&s).await)
+}
+
+#[tokio::test]
+async fn a_full_first_page_that_holds_them_all_is_one_list_request() {
+    assert_eq!(
+        list(Some(1000), 1000).await,
+        (1000, 1),
+        "no empty second page"
+    );
 }
 
 #[tokio::test]
 async fn more_than_a_page_follows_the_token() {
-    let s = server(Some(1500), 1500).await;
-    let mut b = 0;
-    let got = Conn::new(&s.uri(), http::client())
-        .running(&mut b)
-        .await
-        .unwrap();
-    assert_eq!(got.len(), 1500);
-    assert_eq!(list_requests(&s).await, 2);
+    assert_eq!(list(Some(1500), 1500).await, (1500, 2));
 }
 
 #[tokio::test]
 async fn without_a_count_the_tokens_are_followed() {
-    let s = server(None, 1000).await;
-    let mut b = 0;
-    let got = Conn::new(&s.uri(), http::client())
-        .running(&mut b)
-        .await
-        .unwrap();
-    assert_eq!(got.len(), 1000);
     assert_eq!(
-        list_requests(&s).await,
-        2,
+        list(None, 1000).await,
+        (1000, 2),
         "the empty second page tells the end"
     );
 }

@@ -271,16 +271,11 @@ impl App {
     /// [`App::apply`] taking the record by value (replaying a journal):
     /// events and runs move into the store instead of being copied.
     pub fn replay(&mut self, r: Record) {
+        self.bump(&r);
         match r {
-            Record::Run { run } => {
-                self.generation += 1;
-                self.apply_run(run);
-            }
-            Record::Event { source, event } => {
-                self.generation += 1;
-                self.apply_event(&source, event);
-            }
-            r => self.apply(&r),
+            Record::Run { run } => self.apply_run(run),
+            Record::Event { source, event } => self.apply_event(&source, event),
+            r => self.apply_record(&r),
         }
     }
 
@@ -297,8 +292,13 @@ impl App {
     }
 
     pub fn apply(&mut self, r: &Record) {
-        // What the platforms said vs what the commander did: triage may
-        // lag the first by a moment, never the second.
+        self.bump(r);
+        self.apply_record(r);
+    }
+
+    /// What the platforms said vs what the commander did: triage may lag
+    /// the first by a moment, never the second.
+    fn bump(&mut self, r: &Record) {
         match r {
             Record::Event { .. }
             | Record::Run { .. }
@@ -306,6 +306,9 @@ impl App {
             | Record::SourceStatus { .. } => self.generation += 1,
             _ => self.commander_generation += 1,
         }
+    }
+
+    fn apply_record(&mut self, r: &Record) {
         match r {
             Record::SessionStarted { operator, .. } => {
                 self.commander = Some(operator.label());

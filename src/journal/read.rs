@@ -67,16 +67,12 @@ fn parse_line(line: &[u8]) -> Result<(String, Entry), String> {
 
 /// Read and check a journal. A missing file is an empty journal.
 pub fn read_journal(path: &Path) -> std::io::Result<ReadOutcome> {
-    let mut out = empty();
-    let mut entries = Vec::new();
-    let mut hashes = Vec::new();
+    let (mut entries, mut hashes) = (Vec::new(), Vec::new());
     let end = stream_journal(path, |h, e| {
         hashes.push(h);
         entries.push(e);
     })?;
-    out.entries = entries;
-    out.hashes = hashes;
-    Ok(finish(out, end))
+    Ok(outcome(entries, hashes, end))
 }
 
 /// How a streamed read ended (everything but the entries).
@@ -89,23 +85,15 @@ pub struct StreamEnd {
     pub lines: usize,
 }
 
-fn empty() -> ReadOutcome {
+fn outcome(entries: Vec<Entry>, hashes: Vec<String>, end: StreamEnd) -> ReadOutcome {
     ReadOutcome {
-        entries: Vec::new(),
-        good_len: 0,
-        torn: None,
-        bad: None,
-        head: String::new(),
-        hashes: Vec::new(),
+        entries,
+        hashes,
+        good_len: end.good_len,
+        torn: end.torn,
+        bad: end.bad,
+        head: end.head,
     }
-}
-
-fn finish(mut out: ReadOutcome, end: StreamEnd) -> ReadOutcome {
-    out.good_len = end.good_len;
-    out.torn = end.torn;
-    out.bad = end.bad;
-    out.head = end.head;
-    out
 }
 
 /// Read and check a journal, handing each good entry (with its line's
@@ -340,33 +328,33 @@ fn parse_lines(lines: &[u8]) -> Vec<Part> {
 
 /// The chain check over bytes.
 pub fn read_bytes(bytes: &[u8]) -> ReadOutcome {
-    let mut out = empty();
-    let mut entries = Vec::new();
-    let mut hashes = Vec::new();
+    let (mut entries, mut hashes) = (Vec::new(), Vec::new());
     let end = stream(bytes, |h, e| {
         hashes.push(h);
         entries.push(e);
+    })
+    // Memory cannot fail to read; only the reader thread can fail to start.
+    .unwrap_or_else(|e| StreamEnd {
+        good_len: 0,
+        torn: None,
+        bad: Some((1, format!("cannot read: {e}"))),
+        head: GENESIS.to_string(),
+        lines: 0,
     });
-    out.entries = entries;
-    out.hashes = hashes;
-    match end {
-        Ok(end) => finish(out, end),
-        // Reading from memory cannot fail; keep what was checked.
-        Err(_) => out,
-    }
+    outcome(entries, hashes, end)
 }
 
 /// `cordon verify`: Ok(head hash, lines) or Err(first bad line, reason).
+/// Streamed: a journal of any size is checked without being held.
 pub fn verify(path: &Path) -> std::io::Result<Result<(String, usize), (usize, String)>> {
-    let bytes = std::fs::read(path)?;
-    let out = read_bytes(&bytes);
-    if let Some(bad) = out.bad {
+    let end = stream(std::fs::File::open(path)?, |_, _| {})?;
+    if let Some(bad) = end.bad {
         return Ok(Err(bad));
     }
-    if let Some(t) = out.torn {
+    if let Some(t) = end.torn {
         return Ok(Err((t.line, format!("torn record: {}", t.reason))));
     }
-    Ok(Ok((out.head, out.entries.len())))
+    Ok(Ok((end.head, end.lines)))
 }
 
 #[cfg(test)]

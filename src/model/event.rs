@@ -198,11 +198,10 @@ impl Data {
     /// A platform's `data`, cleaned ([`sanitize::json`]): straight from its
     /// text when that is already clean, through a tree otherwise.
     pub fn from_wire(raw: Option<Box<RawValue>>) -> Data {
-        let Some(raw) = raw else {
+        let Some(raw) = raw.filter(|r| r.get() != "null") else {
             return Data(None);
         };
         match sanitize::json_text_if_clean(raw.get()) {
-            _ if raw.get() == "null" => return Data(None),
             Some(Cow::Borrowed(_)) => return Data(Some(raw)),
             Some(Cow::Owned(text)) => {
                 if let Ok(v) = RawValue::from_string(text) {

@@ -247,6 +247,12 @@ pub fn confirmed(msgs: &[cordon::contain::ActionMsg]) -> Option<String> {
 /// A thread (workflow `refund-followups`) and a run of the test graph on it
 /// that sleeps `sleep` s per step for `loops` steps; (thread id, run id).
 pub async fn start_run(base: &str, sleep: f64, loops: u32) -> (String, String) {
+    start_run_after(base, sleep, loops, 0).await
+}
+
+/// [`start_run`], the run held pending by the server for `after` seconds
+/// first (LangGraph's `after_seconds`) when `after` > 0.
+pub async fn start_run_after(base: &str, sleep: f64, loops: u32, after: u32) -> (String, String) {
     let c = cordon::source::http::client();
     let t: serde_json::Value = c
         .post(format!("{base}/threads"))
@@ -258,9 +264,13 @@ pub async fn start_run(base: &str, sleep: f64, loops: u32) -> (String, String) {
         .await
         .unwrap();
     let tid = t["thread_id"].as_str().unwrap().to_string();
+    let mut body = serde_json::json!({"assistant_id": "support_agent", "input": {"sleep": sleep, "loops": loops}});
+    if after > 0 {
+        body["after_seconds"] = after.into();
+    }
     let r: serde_json::Value = c
         .post(format!("{base}/threads/{tid}/runs"))
-        .json(&serde_json::json!({"assistant_id": "support_agent", "input": {"sleep": sleep, "loops": loops}}))
+        .json(&body)
         .send()
         .await
         .unwrap()
