@@ -562,13 +562,18 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
     outcome
 }
 
-/// `cordon export KIND --incident-dir DIR [-o FILE]`: read-only on the
-/// journal (no lock), so it works while a console has the incident open.
+/// `cordon export KIND --incident-dir DIR [-o FILE]`: works while a
+/// console has the incident open (it only reads the journal then). When no
+/// console holds it, a status update or internal brief is also journaled
+/// as a communication; marking it sent is done in the console (`:sent`).
 pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fail> {
     if !crate::report::KINDS.contains(&kind) {
         return Err(Fail::new(
             2,
-            format!("unknown export '{kind}'; one of postmortem, status, evidence"),
+            format!(
+                "unknown export '{kind}'; one of {}",
+                crate::report::KINDS.join(", ")
+            ),
         ));
     }
     if !journal::journal_path(dir).exists() {
@@ -580,17 +585,36 @@ pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fai
             ),
         ));
     }
-    let j = crate::report::JournalView::read(dir).map_err(|e| Fail::new(1, e))?;
-    let id = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let app = j.replay(&id, &dir.display().to_string());
-    let text = crate::report::render(kind, &app, &j, chrono::Utc::now());
-    let path = output.unwrap_or_else(|| dir.join(crate::report::file_name(kind)));
-    crate::report::write_atomic(&path, &text)
-        .map_err(|e| Fail::new(1, format!("cannot write {}: {e}", path.display())))?;
-    println!("{}", path.display());
+    let now = chrono::Utc::now();
+    let draft = crate::report::draft_from_dir(dir, kind, now).map_err(|e| Fail::new(1, e))?;
+    let w = crate::report::write_export(dir, &draft, output).map_err(|e| Fail::new(1, e))?;
+    println!("{}", w.path);
+    for warning in &draft.warnings {
+        eprintln!("check before sending: {warning}");
+    }
+    if let Some(to) = crate::report::audience(kind) {
+        match journal::Journal::open_with(dir, |_| {}) {
+            Ok(j) => {
+                j.handle.append(Record::Exported {
+                    kind: w.kind.clone(),
+                    path: w.path.clone(),
+                    at: now,
+                    to: Some(to.to_string()),
+                    sha256: Some(w.sha256.clone()),
+                    by: Some(journal::Operator::from_env().label()),
+                    promised: w.promised,
+                });
+                j.close();
+                eprintln!(
+                    "recorded as a communication to {to}; mark it sent in the console (:sent {kind}) once it has gone out"
+                );
+            }
+            Err(journal::OpenError::Locked(_)) => eprintln!(
+                "not recorded as a communication: a console holds this incident; export it there (E) to record it"
+            ),
+            Err(e) => eprintln!("not recorded as a communication: {e}"),
+        }
+    }
     Ok(())
 }
 

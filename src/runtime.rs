@@ -154,7 +154,7 @@ impl Executor {
                     }
                 }
             }
-            Effect::Export(kinds) => {
+            Effect::Render { kind, request } => {
                 // Exports are rebuilt from the journal: flush it first.
                 self.flush();
                 let (journal, tx, dir) = (
@@ -164,14 +164,16 @@ impl Executor {
                 );
                 tokio::task::spawn_blocking(move || {
                     journal.sync();
-                    let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
-                    let now = chrono::Utc::now();
-                    let result = crate::report::export_all(&dir, &kinds, now).map(|v| {
-                        v.into_iter()
-                            .map(|(k, p)| (k, p.display().to_string()))
-                            .collect()
-                    });
-                    let _ = tx.send(Msg::Exported(result, now));
+                    let result = crate::report::draft_from_dir(&dir, &kind, chrono::Utc::now())
+                        .map(Box::new);
+                    let _ = tx.send(Msg::Rendered { request, result });
+                });
+            }
+            Effect::Export(draft) => {
+                let (tx, dir) = (self.custom_tx.clone(), self.incident_dir.clone());
+                tokio::task::spawn_blocking(move || {
+                    let result = crate::report::write_export(&dir, &draft, None).map(|w| vec![w]);
+                    let _ = tx.send(Msg::Exported(result, chrono::Utc::now()));
                 });
             }
             Effect::RunCustom { id, index, vars } => {

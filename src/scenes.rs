@@ -131,6 +131,8 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
     app.triage_sel = 10;
     save("triage-160x48.svg", render(&mut app, 160, 48))?;
     save("postmortem-120x80.svg", postmortem_buffer(120, 80))?;
+    let mut app = export_preview_app("status");
+    save("status-preview-160x48.svg", render(&mut app, 160, 48))?;
     Ok(written)
 }
 
@@ -208,125 +210,342 @@ fn contain_story(app: &mut App) {
     app.refresh();
 }
 
-/// A postmortem as cordon writes it for the simulated incident, drawn as
-/// a screenshot (the Markdown as a reader sees it in a terminal).
-pub fn postmortem_buffer(w: u16, h: u16) -> ratatui::buffer::Buffer {
-    use crate::app::Effect;
+/// The demo incident (`cordon demo`: every scenario, background runs) as
+/// a commander works it, journaled with a fixed clock. The simulator is
+/// driven through its own action API, so the evidence after containment
+/// (a stopped run, reverted writes, blocked sends, a retry loop going on)
+/// is what the platform really does:
+///
+/// - 10:00:14 first poll; title, roles, severity accepted, detection set;
+/// - 10:00:16 stop the wrong-segment run; 10:00:17 roll back the broad
+///   edits while they run; 10:00:18 roll back the stale-context run, which
+///   had already ended (nothing to do); 10:00:19 block outbound for the
+///   support drafters;
+/// - notes (a decision, a hypothesis, an action item, a comms note that
+///   reassures too much), a poll at 10:00:40;
+/// - 10:00:41 a status update exported, marked sent at 10:00:45.
+pub fn demo_journal() -> Vec<u8> {
     use crate::journal::{GENESIS, Record, writer::render_line};
-    use ratatui::style::{Color, Modifier, Style};
-    use ratatui::text::Line;
-    let mut app = demo_app(&["wrong-segment", "unreviewed-write"], 0);
+    let names = vec!["all".to_string()];
+    let mut w = World::new(&names, true, 7, t0()).unwrap_or_else(|e| panic!("{e}"));
+    let operator = Operator {
+        user: "alice".into(),
+        host: "bastion-1".into(),
+        ssh_client: None,
+    };
+    let mut app = App::new(
+        t0(),
+        "INC-20261124-100000",
+        "/var/lib/cordon/INC-20261124-100000",
+        operator.clone(),
+    );
+    app.add_source("sim", "aca", "http://127.0.0.1:7300");
     app.key_seed = Some(0);
-    let mut recs: Vec<Record> = vec![Record::SessionStarted {
+    let mut log: Vec<(Time, Record)> = Vec::new();
+    let started = Record::SessionStarted {
         incident: "INC-20261124-100000".into(),
-        operator: app.operator.clone(),
-        version: env!("CARGO_PKG_VERSION").into(),
+        operator,
+        version: "demo".into(),
         sources: vec!["sim=aca:http://127.0.0.1:7300".into()],
-    }];
-    let names = vec!["wrong-segment".to_string(), "unreviewed-write".to_string()];
-    let mut world = World::new(&names, false, 7, t0()).unwrap_or_else(|e| panic!("{e}"));
-    world.advance(Duration::from_secs(14));
-    let now = t0() + chrono::Duration::seconds(14);
-    let batch = Batch {
-        runs: world
-            .runs
-            .iter()
-            .filter_map(|r| Run::from_wire("sim", &r.to_json()))
-            .collect(),
-        events: world
-            .events
-            .iter()
-            .filter_map(|v| Event::from_wire_value(v, now))
-            .collect(),
-        controls: Some(world.controls.clone()),
-        offered: Some(world.offered.clone()),
-        credentials: vec![],
-        bytes: 0,
     };
-    let mut take = |fx: Vec<Effect>| {
-        for f in fx {
-            if let Effect::Journal(r) = f {
-                recs.push(r);
-            }
-        }
+    app.apply(&started);
+    log.push((t0(), started));
+    let mut story = Story {
+        app,
+        log: &mut log,
+        world: &mut w,
     };
-    take(app.update(Msg::Source(
-        Box::new(SourceMsg::Polled {
-            source: "sim".into(),
-            batch,
-        }),
-        now,
-    )));
+    story.poll(14);
     for line in [
         "title Refund follow-up emailed to all customers",
-        "sev 1 48k customers emailed; refunds written before review",
+        "role commander alice",
         "role comms carol",
+        "detected 10:00:09",
     ] {
-        app.update(key(':'));
-        for c in line.chars() {
-            app.update(key(c));
-        }
-        take(app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))));
+        story.palette(line);
     }
-    let before = app.actions.len();
-    contain_story(&mut app);
+    story.app.update(key('3'));
+    let fx = story.app.update(key('A'));
+    story.take(fx);
+    story.act(16, 'x', "support-drafter-2");
+    story.act(17, 'X', "code-editor-1");
+    story.act(18, 'X', "triage-agent-4");
+    story.act(19, 'b', "support-drafter-2");
+    story.note(
+        20,
+        1,
+        "Hold all refund follow-ups until segment ids are exact",
+    );
+    story.note(
+        20,
+        2,
+        "The segment lookup fuzzy-matched 'cohort' to all-customers",
+    );
+    story.note(
+        20,
+        3,
+        "Make the segment lookup require an exact id @bob due:2026-12-01 type:prevent",
+    );
+    story.note(
+        21,
+        4,
+        "You may have received a refund email in error; nothing changed on your account. You can ignore it.",
+    );
+    story.poll(40);
+    story.at(41);
+    let j = story.journal_view();
+    let replayed = j.replay("INC-20261124-100000", "/var/lib/cordon/INC-20261124-100000");
+    let d = crate::report::draft("status", &replayed, &j, story.app.now);
+    let fx = story.app.update(Msg::Exported(
+        Ok(vec![crate::report::Written {
+            kind: "status".into(),
+            path: "/var/lib/cordon/INC-20261124-100000/status-update.md".into(),
+            sha256: crate::journal::hash(d.text.as_bytes()),
+            promised: d.promised,
+        }]),
+        story.app.now,
+    ));
+    story.take(fx);
+    story.palette_at(45, "sent status");
     let mut prev = GENESIS.to_string();
     let mut bytes = String::new();
-    let intents: Vec<Record> = app.actions[before..]
-        .iter()
-        .map(|a| Record::ActionIntent {
-            request: a.req.clone(),
-            operator: app.operator.clone(),
-            preview: a.preview.clone(),
-            at: a.at_key,
-        })
-        .chain(app.actions[before..].iter().flat_map(|a| {
-            vec![
-                Record::ActionSent {
-                    id: a.req.id.clone(),
-                    at: a.sent_at.unwrap_or(a.at_key),
-                },
-                Record::ActionResult {
-                    id: a.req.id.clone(),
-                    accepted: true,
-                    status: None,
-                    answer: a.answer.clone(),
-                    error: None,
-                    attempts: 1,
-                    at: a.answered_at.unwrap_or(a.at_key),
-                },
-                Record::ActionVerified {
-                    id: a.req.id.clone(),
-                    confirmed: true,
-                    detail: a.detail.clone(),
-                    at: a.verified_at.unwrap_or(a.at_key),
-                },
-            ]
-        }))
-        .collect();
-    recs.extend(intents);
-    // The poll after the stop: the run is stopped (contain_story applied it).
-    for a in &app.actions[before..] {
-        if let Some(i) = a
-            .req
-            .target
-            .run_id
-            .as_ref()
-            .and_then(|id| app.store.run_idx("sim", id))
-        {
-            recs.push(Record::Run {
-                run: app.store.runs[i].clone(),
-            });
-        }
-    }
-    for (i, r) in recs.into_iter().enumerate() {
-        let (l, h) = render_line(i as u64, &prev, now, r);
+    for (i, (at, r)) in log.into_iter().enumerate() {
+        let (l, h) = render_line(i as u64, &prev, at, r);
         bytes.push_str(&l);
         prev = h;
     }
-    let j = crate::report::JournalView::from_bytes(bytes.as_bytes());
+    bytes.into_bytes()
+}
+
+/// The demo incident being played: the console, the simulator and the
+/// journal lines so far (each with the time it was written).
+struct Story<'a> {
+    app: App,
+    log: &'a mut Vec<(Time, Record)>,
+    world: &'a mut World,
+}
+
+use crate::journal::Record;
+
+impl Story<'_> {
+    fn at(&mut self, secs: i64) {
+        let t = t0() + chrono::Duration::seconds(secs);
+        if t > self.world.now {
+            self.world
+                .advance((t - self.world.now).to_std().unwrap_or_default());
+        }
+        self.app.update(Msg::Tick(t));
+    }
+
+    fn take(&mut self, fx: Vec<crate::app::Effect>) {
+        for f in fx {
+            match f {
+                crate::app::Effect::Journal(r) => self.log.push((self.app.now, r)),
+                crate::app::Effect::Execute(req) => self.execute(req),
+                _ => {}
+            }
+        }
+    }
+
+    fn poll(&mut self, secs: i64) {
+        self.at(secs);
+        let now = self.app.now;
+        let batch = Batch {
+            runs: self
+                .world
+                .runs
+                .iter()
+                .filter_map(|r| Run::from_wire("sim", &r.to_json()))
+                .collect(),
+            events: self
+                .world
+                .events
+                .iter()
+                .filter_map(|v| Event::from_wire_value(v, now))
+                .collect(),
+            controls: Some(self.world.controls.clone()),
+            offered: Some(self.world.offered.clone()),
+            credentials: vec![],
+            bytes: 0,
+        };
+        let fx = self.app.update(Msg::Source(
+            Box::new(SourceMsg::Polled {
+                source: "sim".into(),
+                batch,
+            }),
+            now,
+        ));
+        self.take(fx);
+    }
+
+    fn palette(&mut self, line: &str) {
+        self.app.update(key(':'));
+        for c in line.chars() {
+            self.app.update(key(c));
+        }
+        let fx = self
+            .app
+            .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        self.take(fx);
+    }
+
+    fn palette_at(&mut self, secs: i64, line: &str) {
+        self.at(secs);
+        self.palette(line);
+    }
+
+    /// Select the agent's run and press `k`, confirm; the simulator acts.
+    fn act(&mut self, secs: i64, k: char, agent: &str) {
+        self.poll(secs);
+        self.app.update(key('1'));
+        if self.app.runs.active_only {
+            self.app.update(key('a'));
+        }
+        if let Some(p) = self
+            .app
+            .runs
+            .rows
+            .iter()
+            .position(|&r| self.app.store.runs[r].agent == agent)
+        {
+            self.app.runs.sel = p;
+        }
+        self.app.update(key(k));
+        self.app
+            .update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+        let fx = self
+            .app
+            .update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+        self.take(fx);
+    }
+
+    /// What the executor does: send, read the answer, re-read the effect
+    /// (the ACA adapter's wording), at 30 ms, 120 ms and 400 ms.
+    fn execute(&mut self, req: crate::model::ActionRequest) {
+        use crate::contain::ActionMsg;
+        let base = self.app.now;
+        let t = |ms: i64| base + chrono::Duration::milliseconds(ms);
+        let fx = self
+            .app
+            .update(Msg::Action(ActionMsg::Sent { id: req.id.clone() }, t(30)));
+        self.take_at(fx, t(30));
+        let body = serde_json::json!({"kind": req.kind.as_str(), "target": req.target,
+            "reason": req.reason, "actor": req.actor});
+        let result = self
+            .world
+            .act(&body, Some(&req.key), false)
+            .map_err(|e| (Some(400), format!("{e:?}")));
+        let fx = self.app.update(Msg::Action(
+            ActionMsg::Answered {
+                id: req.id.clone(),
+                result,
+                attempts: 1,
+            },
+            t(120),
+        ));
+        self.take_at(fx, t(120));
+        let detail = match (&req.target.run_id, &req.target.agent_class) {
+            (Some(id), _) => match self.world.run(id).map(|r| r.state.clone()) {
+                Some(s) if s == "stopped" || s == "rolled_back" => format!("run {id} is {s}"),
+                Some(s) => format!("run {id} is {s} (no longer running)"),
+                None => format!("run {id} is gone (rolled back)"),
+            },
+            (None, c) => format!(
+                "outbound blocked for {}",
+                c.clone().unwrap_or_else(|| "*".into())
+            ),
+        };
+        let fx = self.app.update(Msg::Action(
+            ActionMsg::Verified {
+                id: req.id,
+                confirmed: true,
+                detail,
+            },
+            t(400),
+        ));
+        self.take_at(fx, t(400));
+    }
+
+    fn take_at(&mut self, fx: Vec<crate::app::Effect>, at: Time) {
+        for f in fx {
+            if let crate::app::Effect::Journal(r) = f {
+                self.log.push((at, r));
+            }
+        }
+    }
+
+    /// A note of the `kind_steps`-th type after "note" (Ctrl-T cycles).
+    fn note(&mut self, secs: i64, kind_steps: usize, text: &str) {
+        self.at(secs);
+        self.app.update(key('5'));
+        self.app.update(key('i'));
+        let ctrl = |c: char| Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL));
+        while self.app.note_kind != crate::model::incident::NoteKind::Note {
+            self.app.update(ctrl('t'));
+        }
+        for _ in 0..kind_steps {
+            self.app.update(ctrl('t'));
+        }
+        for c in text.chars() {
+            self.app.update(key(c));
+        }
+        let fx = self.app.update(ctrl('s'));
+        self.take(fx);
+        self.app
+            .update(Msg::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE)));
+    }
+
+    fn journal_view(&self) -> crate::report::JournalView {
+        use crate::journal::{GENESIS, writer::render_line};
+        let mut prev = GENESIS.to_string();
+        let mut bytes = String::new();
+        for (i, (at, r)) in self.log.iter().enumerate() {
+            let (l, h) = render_line(i as u64, &prev, *at, r.clone());
+            bytes.push_str(&l);
+            prev = h;
+        }
+        crate::report::JournalView::from_bytes(bytes.as_bytes())
+    }
+}
+
+/// The console on the demo incident (as its journal replays) with the
+/// export preview open on `kind`, rendered at 10:20.
+pub fn export_preview_app(kind: &str) -> App {
+    let j = crate::report::JournalView::from_bytes(&demo_journal());
+    let mut app = j.replay("INC-20261124-100000", "/var/lib/cordon/INC-20261124-100000");
+    app.add_source("sim", "aca", "http://127.0.0.1:7300");
+    let now = t0() + chrono::Duration::minutes(20);
+    app.update(Msg::Tick(now));
+    app.update(key(':'));
+    for c in format!("export {kind}").chars() {
+        app.update(key(c));
+    }
+    let fx = app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE)));
+    for f in fx {
+        if let crate::app::Effect::Render { kind, request } = f {
+            let d = crate::report::draft(&kind, &app, &j, now);
+            app.update(Msg::Rendered {
+                request,
+                result: Ok(Box::new(d)),
+            });
+        }
+    }
+    app
+}
+
+/// A postmortem as cordon writes it for the demo incident, drawn as a
+/// screenshot (the Markdown as a reader sees it in a terminal).
+pub fn postmortem_buffer(w: u16, h: u16) -> ratatui::buffer::Buffer {
+    use ratatui::style::{Color, Modifier, Style};
+    use ratatui::text::Line;
+    let j = crate::report::JournalView::from_bytes(&demo_journal());
     let replayed = j.replay("INC-20261124-100000", "/var/lib/cordon/INC-20261124-100000");
-    let md = crate::report::postmortem::render(&replayed, &j, t0() + chrono::Duration::minutes(20));
+    let md = crate::report::render(
+        "postmortem",
+        &replayed,
+        &j,
+        t0() + chrono::Duration::minutes(20),
+    );
     let lines: Vec<Line> = md
         .lines()
         .map(|l| {

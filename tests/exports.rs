@@ -1,228 +1,121 @@
-//! Golden tests of the three exports for a simulator scenario with a fixed
-//! clock: every section present, every action with its confirm time, every
-//! pinned event, no control characters; and the atomic write.
+//! Golden tests of the exports for the demo incident (every scenario,
+//! background runs; stop, rollback, a rollback with nothing to do, block;
+//! a status update exported and marked sent) with a fixed clock, and the
+//! atomic write and the CLI.
 
 mod common;
 
 use common::*;
-use cordon::app::{App, Effect, Msg};
-use cordon::contain::ActionMsg;
 use cordon::journal::{GENESIS, Record, writer::render_line};
-use cordon::model::ActionAnswer;
 use cordon::report::{self, JournalView};
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
-/// Play the wrong-segment incident with a commander's moves, journaling
-/// every record with a fixed clock; return the journal bytes.
-fn incident() -> Vec<u8> {
-    let mut recs: Vec<Record> = Vec::new();
-    let mut a = app(at(0));
-    a.key_seed = Some(0);
-    let take = |fx: Vec<Effect>, recs: &mut Vec<Record>| {
-        for f in fx {
-            if let Effect::Journal(r) = f {
-                recs.push(r);
-            }
-        }
-    };
-    let started = Record::SessionStarted {
-        incident: "INC-20261124-100000".into(),
-        operator: operator(),
-        version: "test".into(),
-        sources: vec!["sim=aca:http://127.0.0.1:7300".into()],
-    };
-    a.apply(&started);
-    recs.push(started);
-    let w = world(&["wrong-segment", "unreviewed-write"], true, 14);
-    take(
-        a.update(polled("sim", batch_of(&w, "sim"), at(14))),
-        &mut recs,
-    );
-    let palette = |a: &mut App, line: &str| {
-        a.update(ch(':'));
-        keys(a, line);
-        a.update(key(KeyCode::Enter))
-    };
-    take(
-        palette(&mut a, "title Refund follow-up emailed to all customers"),
-        &mut recs,
-    );
-    take(palette(&mut a, "role commander alice"), &mut recs);
-    take(palette(&mut a, "role comms carol"), &mut recs);
-    take(palette(&mut a, "detected 10:00:09"), &mut recs);
-    // Pin the first wrong send.
-    a.update(ch('2'));
-    let send = a
-        .store
-        .events
-        .iter()
-        .position(|s| s.event.kind.as_str() == "message_sent")
-        .unwrap();
-    let row = (0..a.timeline.rows.len())
-        .find(|&i| a.timeline.rows.get(i) == Some(send))
-        .unwrap();
-    a.timeline.sel = row;
-    a.timeline.follow = false;
-    take(a.update(ch('p')), &mut recs);
-    // Stop the drafter and hold its queue; confirm both.
-    a.update(ch('1'));
-    let pos = a
-        .runs
-        .rows
-        .iter()
-        .position(|&r| a.store.runs[r].agent == "support-drafter-2")
-        .unwrap();
-    a.runs.sel = pos;
-    let mut ids = Vec::new();
-    for k in ['x', 'h'] {
-        a.update(ch(k));
-        a.update(key(KeyCode::Tab));
-        for f in a.update(key(KeyCode::Enter)) {
-            match f {
-                Effect::Journal(r) => recs.push(r),
-                Effect::Execute(r) => ids.push(r.id),
-                _ => {}
-            }
-        }
-    }
-    for (n, id) in ids.iter().enumerate() {
-        let t = |ms: i64| at(14) + chrono::Duration::milliseconds(ms + n as i64 * 100);
-        take(
-            a.update(Msg::Action(ActionMsg::Sent { id: id.clone() }, t(2))),
-            &mut recs,
-        );
-        let ans = ActionAnswer {
-            action_id: format!("act_{n}"),
-            kind: "x".into(),
-            state: "applied".into(),
-            affected_runs: vec![],
-            message: "applied".into(),
-        };
-        take(
-            a.update(Msg::Action(
-                ActionMsg::Answered {
-                    id: id.clone(),
-                    result: Ok(ans),
-                    attempts: 1,
-                },
-                t(30),
-            )),
-            &mut recs,
-        );
-        take(
-            a.update(Msg::Action(
-                ActionMsg::Verified {
-                    id: id.clone(),
-                    confirmed: true,
-                    detail: "effect seen".into(),
-                },
-                t(420),
-            )),
-            &mut recs,
-        );
-    }
-    // Triage: accept the suggestion, mark harms, answer a question.
-    a.update(ch('3'));
-    take(a.update(ch('A')), &mut recs);
-    a.triage_sel = 7; // user harm
-    take(a.update(ch(' ')), &mut recs);
-    a.triage_sel = 3; // privacy risk
-    take(a.update(ch(' ')), &mut recs);
-    // Notes: a decision, a hypothesis, an action item, a comms note.
-    a.update(ch('5'));
-    a.update(ch('i'));
-    for (kind_steps, text) in [
-        (1, "Hold all refund follow-ups until segment ids are exact"),
-        (
-            1,
-            "The segment lookup fuzzy-matched 'cohort' to all-customers",
-        ),
-        (
-            1,
-            "Make the segment lookup require an exact id @bob due:2026-12-01 type:prevent",
-        ),
-        (
-            1,
-            "You may have received a refund email in error; nothing changed on your account. You can ignore it.",
-        ),
-    ] {
-        for _ in 0..kind_steps {
-            a.update(Msg::Key(KeyEvent::new(
-                KeyCode::Char('t'),
-                KeyModifiers::CONTROL,
-            )));
-        }
-        keys(&mut a, text);
-        take(
-            a.update(Msg::Key(KeyEvent::new(
-                KeyCode::Char('s'),
-                KeyModifiers::CONTROL,
-            ))),
-            &mut recs,
-        );
-    }
-    // Render the journal with a fixed clock: bytes are deterministic.
-    let mut prev = GENESIS.to_string();
-    let mut bytes = String::new();
-    for (i, r) in recs.into_iter().enumerate() {
-        let (line, h) = render_line(i as u64, &prev, at(15), r);
-        bytes.push_str(&line);
-        prev = h;
-    }
-    bytes.into_bytes()
+fn demo() -> (JournalView, cordon::app::App) {
+    let j = JournalView::from_bytes(&cordon::scenes::demo_journal());
+    let app = j.replay("INC-20261124-100000", "/var/lib/cordon/INC-20261124-100000");
+    (j, app)
 }
 
-fn exports() -> (String, String, String) {
-    let bytes = incident();
-    let j = JournalView::from_bytes(&bytes);
-    assert!(j.lines.len() > 50);
-    let app = j.replay("INC-20261124-100000", "/tmp/inc");
-    let now = at(20 * 60);
-    (
-        report::render("postmortem", &app, &j, now),
-        report::render("status", &app, &j, now),
-        report::render("evidence", &app, &j, now),
-    )
+fn export(kind: &str) -> report::Draft {
+    let (j, app) = demo();
+    report::draft(kind, &app, &j, at(20 * 60))
 }
 
 fn assert_clean(s: &str) {
     assert!(cordon::sanitize::is_clean(s), "control character in export");
+    for entity in ["&lt;", "&gt;", "&amp;", "&quot;"] {
+        assert!(!s.contains(entity), "HTML entity {entity} in export");
+    }
+}
+
+#[test]
+fn status_update_golden() {
+    let d = export("status");
+    assert_clean(&d.text);
+    for section in [
+        "## What happened",
+        "## Who is affected",
+        "## What we have done",
+        "## What we do not know yet",
+        "## What you should do",
+        "## We are sorry",
+        "## Next update",
+    ] {
+        assert!(d.text.contains(section), "missing {section}");
+    }
+    assert!(
+        !d.text.to_lowercase().contains(" ai "),
+        "no hiding behind 'AI'"
+    );
+    // The cadence (SEV1: 30 min) from the time it is written.
+    assert_eq!(d.promised, Some(at(50 * 60)));
+    assert!(d.text.contains("by 10:50 UTC"));
+    assert!(d.text.contains(report::status::CONTACT));
+    insta::assert_snapshot!("status_update", d.text);
+    insta::assert_snapshot!("status_update_warnings", d.warnings.join("\n"));
+}
+
+#[test]
+fn internal_brief_golden() {
+    let d = export("internal");
+    assert_clean(&d.text);
+    for part in [
+        "- Severity: **SEV1**",
+        "## Impact",
+        "## Containment",
+        "## Open questions",
+        "## Communications",
+        "outbound blocked for `support-drafter`",
+        "`run_e509`",
+    ] {
+        assert!(d.text.contains(part), "missing {part}:\n{}", d.text);
+    }
+    insta::assert_snapshot!("internal_brief", d.text);
 }
 
 #[test]
 fn postmortem_golden() {
-    let (pm, _, _) = exports();
-    assert_clean(&pm);
+    let d = export("postmortem");
+    let pm = &d.text;
+    assert_clean(pm);
+    let mut at = 0;
     for section in [
         "## Summary",
         "## Impact",
-        "## Severity and status history",
-        "## Detection",
+        "## Metrics",
+        "## Trigger",
+        "## Root cause and contributing factors",
+        "### Why was the task delegated in that form?",
+        "### Why did the agent have the permissions it had?",
+        "### Why was the output reviewed, or not?",
+        "### Was observability sufficient?",
+        "### Did the stop control work?",
+        "### Why might similar incidents still happen?",
         "## Containment",
-        "## Triage answers",
-        "## Timeline (UTC)",
-        "## Evidence index",
-        "## Contributing factors",
+        "## Timeline",
         "## What went well",
         "## What went wrong",
         "## Where we got lucky",
+        "## Lessons",
         "## Action items",
+        "## Communications sent",
+        "## Appendix",
     ] {
-        assert!(pm.contains(section), "missing {section}");
+        let i = pm[at..]
+            .find(section)
+            .unwrap_or_else(|| panic!("missing or out of order: {section}"));
+        at += i;
     }
-    // Every action with its confirm time.
-    assert!(pm.contains("| stop_run |") && pm.contains("| hold_queue |"));
+    // The two review facts the evidence holds, prefilled.
+    assert!(pm.contains("**An instruction overrode review**") && pm.contains("`auto_send=true`"));
+    assert!(pm.contains("**Written before the review decision**"));
+    assert!(pm.contains("**Permissions broader than the assignment**"));
+    // The action item's fields in their columns, not in its text.
     assert!(
-        pm.contains("| stop_run | run run_") && pm.contains("| +0.4 s | stop control worked"),
-        "{pm}"
+        pm.contains("| Make the segment lookup require an exact id | bob | 2026-12-01 | prevent |")
     );
-    assert!(pm.contains("| hold_queue | workflow refund-followups | alice@bastion-1 | +0.1 s | +0.5 s | stop control worked"), "{pm}");
-    // Every pinned event.
-    assert!(pm.contains("pinned by alice@bastion-1"));
-    // The seed's questions, the action item with owner and due, the head hash.
-    assert!(pm.contains("Why did the agent have the permissions it had?"));
-    assert!(pm.contains("| bob | 2026-12-01 | prevent |"));
-    let head = JournalView::from_bytes(&incident()).head;
+    // A rollback of a run that had ended is not called a working control.
+    assert!(pm.contains("**nothing to do (it had already ended)**"));
+    let head = demo().0.head;
     assert!(
         pm.trim_end()
             .ends_with(&format!("head hash `{head}` (check with `cordon verify`)."))
@@ -231,32 +124,11 @@ fn postmortem_golden() {
 }
 
 #[test]
-fn status_update_golden() {
-    let (_, st, _) = exports();
-    assert_clean(&st);
-    for section in [
-        "## What happened",
-        "## Who is affected",
-        "## What we have done",
-        "## What we do not know yet",
-        "## What you should do",
-        "## Next update",
-    ] {
-        assert!(st.contains(section), "missing {section}");
-    }
-    assert!(st.contains("segment:all-customers"));
-    assert!(st.contains("confirmed that it took effect"));
-    assert!(!st.to_lowercase().contains(" ai "), "no hiding behind 'AI'");
-    insta::assert_snapshot!("status_update", st);
-}
-
-#[test]
 fn evidence_bundle_golden() {
-    let (_, _, ev) = exports();
-    assert_clean(&ev);
-    let v: serde_json::Value = serde_json::from_str(&ev).unwrap();
-    let bytes = incident();
-    let j = JournalView::from_bytes(&bytes);
+    let d = export("evidence");
+    assert_clean(&d.text);
+    let v: serde_json::Value = serde_json::from_str(&d.text).unwrap();
+    let j = demo().0;
     assert_eq!(v["chain_head"], j.head.as_str());
     assert_eq!(v["entries"].as_array().unwrap().len(), j.lines.len());
     assert_eq!(v["entries"][0]["hash"], j.lines[0].0.as_str());
@@ -287,7 +159,10 @@ fn evidence_bundle_golden() {
         drafter["permissions"]["credentials"][0],
         "cred_sendgrid_prod"
     );
-    insta::assert_snapshot!("evidence", ev);
+    // Every entry is checked above; the golden holds the per-run evidence.
+    let mut v = v;
+    v["entries"] = serde_json::json!(format!("{} entries", j.lines.len()));
+    insta::assert_snapshot!("evidence", serde_json::to_string_pretty(&v).unwrap());
 }
 
 #[test]
@@ -296,13 +171,22 @@ fn exports_are_written_atomically_and_private() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("INC-1");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(cordon::journal::journal_path(&dir), incident()).unwrap();
+    std::fs::write(
+        cordon::journal::journal_path(&dir),
+        cordon::scenes::demo_journal(),
+    )
+    .unwrap();
     let out = report::export_all(&dir, &report::KINDS, at(1200)).unwrap();
-    assert_eq!(out.len(), 3);
-    for (_, p) in &out {
+    assert_eq!(out.len(), 4);
+    for w in &out {
         assert_eq!(
-            std::fs::metadata(p).unwrap().permissions().mode() & 0o777,
+            std::fs::metadata(&w.path).unwrap().permissions().mode() & 0o777,
             0o600
+        );
+        // The digest is of exactly what was written.
+        assert_eq!(
+            w.sha256,
+            cordon::journal::hash(&std::fs::read(&w.path).unwrap())
         );
     }
     let names: Vec<String> = std::fs::read_dir(&dir)
@@ -313,24 +197,79 @@ fn exports_are_written_atomically_and_private() {
         names.iter().all(|n| !n.contains(".tmp-")),
         "no temp files left: {names:?}"
     );
-    // The CLI writes the same thing.
-    let o = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
-        .args([
-            "export",
-            "status",
-            "--incident-dir",
-            dir.to_str().unwrap(),
-            "-o",
-            tmp.path().join("s.md").to_str().unwrap(),
-        ])
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(
-        std::fs::read_to_string(tmp.path().join("s.md"))
+}
+
+/// `cordon export internal` writes the brief and, with no console holding
+/// the incident, journals it as a communication (to stakeholders, with the
+/// text's digest); held by a console, it says it could not.
+#[test]
+fn the_cli_exports_and_records_a_communication() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-1");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        cordon::journal::journal_path(&dir),
+        cordon::scenes::demo_journal(),
+    )
+    .unwrap();
+    let run = |kind: &str, out: &str| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .args([
+                "export",
+                kind,
+                "--incident-dir",
+                dir.to_str().unwrap(),
+                "-o",
+                tmp.path().join(out).to_str().unwrap(),
+            ])
+            .output()
             .unwrap()
-            .contains("## Who is affected")
+    };
+    let o = run("internal", "brief.md");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let text = std::fs::read(tmp.path().join("brief.md")).unwrap();
+    assert!(String::from_utf8_lossy(&text).starts_with("# Internal brief: "));
+    let j = JournalView::read(&dir).unwrap();
+    let last = &j.lines.last().unwrap().1.record;
+    match last {
+        Record::Exported {
+            kind, to, sha256, ..
+        } => {
+            assert_eq!(kind, "internal");
+            assert_eq!(to.as_deref(), Some("stakeholders"));
+            assert_eq!(
+                sha256.as_deref(),
+                Some(cordon::journal::hash(&text).as_str())
+            );
+        }
+        other => panic!("expected the export journaled, got {other:?}"),
+    }
+    // The chain is whole after the append.
+    assert!(
+        cordon::journal::verify(&cordon::journal::journal_path(&dir))
+            .unwrap()
+            .is_ok()
     );
+    // A console holds it: written, not journaled, and said so.
+    let held = cordon::journal::Journal::open(&dir).unwrap();
+    let before = JournalView::read(&dir).unwrap().lines.len();
+    let o = run("status", "s.md");
+    assert!(o.status.success());
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not recorded as a communication"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&o.stderr)
+            .contains("check before sending: Fill in the contact details")
+    );
+    assert_eq!(JournalView::read(&dir).unwrap().lines.len(), before);
+    held.close();
+    // An unknown kind names the four.
+    let o = run("everything", "x.md");
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("status, internal, postmortem, evidence"));
 }
 
 #[test]
@@ -370,7 +309,14 @@ fn a_stop_on_a_run_that_had_ended_is_not_called_a_working_stop() {
         prev = h;
     }
     let j = JournalView::from_bytes(bytes.as_bytes());
-    let pm = report::render("postmortem", &j.replay("INC", "/tmp"), &j, at(3));
-    assert!(pm.contains("run had already ended on its own"), "{pm}");
-    assert!(!pm.contains("stop control worked"));
+    let app = j.replay("INC", "/tmp");
+    let pm = report::render("postmortem", &app, &j, at(3));
+    assert!(
+        pm.contains("| **nothing to do (it had already ended)**"),
+        "{pm}"
+    );
+    assert!(pm.contains("- 1 action: 1 nothing to do"), "{pm}");
+    assert!(!pm.contains("— verified") && !pm.contains("| verified:"));
+    let st = report::render("status", &app, &j, at(3));
+    assert!(!st.contains("we stopped"), "{st}");
 }

@@ -35,9 +35,26 @@ pub struct IncidentState {
     pub notes: Vec<Note>,
     pub draft: String,
     pub cadence_minutes: Option<u32>,
-    /// Times status updates went out (exported or a comms note).
+    /// Times status updates to users were marked sent.
     pub updates: Vec<Time>,
     pub exports: Vec<(String, String, Time)>,
+    /// Every exported communication, and whether it went out.
+    pub comms: Vec<Communication>,
+}
+
+/// A status update or internal brief as exported: what, to whom, when.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Communication {
+    pub kind: String,
+    pub to: String,
+    pub path: String,
+    pub sha256: String,
+    pub by: String,
+    pub exported_at: Time,
+    /// The next update its text promises.
+    pub promised: Option<Time>,
+    /// Marked sent: when, by whom.
+    pub sent: Option<(Time, String)>,
 }
 
 impl IncidentState {
@@ -74,16 +91,36 @@ impl IncidentState {
             _ => None,
         })
     }
-    /// When the next status update is due.
+    /// When the next status update is due: the cadence after the last
+    /// one sent (or no later than that one promised), else after the
+    /// severity was set.
     pub fn next_update(&self) -> Option<Time> {
-        let m = self.cadence()?;
+        let m = chrono::Duration::minutes(self.cadence()? as i64);
+        if let Some(c) = self.last_sent("status") {
+            let (at, _) = c.sent.as_ref()?;
+            let due = *at + m;
+            return Some(c.promised.map_or(due, |p| p.min(due)));
+        }
         let since = self
             .updates
             .last()
             .copied()
             .or_else(|| self.severity.last().map(|s| s.4))
             .or(self.declared)?;
-        Some(since + chrono::Duration::minutes(m as i64))
+        Some(since + m)
+    }
+
+    /// The last communication of this kind marked sent.
+    pub fn last_sent(&self, kind: &str) -> Option<&Communication> {
+        self.comms
+            .iter()
+            .filter(|c| c.kind == kind && c.sent.is_some())
+            .max_by_key(|c| c.sent.as_ref().map(|s| s.0))
+    }
+
+    /// The last export of this kind (sent or not).
+    pub fn last_export(&self, kind: &str) -> Option<&Communication> {
+        self.comms.iter().rev().find(|c| c.kind == kind)
     }
 }
 
@@ -232,6 +269,20 @@ impl App {
                         s.cadence_minutes = Some(*minutes);
                         format!("status updates every {minutes} min")
                     }
+                    IncidentChange::Sent { kind, sha256 } => {
+                        if let Some(c) = s
+                            .comms
+                            .iter_mut()
+                            .rev()
+                            .find(|c| c.kind == *kind && c.sha256 == *sha256)
+                        {
+                            c.sent = Some((*at, by.clone()));
+                        }
+                        if kind == "status" {
+                            s.updates.push(*at);
+                        }
+                        format!("{} marked sent", crate::report::title_of(kind))
+                    }
                 };
                 self.push_synthetic(
                     "-",
@@ -241,9 +292,6 @@ impl App {
                 );
             }
             Record::Note { note } => {
-                if note.kind == NoteKind::Comms {
-                    self.incident.updates.push(note.at);
-                }
                 self.incident.notes.push(note.clone());
                 let run =
                     note.pinned
@@ -270,13 +318,30 @@ impl App {
                 }
                 self.draft_saved = text.clone();
             }
-            Record::Exported { kind, path, at } => {
-                if kind == "status" {
-                    self.incident.updates.push(*at);
-                }
+            Record::Exported {
+                kind,
+                path,
+                at,
+                to,
+                sha256,
+                by,
+                promised,
+            } => {
                 self.incident
                     .exports
                     .push((kind.clone(), path.clone(), *at));
+                if let (Some(to), Some(sha256)) = (to, sha256) {
+                    self.incident.comms.push(Communication {
+                        kind: kind.clone(),
+                        to: to.clone(),
+                        path: path.clone(),
+                        sha256: sha256.clone(),
+                        by: by.clone().unwrap_or_default(),
+                        exported_at: *at,
+                        promised: *promised,
+                        sent: None,
+                    });
+                }
             }
             _ => {}
         }

@@ -150,8 +150,13 @@ pub const KEYS: &[KeyHelp] = &[
     ),
     k(
         "E",
-        "export postmortem, status update and evidence into the incident dir",
+        "preview an export (status update, internal brief, postmortem, evidence); Enter writes it",
         "global",
+    ),
+    k(
+        "Tab / s",
+        "preview: next export / mark the exported update sent (restarts the cadence)",
+        "Export preview",
     ),
     k("z", "zoom the focused pane to full screen / back", "global"),
     k(

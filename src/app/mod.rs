@@ -3,6 +3,7 @@
 
 pub mod bindings;
 pub mod contain;
+pub mod export;
 pub mod incident;
 pub mod inspect;
 pub mod keymap;
@@ -20,7 +21,8 @@ use ratatui::crossterm::event::KeyEvent;
 use crate::contain::ActionMsg;
 use crate::contain::custom::{CustomAction, Vars};
 pub use contain::{ActionState, Confirm, ConfirmFocus, ContainRow, Picker, Preview, What};
-pub use incident::{IncidentState, Prompt, PromptFor, TriageRow};
+pub use export::{ExportPreview, Rendering};
+pub use incident::{Communication, IncidentState, Prompt, PromptFor, TriageRow};
 pub use inspect::{Inspect, Signature};
 pub use palette::Palette;
 pub use store::Store;
@@ -42,8 +44,13 @@ pub enum Msg {
     Action(ActionMsg, Time),
     /// A custom action finished.
     CustomDone(CustomDone),
-    /// Exports were written (kind, path), or failed.
-    Exported(Result<Vec<(String, String)>, String>, Time),
+    /// An export the preview asked for, rendered from the journal.
+    Rendered {
+        request: u64,
+        result: Result<Box<crate::report::Draft>, String>,
+    },
+    /// Exports were written, or failed.
+    Exported(Result<Vec<crate::report::Written>, String>, Time),
 }
 
 /// A custom action's outcome.
@@ -79,8 +86,13 @@ pub enum Effect {
         index: usize,
         vars: Vars,
     },
-    /// Write these exports from the journal.
-    Export(Vec<String>),
+    /// Render one export from the journal for the preview.
+    Render {
+        kind: String,
+        request: u64,
+    },
+    /// Write this previewed export, exactly as shown.
+    Export(Box<crate::report::Draft>),
     /// Put text on the clipboard (OSC 52: works over SSH).
     Copy(String),
     /// Replay: move the clock to this time.
@@ -117,6 +129,8 @@ pub enum Mode {
     Prompt(Prompt),
     /// The run inspector, full screen.
     Inspect(Box<Inspect>),
+    /// An export, previewed before it is written.
+    Export(Box<export::ExportPreview>),
 }
 
 pub struct App {

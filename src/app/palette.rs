@@ -114,7 +114,7 @@ impl App {
             v.extend(
                 [
                     "quit", "help", "title", "status", "sev", "role", "detected", "cadence",
-                    "export", "theme",
+                    "export", "sent", "theme",
                 ]
                 .map(String::from),
             );
@@ -125,6 +125,15 @@ impl App {
                 .find(|(v, _, _)| *v == words[0])
                 .map(|(_, _, a)| *a)
                 .unwrap_or("");
+            if matches!(words[0], "export" | "sent") && done == 1 {
+                let mut t: Vec<String> = crate::report::KINDS
+                    .iter()
+                    .filter(|k| words[0] == "export" || crate::report::audience(k).is_some())
+                    .map(|k| k.to_string())
+                    .collect();
+                t.retain(|c| c.starts_with(partial));
+                return t;
+            }
             if words[0] == "theme" && done == 1 {
                 let mut t: Vec<String> = crate::ui::palette::BUILTIN
                     .iter()
@@ -218,7 +227,7 @@ impl App {
     }
 
     /// Incident record commands: title, status, sev, role, detected,
-    /// cadence, export.
+    /// cadence, export (opens the preview), sent.
     fn record_command(
         &mut self,
         verb: &str,
@@ -230,7 +239,7 @@ impl App {
         if self.viewer() {
             return Err("a watcher or replay cannot change the incident record".into());
         }
-        if self.read_only && verb != "export" {
+        if self.read_only && !matches!(verb, "export" | "sent") {
             return Err("read-only: the incident record cannot be changed here".into());
         }
         let rest = args.join(" ");
@@ -306,15 +315,19 @@ impl App {
                 IncidentChange::Cadence { minutes: m }
             }
             "export" => {
-                let kinds: Vec<String> = if args.is_empty() {
-                    crate::report::KINDS.iter().map(|k| k.to_string()).collect()
-                } else if args.iter().all(|a| crate::report::KINDS.contains(a)) {
-                    args.iter().map(|a| a.to_string()).collect()
-                } else {
-                    return Err("usage: export [postmortem] [status] [evidence]".into());
-                };
-                fx.push(Effect::Export(kinds));
+                let usage = "usage: export [status|internal|postmortem|evidence]";
+                match args {
+                    [] => self.open_export("status", fx),
+                    [k] if crate::report::KINDS.contains(k) => self.open_export(k, fx),
+                    _ => return Err(usage.into()),
+                }
                 return Ok(());
+            }
+            "sent" => {
+                return match args {
+                    [k] => self.mark_sent(k, fx),
+                    _ => Err("usage: sent status|internal (after exporting it)".into()),
+                };
             }
             _ => return Err(format!("usage: {verb} TEXT")),
         };
@@ -350,7 +363,7 @@ impl App {
                 self.dirty = true;
                 return Ok(());
             }
-            "title" | "status" | "sev" | "role" | "detected" | "cadence" | "export" => {
+            "title" | "status" | "sev" | "role" | "detected" | "cadence" | "export" | "sent" => {
                 return self.record_command(verb, &words[1..], fx);
             }
             _ => {}

@@ -28,18 +28,14 @@ impl App {
                 self.now = t;
                 self.on_tick_autosave(&mut fx);
             }
+            Msg::Rendered { request, result } => {
+                self.on_rendered(request, result);
+                self.dirty = true;
+            }
             Msg::Exported(result, at) => {
                 self.now = self.now.max(at);
-                match result {
-                    Ok(files) => {
-                        let names: Vec<String> = files.iter().map(|(_, p)| p.clone()).collect();
-                        for (kind, path) in files {
-                            self.record(Record::Exported { kind, path, at }, &mut fx);
-                        }
-                        self.flash = Some(format!("exported: {}", names.join(", ")));
-                    }
-                    Err(e) => self.flash = Some(format!("export failed: {e}")),
-                }
+                self.on_exported(result, at, &mut fx);
+                self.dirty = true;
             }
             Msg::Source(m, at) => {
                 self.now = self.now.max(at);
@@ -197,6 +193,7 @@ impl App {
             Mode::Palette(p) => self.on_palette_key(k, p, fx),
             Mode::Prompt(p) => self.on_prompt_key(k, p, fx),
             Mode::Inspect(i) => self.on_inspect_key(k, i, fx),
+            Mode::Export(_) => self.on_export_key(k, fx),
             Mode::Normal => {
                 if self.notes_editing && self.focus == Pane::Notes {
                     return self.on_editor_key(k, fx);
@@ -330,12 +327,7 @@ impl App {
                 let h = self.list_height(Pane::Runs);
                 self.runs.clamp(h);
             }
-            KeyCode::Char('E') => {
-                self.flash = Some("exporting postmortem, status update and evidence…".into());
-                fx.push(Effect::Export(
-                    crate::report::KINDS.iter().map(|k| k.to_string()).collect(),
-                ));
-            }
+            KeyCode::Char('E') => self.open_export("status", fx),
             KeyCode::Char(':') => {
                 self.mode = Mode::Palette(super::Palette {
                     text: String::new(),

@@ -134,11 +134,21 @@ pub enum Record {
         text: String,
         at: Time,
     },
-    /// An export was written.
+    /// An export was written. A status update or an internal brief is a
+    /// communication: what (kind, and the text's SHA-256), to whom, when,
+    /// by whom, and the next update it promises.
     Exported {
         kind: String,
         path: String,
         at: Time,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        to: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        sha256: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        by: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        promised: Option<Time>,
     },
     /// A custom action (config) ran: its exit status and output.
     CustomAction {
@@ -208,6 +218,13 @@ pub enum IncidentChange {
     /// Minutes between status updates to users.
     Cadence {
         minutes: u32,
+    },
+    /// An exported communication (by its text's SHA-256) went out: the
+    /// commander says so. A sent status update restarts the cadence;
+    /// exporting alone does not.
+    Sent {
+        kind: String,
+        sha256: String,
     },
 }
 

@@ -1,10 +1,16 @@
-//! Exports derived from the journal: the postmortem draft (Markdown), the
-//! status update for affected users, and the evidence bundle (JSON). All
-//! are rebuilt from the journal alone and written atomically.
+//! Exports derived from the journal: the status update for affected users,
+//! the internal brief for stakeholders, the postmortem draft (Markdown)
+//! and the evidence bundle (JSON). All are rebuilt from the journal alone,
+//! previewed as a [`Draft`], and written atomically by [`write_export`].
 
 pub mod evidence;
+pub mod facts;
+pub mod internal;
+pub mod md;
+pub mod plain;
 pub mod postmortem;
 pub mod status;
+pub mod timeline;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -55,23 +61,128 @@ impl JournalView {
     }
 }
 
-pub const KINDS: [&str; 3] = ["postmortem", "status", "evidence"];
+/// Every export, in the order the preview cycles through them.
+pub const KINDS: [&str; 4] = ["status", "internal", "postmortem", "evidence"];
 
 pub fn file_name(kind: &str) -> &'static str {
     match kind {
         "postmortem" => "postmortem.md",
         "status" => "status-update.md",
+        "internal" => "internal-brief.md",
         _ => "evidence.json",
+    }
+}
+
+/// What a reader calls it.
+pub fn title_of(kind: &str) -> &'static str {
+    match kind {
+        "status" => "status update",
+        "internal" => "internal brief",
+        "postmortem" => "postmortem draft",
+        _ => "evidence bundle",
+    }
+}
+
+/// Who a communication is for; `None`: not a communication (the
+/// postmortem and the evidence are records for the team).
+pub fn audience(kind: &str) -> Option<&'static str> {
+    match kind {
+        "status" => Some("affected users"),
+        "internal" => Some("stakeholders"),
+        _ => None,
+    }
+}
+
+/// One export as rendered, before it is written: what the preview shows
+/// and what Enter writes, byte for byte.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Draft {
+    pub kind: String,
+    pub text: String,
+    /// For the commander only (shown in the preview, never written):
+    /// placeholders to fill, sentences left out and why.
+    pub warnings: Vec<String>,
+    /// The next update this text promises.
+    pub promised: Option<crate::model::Time>,
+    /// The journal head it was rendered from.
+    pub head: String,
+    pub at: crate::model::Time,
+}
+
+/// An export as written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Written {
+    pub kind: String,
+    pub path: String,
+    pub sha256: String,
+    pub promised: Option<crate::model::Time>,
+}
+
+/// The next update an update written at `now` promises: `now` plus the
+/// cadence, to the minute (earlier, never later, than the cadence).
+pub fn promise(app: &App, now: crate::model::Time) -> Option<crate::model::Time> {
+    let m = app.incident.cadence()?;
+    let t = now + chrono::Duration::minutes(m as i64);
+    Some(
+        t - chrono::Duration::seconds(t.timestamp().rem_euclid(60))
+            - chrono::Duration::nanoseconds(t.timestamp_subsec_nanos() as i64),
+    )
+}
+
+/// Render one export, with what the commander should know before sending.
+pub fn draft(kind: &str, app: &App, j: &JournalView, now: crate::model::Time) -> Draft {
+    let promised = audience(kind).and(promise(app, now));
+    let (text, warnings) = match kind {
+        "status" => status::render(&facts::Facts::new(app, j), now, promised),
+        "internal" => (
+            internal::render(&facts::Facts::new(app, j), j, now, promised),
+            vec![],
+        ),
+        "postmortem" => (
+            postmortem::render(&facts::Facts::new(app, j), j, now),
+            vec![],
+        ),
+        _ => (evidence::render(app, j), vec![]),
+    };
+    Draft {
+        kind: kind.to_string(),
+        text,
+        warnings,
+        promised,
+        head: j.head.clone(),
+        at: now,
     }
 }
 
 /// Render one export.
 pub fn render(kind: &str, app: &App, j: &JournalView, now: crate::model::Time) -> String {
-    match kind {
-        "postmortem" => postmortem::render(app, j, now),
-        "status" => status::render(app, now),
-        _ => evidence::render(app, j),
-    }
+    draft(kind, app, j, now).text
+}
+
+/// Read the incident in `dir` and render one export from it.
+pub fn draft_from_dir(dir: &Path, kind: &str, now: crate::model::Time) -> Result<Draft, String> {
+    let j = JournalView::read(dir)?;
+    let app = j.replay(&incident_of(dir), &dir.display().to_string());
+    Ok(draft(kind, &app, &j, now))
+}
+
+fn incident_of(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
+/// The one place exports are written: the draft's text, atomically, to
+/// `path` (default: its file in the incident directory).
+pub fn write_export(dir: &Path, d: &Draft, path: Option<PathBuf>) -> Result<Written, String> {
+    let path = path.unwrap_or_else(|| dir.join(file_name(&d.kind)));
+    write_atomic(&path, &d.text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(Written {
+        kind: d.kind.clone(),
+        path: path.display().to_string(),
+        sha256: crate::journal::hash(d.text.as_bytes()),
+        promised: d.promised,
+    })
 }
 
 /// Write via a temp file in the same directory, fsync, rename, fsync the
@@ -103,24 +214,16 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// Export kinds into `dir` (the incident directory); returns the paths.
+/// Export kinds into `dir` (the incident directory).
 pub fn export_all(
     dir: &Path,
     kinds: &[&str],
     now: crate::model::Time,
-) -> Result<Vec<(String, PathBuf)>, String> {
+) -> Result<Vec<Written>, String> {
     let j = JournalView::read(dir)?;
-    let incident = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
-    let app = j.replay(&incident, &dir.display().to_string());
-    let mut out = Vec::new();
-    for k in kinds {
-        let path = dir.join(file_name(k));
-        write_atomic(&path, &render(k, &app, &j, now))
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        out.push((k.to_string(), path));
-    }
-    Ok(out)
+    let app = j.replay(&incident_of(dir), &dir.display().to_string());
+    kinds
+        .iter()
+        .map(|k| write_export(dir, &draft(k, &app, &j, now), None))
+        .collect()
 }

@@ -3,6 +3,7 @@
 
 pub mod confirm;
 pub mod containment;
+pub mod export;
 pub mod help;
 pub mod inspector;
 pub mod layout;
@@ -68,6 +69,7 @@ fn draw_overlays(app: &App, theme: &Theme, f: &mut Frame) {
         Mode::Help => help::draw(app, theme, f, f.area()),
         Mode::Confirm(c) => confirm::draw(c, theme, f, f.area()),
         Mode::Pick(p) => confirm::draw_picker(p, theme, f, f.area()),
+        Mode::Export(p) => export::draw(app, p, theme, f, f.area()),
         Mode::Inspect(i) => inspector::draw(
             app,
             i,

@@ -65,7 +65,10 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         let left = (next - app.now).num_seconds();
         head.push(if left < 0 {
             Line::from(Span::styled(
-                format!("STATUS UPDATE OVERDUE by {} (E exports one)", age(-left)),
+                format!(
+                    "STATUS UPDATE OVERDUE by {} (E previews one; s there marks it sent)",
+                    age(-left)
+                ),
                 theme.badge_irreversible,
             ))
         } else {

@@ -1,0 +1,478 @@
+//! The internal brief for stakeholders (leadership, support, legal): the
+//! same facts as the user update, with ids, severity, containment state
+//! and the questions still open. One page, newest state first.
+
+use std::fmt::Write;
+
+use super::facts::{Facts, Outcome, outcome};
+use super::{JournalView, md};
+use crate::model::incident::{Answer, QUESTIONS, Role};
+use crate::model::{EventKind, Time};
+
+pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> String {
+    let app = f.app;
+    let s = &app.incident;
+    let mut o = String::new();
+    let title = if s.title.is_empty() {
+        "(untitled incident)".to_string()
+    } else {
+        f.prose(&s.title)
+    };
+    let _ = writeln!(
+        o,
+        "# Internal brief: {} — {title}\n",
+        md::code(&app.incident_id)
+    );
+    let _ = writeln!(
+        o,
+        "_As of {} · for stakeholders, not for customers · next update {}_\n",
+        md::when(now),
+        promised
+            .map(|p| format!("by {} UTC", p.format("%H:%M")))
+            .unwrap_or_else(|| "when there is news (no cadence set)".into())
+    );
+    let sev = s
+        .current_severity()
+        .map(|x| format!("**{}** ({})", x.label(), x.definition()))
+        .unwrap_or_else(|| "**not set**".into());
+    let _ = writeln!(o, "- Severity: {sev}");
+    let _ = writeln!(o, "- Status: **{}**", s.current_status().as_str());
+    let who = |r: Role| s.holder(r).map(md::text).unwrap_or_else(|| "—".into());
+    let _ = writeln!(
+        o,
+        "- Commander: {} · comms: {}",
+        who(Role::Commander),
+        who(Role::CommsLead)
+    );
+    let mark = |m: &Option<super::facts::Mark>| {
+        m.as_ref()
+            .map(|m| {
+                format!(
+                    "{} ({}{})",
+                    md::when(m.at),
+                    m.how,
+                    m.cite
+                        .as_deref()
+                        .map(|c| format!(", {}", md::code(c)))
+                        .unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|| "not yet".into())
+    };
+    if let Some(x) = f.first_harm {
+        let _ = writeln!(
+            o,
+            "- First harm: {} ({})",
+            md::when(x.e.at),
+            md::code(&x.e.id)
+        );
+    }
+    let _ = writeln!(o, "- Detected: {}", mark(&f.detection));
+    let _ = writeln!(o, "- Declared: {}", mark(&f.declared));
+    let _ = writeln!(
+        o,
+        "- Time to detect: {} · time to contain: {}",
+        f.time_to_detect()
+            .map(md::dur)
+            .unwrap_or_else(|| "unknown".into()),
+        match f.time_to_contain() {
+            Some(d) => md::dur(d),
+            None if !f.harmful_active.is_empty() => "not contained yet".into(),
+            None => "unknown".into(),
+        }
+    );
+    o.push('\n');
+
+    let _ = writeln!(o, "## Impact\n");
+    impact(f, &mut o);
+
+    let _ = writeln!(o, "## Containment\n");
+    containment(f, &mut o);
+
+    let _ = writeln!(o, "## Open questions\n");
+    let mut any = false;
+    for (q, a) in f.tri.answers.iter().enumerate() {
+        if a.answer == Answer::Unknown {
+            any = true;
+            let _ = writeln!(o, "- {} {}", QUESTIONS[q], f.prose(&a.note));
+        }
+    }
+    for a in app.actions.iter() {
+        if matches!(
+            outcome(a),
+            Outcome::Unconfirmed | Outcome::Open | Outcome::NoAnswer
+        ) {
+            any = true;
+            let _ = writeln!(
+                o,
+                "- Did {} on {} take effect? {}: {}",
+                md::code(a.req.kind.as_str()),
+                super::timeline::target_label(&a.req.target),
+                outcome(a).words(),
+                f.prose(&a.detail)
+            );
+        }
+    }
+    let irrev_ext: Vec<String> = f
+        .harm
+        .iter()
+        .filter(|x| x.e.kind == EventKind::ExternalAction && x.e.irreversible())
+        .map(|x| x.e.id.to_string())
+        .collect();
+    if !irrev_ext.is_empty() {
+        any = true;
+        let _ = writeln!(
+            o,
+            "- Were the irreversible external actions completed? ({}) Nothing in the journal says.",
+            md::codes(&irrev_ext)
+        );
+    }
+    for r in f.reach.iter().filter(|r| r.group) {
+        let (low, high) = r.people();
+        if low < high || r.uncounted > 0 {
+            any = true;
+            let _ = writeln!(
+                o,
+                "- How many people did {} reach? Between {} and {} by the evidence{}.",
+                md::code(&r.target),
+                md::num(low),
+                md::num(high),
+                if r.uncounted > 0 {
+                    format!("; {} sends gave no count", r.uncounted)
+                } else {
+                    String::new()
+                }
+            );
+        }
+    }
+    // Open repairs, one line per kind of target (a run that edited 40
+    // files is one question, not 40).
+    let mut open: std::collections::BTreeMap<&str, Vec<&crate::app::triage::Change>> =
+        Default::default();
+    for c in f.tri.changes.iter().filter(|c| f.open_repair(c)) {
+        let scheme = c.target.split_once(':').map(|x| x.0).unwrap_or("");
+        open.entry(scheme).or_default().push(c);
+    }
+    for cs in open.values() {
+        any = true;
+        let irreversible = cs.iter().filter(|c| c.reversible == Some(false)).count();
+        let names: Vec<&str> = cs.iter().take(4).map(|c| c.target.as_str()).collect();
+        let _ = writeln!(
+            o,
+            "- Repair open for {}{} ({}{}).",
+            md::codes(&names),
+            if cs.len() > 4 {
+                format!(" and {} more", cs.len() - 4)
+            } else {
+                String::new()
+            },
+            cs[0].kinds.join(", "),
+            match irreversible {
+                0 => String::new(),
+                n if n == cs.len() =>
+                    ", irreversible: a follow-up or compensation is the only repair".into(),
+                n => format!(", {n} irreversible"),
+            }
+        );
+    }
+    if !any {
+        let _ = writeln!(o, "- None recorded.");
+    }
+    o.push('\n');
+
+    let _ = writeln!(o, "## Communications\n");
+    communications(f, &mut o);
+    let _ = writeln!(
+        o,
+        "\n---\n\nFrom the incident journal: {} records, head hash {}.",
+        md::num(j.lines.len() as u64),
+        md::code(&j.head)
+    );
+    o
+}
+
+/// People, money and changes per target, with the events they rest on.
+pub fn impact(f: &Facts, o: &mut String) {
+    let (low, high) = f.people();
+    if f.harm.is_empty() {
+        let _ = writeln!(
+            o,
+            "No change to the world by the implicated runs was seen.\n"
+        );
+        return;
+    }
+    let _ = writeln!(
+        o,
+        "People reached, each list counted once: {}.\n",
+        if low == high {
+            md::num(high)
+        } else {
+            format!("between {} and {}", md::num(low), md::num(high))
+        }
+    );
+    for r in &f.reach {
+        let (l, h) = r.people();
+        let people = if !r.group {
+            "1 person".to_string()
+        } else {
+            match &r.size {
+                Some((n, cite)) => format!(
+                    "up to {} people (list size, {})",
+                    md::num(*n),
+                    md::code(cite)
+                ),
+                None if l < h => format!("{} to {} people", md::num(l), md::num(h)),
+                None => format!("up to {} people", md::num(h)),
+            }
+        };
+        let when = if r.sends == 1 {
+            format!("at {} ({})", md::clock(r.first), md::code(&r.first_event))
+        } else {
+            format!(
+                "{} to {} ({} … {})",
+                md::clock(r.first),
+                md::clock(r.last),
+                md::code(&r.first_event),
+                md::code(&r.last_event)
+            )
+        };
+        let _ = writeln!(
+            o,
+            "- {}: {people}; {} in {} by {}, {when}{}",
+            md::code(&r.target),
+            md::plural(r.recipients, "recipient", "recipients"),
+            md::plural(r.sends as u64, "send", "sends"),
+            md::codes(&r.runs),
+            if r.reversible == Some(false) {
+                " — irreversible"
+            } else {
+                ""
+            }
+        );
+    }
+    if !f.money.events.is_empty() {
+        let m = &f.money;
+        let _ = writeln!(
+            o,
+            "- Money: {}{}{} ({})",
+            if m.usd > 0.0 {
+                md::usd(m.usd)
+            } else {
+                "amount not given".into()
+            },
+            if m.rows > 0 {
+                format!(
+                    " in {} {}",
+                    md::num(m.rows),
+                    m.noun.as_deref().unwrap_or("rows")
+                )
+            } else {
+                String::new()
+            },
+            m.status
+                .as_deref()
+                .map(|s| format!(", status {}", md::text(s)))
+                .unwrap_or_default(),
+            md::codes(&m.events)
+        );
+    }
+    for (row, evs) in &f.records_changed {
+        let _ = writeln!(
+            o,
+            "- Customer record {} changed ({}){}",
+            md::code(row),
+            md::codes(evs),
+            if evs.iter().any(|e| f.overwrote.contains(e)) {
+                " — overwrote newer data"
+            } else {
+                ""
+            }
+        );
+    }
+    if !f.files.is_empty() {
+        let mut files: Vec<&str> = f
+            .files
+            .iter()
+            .filter_map(|x| x.e.target.as_deref())
+            .collect();
+        files.sort_unstable();
+        files.dedup();
+        let _ = writeln!(
+            o,
+            "- Files: {} written ({}{})",
+            files.len(),
+            md::codes(&files[..files.len().min(6)]),
+            if files.len() > 6 {
+                format!(" and {} more", files.len() - 6)
+            } else {
+                String::new()
+            }
+        );
+    }
+    for b in &f.before_review {
+        let _ = writeln!(
+            o,
+            "- Written before the review decision: {} after review request {}{}",
+            md::code(&b.write),
+            md::code(&b.requested),
+            match &b.decision {
+                Some((id, at, _)) =>
+                    format!(", decided only at {} ({})", md::clock(*at), md::code(id)),
+                None => ", with no decision yet".into(),
+            }
+        );
+    }
+    if let Some(d) = &f.detection {
+        let h = f.harm_after(d.at);
+        let _ = writeln!(o, "- After detection: {}", harm_count(&h));
+    }
+    if let Some(a) = f.first_containment {
+        let h = f.harm_after(a.verified_at.unwrap_or(a.at_key));
+        let _ = writeln!(
+            o,
+            "- After the first verified containment ({} at {}): {}",
+            md::code(a.req.kind.as_str()),
+            md::clock(a.verified_at.unwrap_or(a.at_key)),
+            harm_count(&h)
+        );
+    }
+    o.push('\n');
+}
+
+pub fn harm_count(h: &super::facts::HarmCount) -> String {
+    if h.events == 0 {
+        return "no further change to the world seen".into();
+    }
+    let mut parts = vec![md::plural(h.events as u64, "change", "changes")];
+    if h.recipients > 0 {
+        parts.push(md::plural(h.recipients, "recipient", "recipients"));
+    }
+    if h.usd > 0.0 {
+        parts.push(md::usd(h.usd));
+    }
+    let cites = match (&h.first, &h.last) {
+        (Some(a), Some(b)) if a != b => format!("{} … {}", md::code(a), md::code(b)),
+        (Some(a), _) => md::code(a),
+        _ => String::new(),
+    };
+    format!("{} ({cites})", parts.join(", "))
+}
+
+/// Controls in force, every action with its verified outcome, runs still
+/// active.
+pub fn containment(f: &Facts, o: &mut String) {
+    let app = f.app;
+    let mut in_force = Vec::new();
+    for (src, c) in &app.store.controls {
+        let all = |x: &str| {
+            if x == "*" {
+                "everything".to_string()
+            } else {
+                md::code(x)
+            }
+        };
+        for x in &c.outbound_blocked {
+            in_force.push(format!("outbound blocked for {} ({src})", all(x)));
+        }
+        for x in &c.held_queues {
+            in_force.push(format!("queue held: {} ({src})", all(x)));
+        }
+        for x in &c.paused_workflows {
+            in_force.push(format!("workflow paused: {} ({src})", md::code(x)));
+        }
+        for x in &c.revoked_tools {
+            in_force.push(format!(
+                "tool {} revoked for {} ({src})",
+                md::code(&x.tool),
+                all(&x.agent_class)
+            ));
+        }
+        for x in &c.revoked_credentials {
+            in_force.push(format!("credential {} revoked ({src})", md::code(x)));
+        }
+    }
+    in_force.sort();
+    let _ = writeln!(
+        o,
+        "- In force (as last read from the platforms): {}",
+        if in_force.is_empty() {
+            "nothing".into()
+        } else {
+            in_force.join("; ")
+        }
+    );
+    for a in &app.actions {
+        let o2 = outcome(a);
+        let _ = writeln!(
+            o,
+            "- {} {} on {} — {}{}{}",
+            md::clock(a.at_key),
+            md::code(a.req.kind.as_str()),
+            super::timeline::target_label(&a.req.target),
+            o2.words(),
+            if o2 == Outcome::Verified {
+                a.secs(a.verified_at)
+                    .map(|x| format!(" in {x:.1} s"))
+                    .unwrap_or_default()
+            } else {
+                String::new()
+            },
+            if a.detail.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", f.prose(&a.detail))
+            }
+        );
+    }
+    if app.actions.is_empty() {
+        let _ = writeln!(o, "- No containment action taken from cordon.");
+    }
+    let active: Vec<String> = f
+        .active
+        .iter()
+        .map(|&ri| {
+            let r = &app.store.runs[ri];
+            format!(
+                "{} ({}, {})",
+                md::code(&r.id),
+                f.prose(&r.agent),
+                r.state.as_str()
+            )
+        })
+        .collect();
+    let _ = writeln!(
+        o,
+        "- Implicated runs still active: {}\n",
+        if active.is_empty() {
+            "none".into()
+        } else {
+            active.join(", ")
+        }
+    );
+}
+
+/// Every communication exported, to whom, and whether it went out.
+pub fn communications(f: &Facts, o: &mut String) {
+    let comms = &f.app.incident.comms;
+    if comms.is_empty() {
+        let _ = writeln!(o, "None exported yet.");
+        return;
+    }
+    let _ = writeln!(o, "| exported | what | to | by | sent | text SHA-256 |");
+    let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- |");
+    for c in comms {
+        let _ = writeln!(
+            o,
+            "| {} | {} | {} | {} | {} | {} |",
+            md::when(c.exported_at),
+            super::title_of(&c.kind),
+            c.to,
+            md::text(&c.by),
+            c.sent
+                .as_ref()
+                .map(|(at, by)| format!("{} by {}", md::when(*at), md::text(by)))
+                .unwrap_or_else(|| "not marked sent".into()),
+            md::code(&super::timeline::short_hash(&c.sha256))
+        );
+    }
+}

@@ -1,0 +1,221 @@
+//! Markdown that reads as text both raw and rendered: untrusted text is
+//! escaped with backslashes (never HTML entities), ids go in code spans,
+//! numbers get thousands separators, times and durations one format.
+
+use crate::model::Time;
+
+/// Untrusted text on one line: Markdown's active characters escaped with
+/// a backslash, newlines folded. `_` is escaped only where it could open
+/// emphasis (not inside a word like `auto_send`), so the raw text stays
+/// readable.
+pub fn text(s: &str) -> String {
+    escape(s, true)
+}
+
+/// Free text from a platform or a person: escaped as [`text`], with every
+/// word that names something (shaped like an id, a path, a target, or one
+/// of the incident's `known` names) in a code span.
+pub fn prose(s: &str, known: &std::collections::BTreeSet<String>) -> String {
+    let mut o = String::with_capacity(s.len() + 16);
+    let mut gap_from = 0;
+    let mut i = 0;
+    let bytes = s.as_bytes();
+    while i < s.len() {
+        if bytes[i].is_ascii_whitespace() {
+            i += 1;
+            continue;
+        }
+        let end = s[i..]
+            .find(|c: char| c.is_whitespace())
+            .map(|n| i + n)
+            .unwrap_or(s.len());
+        let word = &s[i..end];
+        let core = word.trim_matches(|c: char| "\"'“”‘’()[]{},;!?".contains(c));
+        let core = core.trim_end_matches(['.', ':']);
+        let named = !core.is_empty()
+            && (super::plain::shaped_like_an_id(core) || known.contains(&core.to_lowercase()));
+        if named && let Some(at) = word.find(core) {
+            let start = i + at;
+            o.push_str(&escape(&s[gap_from..start], gap_from == 0));
+            o.push_str(&code(core));
+            gap_from = start + core.len();
+        }
+        i = end;
+    }
+    o.push_str(&escape(&s[gap_from..], gap_from == 0));
+    o
+}
+
+fn escape(s: &str, line_start: bool) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut o = String::with_capacity(s.len() + 8);
+    for (i, &c) in chars.iter().enumerate() {
+        match c {
+            '\n' | '\r' => o.push(' '),
+            '\\' | '`' | '*' | '<' | '[' | ']' | '|' => {
+                o.push('\\');
+                o.push(c);
+            }
+            '_' => {
+                let inner = i > 0
+                    && chars[i - 1].is_alphanumeric()
+                    && chars.get(i + 1).is_some_and(|n| n.is_alphanumeric());
+                if !inner {
+                    o.push('\\');
+                }
+                o.push('_');
+            }
+            // Only at the start of a line do these begin a block.
+            '#' | '>' | '-' | '+' if line_start && o.trim().is_empty() => {
+                o.push('\\');
+                o.push(c);
+            }
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+/// An id, target or path in a code span, whatever backticks it holds.
+pub fn code(s: &str) -> String {
+    let s = s.replace(['\n', '\r'], " ");
+    let mut run = 0;
+    let mut longest = 0;
+    for c in s.chars() {
+        run = if c == '`' { run + 1 } else { 0 };
+        longest = longest.max(run);
+    }
+    let fence = "`".repeat(longest + 1);
+    // A span that starts or ends with a backtick needs a space inside.
+    let pad = if s.starts_with('`') || s.ends_with('`') {
+        " "
+    } else {
+        ""
+    };
+    // In a table a pipe ends the cell even inside a code span.
+    format!("{fence}{pad}{}{pad}{fence}", s.replace('|', "\\|"))
+}
+
+/// Several ids as code spans: `a`, `b`, `c`.
+pub fn codes<S: AsRef<str>>(ids: &[S]) -> String {
+    ids.iter()
+        .map(|i| code(i.as_ref()))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// 48112 → "48,112".
+pub fn num(n: u64) -> String {
+    let s = n.to_string();
+    let mut o = String::with_capacity(s.len() + s.len() / 3);
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i).is_multiple_of(3) {
+            o.push(',');
+        }
+        o.push(c);
+    }
+    o
+}
+
+/// US dollars, whole when whole: "$41,280", "$12.50".
+pub fn usd(x: f64) -> String {
+    let cents = (x * 100.0).round() as u64;
+    if cents.is_multiple_of(100) {
+        format!("${}", num(cents / 100))
+    } else {
+        format!("${}.{:02}", num(cents / 100), cents % 100)
+    }
+}
+
+/// "1 message", "3 messages".
+pub fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{} {}", num(n), if n == 1 { one } else { many })
+}
+
+/// Full UTC time for tables and headers.
+pub fn when(t: Time) -> String {
+    t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+/// Clock time for timelines (the date is in the heading).
+pub fn clock(t: Time) -> String {
+    t.format("%H:%M:%S").to_string()
+}
+
+/// A duration a reader takes in at once: "45 s", "3 min 20 s", "2 h 5 min".
+pub fn dur(d: chrono::TimeDelta) -> String {
+    let neg = d < chrono::TimeDelta::zero();
+    let s = d.num_seconds().abs();
+    let body = match s {
+        0..60 => format!("{s} s"),
+        60..3600 if s % 60 == 0 => format!("{} min", s / 60),
+        60..3600 => format!("{} min {} s", s / 60, s % 60),
+        _ if s % 3600 / 60 == 0 => format!("{} h", s / 3600),
+        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    };
+    if neg { format!("-{body}") } else { body }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn text_escapes_with_backslashes_not_entities() {
+        assert_eq!(
+            text("billing.db SELECT orders > $500"),
+            "billing.db SELECT orders > $500"
+        );
+        assert_eq!(text("<script>"), "\\<script>");
+        assert_eq!(text("a | b"), "a \\| b");
+        assert_eq!(text("auto_send=true"), "auto_send=true");
+        assert_eq!(text("_x_ *y*"), "\\_x\\_ \\*y\\*");
+        assert_eq!(text("# not a heading"), "\\# not a heading");
+        assert_eq!(text("a\nb"), "a b");
+        assert!(!text("<&>").contains("&lt;"));
+    }
+
+    #[test]
+    fn prose_puts_names_in_code_spans() {
+        let known: std::collections::BTreeSet<String> = ["all-customers".to_string()].into();
+        assert_eq!(
+            prose("run run_e509 is stopped.", &known),
+            "run `run_e509` is stopped."
+        );
+        assert_eq!(
+            prose("Sent 'x' to segment all-customers (batch)", &known),
+            "Sent 'x' to segment `all-customers` (batch)"
+        );
+        assert_eq!(
+            prose("Fix 'recieve' in README.md", &known),
+            "Fix 'recieve' in `README.md`"
+        );
+        assert_eq!(
+            prose("12 Old Road -> 98 New", &known),
+            "12 Old Road -> 98 New"
+        );
+        assert_eq!(prose("- a <b>", &known), "\\- a \\<b>");
+    }
+
+    #[test]
+    fn code_spans_survive_backticks_and_pipes() {
+        assert_eq!(code("run_1"), "`run_1`");
+        assert_eq!(code("a`b"), "``a`b``");
+        assert_eq!(code("`x"), "`` `x ``");
+        assert_eq!(code("a|b"), "`a\\|b`");
+    }
+
+    #[test]
+    fn numbers_money_and_durations() {
+        assert_eq!(num(0), "0");
+        assert_eq!(num(999), "999");
+        assert_eq!(num(48112), "48,112");
+        assert_eq!(num(1234567), "1,234,567");
+        assert_eq!(usd(41280.0), "$41,280");
+        assert_eq!(usd(12.5), "$12.50");
+        assert_eq!(dur(chrono::TimeDelta::seconds(45)), "45 s");
+        assert_eq!(dur(chrono::TimeDelta::seconds(200)), "3 min 20 s");
+        assert_eq!(dur(chrono::TimeDelta::seconds(7500)), "2 h 5 min");
+        assert_eq!(dur(chrono::TimeDelta::seconds(-5)), "-5 s");
+    }
+}
