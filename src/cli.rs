@@ -53,9 +53,9 @@ pub enum Command {
     Sim(SimArgs),
     /// Print the active runs of a source, for scripts
     Runs(RunsArgs),
-    /// Write the postmortem draft, the user status update or the evidence bundle from a journal
+    /// Write the status update (users), the internal brief (stakeholders), the postmortem draft or the evidence bundle from a journal
     Export {
-        /// postmortem, status or evidence
+        /// status, internal, postmortem or evidence
         kind: String,
         #[arg(long, value_name = "DIR")]
         incident_dir: PathBuf,

@@ -225,7 +225,7 @@ fn contain_story(app: &mut App) {
 ///   reassures too much), a poll at 10:00:40;
 /// - 10:00:41 a status update exported, marked sent at 10:00:45.
 pub fn demo_journal() -> Vec<u8> {
-    use crate::journal::{GENESIS, Record, writer::render_line};
+    use crate::journal::Record;
     let names = vec!["all".to_string()];
     let mut w = World::new(&names, true, 7, t0()).unwrap_or_else(|e| panic!("{e}"));
     let operator = Operator {
@@ -307,10 +307,16 @@ pub fn demo_journal() -> Vec<u8> {
     ));
     story.take(fx);
     story.palette_at(45, "sent status");
+    journal_bytes(&log)
+}
+
+/// A journal of these records, each line written at its time, chained.
+pub fn journal_bytes(records: &[(Time, crate::journal::Record)]) -> Vec<u8> {
+    use crate::journal::{GENESIS, writer::render_line};
     let mut prev = GENESIS.to_string();
     let mut bytes = String::new();
-    for (i, (at, r)) in log.into_iter().enumerate() {
-        let (l, h) = render_line(i as u64, &prev, at, r);
+    for (i, (at, r)) in records.iter().enumerate() {
+        let (l, h) = render_line(i as u64, &prev, *at, r.clone());
         bytes.push_str(&l);
         prev = h;
     }
@@ -496,15 +502,7 @@ impl Story<'_> {
     }
 
     fn journal_view(&self) -> crate::report::JournalView {
-        use crate::journal::{GENESIS, writer::render_line};
-        let mut prev = GENESIS.to_string();
-        let mut bytes = String::new();
-        for (i, (at, r)) in self.log.iter().enumerate() {
-            let (l, h) = render_line(i as u64, &prev, *at, r.clone());
-            bytes.push_str(&l);
-            prev = h;
-        }
-        crate::report::JournalView::from_bytes(bytes.as_bytes())
+        crate::report::JournalView::from_bytes(&journal_bytes(self.log))
     }
 }
 

@@ -23,6 +23,14 @@ fn preview(a: &cordon::app::App) -> &cordon::app::ExportPreview {
     }
 }
 
+/// The draft the preview shows.
+fn shown(a: &cordon::app::App) -> report::Draft {
+    match &preview(a).draft {
+        Rendering::Ready(d) => (**d).clone(),
+        other => panic!("{other:?}"),
+    }
+}
+
 fn render_request(fx: &[Effect]) -> (String, u64) {
     fx.iter()
         .find_map(|f| match f {
@@ -87,10 +95,7 @@ fn draft_of(kind: &str) -> report::Draft {
 #[test]
 fn enter_writes_exactly_what_was_shown_and_records_a_communication() {
     let mut a = previewing();
-    let shown = match &preview(&a).draft {
-        Rendering::Ready(d) => d.clone(),
-        other => panic!("{other:?}"),
-    };
+    let shown = Box::new(shown(&a));
     let before = a.incident.comms.len();
     let due = a.incident.next_update();
     let fx = a.update(key(KeyCode::Enter));
@@ -143,10 +148,7 @@ fn enter_writes_exactly_what_was_shown_and_records_a_communication() {
 #[test]
 fn marking_it_sent_restarts_the_cadence_once() {
     let mut a = previewing();
-    let shown = match &preview(&a).draft {
-        Rendering::Ready(d) => d.clone(),
-        other => panic!("{other:?}"),
-    };
+    let shown = shown(&a);
     a.update(key(KeyCode::Enter));
     let sha = cordon::journal::hash(shown.text.as_bytes());
     a.update(Msg::Exported(

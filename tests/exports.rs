@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use cordon::journal::{GENESIS, Record, writer::render_line};
+use cordon::journal::Record;
 use cordon::report::{self, JournalView};
 
 fn demo() -> (JournalView, cordon::app::App) {
@@ -165,10 +165,8 @@ fn evidence_bundle_golden() {
     insta::assert_snapshot!("evidence", serde_json::to_string_pretty(&v).unwrap());
 }
 
-#[test]
-fn exports_are_written_atomically_and_private() {
-    use std::os::unix::fs::PermissionsExt;
-    let tmp = tempfile::tempdir().unwrap();
+/// An incident directory holding the demo incident's journal.
+fn demo_dir(tmp: &tempfile::TempDir) -> std::path::PathBuf {
     let dir = tmp.path().join("INC-1");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -176,6 +174,14 @@ fn exports_are_written_atomically_and_private() {
         cordon::scenes::demo_journal(),
     )
     .unwrap();
+    dir
+}
+
+#[test]
+fn exports_are_written_atomically_and_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = demo_dir(&tmp);
     let out = report::export_all(&dir, &report::KINDS, at(1200)).unwrap();
     assert_eq!(out.len(), 4);
     for w in &out {
@@ -205,13 +211,7 @@ fn exports_are_written_atomically_and_private() {
 #[test]
 fn the_cli_exports_and_records_a_communication() {
     let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path().join("INC-1");
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(
-        cordon::journal::journal_path(&dir),
-        cordon::scenes::demo_journal(),
-    )
-    .unwrap();
+    let dir = demo_dir(&tmp);
     let run = |kind: &str, out: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
             .args([
@@ -301,14 +301,8 @@ fn a_stop_on_a_run_that_had_ended_is_not_called_a_working_stop() {
             at: at(2),
         },
     ];
-    let mut prev = GENESIS.to_string();
-    let mut bytes = String::new();
-    for (i, r) in recs.into_iter().enumerate() {
-        let (l, h) = render_line(i as u64, &prev, at(2), r);
-        bytes.push_str(&l);
-        prev = h;
-    }
-    let j = JournalView::from_bytes(bytes.as_bytes());
+    let log: Vec<_> = recs.into_iter().map(|r| (at(2), r)).collect();
+    let j = JournalView::from_bytes(&cordon::scenes::journal_bytes(&log));
     let app = j.replay("INC", "/tmp");
     let pm = report::render("postmortem", &app, &j, at(3));
     assert!(

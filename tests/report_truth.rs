@@ -9,7 +9,7 @@ mod common;
 use common::*;
 use cordon::app::{App, Effect, Msg};
 use cordon::contain::ActionMsg;
-use cordon::journal::{GENESIS, Record, writer::render_line};
+use cordon::journal::Record;
 use cordon::model::{ActionAnswer, EventKind};
 use cordon::report::{self, JournalView};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
@@ -146,14 +146,7 @@ impl Play {
     }
 
     fn journal(&self) -> (JournalView, App) {
-        let mut prev = GENESIS.to_string();
-        let mut bytes = String::new();
-        for (i, (t, r)) in self.log.iter().enumerate() {
-            let (l, h) = render_line(i as u64, &prev, *t, r.clone());
-            bytes.push_str(&l);
-            prev = h;
-        }
-        let j = JournalView::from_bytes(bytes.as_bytes());
+        let j = JournalView::from_bytes(&cordon::scenes::journal_bytes(&self.log));
         let app = j.replay("INC-20261124-100000", "/tmp/inc");
         (j, app)
     }
@@ -425,21 +418,16 @@ fn journal_of(a: &mut App, runs: &[&str], events: Vec<serde_json::Value>) -> (Jo
         bytes: 0,
     };
     let (recs, _) = split(a.update(polled("sim", batch, at(10))));
-    let mut prev = GENESIS.to_string();
-    let mut bytes = String::new();
     let started = Record::SessionStarted {
         incident: "INC".into(),
         operator: operator(),
         version: "test".into(),
         sources: vec![],
     };
-    for (i, r) in std::iter::once(started).chain(recs).enumerate() {
-        let t = if i == 0 { at(0) } else { at(10) };
-        let (l, h) = render_line(i as u64, &prev, t, r);
-        bytes.push_str(&l);
-        prev = h;
-    }
-    let j = JournalView::from_bytes(bytes.as_bytes());
+    let log: Vec<_> = std::iter::once((at(0), started))
+        .chain(recs.into_iter().map(|r| (at(10), r)))
+        .collect();
+    let j = JournalView::from_bytes(&cordon::scenes::journal_bytes(&log));
     let app = j.replay("INC", "/tmp/inc");
     (j, app)
 }
@@ -455,7 +443,7 @@ fn time_to_detect_and_contain_come_from_the_cited_events() {
     let j = JournalView::from_bytes(&cordon::scenes::demo_journal());
     let app = j.replay("INC-20261124-100000", "/tmp/inc");
     let pm = report::render("postmortem", &app, &j, at(1200));
-    let ttd = Regex::new(r"\*\*Time to detect: (\d+) s\*\* — first harm `(evt_\d+)` at (\S+) → detected at (\S+) \(set by alice@bastion-1\)").unwrap();
+    let ttd = Regex::new(r"\*\*Time to detect: ([\d.]+) s\*\* — first harm `(evt_\d+)` at (\S+) → detected at (\S+) \(set by alice@bastion-1\)").unwrap();
     let c = ttd.captures(&pm).unwrap_or_else(|| panic!("{pm}"));
     let tri = app.triage();
     let harm: Vec<&cordon::model::Event> = tri
@@ -472,17 +460,11 @@ fn time_to_detect_and_contain_come_from_the_cited_events() {
     assert_eq!(&c[2], first.id.as_str());
     assert_eq!(clock(&c[3]), first.at.with_nanosecond(0).unwrap());
     assert_eq!(clock(&c[4]), at(9));
-    assert_eq!(
-        c[1].parse::<i64>().unwrap(),
-        (at(9) - first.at).num_seconds()
-    );
-    let ttc = Regex::new(r"\*\*Time to contain: (\d+) s\*\* — detected at (\S+) → last harmful event `(evt_\d+)` at (\S+); its run `(run_\w+)` was contained by `rollback_run`").unwrap();
+    assert_eq!(&c[1], tenths(at(9) - first.at));
+    let ttc = Regex::new(r"\*\*Time to contain: ([\d.]+) s\*\* — detected at (\S+) → last harmful event `(evt_\d+)` at (\S+); its run `(run_\w+)` was contained by `rollback_run`").unwrap();
     let c = ttc.captures(&pm).unwrap_or_else(|| panic!("{pm}"));
     assert_eq!(&c[3], last.id.as_str());
-    assert_eq!(
-        c[1].parse::<i64>().unwrap(),
-        (last.at - at(9)).num_seconds()
-    );
+    assert_eq!(&c[1], tenths(last.at - at(9)));
     assert_eq!(&c[5], last.run_id.as_str());
     // Harm after detection cites the first and last of those events.
     let after: Vec<_> = {
@@ -502,6 +484,11 @@ fn time_to_detect_and_contain_come_from_the_cited_events() {
 }
 
 use chrono::Timelike;
+
+/// Seconds with one decimal, as the reports write a duration under 10 s.
+fn tenths(d: chrono::TimeDelta) -> String {
+    format!("{:.1}", d.num_milliseconds() as f64 / 1000.0)
+}
 
 #[test]
 fn detection_is_the_first_evidence_or_alert_never_the_console_start() {
@@ -527,7 +514,8 @@ fn detection_is_the_first_evidence_or_alert_never_the_console_start() {
     ];
     let (j, app) = journal_of(&mut a, &["r1"], events);
     let pm = report::render("postmortem", &app, &j, at(1200));
-    assert!(pm.contains("**Time to detect: 3 s** — first harm `e1` at 10:00:03 → detected at 10:00:06 (the first alert, `e2`)"), "{pm}");
+    assert!(pm.contains("**Time to detect: 3.0 s** — first harm `e1` at 10:00:03 → detected at 10:00:06 (the first alert, `e2`)"), "{pm}");
+    assert!(pm.contains("**Time to contain: 0 s** — the last harmful event `e1` at 10:00:03 came before detection at 10:00:06"), "{pm}");
 }
 
 #[test]

@@ -13,16 +13,7 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
     let app = f.app;
     let s = &app.incident;
     let mut o = String::new();
-    let title = if s.title.is_empty() {
-        "(untitled incident)".to_string()
-    } else {
-        f.prose(&s.title)
-    };
-    let _ = writeln!(
-        o,
-        "# Internal brief: {} — {title}\n",
-        md::code(&app.incident_id)
-    );
+    let _ = writeln!(o, "{}", heading(f, "Internal brief"));
     let _ = writeln!(
         o,
         "_As of {} · for stakeholders, not for customers · next update {}_\n",
@@ -76,6 +67,8 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
             .map(md::dur)
             .unwrap_or_else(|| "unknown".into()),
         match f.time_to_contain() {
+            Some(d) if d <= chrono::TimeDelta::zero() =>
+                "0 s (the harm had stopped before detection)".into(),
             Some(d) => md::dur(d),
             None if !f.harmful_active.is_empty() => "not contained yet".into(),
             None => "unknown".into(),
@@ -412,7 +405,7 @@ pub fn containment(f: &Facts, o: &mut String) {
             o2.words(),
             if o2 == Outcome::Verified {
                 a.secs(a.verified_at)
-                    .map(|x| format!(" in {x:.1} s"))
+                    .map(|x| format!(" in {}", md::secs(x)))
                     .unwrap_or_default()
             } else {
                 String::new()
@@ -427,28 +420,44 @@ pub fn containment(f: &Facts, o: &mut String) {
     if app.actions.is_empty() {
         let _ = writeln!(o, "- No containment action taken from cordon.");
     }
-    let active: Vec<String> = f
-        .active
+    let _ = writeln!(
+        o,
+        "- Implicated runs still active: {}\n",
+        runs_list(f, &f.active)
+    );
+}
+
+/// "# What: `INC-…` — title", and a blank line.
+pub fn heading(f: &Facts, what: &str) -> String {
+    let s = &f.app.incident;
+    let title = if s.title.is_empty() {
+        "(untitled incident)".to_string()
+    } else {
+        f.prose(&s.title)
+    };
+    format!("# {what}: {} — {title}\n", md::code(&f.app.incident_id))
+}
+
+/// "`run_1` (`agent-1`, `workflow`, running), …" or "none".
+pub fn runs_list(f: &Facts, runs: &[usize]) -> String {
+    let v: Vec<String> = runs
         .iter()
         .map(|&ri| {
-            let r = &app.store.runs[ri];
+            let r = &f.app.store.runs[ri];
             format!(
-                "{} ({}, {})",
+                "{} ({}, {}, {})",
                 md::code(&r.id),
                 f.prose(&r.agent),
+                f.prose(&r.workflow),
                 r.state.as_str()
             )
         })
         .collect();
-    let _ = writeln!(
-        o,
-        "- Implicated runs still active: {}\n",
-        if active.is_empty() {
-            "none".into()
-        } else {
-            active.join(", ")
-        }
-    );
+    if v.is_empty() {
+        "none".into()
+    } else {
+        v.join(", ")
+    }
 }
 
 /// Every communication exported, to whom, and whether it went out.

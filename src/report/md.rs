@@ -16,34 +16,61 @@ pub fn text(s: &str) -> String {
 /// word that names something (shaped like an id, a path, a target, or one
 /// of the incident's `known` names) in a code span.
 pub fn prose(s: &str, known: &std::collections::BTreeSet<String>) -> String {
+    // Runs of the characters names are made of; each run that names
+    // something becomes a code span, the rest stays text.
+    let is_name_char = |c: char| c.is_alphanumeric() || "_.:/-@=".contains(c);
+    let named = |w: &str| {
+        !w.is_empty() && (super::plain::shaped_like_an_id(w) || known.contains(&w.to_lowercase()))
+    };
     let mut o = String::with_capacity(s.len() + 16);
     let mut gap_from = 0;
-    let mut i = 0;
-    let bytes = s.as_bytes();
-    while i < s.len() {
-        if bytes[i].is_ascii_whitespace() {
-            i += 1;
+    let mut chars = s.char_indices().peekable();
+    while let Some((i, c)) = chars.next() {
+        if !is_name_char(c) {
             continue;
         }
-        let end = s[i..]
-            .find(|c: char| c.is_whitespace())
-            .map(|n| i + n)
-            .unwrap_or(s.len());
-        let word = &s[i..end];
-        let core = word.trim_matches(|c: char| "\"'“”‘’()[]{},;!?".contains(c));
-        let core = core.trim_end_matches(['.', ':']);
-        let named = !core.is_empty()
-            && (super::plain::shaped_like_an_id(core) || known.contains(&core.to_lowercase()));
-        if named && let Some(at) = word.find(core) {
-            let start = i + at;
-            o.push_str(&escape(&s[gap_from..start], gap_from == 0));
-            o.push_str(&code(core));
-            gap_from = start + core.len();
+        let mut end = i + c.len_utf8();
+        while let Some(&(j, d)) = chars.peek() {
+            if !is_name_char(d) {
+                break;
+            }
+            end = j + d.len_utf8();
+            chars.next();
         }
-        i = end;
+        let core = s[i..end].trim_end_matches(['.', ':', '-', '=']);
+        // `auto_send=true` is one name; in `segment=all-customers` only
+        // the value is.
+        let parts: Vec<(usize, &str)> = if named(core) || !core.contains('=') {
+            vec![(i, core)]
+        } else {
+            core.split('=')
+                .scan(i, |at, p| {
+                    let here = *at;
+                    *at += p.len() + 1;
+                    Some((here, p))
+                })
+                .collect()
+        };
+        for (at, part) in parts {
+            let part = part.trim_end_matches(['.', ':', '-']);
+            if named(part) {
+                o.push_str(&escape(&s[gap_from..at], gap_from == 0));
+                o.push_str(&code(part));
+                gap_from = at + part.len();
+            }
+        }
     }
     o.push_str(&escape(&s[gap_from..], gap_from == 0));
     o
+}
+
+/// A short duration as the console shows it: "9 ms", "0.4 s", "12.0 s".
+pub fn secs(x: f64) -> String {
+    if x < 0.1 {
+        format!("{:.0} ms", x * 1000.0)
+    } else {
+        format!("{x:.1} s")
+    }
 }
 
 fn escape(s: &str, line_start: bool) -> String {
@@ -146,8 +173,10 @@ pub fn clock(t: Time) -> String {
 pub fn dur(d: chrono::TimeDelta) -> String {
     let neg = d < chrono::TimeDelta::zero();
     let s = d.num_seconds().abs();
+    let ms = d.num_milliseconds().abs();
     let body = match s {
-        0..60 => format!("{s} s"),
+        0..10 => format!("{:.1} s", ms as f64 / 1000.0),
+        10..60 => format!("{s} s"),
         60..3600 if s % 60 == 0 => format!("{} min", s / 60),
         60..3600 => format!("{} min {} s", s / 60, s % 60),
         _ if s % 3600 / 60 == 0 => format!("{} h", s / 3600),
@@ -178,23 +207,26 @@ mod tests {
     #[test]
     fn prose_puts_names_in_code_spans() {
         let known: std::collections::BTreeSet<String> = ["all-customers".to_string()].into();
-        assert_eq!(
-            prose("run run_e509 is stopped.", &known),
-            "run `run_e509` is stopped."
-        );
-        assert_eq!(
-            prose("Sent 'x' to segment all-customers (batch)", &known),
-            "Sent 'x' to segment `all-customers` (batch)"
-        );
-        assert_eq!(
-            prose("Fix 'recieve' in README.md", &known),
-            "Fix 'recieve' in `README.md`"
-        );
-        assert_eq!(
-            prose("12 Old Road -> 98 New", &known),
-            "12 Old Road -> 98 New"
-        );
-        assert_eq!(prose("- a <b>", &known), "\\- a \\<b>");
+        for (raw, md) in [
+            ("run run_e509 is stopped.", "run `run_e509` is stopped."),
+            (
+                "Sent 'x' to segment all-customers (batch)",
+                "Sent 'x' to segment `all-customers` (batch)",
+            ),
+            ("Fix 'recieve' in README.md", "Fix 'recieve' in `README.md`"),
+            (
+                "unless auto_send=true (auto_send=true set)",
+                "unless `auto_send=true` (`auto_send=true` set)",
+            ),
+            ("12 Old Road -> 98 New", "12 Old Road -> 98 New"),
+            (
+                "email.send(segment=all-customers, id=cust_5521)",
+                "`email.send`(segment=`all-customers`, `id=cust_5521`)",
+            ),
+            ("- a <b>", "\\- a \\<b>"),
+        ] {
+            assert_eq!(prose(raw, &known), md, "{raw}");
+        }
     }
 
     #[test]
@@ -214,8 +246,11 @@ mod tests {
         assert_eq!(usd(41280.0), "$41,280");
         assert_eq!(usd(12.5), "$12.50");
         assert_eq!(dur(chrono::TimeDelta::seconds(45)), "45 s");
+        assert_eq!(dur(chrono::TimeDelta::milliseconds(900)), "0.9 s");
+        assert_eq!(secs(0.009), "9 ms");
+        assert_eq!(secs(0.42), "0.4 s");
         assert_eq!(dur(chrono::TimeDelta::seconds(200)), "3 min 20 s");
         assert_eq!(dur(chrono::TimeDelta::seconds(7500)), "2 h 5 min");
-        assert_eq!(dur(chrono::TimeDelta::seconds(-5)), "-5 s");
+        assert_eq!(dur(chrono::TimeDelta::seconds(-5)), "-5.0 s");
     }
 }

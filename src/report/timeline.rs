@@ -126,19 +126,13 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
         let o = outcome(a);
         let took = a
             .secs(a.verified_at)
-            .map(|x| format!(" in {x:.1} s"))
+            .map(|x| format!(" in {}", md::secs(x)))
             .unwrap_or_default();
-        let detail = if a.detail.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", f.prose(&a.detail))
-        };
-        let reverted = f.reverted_by(a).len();
         v.push(line(
             a.at_key,
             true,
             format!(
-                "**Containment** {} on {} by {} — {}{}{detail}{}",
+                "**Containment** {} on {} by {} — {}{}{}",
                 md::code(a.req.kind.as_str()),
                 target_label(&a.req.target),
                 md::text(&a.req.actor),
@@ -148,14 +142,7 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
                 } else {
                     String::new()
                 },
-                if reverted > 0 {
-                    format!(
-                        " ({} reverted)",
-                        md::plural(reverted as u64, "write", "writes")
-                    )
-                } else {
-                    String::new()
-                }
+                outcome_detail(f, a)
             ),
         ));
     }
@@ -192,6 +179,23 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
         ));
     }
     v
+}
+
+/// What the platform said of an action, and the writes a rollback
+/// reverted: ": run `run_1` is stopped (9 writes reverted)".
+pub fn outcome_detail(f: &Facts, a: &crate::app::ActionState) -> String {
+    let mut s = String::new();
+    if !a.detail.is_empty() {
+        s = format!(": {}", f.prose(&a.detail));
+    }
+    let reverted = f.reverted_by(a).len() as u64;
+    if reverted > 0 {
+        s.push_str(&format!(
+            " ({} reverted)",
+            md::plural(reverted, "write", "writes")
+        ));
+    }
+    s
 }
 
 /// An action's target with its ids in code spans.
@@ -282,7 +286,10 @@ pub fn evidence(f: &Facts) -> Vec<Line> {
         let retries = g.iter().filter(|x| x.e.kind == EventKind::Retry).count();
         if key.1 == "attempt" && (retries > 0 || g.len() >= 3) {
             out.push(attempts(f, g, retries));
-        } else if g.len() >= 3 || (g.len() == 2 && g[0].e.kind.is_world_change()) {
+        } else if g[0].e.kind != EventKind::StateChange
+            && (g.len() >= 3 || (g.len() == 2 && g[0].e.kind.is_world_change()))
+        {
+            // A run's state changes are few and each is part of the story.
             out.push(repeated(f, g));
         } else {
             out.extend(g.iter().map(|x| single(f, x)));
