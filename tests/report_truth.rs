@@ -708,3 +708,66 @@ fn a_report_waits_for_no_unverified_action() {
     let brief = p.export("internal").text;
     assert!(brief.contains("- Did `stop_run` on run `run_e509` take effect? NOT confirmed: run `run_e509` is still running"), "{brief}");
 }
+
+/// A run that emails 300 customers one by one, rewrites 300 customer
+/// records before its review is decided, and logs its `auto_send=true`
+/// instruction at every step: the reports count them, cite the first and
+/// last, and stay a page long.
+#[test]
+fn long_lists_are_counted_not_listed() {
+    let mut a = app_at_zero();
+    let mut events = vec![serde_json::json!({"id": "rq", "run_id": "r1",
+        "at": "2026-11-24T10:00:01Z", "kind": "review_requested", "summary": "review please"})];
+    for i in 0..300 {
+        let at = format!("2026-11-24T10:00:{:02}.{:03}Z", 2 + i / 100, i % 100 * 10);
+        events.push(
+            serde_json::json!({"id": format!("i{i}"), "run_id": "r1", "at": at,
+            "kind": "instruction", "summary": "System: auto_send=true"}),
+        );
+        events.push(
+            serde_json::json!({"id": format!("w{i}"), "run_id": "r1", "at": at,
+            "kind": "db_write", "target": format!("db:crm.customers/cust_{i}"),
+            "reversible": true, "data": {"overwrote": "newer"}}),
+        );
+        events.push(
+            serde_json::json!({"id": format!("m{i}"), "run_id": "r1", "at": at,
+            "kind": "message_sent", "target": format!("email:cust_{i}"), "outbound": true,
+            "reversible": false, "data": {"recipients": 1}}),
+        );
+    }
+    let (j, app) = journal_of(&mut a, &["r1"], events);
+    let brief = report::render("internal", &app, &j, at(1200));
+    assert!(
+        brief.contains(
+            "- 300 people messaged one by one, in 300 sends (`email:cust_0` … `email:cust_99`)"
+        ),
+        "{brief}"
+    );
+    assert!(
+        brief.contains(
+            "- 300 customer records changed (300 of them over newer data); the first 5 below"
+        ),
+        "{brief}"
+    );
+    assert!(
+        brief.contains("- … and 595 more writes before their review was decided"),
+        "{brief}"
+    );
+    assert!(
+        brief.lines().count() < 80,
+        "{} lines",
+        brief.lines().count()
+    );
+    let pm = report::render("postmortem", &app, &j, at(1200));
+    assert_eq!(pm.matches("**An instruction overrode review**").count(), 1);
+    assert!(pm.contains("| … and 560 more targets"), "{pm}");
+    assert!(pm.lines().count() < 250, "{} lines", pm.lines().count());
+    let st = report::render("status", &app, &j, at(1200));
+    assert!(
+        st.contains(
+            "- They changed the account details of 300 customers, overwriting more recent details."
+        ),
+        "{st}"
+    );
+    assert!(st.contains("- 300 customers whose account details were changed; 300 of them also received a message from the process."), "{st}");
+}

@@ -385,8 +385,9 @@ impl<'a> Facts<'a> {
         }
         f.known = super::plain::known_names(app, f.events.iter().map(|x| x.e));
         f.count_harm();
-        f.review_facts();
-        f.permission_facts();
+        let by_run = f.by_run();
+        f.review_facts(&by_run);
+        f.permission_facts(&by_run);
         for &ri in &tri.implicated {
             if store.runs[ri].state.is_active() {
                 f.active.push(ri);
@@ -506,6 +507,25 @@ impl<'a> Facts<'a> {
         self.reach = reach.into_values().collect();
     }
 
+    /// The writes made before a review decision a report lists one by
+    /// one, and a line for the rest ("" when none are left over).
+    pub fn before_review_listed(&self) -> (&[WriteBeforeReview], String) {
+        const SHOWN: usize = 5;
+        let all = &self.before_review;
+        let shown = &all[..all.len().min(SHOWN)];
+        let rest = &all[shown.len()..];
+        let more = match (rest.first(), rest.last()) {
+            (Some(a), Some(b)) => format!(
+                "- … and {} more writes before their review was decided ({} … {})\n",
+                rest.len(),
+                super::md::code(&a.write),
+                super::md::code(&b.write)
+            ),
+            _ => String::new(),
+        };
+        (shown, more)
+    }
+
     /// A change still to repair: marked open, and not reverted by a
     /// verified rollback.
     pub fn open_repair(&self, c: &crate::app::triage::Change) -> bool {
@@ -535,20 +555,35 @@ impl<'a> Facts<'a> {
         (low.max(n), high + n)
     }
 
-    fn review_facts(&mut self) {
-        let by_run = |ri: usize| self.events.iter().filter(move |x| x.run == ri);
-        for &ri in &self.tri.implicated {
+    /// The implicated runs' events, each run's in time order (one pass).
+    fn by_run(&self) -> BTreeMap<usize, Vec<Ev<'a>>> {
+        let mut m: BTreeMap<usize, Vec<Ev<'a>>> = BTreeMap::new();
+        for x in &self.events {
+            m.entry(x.run).or_default().push(*x);
+        }
+        m
+    }
+
+    fn review_facts(&mut self, by_run: &BTreeMap<usize, Vec<Ev<'a>>>) {
+        for (&ri, evs) in by_run {
+            let decisions: Vec<&Event> = evs
+                .iter()
+                .filter(|x| x.e.kind == EventKind::ReviewDecision)
+                .map(|x| x.e)
+                .collect();
             let mut open: Option<&Event> = None;
-            for x in by_run(ri) {
+            for x in evs {
                 let e = x.e;
                 match &e.kind {
                     EventKind::ReviewRequested => open = Some(e),
                     EventKind::ReviewDecision => open = None,
                     k if k.is_world_change() => {
                         if let Some(req) = open {
-                            let decision = by_run(ri)
-                                .find(|y| y.e.kind == EventKind::ReviewDecision && y.e.at >= e.at)
-                                .map(|y| (y.e.id.to_string(), y.e.at, y.e.summary.to_string()));
+                            // The first decision at or after the write.
+                            let d = decisions.partition_point(|y| y.at < e.at);
+                            let decision = decisions
+                                .get(d)
+                                .map(|y| (y.id.to_string(), y.at, y.summary.to_string()));
                             self.before_review.push(WriteBeforeReview {
                                 run: self.run_id(ri).to_string(),
                                 requested: req.id.to_string(),
@@ -561,7 +596,15 @@ impl<'a> Facts<'a> {
                     }
                     EventKind::Instruction | EventKind::Assignment => {
                         let low = e.summary.to_lowercase();
-                        if let Some(p) = OVERRIDES.iter().find(|p| low.contains(*p)) {
+                        let run = self.run_id(ri);
+                        let seen = |p: &&str| {
+                            self.overrides
+                                .iter()
+                                .any(|o| o.run == run && o.phrase == *p)
+                        };
+                        // Once per run and phrase: an agent that logs its
+                        // instructions at every step says it once.
+                        if let Some(p) = OVERRIDES.iter().find(|p| low.contains(*p) && !seen(p)) {
                             self.overrides.push(Override {
                                 run: self.run_id(ri).to_string(),
                                 event: e.id.to_string(),
@@ -577,16 +620,11 @@ impl<'a> Facts<'a> {
         }
     }
 
-    fn permission_facts(&mut self) {
-        for &ri in &self.tri.implicated {
+    fn permission_facts(&mut self, by_run: &BTreeMap<usize, Vec<Ev<'a>>>) {
+        for (&ri, evs) in by_run {
             let run = &self.app.store.runs[ri];
             let asked = run.assignment.to_lowercase();
-            let mine: Vec<&Event> = self
-                .events
-                .iter()
-                .filter(|x| x.run == ri)
-                .map(|x| x.e)
-                .collect();
+            let mine: Vec<&Event> = evs.iter().map(|x| x.e).collect();
             let acted: Vec<&Event> = mine
                 .iter()
                 .copied()

@@ -184,6 +184,9 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
     o
 }
 
+/// How many of a kind a report lists one by one before it counts them.
+pub const LISTED: usize = 5;
+
 /// People, money and changes per target, with the events they rest on.
 pub fn impact(f: &Facts, o: &mut String) {
     let (low, high) = f.people();
@@ -203,7 +206,25 @@ pub fn impact(f: &Facts, o: &mut String) {
             format!("between {} and {}", md::num(low), md::num(high))
         }
     );
-    for r in &f.reach {
+    // Lists one by one; people messaged one at a time, one by one only
+    // while they are few.
+    let individuals: Vec<&super::facts::Reach> = f.reach.iter().filter(|r| !r.group).collect();
+    let listed = f
+        .reach
+        .iter()
+        .filter(|r| r.group || individuals.len() <= LISTED);
+    if individuals.len() > LISTED {
+        let sends: usize = individuals.iter().map(|r| r.sends).sum();
+        let _ = writeln!(
+            o,
+            "- {} people messaged one by one, in {} ({} … {})",
+            md::num(individuals.len() as u64),
+            md::plural(sends as u64, "send", "sends"),
+            md::code(&individuals[0].target),
+            md::code(&individuals[individuals.len() - 1].target)
+        );
+    }
+    for r in listed {
         let (l, h) = r.people();
         let people = if !r.group {
             "1 person".to_string()
@@ -269,7 +290,16 @@ pub fn impact(f: &Facts, o: &mut String) {
             md::codes(&m.events)
         );
     }
-    for (row, evs) in &f.records_changed {
+    if f.records_changed.len() > LISTED {
+        let _ = writeln!(
+            o,
+            "- {} customer records changed ({} of them over newer data); the first {} below",
+            md::num(f.records_changed.len() as u64),
+            md::num(f.overwrote.len() as u64),
+            LISTED
+        );
+    }
+    for (row, evs) in f.records_changed.iter().take(LISTED) {
         let _ = writeln!(
             o,
             "- Customer record {} changed ({}){}",
@@ -302,7 +332,8 @@ pub fn impact(f: &Facts, o: &mut String) {
             }
         );
     }
-    for b in &f.before_review {
+    let (listed, more) = f.before_review_listed();
+    for b in listed {
         let _ = writeln!(
             o,
             "- Written before the review decision: {} after review request {}{}",
@@ -315,6 +346,7 @@ pub fn impact(f: &Facts, o: &mut String) {
             }
         );
     }
+    o.push_str(&more);
     if let Some(d) = &f.detection {
         let h = f.harm_after(d.at);
         let _ = writeln!(o, "- After detection: {}", harm_count(&h));

@@ -199,7 +199,9 @@ fn impact_table(f: &Facts, o: &mut String) {
         "| target | what | events | runs | reversible | repair | note |"
     );
     let _ = writeln!(o, "| --- | --- | --- | --- | --- | --- | --- |");
-    for c in &f.tri.changes {
+    // A long inventory is the Triage pane's and the evidence's to hold.
+    const ROWS: usize = 40;
+    for c in f.tri.changes.iter().take(ROWS) {
         let rev = match c.reversible {
             Some(true) => "yes",
             Some(false) => "**no**",
@@ -227,6 +229,13 @@ fn impact_table(f: &Facts, o: &mut String) {
             md::num(c.count as u64),
             md::codes(&c.runs),
             f.prose(&c.repair_note)
+        );
+    }
+    if f.tri.changes.len() > ROWS {
+        let _ = writeln!(
+            o,
+            "| … and {} more targets (the Triage pane and `evidence.json` hold them all) | | | | | | |",
+            md::num((f.tri.changes.len() - ROWS) as u64)
         );
     }
     o.push('\n');
@@ -526,7 +535,8 @@ fn why(f: &Facts, o: &mut String) {
             f.prose(&x.summary)
         );
     }
-    for b in &f.before_review {
+    let (listed, more) = f.before_review_listed();
+    for b in listed {
         any = true;
         let _ = writeln!(
             o,
@@ -546,6 +556,7 @@ fn why(f: &Facts, o: &mut String) {
             }
         );
     }
+    o.push_str(&more);
     for &ri in &harmful {
         let reviewed = f
             .events
@@ -787,13 +798,30 @@ fn went(f: &Facts, o: &mut String) {
     let _ = writeln!(o, "- _(to fill in)_\n");
 
     let _ = writeln!(o, "## What went wrong\n");
+    // Irreversible changes by kind of target: 300 emails to one person
+    // each are one line, not 300.
+    let mut irreversible: BTreeMap<(&str, String), Vec<&crate::app::triage::Change>> =
+        BTreeMap::new();
     for c in f.tri.changes.iter().filter(|c| c.reversible == Some(false)) {
+        let scheme = c.target.split_once(':').map(|x| x.0).unwrap_or("");
+        irreversible
+            .entry((scheme, c.kinds.join(", ")))
+            .or_default()
+            .push(c);
+    }
+    for ((_, kinds), cs) in &irreversible {
+        let events: usize = cs.iter().map(|c| c.count).sum();
+        let names: Vec<&str> = cs.iter().take(3).map(|c| c.target.as_str()).collect();
         let _ = writeln!(
             o,
-            "- Irreversible change to {} ({} × {}).",
-            md::code(&c.target),
-            md::num(c.count as u64),
-            c.kinds.join(", ")
+            "- Irreversible change to {}{} ({} × {kinds}).",
+            md::codes(&names),
+            if cs.len() > 3 {
+                format!(" and {} more", md::num((cs.len() - 3) as u64))
+            } else {
+                String::new()
+            },
+            md::num(events as u64)
         );
     }
     if let Some(d) = &f.detection {
@@ -814,7 +842,8 @@ fn went(f: &Facts, o: &mut String) {
             md::code(&x.event)
         );
     }
-    for b in &f.before_review {
+    let (listed, more) = f.before_review_listed();
+    for b in listed {
         let _ = writeln!(
             o,
             "- {} was written before its review was decided ({}).",
@@ -822,6 +851,7 @@ fn went(f: &Facts, o: &mut String) {
             md::code(&b.requested)
         );
     }
+    o.push_str(&more);
     for a in app
         .actions
         .iter()

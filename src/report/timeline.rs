@@ -235,16 +235,14 @@ fn group_key(x: &Ev) -> (usize, String, String) {
         e.kind,
         EventKind::ToolCall | EventKind::ToolResult | EventKind::Error | EventKind::Retry
     );
-    let tool = e
-        .tool
-        .as_deref()
-        .or(e.target.as_deref())
-        .unwrap_or("")
-        .to_string();
     if attempt {
-        (x.run, "attempt".into(), tool)
+        // Attempts at one tool (or, without a tool, one target).
+        let tool = e.tool.as_deref().or(e.target.as_deref()).unwrap_or("");
+        (x.run, "attempt".into(), tool.to_string())
     } else {
-        (x.run, e.kind.as_str().to_string(), tool)
+        // Writes and sends to many targets are one story: targets listed.
+        let tool = e.tool.as_deref().unwrap_or("");
+        (x.run, e.kind.as_str().to_string(), tool.to_string())
     }
 }
 
@@ -319,15 +317,20 @@ fn cites(g: &[Ev]) -> String {
 
 fn single(f: &Facts, x: &Ev) -> Line {
     let e = x.e;
+    // A platform that gives no summary still names the target.
+    let what = match (e.summary.is_empty(), &e.target) {
+        (false, _) => format!(": {}", f.prose(&e.summary)),
+        (true, Some(t)) => format!(" to {}", md::code(t)),
+        (true, None) => String::new(),
+    };
     line(
         e.at,
         false,
         format!(
-            "{} {}{}: {} ({})",
+            "{} {}{}{what} ({})",
             md::code(f.run_id(x.run)),
             e.kind.as_str(),
             flags(std::slice::from_ref(x)),
-            f.prose(&e.summary),
             md::code(&e.id)
         ),
     )
