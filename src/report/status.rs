@@ -20,7 +20,7 @@ pub const CONTACT: &str = "{{contact details: fill in before sending}}";
 pub fn render(f: &Facts, now: Time, promised: Option<Time>) -> (String, Vec<String>) {
     let mut w = Writer {
         f,
-        known: f.known.clone(),
+        known: &f.known,
         warnings: Vec::new(),
         o: String::new(),
     };
@@ -37,7 +37,7 @@ pub fn render(f: &Facts, now: Time, promised: Option<Time>) -> (String, Vec<Stri
 
 struct Writer<'a, 'f> {
     f: &'f Facts<'a>,
-    known: BTreeSet<String>,
+    known: &'f BTreeSet<String>,
     warnings: Vec<String>,
     o: String,
 }
@@ -73,7 +73,7 @@ impl Writer<'_, '_> {
         let all = plain::clauses(text);
         let n = all.len();
         for c in all {
-            let ids = plain::internal_words(&c, &self.known);
+            let ids = plain::internal_words(&c, self.known);
             let why = if !ids.is_empty() {
                 Some(format!(
                     "it names internal identifiers ({})",
@@ -116,7 +116,7 @@ impl Writer<'_, '_> {
         let title = self.f.app.incident.title.clone();
         let title = if title.is_empty() {
             "An issue with one of our automated processes".to_string()
-        } else if !plain::internal_words(&title, &self.known).is_empty() {
+        } else if !plain::internal_words(&title, self.known).is_empty() {
             self.warnings.push(format!(
                 "The incident title \"{title}\" names internal identifiers; the update uses a plain title (set one with :title)."
             ));
@@ -280,7 +280,7 @@ impl Writer<'_, '_> {
     /// ` ("Your refund is on its way")`, when the subject is plain words.
     fn subject(&mut self, r: &Reach) -> String {
         match &r.subject {
-            Some(s) if plain::internal_words(s, &self.known).is_empty() => {
+            Some(s) if plain::internal_words(s, self.known).is_empty() => {
                 format!(" (\"{}\")", md::text(s))
             }
             Some(s) => {
@@ -654,7 +654,7 @@ impl Writer<'_, '_> {
             any = true;
             let m = medium(r, f);
             let subject = match &r.subject {
-                Some(s) if plain::internal_words(s, &self.known).is_empty() => {
+                Some(s) if plain::internal_words(s, self.known).is_empty() => {
                     format!(" \"{}\"", md::text(s))
                 }
                 _ => String::new(),

@@ -212,9 +212,9 @@ fn state_line<'a>(
         }
     };
     vec![
-        Span::styled(shown, theme.dim),
+        Span::styled(shown.clone(), theme.dim),
         Span::styled(
-            super::fit(&text, width.saturating_sub(30)).to_string(),
+            super::fit(&text, width.saturating_sub(shown.chars().count())).to_string(),
             style,
         ),
     ]
