@@ -58,8 +58,8 @@ fn incident() -> Vec<u8> {
         .iter()
         .position(|s| s.event.kind.as_str() == "message_sent")
         .unwrap();
-    let row = (0..a.timeline.rows.len())
-        .find(|&i| a.timeline.rows.get(i) == Some(send))
+    let row = (0..a.timeline.len())
+        .find(|&i| a.timeline.row(i) == Some(send))
         .unwrap();
     a.timeline.sel = row;
     a.timeline.follow = false;
