@@ -479,11 +479,18 @@ fn watch_with_a_live_commander() {
     a.update(ch('5'));
     let s5 = screen(&mut a, 160, 48);
     assert!(
-        !s5.contains("i write") && !s5.contains("i to write"),
+        !s5.contains("i write") && !s5.contains("i to write") && !s5.contains("pins an event"),
         "{s5}"
     );
     a.update(ch('i'));
     assert!(!a.notes_editing);
+    // And the watcher is told why the key did nothing.
+    let s5 = screen(&mut a, 160, 48);
+    assert!(
+        s5.lines().last().unwrap().contains("cannot write notes"),
+        "{s5}"
+    );
+    a.flash = None;
     a.update(ch('1'));
     insta::assert_snapshot!(s);
 }

@@ -216,9 +216,10 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             Span::styled(format!(" {:<44.44} ", p.what), theme.text),
             Span::styled(
                 format!(
-                    "{} other run{} ({active} active) ",
+                    "{} other run{} · {active} of {} active ",
                     others.len(),
-                    if others.len() == 1 { "" } else { "s" }
+                    if others.len() == 1 { "" } else { "s" },
+                    p.runs.len()
                 ),
                 style,
             ),

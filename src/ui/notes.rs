@@ -66,7 +66,11 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     if lines.is_empty() {
         lines.push(Line::from(Span::styled(
-            "No notes yet. p in the Timeline pins an event here.",
+            if app.watching.is_some() {
+                "No notes yet."
+            } else {
+                "No notes yet. p in the Timeline pins an event here."
+            },
             theme.dim,
         )));
     }

@@ -75,6 +75,10 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     if let Some(b) = &app.replay_badge {
         spans.push(Span::styled(format!(" {b} "), theme.badge_outbound));
+        // Why a key did nothing ("a watcher cannot write notes").
+        if let Some(msg) = &app.flash {
+            spans.push(Span::styled(format!(" {msg}"), theme.warn));
+        }
         f.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
