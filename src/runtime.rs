@@ -336,11 +336,18 @@ type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<FrameOut>>;
 
 /// The terminal's output, held until a frame is complete, then written in
 /// one piece inside synchronized output (DEC 2026) so SSH links don't
-/// flicker; a frame that changed no cell writes nothing at all, so an idle
-/// console is silent (ratatui only emits the cells that changed).
+/// flicker. ratatui only emits the cells that changed, but every frame
+/// also resets the styles and hides the cursor: a frame that brings only
+/// that (learned once at start, `idle`) is not sent at all, so an idle
+/// console is silent.
 #[derive(Default)]
 pub struct FrameOut {
     buf: Vec<u8>,
+    /// What a frame that changed no cell writes.
+    idle: Vec<u8>,
+    /// The next flush is that no-op frame: keep it as `idle` (set from
+    /// outside: the backend does not lend its writer).
+    learning: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Write for FrameOut {
@@ -350,7 +357,15 @@ impl Write for FrameOut {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
-        if self.buf.is_empty() {
+        if self
+            .learning
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.idle = std::mem::take(&mut self.buf);
+            return Ok(());
+        }
+        if self.buf.is_empty() || self.buf == self.idle {
+            self.buf.clear();
             return Ok(());
         }
         let mut out = std::io::stdout().lock();
@@ -690,8 +705,19 @@ fn init_terminal() -> Result<Term, String> {
             ratatui::crossterm::event::EnableMouseCapture
         );
     }
-    ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(FrameOut::default()))
-        .map_err(fail)
+    let learning = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let out = FrameOut {
+        learning: learning.clone(),
+        ..FrameOut::default()
+    };
+    let mut t =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out)).map_err(fail)?;
+    // Two empty frames: the second changes no cell, so what it writes is
+    // the per-frame noise never worth sending.
+    let _ = t.draw(|_| {});
+    learning.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = t.draw(|_| {});
+    Ok(t)
 }
 
 fn restore_terminal() {
