@@ -43,6 +43,15 @@ fn batch(runs: Vec<Run>, events: Vec<Event>) -> Batch {
     }
 }
 
+/// The wrong-segment run (support-drafter-2).
+fn drafter(a: &App) -> usize {
+    a.store
+        .runs
+        .iter()
+        .position(|r| r.agent == "support-drafter-2")
+        .unwrap()
+}
+
 fn inspecting(a: &App) -> &cordon::app::Inspect {
     match &a.mode {
         Mode::Inspect(i) => i,
@@ -69,12 +78,7 @@ fn the_inspector_follows_live_and_keeps_the_selected_event_in_place() {
     let mut a = app(at(6));
     a.update(polled("sim", batch_of(&early, "sim"), at(6)));
     a.update(Msg::Resize(160, 48));
-    let r = a
-        .store
-        .runs
-        .iter()
-        .position(|r| r.agent == "support-drafter-2")
-        .unwrap();
+    let r = drafter(&a);
     // Select the first message sent.
     let send = a
         .store
@@ -312,12 +316,7 @@ fn a_triage_answer_goes_back_to_the_evidence_and_both_show_when_they_disagree() 
 #[test]
 fn m_marks_the_pattern_the_commander_picks_narrowest_first() {
     let mut a = app_with(&["all"], true, 30);
-    let r = a
-        .store
-        .runs
-        .iter()
-        .position(|r| r.agent == "support-drafter-2")
-        .unwrap();
+    let r = drafter(&a);
     a.open_inspector(r, None);
     let choices = a.pattern_choices(r);
     let sizes: Vec<usize> = choices

@@ -159,37 +159,28 @@ mod tests {
     #[test]
     fn an_aggregate_reads_recipients_and_money_from_the_events() {
         let mut a = RunAgg::default();
-        fold(
-            &mut a,
-            &ev(
-                serde_json::json!({"id":"e1","run_id":"r","at":"2026-11-24T10:00:00Z",
-                "kind":"message_sent","outbound":true,"reversible":false,
-                "data":{"recipients":2000}}),
+        let send = serde_json::json!({"kind":"message_sent","outbound":true,"reversible":false,
+            "data":{"recipients":2000}});
+        for (id, v) in [
+            ("e1", send.clone()),
+            ("e2", send),
+            (
+                "e3",
+                serde_json::json!({"kind":"db_write","reversible":false,
+                    "data":{"amount_usd":41280}}),
             ),
-        );
-        fold(
-            &mut a,
-            &ev(
-                serde_json::json!({"id":"e2","run_id":"r","at":"2026-11-24T10:00:01Z",
-                "kind":"message_sent","outbound":true,"reversible":false,
-                "data":{"recipients":2000}}),
+            // A tool call's data is not read for harm.
+            (
+                "e4",
+                serde_json::json!({"kind":"tool_call","data":{"recipients":99}}),
             ),
-        );
-        fold(
-            &mut a,
-            &ev(
-                serde_json::json!({"id":"e3","run_id":"r","at":"2026-11-24T10:00:02Z",
-                "kind":"db_write","reversible":false,"data":{"amount_usd":41280}}),
-            ),
-        );
-        // A tool call's data is not read for harm.
-        fold(
-            &mut a,
-            &ev(
-                serde_json::json!({"id":"e4","run_id":"r","at":"2026-11-24T10:00:03Z",
-                "kind":"tool_call","data":{"recipients":99}}),
-            ),
-        );
+        ] {
+            let mut v = v;
+            v["id"] = id.into();
+            v["run_id"] = "r".into();
+            v["at"] = "2026-11-24T10:00:00Z".into();
+            fold(&mut a, &ev(v));
+        }
         let h = harm(&a);
         assert_eq!(h.recipients, 4000);
         assert_eq!(h.irreversible, 3);
