@@ -357,25 +357,34 @@ impl Write for FrameOut {
     }
 
     fn flush(&mut self) -> std::io::Result<()> {
+        let Some(frame) = self.take_frame() else {
+            return Ok(());
+        };
+        let mut out = std::io::stdout().lock();
+        out.write_all(&frame).and_then(|_| out.flush())
+    }
+}
+
+impl FrameOut {
+    /// The bytes to send for what was written since the last flush, in
+    /// synchronized output; `None` for nothing or a no-op frame.
+    fn take_frame(&mut self) -> Option<Vec<u8>> {
+        let buf = std::mem::take(&mut self.buf);
         if self
             .learning
             .swap(false, std::sync::atomic::Ordering::Relaxed)
         {
-            self.idle = std::mem::take(&mut self.buf);
-            return Ok(());
+            self.idle = buf;
+            return None;
         }
-        if self.buf.is_empty() || self.buf == self.idle {
-            self.buf.clear();
-            return Ok(());
+        if buf.is_empty() || buf == self.idle {
+            return None;
         }
-        let mut out = std::io::stdout().lock();
-        let r = out
-            .write_all(b"\x1b[?2026h")
-            .and_then(|_| out.write_all(&self.buf))
-            .and_then(|_| out.write_all(b"\x1b[?2026l"))
-            .and_then(|_| out.flush());
-        self.buf.clear();
-        r
+        let mut frame = Vec::with_capacity(buf.len() + 16);
+        frame.extend_from_slice(b"\x1b[?2026h");
+        frame.extend_from_slice(&buf);
+        frame.extend_from_slice(b"\x1b[?2026l");
+        Some(frame)
     }
 }
 
@@ -747,6 +756,24 @@ fn suspend_terminal(terminal: &mut Term) {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_frame_that_changes_no_cell_sends_nothing() {
+        use std::io::Write;
+        let mut out = super::FrameOut::default();
+        let noise = b"\x1b[39m\x1b[49m\x1b[59m\x1b[0m\x1b[?25l";
+        out.learning
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        out.write_all(noise).unwrap();
+        assert_eq!(out.take_frame(), None, "learned, not sent");
+        out.write_all(noise).unwrap();
+        assert_eq!(out.take_frame(), None, "a no-op frame is not sent");
+        assert_eq!(out.take_frame(), None, "nothing is not sent");
+        out.write_all(b"\x1b[1;27H5").unwrap();
+        out.write_all(noise).unwrap();
+        let f = out.take_frame().expect("a changed cell is sent");
+        assert!(f.starts_with(b"\x1b[?2026h\x1b[1;27H5") && f.ends_with(b"\x1b[?2026l"));
+    }
+
     #[test]
     fn base64_matches_rfc4648() {
         assert_eq!(super::base64(b""), "");
