@@ -184,9 +184,16 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     if let Some(t) = &journal.torn {
         app.notices.push(t.to_string());
     }
-    if replayed > 0 {
-        app.flash = Some(format!("reopened: {replayed} journal records replayed"));
-    }
+    app.flash = Some(if replayed > 0 {
+        format!("reopened: {replayed} journal records replayed")
+    } else {
+        // A typo'd --incident-dir would otherwise start a second incident
+        // without a word.
+        format!(
+            "NEW incident {incident} in {} (nothing was there; to reopen one, check the path)",
+            dir.display()
+        )
+    });
     let started = Record::SessionStarted {
         incident: incident.clone(),
         operator,
@@ -236,6 +243,15 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
             "no source given; try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
         ));
     }
+    // The config's theme is checked before anything opens.
+    let config_theme =
+        match config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed)) {
+            Some(name) => Some(
+                crate::ui::Theme::load(&name).map_err(|e| Fail::new(2, format!("config: {e}")))?,
+            ),
+            None => None,
+        };
+    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("the console {e}")))?;
     let dir = args
         .incident_dir
         .clone()
@@ -245,12 +261,9 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     app.stale_after = stale_after(poll);
     app.custom_actions = custom.clone();
     app.keymap = keymap;
-    if let Some(name) =
-        config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed))
-    {
+    if let Some(theme) = config_theme {
         let mode = app.theme.mode;
-        app.theme =
-            crate::ui::Theme::load(&name).map_err(|e| Fail::new(2, format!("config: {e}")))?;
+        app.theme = theme;
         app.theme.mode = mode;
     }
     let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll), custom).await?;
@@ -272,15 +285,29 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         seed: args.seed,
         speed: args.speed,
     };
-    let sim = sim::start("127.0.0.1:0".parse().expect("literal address"), opts)
-        .await
-        .map_err(|e| Fail::new(2, e))?;
     let dir = args.incident_dir.clone().unwrap_or_else(|| {
         journal::default_dir(&format!(
             "{}-demo",
             journal::new_incident_id(chrono::Utc::now())
         ))
     });
+    // A demo plays a fresh simulator: over an existing incident it would
+    // mix a drill into real evidence.
+    if std::fs::metadata(journal::journal_path(&dir)).is_ok_and(|m| m.len() > 0) {
+        return Err(Fail::new(
+            2,
+            format!(
+                "{} already holds an incident; a demo writes only to a new directory (look at this one with `cordon replay {}` or `cordon watch --incident-dir {}`)",
+                dir.display(),
+                dir.display(),
+                dir.display()
+            ),
+        ));
+    }
+    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("cordon demo {e}")))?;
+    let sim = sim::start("127.0.0.1:0".parse().expect("literal address"), opts)
+        .await
+        .map_err(|e| Fail::new(2, e))?;
     let spec: SourceSpec = format!("sim=aca:{}", sim.url()).parse()?;
     let specs = vec![spec];
     let (mut app, journal) = open_incident(&dir, &specs)?;
@@ -633,6 +660,7 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
             ),
         ));
     }
+    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("cordon replay {e}")))?;
     // Read-only: no lock, so a live incident can be replayed beside it.
     let out = journal::read_journal(&path)
         .map_err(|e| Fail::new(1, format!("cannot read {}: {e}", path.display())))?;
@@ -666,16 +694,29 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
     ended_code(ended)
 }
 
-/// `cordon watch [--incident-dir DIR]`.
+/// `cordon watch [--incident-dir DIR]`. Without a directory it lists the
+/// recent incidents and their state: it never guesses which one to show.
 pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
-    let dir = match dir.or_else(crate::watch::latest_incident) {
-        Some(d) => d,
-        None => {
+    let Some(dir) = dir else {
+        let base = journal::default_dir("x")
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let items = crate::watch::recent_incidents(&base, 10);
+        if items.is_empty() {
             return Err(Fail::new(
                 2,
-                "no incident found under the state directory; pass --incident-dir DIR",
+                format!(
+                    "no incident found under {}; pass --incident-dir DIR",
+                    base.display()
+                ),
             ));
         }
+        print!("{}", crate::watch::listing(&items, chrono::Utc::now()));
+        return Err(Fail::new(
+            2,
+            "which one? pass --incident-dir DIR (cordon watch never guesses)",
+        ));
     };
     if !dir.is_dir() {
         return Err(Fail::new(
@@ -683,6 +724,7 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
             format!("{} is not an incident directory", dir.display()),
         ));
     }
+    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("cordon watch {e}")))?;
     let id = dir
         .file_name()
         .map(|n| n.to_string_lossy().to_string())

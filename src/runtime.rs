@@ -231,10 +231,9 @@ pub async fn run_console(
     );
     exec.incident_dir = journal.dir.clone();
 
+    let mut terminal = init_terminal()?;
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
     spawn_input(in_tx)?;
-
-    let mut terminal = init_terminal();
     if let Ok(mut j) = PANIC_JOURNAL.lock() {
         *j = Some(journal.handle.clone());
     }
@@ -333,13 +332,84 @@ fn signal(kind: tokio::signal::unix::SignalKind) -> Result<tokio::signal::unix::
     tokio::signal::unix::signal(kind).map_err(|e| format!("cannot install a signal handler: {e}"))
 }
 
-/// One frame, wrapped in synchronized output so SSH links don't flicker.
-fn draw(terminal: &mut ratatui::DefaultTerminal, app: &App) {
-    let mut out = std::io::stdout();
-    let _ = execute!(out, terminal::BeginSynchronizedUpdate);
+/// The console's terminal: ratatui over crossterm, writing into a
+/// [`FrameOut`].
+type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<FrameOut>>;
+
+/// The terminal's output, held until a frame is complete, then written in
+/// one piece inside synchronized output (DEC 2026) so SSH links don't
+/// flicker. ratatui only emits the cells that changed, but every frame
+/// also resets the styles and hides the cursor: a frame that brings only
+/// that (learned once at start, `idle`) is not sent at all, so an idle
+/// console is silent.
+#[derive(Default)]
+pub struct FrameOut {
+    buf: Vec<u8>,
+    /// What a frame that changed no cell writes.
+    idle: Vec<u8>,
+    /// The next flush is that no-op frame: keep it as `idle` (set from
+    /// outside: the backend does not lend its writer).
+    learning: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Write for FrameOut {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.buf.extend_from_slice(b);
+        Ok(b.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let Some(frame) = self.take_frame() else {
+            return Ok(());
+        };
+        let mut out = std::io::stdout().lock();
+        out.write_all(&frame).and_then(|_| out.flush())
+    }
+}
+
+impl FrameOut {
+    /// The bytes to send for what was written since the last flush, in
+    /// synchronized output; `None` for nothing or a no-op frame.
+    fn take_frame(&mut self) -> Option<Vec<u8>> {
+        let buf = std::mem::take(&mut self.buf);
+        if self
+            .learning
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            self.idle = buf;
+            return None;
+        }
+        if buf.is_empty() || buf == self.idle {
+            return None;
+        }
+        let mut frame = Vec::with_capacity(buf.len() + 16);
+        frame.extend_from_slice(b"\x1b[?2026h");
+        frame.extend_from_slice(&buf);
+        frame.extend_from_slice(b"\x1b[?2026l");
+        Some(frame)
+    }
+}
+
+/// One frame (see [`FrameOut`]).
+fn draw(terminal: &mut Term, app: &App) {
     let _ = terminal.draw(|f| crate::ui::draw(app, f));
-    let _ = execute!(out, terminal::EndSynchronizedUpdate);
-    let _ = out.flush();
+}
+
+/// The console needs a terminal to draw on and read keys from: without
+/// one (stdout redirected, no controlling tty under cron or `ssh` without
+/// `-t`) say so in one line instead of failing inside the terminal set-up.
+pub fn check_terminal() -> Result<(), String> {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return Err(
+            "needs a terminal: stdout is not a tty (run it in a terminal, or over `ssh -t`)".into(),
+        );
+    }
+    // crossterm reads keys from stdin when it is a tty, else /dev/tty.
+    if !std::io::stdin().is_terminal() && std::fs::File::open("/dev/tty").is_err() {
+        return Err("needs a terminal: stdin is not a tty and there is no controlling terminal (run it in a terminal, or over `ssh -t`)".into());
+    }
+    Ok(())
 }
 
 /// Keys, mouse and resizes on one thread; a hangup watch on another.
@@ -452,9 +522,9 @@ pub fn base64(data: &[u8]) -> String {
 /// Play a journal back in the console (read-only; nothing is written).
 pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<Ended, String> {
     use ratatui::crossterm::event::KeyCode;
+    let mut terminal = init_terminal()?;
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
     spawn_input(in_tx)?;
-    let mut terminal = init_terminal();
     let size = terminal
         .size()
         .map(|s| (s.width, s.height))
@@ -528,10 +598,10 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
 
 /// Follow a commander's journal, read-only (responders' watch mode).
 pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, String> {
+    let mut terminal = init_terminal()?;
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
     spawn_input(in_tx)?;
     let mut follower = crate::watch::Follower::new(&dir);
-    let mut terminal = init_terminal();
     let size = terminal
         .size()
         .map(|s| (s.width, s.height))
@@ -539,15 +609,17 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
     app.update(Msg::Resize(size.0, size.1));
     // Often enough to be "within a second" of the commander, cheap when idle.
     let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut ticks = 0u64;
+    let watching = |f: &crate::watch::Follower, lock| crate::app::Watching {
+        lock,
+        last_record: f.last_ts,
+        records: f.records,
+        broken: f.broken.clone(),
+    };
+    let mut lock = crate::watch::lock_state(&dir);
+    app.watching = Some(watching(&follower, lock));
     let ended = loop {
-        let commander = app.commander.clone().unwrap_or_else(|| "nobody yet".into());
-        app.replay_badge = Some(match &follower.broken {
-            Some(b) => format!("WATCHING (read-only) · {b}"),
-            None => format!(
-                "WATCHING (read-only) · commander {commander} · {} records · ? help · q quit",
-                follower.records
-            ),
-        });
+        app.replay_badge = Some(crate::watch::badge(&app));
         if app.dirty {
             draw(&mut terminal, &app);
             app.dirty = false;
@@ -564,19 +636,30 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
             _ = tick.tick() => {
                 let before = follower.records;
                 match follower.poll() {
-                    Ok(records) if !records.is_empty() => {
+                    Ok(entries) if !entries.is_empty() => {
                         if follower.records < before {
                             // Re-read from the start after a rewrite.
                             let (id, d) = (app.incident_id.clone(), app.incident_dir.clone());
-                            let op = app.operator.clone();
+                            let (op, theme, size) = (app.operator.clone(), app.theme.clone(), app.size);
                             app = App::new(chrono::Utc::now(), &id, &d, op);
                             app.read_only = true;
+                            app.theme = theme;
                             app.update(Msg::Resize(size.0, size.1));
                         }
-                        crate::watch::apply(&mut app, records);
+                        crate::watch::apply(&mut app, entries);
                     }
                     Ok(_) => {}
                     Err(e) => app.flash = Some(format!("cannot read the journal: {e}")),
+                }
+                // Whether the commander is live: the lock, once a second.
+                ticks += 1;
+                if ticks.is_multiple_of(5) {
+                    lock = crate::watch::lock_state(&dir);
+                }
+                let w = watching(&follower, lock);
+                if app.watching.as_ref() != Some(&w) {
+                    app.watching = Some(w);
+                    app.dirty = true;
                 }
                 app.update(Msg::Tick(chrono::Utc::now()));
             }
@@ -620,17 +703,32 @@ fn install_panic_hook() {
 }
 
 /// Enter the alternate screen and raw mode (and mouse capture with
-/// --mouse).
-fn init_terminal() -> ratatui::DefaultTerminal {
-    let t = ratatui::init();
+/// --mouse); an error is one line saying what is missing.
+fn init_terminal() -> Result<Term, String> {
+    check_terminal()?;
     install_panic_hook();
+    let fail = |e: std::io::Error| format!("cannot set up the terminal: {e}");
+    terminal::enable_raw_mode().map_err(fail)?;
+    execute!(std::io::stdout(), terminal::EnterAlternateScreen).map_err(fail)?;
     if crate::commands::MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
         let _ = execute!(
             std::io::stdout(),
             ratatui::crossterm::event::EnableMouseCapture
         );
     }
-    t
+    let learning = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let out = FrameOut {
+        learning: learning.clone(),
+        ..FrameOut::default()
+    };
+    let mut t =
+        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out)).map_err(fail)?;
+    // Two empty frames: the second changes no cell, so what it writes is
+    // the per-frame noise never worth sending.
+    let _ = t.draw(|_| {});
+    learning.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = t.draw(|_| {});
+    Ok(t)
 }
 
 fn restore_terminal() {
@@ -645,19 +743,39 @@ fn restore_terminal() {
 
 /// Ctrl-Z: restore the terminal, stop like any job (SIGTSTP), and take
 /// the screen back when the shell continues us.
-fn suspend_terminal(terminal: &mut ratatui::DefaultTerminal) {
+fn suspend_terminal(terminal: &mut Term) {
     restore_terminal();
     // SAFETY: raising a signal on ourselves; SIGTSTP's default action stops
     // the process until SIGCONT.
     unsafe {
         libc::raise(libc::SIGTSTP);
     }
-    *terminal = init_terminal();
+    if let Ok(t) = init_terminal() {
+        *terminal = t;
+    }
     let _ = terminal.clear();
 }
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn a_frame_that_changes_no_cell_sends_nothing() {
+        use std::io::Write;
+        let mut out = super::FrameOut::default();
+        let noise = b"\x1b[39m\x1b[49m\x1b[59m\x1b[0m\x1b[?25l";
+        out.learning
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        out.write_all(noise).unwrap();
+        assert_eq!(out.take_frame(), None, "learned, not sent");
+        out.write_all(noise).unwrap();
+        assert_eq!(out.take_frame(), None, "a no-op frame is not sent");
+        assert_eq!(out.take_frame(), None, "nothing is not sent");
+        out.write_all(b"\x1b[1;27H5").unwrap();
+        out.write_all(noise).unwrap();
+        let f = out.take_frame().expect("a changed cell is sent");
+        assert!(f.starts_with(b"\x1b[?2026h\x1b[1;27H5") && f.ends_with(b"\x1b[?2026l"));
+    }
+
     #[test]
     fn base64_matches_rfc4648() {
         assert_eq!(super::base64(b""), "");

@@ -143,9 +143,9 @@ fn timeline_filter_matches_kind_and_summary() {
     a.update(ch('/'));
     keys(&mut a, "message_sent");
     a.update(key(KeyCode::Enter));
-    assert!(!a.timeline.rows.is_empty());
-    for i in 0..a.timeline.rows.len() {
-        let e = &a.store.events[a.timeline.rows.get(i).unwrap()].event;
+    assert!(!a.timeline.is_empty());
+    for i in 0..a.timeline.len() {
+        let e = &a.store.events[a.timeline.row(i).unwrap()].event;
         assert_eq!(e.kind.as_str(), "message_sent");
     }
 }
@@ -157,7 +157,7 @@ fn follow_tracks_newest_until_scrolled_up() {
     a.update(polled("sim", batch_of(&w, "sim"), at(5)));
     a.update(ch('2'));
     assert!(a.timeline.follow);
-    let last = a.timeline.rows.len() - 1;
+    let last = a.timeline.len() - 1;
     assert_eq!(a.timeline.sel, last);
     // Scroll up: follow stops, new events do not move the selection.
     a.update(ch('k'));
@@ -171,10 +171,10 @@ fn follow_tracks_newest_until_scrolled_up() {
     a.update(ch('G'));
     assert!(a.timeline.follow);
     assert_eq!(a.timeline.unseen, 0);
-    assert_eq!(a.timeline.sel, a.timeline.rows.len() - 1);
+    assert_eq!(a.timeline.sel, a.timeline.len() - 1);
     w.advance(std::time::Duration::from_secs(5));
     a.update(polled("sim", batch_of(&w, "sim"), at(15)));
-    assert_eq!(a.timeline.sel, a.timeline.rows.len() - 1);
+    assert_eq!(a.timeline.sel, a.timeline.len() - 1);
     // f toggles follow off and on.
     a.update(ch('f'));
     assert!(!a.timeline.follow);
@@ -187,42 +187,38 @@ fn follow_keeps_newest_row_on_screen() {
     let mut a = app_with(&["all"], true, 60);
     a.update(Msg::Resize(80, 24));
     let h = a.list_height(Pane::Timeline);
-    assert!(a.timeline.rows.len() > h);
-    assert_eq!(a.timeline.offset + h, a.timeline.rows.len());
+    assert!(a.timeline.len() > h);
+    assert_eq!(a.timeline.offset + h, a.timeline.len());
 }
 
 #[test]
 fn v_scopes_timeline_to_selected_run() {
     let mut a = app_with(&["all"], false, 20);
-    let total = a.timeline.rows.len();
+    let total = a.timeline.len();
     a.update(ch('v'));
     assert_eq!(a.timeline.scope, Scope::SelectedRun);
     let run = a.selected_run().unwrap();
     let id = a.store.runs[run].id.clone();
-    assert!(a.timeline.rows.len() < total);
-    for i in 0..a.timeline.rows.len() {
-        assert_eq!(
-            a.store.events[a.timeline.rows.get(i).unwrap()].event.run_id,
-            id
-        );
+    assert!(a.timeline.len() < total);
+    for i in 0..a.timeline.len() {
+        assert_eq!(a.store.events[a.timeline.row(i).unwrap()].event.run_id, id);
     }
     // Moving the run selection re-scopes the timeline.
     a.update(ch('j'));
     let id2 = a.store.runs[a.selected_run().unwrap()].id.clone();
     assert_ne!(id, id2);
-    for i in 0..a.timeline.rows.len() {
-        assert_eq!(
-            a.store.events[a.timeline.rows.get(i).unwrap()].event.run_id,
-            id2
-        );
+    for i in 0..a.timeline.len() {
+        assert_eq!(a.store.events[a.timeline.row(i).unwrap()].event.run_id, id2);
     }
     a.update(ch('v'));
-    assert_eq!(a.timeline.rows.len(), total);
+    assert_eq!(a.timeline.len(), total);
 }
 
 #[test]
 fn sort_cycles_and_reverses() {
     let mut a = app_with(&["all"], false, 20);
+    assert_eq!(a.runs.sort, SortKey::Harm);
+    a.update(ch('s'));
     assert_eq!(a.runs.sort, SortKey::State);
     a.update(ch('s'));
     assert_eq!(a.runs.sort, SortKey::Activity);
@@ -241,6 +237,8 @@ fn sort_cycles_and_reverses() {
     assert!(rev.windows(2).all(|w| w[0] >= w[1]));
     // State order puts active runs first.
     let mut b = app_with(&["all"], false, 40);
+    b.update(ch('s'));
+    assert_eq!(b.runs.sort, SortKey::State);
     let states: Vec<bool> = b
         .runs
         .rows

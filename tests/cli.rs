@@ -380,3 +380,112 @@ fn a_bad_theme_in_the_config_or_flag_is_one_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(one_line_err(&out).contains("builtin themes: dark, light, high-contrast, colorblind"));
 }
+
+/// No terminal (stdout captured, stdin empty): a one-line error, not a
+/// panic inside the terminal set-up.
+#[test]
+fn demo_and_watch_without_a_terminal_say_so_in_one_line() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-NOTTY");
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = dir.to_str().unwrap();
+    for args in [vec!["demo"], vec!["watch", "--incident-dir", d]] {
+        let out = cordon()
+            .env("XDG_STATE_HOME", tmp.path())
+            .args(&args)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        let err = one_line_err(&out);
+        assert!(err.contains("needs a terminal"), "{args:?}: {err}");
+    }
+    // Nothing was created for the refused demo.
+    let incidents = tmp.path().join("cordon/incidents");
+    assert!(
+        std::fs::read_dir(&incidents).map_or(true, |mut d| d.next().is_none()),
+        "a demo without a terminal left an incident behind"
+    );
+}
+
+/// A demo plays a fresh simulator: it never writes into an incident that
+/// is already there.
+#[test]
+fn a_demo_refuses_an_existing_incident() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-REAL");
+    let j = cordon::journal::Journal::open(&dir).unwrap();
+    j.handle.append(cordon::journal::Record::SessionEnded {
+        reason: "quit".into(),
+    });
+    j.close();
+    let before = std::fs::read(cordon::journal::journal_path(&dir)).unwrap();
+    let out = cordon()
+        .args(["demo", "--incident-dir", dir.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_err(&out);
+    assert!(err.contains("already holds an incident"), "{err}");
+    assert!(err.contains("cordon replay"), "{err}");
+    let after = std::fs::read(cordon::journal::journal_path(&dir)).unwrap();
+    assert_eq!(before, after, "the incident was not touched");
+}
+
+/// Without --incident-dir, watch lists the recent incidents with their
+/// state instead of opening one it guessed.
+#[test]
+fn watch_without_a_dir_lists_incidents_and_their_state() {
+    use cordon::journal::{Journal, Operator, Record};
+    let tmp = tempfile::tempdir().unwrap();
+    let base = tmp.path().join("cordon/incidents");
+    let started = |who: &str| Record::SessionStarted {
+        incident: "x".into(),
+        operator: Operator {
+            user: who.into(),
+            host: "bastion-1".into(),
+            ssh_client: None,
+        },
+        version: "t".into(),
+        sources: vec![],
+    };
+    let done = Journal::open(&base.join("INC-OLD")).unwrap();
+    done.handle.append(started("carol"));
+    done.handle.append(Record::SessionEnded {
+        reason: "quit".into(),
+    });
+    done.close();
+    // This one stays open: its writer lock is held by this process.
+    let live = Journal::open(&base.join("INC-LIVE")).unwrap();
+    live.handle.append(started("alice"));
+    live.handle.sync();
+    let out = cordon()
+        .env("XDG_STATE_HOME", tmp.path())
+        .arg("watch")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_err(&out);
+    assert!(err.contains("--incident-dir"), "{err}");
+    let list = String::from_utf8_lossy(&out.stdout);
+    let line = |id: &str| {
+        list.lines()
+            .find(|l| l.contains(id))
+            .unwrap_or_else(|| panic!("{id} not listed: {list}"))
+            .to_string()
+    };
+    if std::fs::read_to_string("/proc/locks").is_ok() {
+        assert!(
+            line("INC-LIVE").contains(&format!(
+                "alice@bastion-1 LIVE (pid {})",
+                std::process::id()
+            )),
+            "{list}"
+        );
+    }
+    assert!(
+        line("INC-OLD").contains("carol@bastion-1 gone (quit)"),
+        "{list}"
+    );
+    live.close();
+}

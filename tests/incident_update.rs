@@ -14,12 +14,6 @@ fn ctrl(c: char) -> Msg {
     Msg::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL))
 }
 
-fn palette(a: &mut App, line: &str) -> Vec<Effect> {
-    a.update(ch(':'));
-    keys(a, line);
-    a.update(key(KeyCode::Enter))
-}
-
 fn records(fx: Vec<Effect>) -> Vec<Record> {
     split(fx).0
 }
@@ -248,7 +242,9 @@ fn status_lifecycle_roles_and_handoffs_are_journaled() {
     });
     assert_eq!(a.incident.current_status(), Status::Investigating);
     a.update(ch('3'));
-    let recs = records(a.update(ch('s')));
+    // s asks first; y says yes.
+    assert!(records(a.update(ch('s'))).is_empty());
+    let recs = records(a.update(ch('y')));
     assert!(matches!(
         &recs[0],
         Record::Incident {

@@ -52,8 +52,8 @@ fn enter_on_an_event_opens_its_run_at_that_event() {
         .iter()
         .position(|s| s.event.kind.as_str() == "message_sent")
         .unwrap();
-    a.timeline.sel = (0..a.timeline.rows.len())
-        .find(|&p| a.timeline.rows.get(p) == Some(send))
+    a.timeline.sel = (0..a.timeline.len())
+        .find(|&p| a.timeline.row(p) == Some(send))
         .unwrap();
     a.update(key(KeyCode::Enter));
     let i = inspecting(&a);
@@ -136,9 +136,11 @@ fn pattern_finder_groups_the_retry_loop_and_leaves_others_out() {
         .find(|p| p.what.starts_with("billing.api on"))
         .expect("a tool signature");
     assert_eq!(tool.runs.len(), 3);
-    // M marks them all; x then stops all three.
+    // M offers the narrowest pattern first; Enter marks it; x then stops
+    // all three.
     a.update(key(KeyCode::Enter));
     a.update(ch('M'));
+    a.update(key(KeyCode::Enter));
     assert_eq!(a.marked.len(), 3);
     // The triage question is answered from it.
     let t = a.triage();

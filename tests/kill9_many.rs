@@ -5,6 +5,8 @@
 //! lost, a torn tail is cut and reported, never glued, and the chain
 //! verifies at the end.
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -26,13 +28,19 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
     let mut torn_seen = 0;
     let acks = tmp.path().join("acks");
     let mut acked_max = 0u64;
+    // One fast simulator for every round: each console reopens the same
+    // incident (a demo would refuse to write over it).
+    let sim = common::SimServer::start(&["--speed", "20"]);
+    let console = format!(
+        "{} --source {} --poll 0.5 --incident-dir {}",
+        env!("CARGO_BIN_EXE_cordon"),
+        sim.source(),
+        dir.display()
+    );
     for round in 0..8 {
-        // The console needs a terminal: run it under `script` for a pty.
-        let cmd = format!(
-            "{} demo --speed 20 --incident-dir {}",
-            env!("CARGO_BIN_EXE_cordon"),
-            dir.display()
-        );
+        // The console needs a terminal: run it under `script` for a pty,
+        // given a size (a 0x0 window refuses the keys that act).
+        let cmd = format!("stty cols 160 rows 48; exec {console}");
         let mut child = Command::new("script")
             .args(["-q", "-e", "-c", &cmd, "/dev/null"])
             .env("XDG_STATE_HOME", tmp.path())
@@ -85,10 +93,7 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
         // incident's lock until the kernel has reaped it).
         let gone = Instant::now();
         while Command::new("pgrep")
-            .args([
-                "-f",
-                &format!("cordon demo --speed 20 --incident-dir {}", dir.display()),
-            ])
+            .args(["-f", &console])
             .output()
             .is_ok_and(|o| !o.stdout.is_empty())
         {

@@ -1,6 +1,8 @@
 //! The real binary in tmux: type a note, SIGKILL the process, restart, and
 //! find the note (and the unsaved draft) again.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -23,9 +25,11 @@ fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-fn start(session: &str, dir: &Path, state: &Path) {
+/// The console on `source`, writing the incident in `dir` (reopened after
+/// the kill: a demo would refuse an existing incident).
+fn start(session: &str, dir: &Path, state: &Path, source: &str) {
     let cmd = format!(
-        "exec env XDG_STATE_HOME={} {} demo --incident-dir {}",
+        "exec env XDG_STATE_HOME={} {} --source {source} --incident-dir {}",
         state.display(),
         env!("CARGO_BIN_EXE_cordon"),
         dir.display()
@@ -59,7 +63,8 @@ fn a_note_survives_kill_dash_nine() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("INC-KILL");
     let session = format!("cordon-kill9-{}", std::process::id());
-    start(&session, &dir, tmp.path());
+    let sim = common::SimServer::start(&[]);
+    start(&session, &dir, tmp.path(), &sim.source());
     // A saved decision, then a draft that is never saved by hand.
     tmux(&["send-keys", "-t", &session, "5", "i"]);
     tmux(&[
@@ -90,7 +95,7 @@ fn a_note_survives_kill_dash_nine() {
     tmux(&["kill-session", "-t", &session]);
     // The journal is whole, and a restart shows both.
     assert!(cordon::journal::verify(&journal).unwrap().is_ok());
-    start(&session, &dir, tmp.path());
+    start(&session, &dir, tmp.path(), &sim.source());
     tmux(&["send-keys", "-t", &session, "5"]);
     wait_for("the note and the draft on screen", || {
         let s = tmux(&["capture-pane", "-p", "-t", &session]);

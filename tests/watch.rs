@@ -1,6 +1,9 @@
 //! A commander and a watcher on the same host (tmux, the real binary): the
-//! commander stops a run and adds a note; the watcher shows both; the
+//! commander stops a run and adds a note; the watcher shows both, and says
+//! the commander is live; the commander quits and the watcher says so; the
 //! commander restarts and the watcher keeps following.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -62,11 +65,11 @@ fn a_watcher_follows_the_commander() {
         format!("cordon-cmd-{}", std::process::id()),
         format!("cordon-wat-{}", std::process::id()),
     );
-    start(
-        &cmd,
-        &format!("demo --incident-dir {}", dir.display()),
-        tmp.path(),
-    );
+    // The commander's console on a simulator of its own: it reopens the
+    // same incident below (a demo only ever writes a new one).
+    let sim = common::SimServer::start(&[]);
+    let commander = format!("--source {} --incident-dir {}", sim.source(), dir.display());
+    start(&cmd, &commander, tmp.path());
     wait_for(&cmd, "the commander", |s| s.contains("sim ok"));
     start(
         &wat,
@@ -74,7 +77,7 @@ fn a_watcher_follows_the_commander() {
         tmp.path(),
     );
     wait_for(&wat, "the watcher", |s| {
-        s.contains("WATCHING (read-only)") && s.contains("commander")
+        s.contains("WATCHING (read-only)") && s.contains("LIVE")
     });
     // The commander stops the selected run.
     tmux(&["send-keys", "-t", &cmd, "x"]);
@@ -109,17 +112,17 @@ fn a_watcher_follows_the_commander() {
     tmux(&["send-keys", "-t", &cmd, "q"]);
     wait_for(&cmd, "the commander to quit", |s| !s.contains("sim ok"));
     tmux(&["kill-session", "-t", &cmd]);
-    start(
-        &cmd,
-        &format!("demo --incident-dir {}", dir.display()),
-        tmp.path(),
-    );
+    // The watcher says the commander is gone, and how old its view is.
+    wait_for(&wat, "the watcher to see the commander gone", |s| {
+        s.contains("GONE (quit)") && s.contains("not live")
+    });
+    start(&cmd, &commander, tmp.path());
     wait_for(&cmd, "the commander again", |s| s.contains("sim ok"));
     tmux(&["send-keys", "-t", &cmd, "5", "i"]);
     tmux(&["send-keys", "-t", &cmd, "-l", "after the restart"]);
     tmux(&["send-keys", "-t", &cmd, "C-s"]);
     wait_for(&wat, "the note after the restart", |s| {
-        s.contains("after the restart")
+        s.contains("after the restart") && s.contains("LIVE")
     });
     tmux(&["kill-session", "-t", &cmd]);
     tmux(&["kill-session", "-t", &wat]);

@@ -281,7 +281,11 @@ impl App {
             });
         }
         let reason = self.default_reason(kind, &targets[0].1);
-        let context = self.describe_scope(&targets);
+        let mut context = self.describe_scope(&targets);
+        if kind == ActionKind::HoldQueue {
+            // The blast radius lists queued work only; say what it spares.
+            context.push_str(": these keep running (a hold stops only queued work)");
+        }
         self.mode = Mode::Confirm(Box::new(Confirm {
             context,
             proposal,
@@ -925,7 +929,14 @@ impl App {
                             a.phase.label()
                         ),
                     );
+                    let (source, kind, target) =
+                        (a.req.source.clone(), a.req.kind, a.req.target.clone());
                     self.push_synthetic(&run, crate::model::EventKind::Containment, line, *at);
+                    // The "in force" list shows a confirmed effect now (for
+                    // sources that report their controls), not a poll later.
+                    if *confirmed && let Some(c) = self.store.controls.get_mut(&source) {
+                        c.apply_confirmed(kind, &target);
+                    }
                 }
             }
             _ => {}

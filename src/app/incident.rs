@@ -132,6 +132,17 @@ pub enum PromptFor {
     SeverityReason(Severity),
     /// Replay: jump to a time (HH:MM[:SS] UTC).
     JumpTo,
+    /// y / n: quit while the incident is serious or actions are in flight.
+    Quit,
+    /// y / n: move the incident to this status.
+    StatusTo(Status),
+}
+
+impl PromptFor {
+    /// A yes / no question rather than a line of text.
+    pub fn is_question(&self) -> bool {
+        matches!(self, PromptFor::Quit | PromptFor::StatusTo(_))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -193,8 +204,7 @@ impl App {
             data: Default::default(),
         };
         if let Some(n) = self.store.push_event("cordon", ev) {
-            let sel = self.selected_run();
-            self.timeline.on_new_event(&self.store, n, sel);
+            self.on_event_stored(n);
         }
     }
 
@@ -203,31 +213,19 @@ impl App {
             Record::Incident { change, by, at } => {
                 let s = &mut self.incident;
                 s.changes.push((change.clone(), by.clone(), *at));
-                let line = match change {
-                    IncidentChange::Title { title } => {
-                        s.title = title.clone();
-                        format!("title: {title}")
-                    }
-                    IncidentChange::Status { status } => {
-                        s.status.push((*status, *at, by.clone()));
-                        format!("status → {}", status.as_str())
-                    }
-                    IncidentChange::Detected { detected } => {
-                        s.detected = Some(*detected);
-                        format!("detected at {}", detected.format("%H:%M:%S UTC"))
-                    }
+                match change {
+                    IncidentChange::Title { title } => s.title = title.clone(),
+                    IncidentChange::Status { status } => s.status.push((*status, *at, by.clone())),
+                    IncidentChange::Detected { detected } => s.detected = Some(*detected),
                     IncidentChange::Severity {
                         severity,
                         suggested,
                         reason,
-                    } => {
-                        s.severity
-                            .push((*severity, *suggested, reason.clone(), by.clone(), *at));
-                        format!("severity {} ({reason})", severity.label())
-                    }
+                    } => s
+                        .severity
+                        .push((*severity, *suggested, reason.clone(), by.clone(), *at)),
                     IncidentChange::Role { role, person } => {
-                        s.roles.push((*role, person.clone(), by.clone(), *at));
-                        format!("{} is now {person}", role.as_str())
+                        s.roles.push((*role, person.clone(), by.clone(), *at))
                     }
                     IncidentChange::Harm { harm, on } => {
                         if *on {
@@ -235,19 +233,17 @@ impl App {
                         } else {
                             s.harms.remove(harm);
                         }
-                        format!("harm {}{harm}", if *on { "+" } else { "-" })
                     }
                     IncidentChange::Answer {
                         question,
                         answer,
                         note,
                     } => {
-                        s.answers.insert(*question, (*answer, note.clone()));
-                        format!(
-                            "triage: {} {}",
-                            QUESTIONS.get(*question).unwrap_or(&"?"),
-                            answer.as_str()
-                        )
+                        if *answer == Answer::Evidence {
+                            s.answers.remove(question);
+                        } else {
+                            s.answers.insert(*question, (*answer, note.clone()));
+                        }
                     }
                     IncidentChange::Tag { tag, on } => {
                         if *on {
@@ -255,7 +251,6 @@ impl App {
                         } else {
                             s.tags.remove(tag);
                         }
-                        format!("tag {}{tag}", if *on { "+" } else { "-" })
                     }
                     IncidentChange::Repair {
                         target,
@@ -263,12 +258,8 @@ impl App {
                         note,
                     } => {
                         s.repairs.insert(target.clone(), (*state, note.clone()));
-                        format!("repair of {target}: {}", state.as_str())
                     }
-                    IncidentChange::Cadence { minutes } => {
-                        s.cadence_minutes = Some(*minutes);
-                        format!("status updates every {minutes} min")
-                    }
+                    IncidentChange::Cadence { minutes } => s.cadence_minutes = Some(*minutes),
                     IncidentChange::Sent { kind, sha256 } => {
                         if let Some(c) = s
                             .comms
@@ -281,9 +272,9 @@ impl App {
                         if kind == "status" {
                             s.updates.push(*at);
                         }
-                        format!("{} marked sent", crate::report::title_of(kind))
                     }
-                };
+                }
+                let line = change_line(change);
                 self.push_synthetic(
                     "-",
                     EventKind::Other("incident".into()),
@@ -405,18 +396,42 @@ impl App {
                     );
                 }
                 Some(TriageRow::Question(q)) => {
-                    let now = t.answers[q].answer;
-                    let note = self
+                    // The commander's own answer cycles; "evidence" hands
+                    // the question back to what was observed.
+                    let (mine, note) = self
                         .incident
                         .answers
                         .get(&q)
-                        .map(|a| a.1.clone())
-                        .unwrap_or_default();
+                        .cloned()
+                        .unwrap_or((Answer::Evidence, String::new()));
+                    let next = mine.next();
+                    self.flash = Some(match next {
+                        Answer::Evidence => format!(
+                            "{} back to the evidence: {}",
+                            QUESTIONS[q],
+                            t.evidence
+                                .get(q)
+                                .map(|a| a.answer.as_str().to_uppercase())
+                                .unwrap_or_default()
+                        ),
+                        a => format!(
+                            "your answer: {} (Space again: {})",
+                            a.as_str().to_uppercase(),
+                            match a.next() {
+                                Answer::Evidence => "back to the evidence".to_string(),
+                                n => n.as_str().to_string(),
+                            }
+                        ),
+                    });
                     self.change(
                         IncidentChange::Answer {
                             question: q,
-                            answer: now.next(),
-                            note,
+                            answer: next,
+                            note: if next == Answer::Evidence {
+                                String::new()
+                            } else {
+                                note
+                            },
                         },
                         fx,
                     );
@@ -500,10 +515,18 @@ impl App {
                 });
             }
             KeyCode::Char('s') => {
+                // Asked, not done: the status goes out in updates to users.
                 let cur = self.incident.current_status();
                 let i = Status::ALL.iter().position(|s| *s == cur).unwrap_or(0);
-                if let Some(next) = Status::ALL.get(i + 1) {
-                    self.change(IncidentChange::Status { status: *next }, fx);
+                match Status::ALL.get(i + 1) {
+                    Some(next) => {
+                        self.mode = Mode::Prompt(Prompt {
+                            purpose: PromptFor::StatusTo(*next),
+                            label: format!("status {} → {}?", cur.as_str(), next.as_str()),
+                            text: String::new(),
+                        })
+                    }
+                    None => self.flash = Some("the incident is already resolved".into()),
                 }
             }
             _ => return false,
@@ -512,6 +535,9 @@ impl App {
     }
 
     pub(super) fn on_prompt_key(&mut self, k: KeyEvent, mut p: Prompt, fx: &mut Vec<Effect>) {
+        if p.purpose.is_question() {
+            return self.on_question_key(k, p, fx);
+        }
         match k.code {
             KeyCode::Esc => return self.mode = Mode::Normal,
             KeyCode::Enter => {
@@ -569,6 +595,8 @@ impl App {
                             );
                         }
                     }
+                    // Answered by on_question_key.
+                    PromptFor::Quit | PromptFor::StatusTo(_) => {}
                 }
                 return;
             }
@@ -583,6 +611,31 @@ impl App {
             _ => {}
         }
         self.mode = Mode::Prompt(p);
+    }
+
+    /// y does it, n or Esc does not; anything else leaves the question up.
+    fn on_question_key(&mut self, k: KeyEvent, p: Prompt, fx: &mut Vec<Effect>) {
+        match k.code {
+            KeyCode::Char('y' | 'Y') => {
+                self.mode = Mode::Normal;
+                match p.purpose {
+                    PromptFor::Quit => self.quit(fx),
+                    PromptFor::StatusTo(status) => {
+                        self.change(IncidentChange::Status { status }, fx);
+                        self.flash = Some(format!("status → {}", status.as_str()));
+                    }
+                    _ => {}
+                }
+            }
+            KeyCode::Char('n' | 'N') | KeyCode::Esc => {
+                self.mode = Mode::Normal;
+                self.flash = Some(match p.purpose {
+                    PromptFor::Quit => "not quitting".into(),
+                    _ => "status unchanged".into(),
+                });
+            }
+            _ => self.mode = Mode::Prompt(p),
+        }
     }
 
     /// Notes pane keys when not editing; returns false if not one of them.
@@ -700,6 +753,44 @@ impl App {
     pub(super) fn on_tick_autosave(&mut self, fx: &mut Vec<Effect>) {
         if self.draft_text() != self.draft_saved {
             self.save_draft(fx);
+        }
+    }
+}
+
+/// One change to the record in words (the timeline line, the palette's
+/// answer).
+pub fn change_line(change: &IncidentChange) -> String {
+    match change {
+        IncidentChange::Title { title } => format!("title: {title}"),
+        IncidentChange::Status { status } => format!("status → {}", status.as_str()),
+        IncidentChange::Detected { detected } => {
+            format!("detected at {}", detected.format("%H:%M:%S UTC"))
+        }
+        IncidentChange::Severity {
+            severity, reason, ..
+        } => format!("severity {} ({reason})", severity.label()),
+        IncidentChange::Role { role, person } => format!("{} is now {person}", role.as_str()),
+        IncidentChange::Harm { harm, on } => format!("harm {}{harm}", if *on { "+" } else { "-" }),
+        IncidentChange::Answer {
+            question, answer, ..
+        } => match answer {
+            Answer::Evidence => format!(
+                "triage: {} back to the evidence",
+                QUESTIONS.get(*question).unwrap_or(&"?")
+            ),
+            a => format!(
+                "triage: {} {}",
+                QUESTIONS.get(*question).unwrap_or(&"?"),
+                a.as_str()
+            ),
+        },
+        IncidentChange::Tag { tag, on } => format!("tag {}{tag}", if *on { "+" } else { "-" }),
+        IncidentChange::Repair { target, state, .. } => {
+            format!("repair of {target}: {}", state.as_str())
+        }
+        IncidentChange::Cadence { minutes } => format!("status updates every {minutes} min"),
+        IncidentChange::Sent { kind, .. } => {
+            format!("{} marked sent", crate::report::title_of(kind))
         }
     }
 }

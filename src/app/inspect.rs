@@ -42,11 +42,18 @@ pub fn group_of(k: &EventKind) -> usize {
 pub struct Inspect {
     /// Run index.
     pub run: usize,
-    /// Event indexes of the run, grouped (group order, then time).
+    /// Event indexes of the run, grouped (group order, then time); new
+    /// events of the run are taken in as they arrive.
     pub events: Vec<usize>,
     pub sel: usize,
     /// Long values shown in full.
     pub expanded: bool,
+    /// First evidence line shown (group headings count as lines): moved
+    /// with the selection, and with what arrives above it, so the selected
+    /// event stays where it is on screen.
+    pub scroll: usize,
+    /// `M` pressed: the pattern row being chosen (narrowest first).
+    pub pick: Option<usize>,
 }
 
 /// One way runs can be alike, with the runs that share it.
@@ -54,6 +61,26 @@ pub struct Inspect {
 pub struct Signature {
     pub what: String,
     pub runs: Vec<usize>,
+    /// How specific it is: 0 tool on target, 1 error shape, 2 workflow,
+    /// 3 agent class (a tie in size goes to the more specific).
+    pub breadth: u8,
+}
+
+/// Evidence-list lines before event position `pos` (its own line index):
+/// one per event, one per group heading.
+pub fn line_of(events: &[usize], group: impl Fn(usize) -> usize, pos: usize) -> usize {
+    let Some(&e) = events.get(pos) else {
+        return pos + GROUPS.len();
+    };
+    let g = group(e);
+    // Groups are contiguous and ascending: count the headings up to g.
+    let headings = (0..=g)
+        .filter(|&h| {
+            let first = events.partition_point(|&x| group(x) < h);
+            first < events.len() && group(events[first]) == h
+        })
+        .count();
+    pos + headings
 }
 
 impl App {
@@ -81,12 +108,66 @@ impl App {
         let sel = at_event
             .and_then(|e| events.iter().position(|&x| x == e))
             .unwrap_or(0);
-        self.mode = Mode::Inspect(Box::new(Inspect {
+        let mut ins = Inspect {
             run,
             events,
             sel,
             expanded: false,
-        }));
+            scroll: 0,
+            pick: None,
+        };
+        self.keep_in_view(&mut ins);
+        self.mode = Mode::Inspect(Box::new(ins));
+    }
+
+    fn event_group(&self, e: usize) -> usize {
+        group_of(&self.store.events[e].event.kind)
+    }
+
+    /// Keep the selected evidence line inside the list.
+    fn keep_in_view(&self, ins: &mut Inspect) {
+        let h = crate::ui::inspector::list_height(self.size).max(1);
+        let line = line_of(&ins.events, |e| self.event_group(e), ins.sel);
+        ins.scroll = ins.scroll.min(line).max((line + 1).saturating_sub(h));
+    }
+
+    /// A new event was stored: if it is the inspected run's (or cordon's
+    /// line about it), put it in its group by time. The selected event
+    /// stays selected and on the same screen row.
+    pub(crate) fn inspector_on_event(&mut self, n: usize) {
+        if let Mode::Inspect(_) = &self.mode
+            && let Mode::Inspect(mut ins) = std::mem::replace(&mut self.mode, Mode::Normal)
+        {
+            self.take_in(&mut ins, n);
+            self.mode = Mode::Inspect(ins);
+        } else if let Some(mut ins) = self.return_to.take() {
+            self.take_in(&mut ins, n);
+            self.return_to = Some(ins);
+        }
+    }
+
+    fn take_in(&self, ins: &mut Inspect, n: usize) {
+        let st = &self.store.events[n];
+        let ours = self.store.run_of_event(n) == Some(ins.run)
+            || (self.store.source_name(st.source) == "cordon"
+                && self
+                    .store
+                    .runs
+                    .get(ins.run)
+                    .is_some_and(|r| r.id == st.event.run_id));
+        if !ours {
+            return;
+        }
+        let group = |e: usize| self.event_group(e);
+        let key = |e: usize| (group(e), self.store.events[e].event.at, e);
+        let had = !ins.events.is_empty();
+        let before = line_of(&ins.events, group, ins.sel);
+        let pos = ins.events.partition_point(|&x| key(x) < key(n));
+        ins.events.insert(pos, n);
+        if had && pos <= ins.sel {
+            ins.sel += 1;
+            ins.scroll += line_of(&ins.events, group, ins.sel) - before;
+        }
     }
 
     pub(super) fn on_inspect_key(
@@ -95,14 +176,17 @@ impl App {
         mut ins: Box<Inspect>,
         fx: &mut Vec<Effect>,
     ) {
+        if ins.pick.is_some() && self.on_pick_pattern_key(k, &mut ins) {
+            self.mode = Mode::Inspect(ins);
+            return;
+        }
+        let last = ins.events.len().saturating_sub(1);
         match k.code {
             KeyCode::Esc | KeyCode::Char('q') => return self.mode = Mode::Normal,
-            KeyCode::Char('j') | KeyCode::Down => {
-                ins.sel = (ins.sel + 1).min(ins.events.len().saturating_sub(1))
-            }
+            KeyCode::Char('j') | KeyCode::Down => ins.sel = (ins.sel + 1).min(last),
             KeyCode::Char('k') | KeyCode::Up => ins.sel = ins.sel.saturating_sub(1),
             KeyCode::Char('g') => ins.sel = 0,
-            KeyCode::Char('G') => ins.sel = ins.events.len().saturating_sub(1),
+            KeyCode::Char('G') => ins.sel = last,
             KeyCode::Char('z') => ins.expanded = !ins.expanded,
             KeyCode::Char('y') => {
                 if let Some(&e) = ins.events.get(ins.sel) {
@@ -121,16 +205,17 @@ impl App {
                 }
             }
             KeyCode::Char('M') => {
-                // Mark every run that shares the strongest signature.
-                let pats = self.patterns(ins.run);
-                if let Some(best) = pats
+                // Choose which pattern to mark: narrowest first.
+                if self
+                    .pattern_choices(ins.run)
                     .iter()
-                    .filter(|p| p.runs.len() > 1)
-                    .max_by_key(|p| p.runs.len())
+                    .any(|p| p.runs.len() > 1)
                 {
-                    let n = best.runs.len();
-                    self.marked.extend(best.runs.iter().copied());
-                    self.flash = Some(format!("marked {n} runs ({}); x stops them all", best.what));
+                    ins.pick = Some(0);
+                    self.flash = Some(
+                        "choose the pattern: j/k move, Enter marks its active runs, Esc cancels"
+                            .into(),
+                    );
                 } else {
                     self.flash = Some("no other run shares a signature with this one".into());
                 }
@@ -152,7 +237,78 @@ impl App {
             }
             _ => {}
         }
+        self.keep_in_view(&mut ins);
         self.mode = Mode::Inspect(ins);
+    }
+
+    /// Keys while choosing a pattern row; false: not one of them.
+    fn on_pick_pattern_key(&mut self, k: KeyEvent, ins: &mut Inspect) -> bool {
+        let pats = self.pattern_choices(ins.run);
+        let Some(at) = ins.pick else {
+            return false;
+        };
+        match k.code {
+            KeyCode::Esc => {
+                ins.pick = None;
+                self.flash = Some("nothing marked".into());
+            }
+            KeyCode::Char('j') | KeyCode::Down => {
+                ins.pick = Some((at + 1).min(pats.len().saturating_sub(1)))
+            }
+            KeyCode::Char('k') | KeyCode::Up => ins.pick = Some(at.saturating_sub(1)),
+            KeyCode::Enter | KeyCode::Char('M') => {
+                let Some(p) = pats.get(at) else {
+                    ins.pick = None;
+                    return true;
+                };
+                if p.runs.len() < 2 {
+                    self.flash = Some(format!("only this run has {}; choose another", p.what));
+                    return true;
+                }
+                ins.pick = None;
+                let (active, ended): (Vec<usize>, Vec<usize>) = p
+                    .runs
+                    .iter()
+                    .partition(|&&r| self.store.runs[r].state.is_active());
+                self.marked.extend(active.iter().copied());
+                let ids: Vec<&str> = active
+                    .iter()
+                    .map(|&r| self.store.runs[r].id.as_str())
+                    .collect();
+                let shown = ids.iter().take(6).copied().collect::<Vec<_>>().join(", ");
+                let more = if ids.len() > 6 {
+                    format!(" … +{}", ids.len() - 6)
+                } else {
+                    String::new()
+                };
+                let left = if ended.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({} ended, not marked)", ended.len())
+                };
+                self.flash = Some(if active.is_empty() {
+                    format!("no active run shares {}{left}", p.what)
+                } else {
+                    format!(
+                        "marked {} active run{} sharing {}: {shown}{more}{left} · {} marked in all; x stops them",
+                        active.len(),
+                        if active.len() == 1 { "" } else { "s" },
+                        p.what,
+                        self.marked.len()
+                    )
+                });
+            }
+            _ => return false,
+        }
+        true
+    }
+
+    /// The pattern rows as the inspector offers them for `M`: narrowest
+    /// first (fewest runs; on a tie the more specific signature).
+    pub fn pattern_choices(&self, run: usize) -> Vec<Signature> {
+        let mut v = self.patterns(run);
+        v.sort_by_key(|p| (p.runs.len() < 2, p.runs.len(), p.breadth));
+        v
     }
 
     /// The runs that share each of this run's signatures (active and
@@ -200,18 +356,21 @@ impl App {
             out.push(Signature {
                 what: format!("workflow {}", r.workflow),
                 runs: s.runs_with_workflow(src, &r.workflow),
+                breadth: 2,
             });
         }
         if with_groups && !r.agent_class.is_empty() {
             out.push(Signature {
                 what: format!("agent class {}", r.agent_class),
                 runs: s.runs_with_class(src, &r.agent_class),
+                breadth: 3,
             });
         }
         for (tool, target) in tool_targets.into_iter().take(3) {
             out.push(Signature {
                 what: format!("{tool} on {target}"),
                 runs: s.runs_with_signature(signature(src, 0, &[tool, target])),
+                breadth: 0,
             });
         }
         for err in errors.into_iter().take(2) {
@@ -219,6 +378,7 @@ impl App {
             out.push(Signature {
                 what: format!("error \"{err}\""),
                 runs,
+                breadth: 1,
             });
         }
         out
@@ -226,6 +386,10 @@ impl App {
 
     /// Pin one event (by store index) into the notes.
     pub fn pin_event(&mut self, i: usize, fx: &mut Vec<Effect>) {
+        if self.viewer() {
+            self.flash = Some("a watcher or replay cannot write notes".into());
+            return;
+        }
         let st = &self.store.events[i];
         let source = self.store.source_name(st.source).to_string();
         let e: &Event = &st.event;

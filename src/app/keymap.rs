@@ -7,6 +7,9 @@ pub struct KeyHelp {
     pub context: &'static str,
     /// Acts on the world: not bound (nor listed) in read-only mode.
     pub dangerous: bool,
+    /// Writes the incident record (notes, triage, pins, exports): not
+    /// listed for a watcher or a replay, which cannot.
+    pub records: bool,
 }
 
 const fn k(keys: &'static str, what: &'static str, context: &'static str) -> KeyHelp {
@@ -15,6 +18,7 @@ const fn k(keys: &'static str, what: &'static str, context: &'static str) -> Key
         what,
         context,
         dangerous: false,
+        records: false,
     }
 }
 
@@ -24,6 +28,17 @@ const fn d(keys: &'static str, what: &'static str, context: &'static str) -> Key
         what,
         context,
         dangerous: true,
+        records: false,
+    }
+}
+
+const fn r(keys: &'static str, what: &'static str, context: &'static str) -> KeyHelp {
+    KeyHelp {
+        keys,
+        what,
+        context,
+        dangerous: false,
+        records: true,
     }
 }
 
@@ -46,7 +61,11 @@ pub const KEYS: &[KeyHelp] = &[
         "filter the focused list (Enter keeps, Esc clears)",
         "lists",
     ),
-    k("s / S", "sort by next column / reverse order", "Runs"),
+    k(
+        "s / S",
+        "sort by the next column (harm first, then state, activity, …) / reverse",
+        "Runs",
+    ),
     k("a", "show all runs / only active runs", "Runs"),
     k(
         "v",
@@ -61,7 +80,7 @@ pub const KEYS: &[KeyHelp] = &[
     ),
     k(
         "Space",
-        "mark / unmark the run (x stops every marked run)",
+        "mark / unmark the run and move to the next (x stops every marked run)",
         "Runs",
     ),
     d("x", "stop the run (or all marked runs)", "Runs, Timeline"),
@@ -106,7 +125,7 @@ pub const KEYS: &[KeyHelp] = &[
         "inverse of the selected control or action",
         "Containment",
     ),
-    k(
+    r(
         "p",
         "pin the selected event into the notes as evidence",
         "Timeline, Inspector",
@@ -117,38 +136,43 @@ pub const KEYS: &[KeyHelp] = &[
         "Runs, Timeline",
     ),
     k(
-        "z / y / M",
-        "inspector: fold long values / copy the event (OSC 52) / mark runs sharing its pattern",
+        "z / y",
+        "inspector: fold long values / copy the event (OSC 52)",
         "Inspector",
     ),
     k(
+        "M",
+        "choose a pattern (narrowest first: tool on target, error, workflow, class), Enter marks its active runs",
+        "Inspector",
+    ),
+    r(
         "Space / Enter",
-        "toggle a harm or tag, cycle an answer or a repair state",
+        "toggle a harm or tag; cycle an answer: yes → no → unknown → back to the evidence; cycle a repair state",
         "Triage",
     ),
-    k(
+    r(
         "e",
         "write a note on the selected answer or change",
         "Triage",
     ),
-    k("A", "accept the suggested severity", "Triage"),
-    k("+ / -", "severity one level up / down (asks why)", "Triage"),
-    k(
+    r("A", "accept the suggested severity", "Triage"),
+    r("+ / -", "severity one level up / down (asks why)", "Triage"),
+    r(
         "s",
-        "status: investigating → contained → monitoring → resolved",
+        "status: investigating → contained → monitoring → resolved (asks y / n)",
         "Triage",
     ),
-    k(
+    r(
         "i / Enter",
         "write a note; Ctrl-S saves, Ctrl-T changes its type, Esc leaves",
         "Notes",
     ),
-    k(
+    r(
         "t",
         "type of the next note: note, decision, hypothesis, action item, comms",
         "Notes",
     ),
-    k(
+    r(
         "E",
         "preview an export (status update, internal brief, postmortem, evidence); Enter writes it",
         "global",
@@ -168,7 +192,7 @@ pub const KEYS: &[KeyHelp] = &[
     k("Esc", "close help, clear filter", "global"),
     k(
         "q / Ctrl-C",
-        "quit (the journal is flushed first)",
+        "quit; asks y / n at SEV1–2 or while an action is unconfirmed (the journal is flushed first)",
         "global",
     ),
     k("Ctrl-Z", "suspend to the shell (fg resumes)", "global"),

@@ -4,6 +4,7 @@
 pub mod bindings;
 pub mod contain;
 pub mod export;
+pub mod harm;
 pub mod incident;
 pub mod inspect;
 pub mod keymap;
@@ -26,7 +27,10 @@ pub use incident::{Communication, IncidentState, Prompt, PromptFor, TriageRow};
 pub use inspect::{Inspect, Signature};
 pub use palette::Palette;
 pub use store::Store;
-pub use views::{Pane, RunsView, Scope, SortKey, TimelineView};
+pub use views::{Commander, Lock, Pane, RunsView, Scope, SortKey, TimelineView, Watching};
+
+/// The smallest window the console draws in: below it, only a notice.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
 
 /// Everything that can happen to the console.
 #[derive(Debug, Clone)]
@@ -140,6 +144,10 @@ pub struct App {
     pub operator: Operator,
     /// The commander recorded in the journal (may differ after reopen).
     pub commander: Option<String>,
+    /// How the commander's last session ended (`None` while it is open).
+    pub session_ended: Option<String>,
+    /// `cordon watch`: what the watcher knows about the commander.
+    pub watching: Option<Watching>,
     pub sources: Vec<SourceView>,
     pub store: Store,
     pub focus: Pane,
@@ -220,6 +228,8 @@ impl App {
             incident_dir: incident_dir.to_string(),
             operator,
             commander: None,
+            session_ended: None,
+            watching: None,
             sources: Vec::new(),
             store: Store::default(),
             focus: Pane::Runs,
@@ -299,10 +309,21 @@ impl App {
     }
 
     fn apply_event(&mut self, source: &str, event: crate::model::Event) {
+        // What reached the world changes a run's harm: the harm sort and
+        // the first selection follow it.
+        let harm = event.outbound || event.kind.is_world_change();
         if let Some(n) = self.store.push_event(source, event) {
-            self.timeline
-                .on_new_event(&self.store, n, self.selected_run());
+            self.runs.stale |= harm;
+            self.on_event_stored(n);
         }
+    }
+
+    /// Event `n` is in the store: the timeline places it by time, an open
+    /// inspector of its run takes it in.
+    pub(crate) fn on_event_stored(&mut self, n: usize) {
+        self.timeline
+            .on_new_event(&self.store, n, self.selected_run());
+        self.inspector_on_event(n);
     }
 
     pub fn apply(&mut self, r: &Record) {
@@ -326,6 +347,7 @@ impl App {
         match r {
             Record::SessionStarted { operator, .. } => {
                 self.commander = Some(operator.label());
+                self.session_ended = None;
                 if self.incident.declared.is_none() {
                     // The first session declares the incident.
                     let at = self.now;
@@ -337,7 +359,7 @@ impl App {
                     ));
                 }
             }
-            Record::SessionEnded { .. } => {}
+            Record::SessionEnded { reason } => self.session_ended = Some(reason.clone()),
             Record::Run { run } => self.apply_run(run.clone()),
             Record::Event { source, event } => self.apply_event(source, event.clone()),
             Record::SourceStatus { .. } => {}
@@ -398,6 +420,13 @@ impl App {
             {
                 self.runs.sel = p;
             }
+            // Until the commander picks a run, the selection (and what the
+            // containment keys act on) is the most harmful active run.
+            if !self.runs.chosen
+                && let Some(p) = self.runs.most_harmful_active(&self.store)
+            {
+                self.runs.sel = p;
+            }
             self.runs.clamp(self.list_height(Pane::Runs));
             if self.timeline.scope == Scope::SelectedRun && before != self.selected_run() {
                 self.rebuild_timeline();
@@ -410,6 +439,30 @@ impl App {
         self.timeline.rebuild(&self.store, run);
         let h = self.list_height(Pane::Timeline);
         self.timeline.clamp(h);
+    }
+
+    /// The window cannot show what the commander would act on: the whole
+    /// console below [`MIN_SIZE`], or an open dialog whose buttons would be
+    /// cut. Drawing then says so, and keys that act are refused.
+    pub fn too_small(&self) -> Option<String> {
+        let (w, h) = self.size;
+        if w < MIN_SIZE.0 || h < MIN_SIZE.1 {
+            return Some(format!(
+                "window too small: {w}x{h}; cordon needs at least {}x{}",
+                MIN_SIZE.0, MIN_SIZE.1
+            ));
+        }
+        let need = match &self.mode {
+            Mode::Confirm(c) => Some(crate::ui::confirm::needed(c, w)),
+            Mode::Pick(p) => Some((w, p.items.len() as u16 + 4)),
+            _ => None,
+        };
+        match need {
+            Some((nw, nh)) if nh > h || nw > w => Some(format!(
+                "window too small for this dialog: {w}x{h}, it needs {nw}x{nh}"
+            )),
+            _ => None,
+        }
     }
 
     /// Rows a list pane can show at the current size (mirrors ui::layout).

@@ -331,6 +331,12 @@ impl App {
             }
             _ => return Err(format!("usage: {verb} TEXT")),
         };
+        // Say what was recorded: a command that answers nothing reads as
+        // one that did nothing.
+        self.flash = Some(format!(
+            "recorded: {}",
+            super::incident::change_line(&change)
+        ));
         self.change(change, fx);
         Ok(())
     }

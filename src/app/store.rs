@@ -25,6 +25,14 @@ pub struct RunAgg {
     pub writes: u32,
     /// Any of them irreversible, or anything it did outbound.
     pub harmful: bool,
+    /// Events that left the system.
+    pub outbound: u32,
+    /// Changes the platform says cannot be undone.
+    pub irreversible: u32,
+    /// People reached and money moved, where the event data says so.
+    pub recipients: u64,
+    pub money: bool,
+    pub amount_usd: u64,
 }
 
 /// A pattern signature shared by runs: a tool on a target, or an error's
@@ -188,13 +196,7 @@ impl Store {
         let st = &self.events[n];
         let e = &st.event;
         if let Some(a) = self.run_agg.get_mut(ri) {
-            if e.kind.is_world_change() {
-                a.writes = a.writes.saturating_add(1);
-            }
-            // Outbound is harm whatever the kind: a platform that reports
-            // an agent's email tool call (LangGraph) as an outbound
-            // `tool_call`, not a `message_sent`, is still sending.
-            a.harmful |= (e.kind.is_world_change() && e.irreversible()) || e.outbound;
+            super::harm::fold(a, e);
         }
         for sig in event_signatures(st.source, e) {
             if self.sig_seen.insert((sig, ri as u32)) {

@@ -45,6 +45,9 @@ pub struct Triage {
     pub changes: Vec<Change>,
     pub suggested: Option<Severity>,
     pub because: String,
+    /// What the evidence answers, before the commander's answers: shown
+    /// beside theirs when the two disagree.
+    pub evidence: Vec<Answered>,
 }
 
 /// How stale triage may be behind the platforms' events (it is redrawn
@@ -423,7 +426,8 @@ impl App {
                 by_commander: false,
             },
         });
-        // The commander's answers win.
+        // The commander's answers win (the evidence's are kept beside).
+        let evidence = answers.clone();
         for (q, a) in answers.iter_mut().enumerate() {
             if let Some((ans, note)) = self.incident.answers.get(&q) {
                 a.answer = *ans;
@@ -440,6 +444,7 @@ impl App {
             changes,
             suggested: Some(suggested),
             because,
+            evidence,
         }
     }
 }

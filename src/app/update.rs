@@ -3,9 +3,10 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::views::Scope;
-use super::{App, Effect, Mode, Msg, Pane};
+use super::{App, Effect, Mode, Msg, Pane, Prompt, PromptFor};
 use crate::journal::Record;
 use crate::model::HealthState;
+use crate::model::incident::Status;
 use crate::source::SourceMsg;
 
 impl App {
@@ -166,12 +167,33 @@ impl App {
             }
         }
         if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('c') {
-            self.quit(fx);
+            // A second Ctrl-C at the question quits.
+            if matches!(&self.mode, Mode::Prompt(p) if p.purpose == PromptFor::Quit) {
+                self.quit(fx);
+            } else {
+                self.request_quit(fx);
+            }
             return;
         }
         if k.modifiers.contains(KeyModifiers::CONTROL) && k.code == KeyCode::Char('z') {
             fx.push(Effect::Suspend);
             return;
+        }
+        if let Some(why) = self.too_small()
+            && self.refused_when_small(&k)
+        {
+            // What would act cannot be seen: refuse it, say why.
+            self.flash = Some(format!("{why}: enlarge the window (Esc cancels)"));
+            return;
+        }
+        if self.mode == Mode::Normal
+            && self.focus == Pane::Runs
+            && (k.code == KeyCode::Enter
+                || matches!(k.code, KeyCode::Char(c) if super::contain::DANGEROUS.contains(&c)))
+        {
+            // Acting on the selected run is choosing it: the selection no
+            // longer follows the most harmful run.
+            self.runs.chosen = true;
         }
         match self.mode.clone() {
             Mode::Help => match k.code {
@@ -180,7 +202,7 @@ impl App {
                     self.help_scroll = 0;
                 }
                 KeyCode::Char('j') | KeyCode::Down => {
-                    self.help_scroll = (self.help_scroll + 1).min(40)
+                    self.help_scroll = (self.help_scroll + 1).min(200)
                 }
                 KeyCode::Char('k') | KeyCode::Up => {
                     self.help_scroll = self.help_scroll.saturating_sub(1)
@@ -210,6 +232,27 @@ impl App {
         }
     }
 
+    /// Keys refused while the window is too small: Enter in a dialog (the
+    /// fields can still be edited, Esc still cancels), and every key that
+    /// acts on the world outside one.
+    fn refused_when_small(&self, k: &KeyEvent) -> bool {
+        if self.notes_editing && self.focus == Pane::Notes && self.mode == Mode::Normal {
+            // Typing a note: keys are text.
+            return false;
+        }
+        match &self.mode {
+            Mode::Confirm(_) | Mode::Pick(_) => k.code == KeyCode::Enter,
+            Mode::Normal | Mode::Inspect(_) => match k.code {
+                KeyCode::Char(c) => {
+                    super::contain::DANGEROUS.contains(&c) || self.custom_for_key(c).is_some()
+                }
+                KeyCode::Enter => self.focus == Pane::Containment,
+                _ => false,
+            },
+            _ => false,
+        }
+    }
+
     /// After a dialog opened from the inspector closes, go back to it.
     fn back_to_inspector(&mut self) {
         if self.mode == Mode::Normal
@@ -220,14 +263,44 @@ impl App {
     }
 
     pub(super) fn update_quit(&mut self, fx: &mut Vec<Effect>) {
-        self.quit(fx)
+        self.request_quit(fx)
+    }
+
+    /// Quit, but ask first while the incident is serious (SEV1–2) or an
+    /// action is still on its way: leaving then drops the console that is
+    /// confirming it.
+    fn request_quit(&mut self, fx: &mut Vec<Effect>) {
+        let sev = self
+            .incident
+            .current_severity()
+            .filter(|s| s.0 <= 2 && self.incident.current_status() != Status::Resolved);
+        let in_flight = self.actions.iter().filter(|a| !a.phase.is_final()).count();
+        if self.viewer() || (sev.is_none() && in_flight == 0) {
+            return self.quit(fx);
+        }
+        let mut why = Vec::new();
+        if let Some(s) = sev {
+            why.push(format!("{} is live", s.label()));
+        }
+        if in_flight > 0 {
+            why.push(format!(
+                "{in_flight} action{} not confirmed yet (quitting stops watching {})",
+                if in_flight == 1 { " is" } else { "s are" },
+                if in_flight == 1 { "it" } else { "them" }
+            ));
+        }
+        self.mode = Mode::Prompt(Prompt {
+            purpose: PromptFor::Quit,
+            label: format!("{}: quit anyway?", why.join(" and ")),
+            text: String::new(),
+        });
     }
 
     pub(super) fn move_sel_public(&mut self, delta: isize) {
         self.move_sel(delta)
     }
 
-    fn quit(&mut self, fx: &mut Vec<Effect>) {
+    pub(super) fn quit(&mut self, fx: &mut Vec<Effect>) {
         self.quitting = true;
         fx.push(Effect::Journal(Record::SessionEnded {
             reason: "quit".into(),
@@ -289,7 +362,7 @@ impl App {
     fn on_normal_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
         let page = self.list_height(self.focus).max(1);
         match k.code {
-            KeyCode::Char('q') => self.quit(fx),
+            KeyCode::Char('q') => self.request_quit(fx),
             KeyCode::Char('?') => self.mode = Mode::Help,
             KeyCode::Char('p') if self.focus == Pane::Timeline => self.pin_selected(fx),
             KeyCode::Enter if self.focus == Pane::Runs => {
@@ -404,7 +477,7 @@ impl App {
             KeyCode::Char('f') if self.focus == Pane::Timeline => {
                 self.timeline.follow = !self.timeline.follow;
                 if self.timeline.follow {
-                    self.timeline.sel = self.timeline.rows.len().saturating_sub(1);
+                    self.timeline.sel = self.timeline.len().saturating_sub(1);
                     self.timeline.unseen = 0;
                 }
             }
@@ -419,8 +492,10 @@ impl App {
         if self.mode != Mode::Normal {
             return;
         }
-        let areas =
-            crate::ui::layout::compute(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1));
+        let areas = crate::ui::layout::compute_for(
+            self,
+            ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1),
+        );
         let at = ratatui::layout::Position::new(m.column, m.row);
         let side_focus = matches!(self.focus, Pane::Triage | Pane::Containment | Pane::Notes);
         let main_pane = if side_focus {
@@ -464,12 +539,12 @@ impl App {
                     let row = (m.row - first) as usize;
                     match pane {
                         Pane::Runs if self.runs.offset + row < self.runs.rows.len() => {
-                            self.runs.sel = self.runs.offset + row
+                            self.runs.sel = self.runs.offset + row;
+                            self.runs.chosen = true;
                         }
-                        Pane::Timeline if self.timeline.offset + row < self.timeline.rows.len() => {
+                        Pane::Timeline if self.timeline.offset + row < self.timeline.len() => {
                             self.timeline.sel = self.timeline.offset + row;
-                            self.timeline.follow =
-                                self.timeline.sel + 1 == self.timeline.rows.len();
+                            self.timeline.follow = self.timeline.sel + 1 == self.timeline.len();
                         }
                         _ => {}
                     }
@@ -496,6 +571,7 @@ impl App {
         match self.focus {
             Pane::Runs => {
                 let before = self.selected_run();
+                self.runs.chosen = true;
                 self.runs.sel = step(self.runs.sel, self.runs.rows.len());
                 let h = self.list_height(Pane::Runs);
                 self.runs.clamp(h);
@@ -509,7 +585,7 @@ impl App {
                 self.contain_sel = step(self.contain_sel, len);
             }
             Pane::Timeline => {
-                let len = self.timeline.rows.len();
+                let len = self.timeline.len();
                 self.timeline.sel = step(self.timeline.sel, len);
                 // Moving off the newest event stops following; reaching it
                 // again resumes.

@@ -36,6 +36,8 @@ impl Pane {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortKey {
+    /// What reached the world first (see `harm::Harm::rank`), then state.
+    Harm,
     /// Attention order: running, waiting review, queued, paused, ended.
     State,
     /// Most recent activity first.
@@ -48,7 +50,8 @@ pub enum SortKey {
 }
 
 impl SortKey {
-    const ORDER: [SortKey; 7] = [
+    const ORDER: [SortKey; 8] = [
+        SortKey::Harm,
         SortKey::State,
         SortKey::Activity,
         SortKey::Age,
@@ -65,6 +68,7 @@ impl SortKey {
 
     pub fn label(self) -> &'static str {
         match self {
+            SortKey::Harm => "harm",
             SortKey::State => "state",
             SortKey::Activity => "activity",
             SortKey::Age => "age",
@@ -106,6 +110,9 @@ pub struct RunsView {
     pub rows: Vec<usize>,
     /// Rows need rebuilding (runs changed, sort or filter changed).
     pub stale: bool,
+    /// The commander moved the selection; until then it rests on the most
+    /// harmful active run.
+    pub chosen: bool,
 }
 
 impl Default for RunsView {
@@ -113,12 +120,13 @@ impl Default for RunsView {
         RunsView {
             sel: 0,
             offset: 0,
-            sort: SortKey::State,
+            sort: SortKey::Harm,
             reverse: false,
             filter: String::new(),
             active_only: false,
             rows: Vec::new(),
             stale: true,
+            chosen: false,
         }
     }
 }
@@ -164,9 +172,14 @@ impl RunsView {
                 .or(store.runs[i].updated_at)
                 .or(store.runs[i].started_at)
         };
+        let harm = |i: usize| super::harm::of_run(store, i).rank();
         rows.sort_by(|&a, &b| {
             let (ra, rb) = (&store.runs[a], &store.runs[b]);
             let o = match self.sort {
+                SortKey::Harm => harm(b)
+                    .cmp(&harm(a))
+                    .then(ra.state.rank().cmp(&rb.state.rank()))
+                    .then(activity(b).cmp(&activity(a))),
                 SortKey::State => ra
                     .state
                     .rank()
@@ -189,6 +202,22 @@ impl RunsView {
     pub fn clamp(&mut self, height: usize) {
         scroll(&mut self.sel, &mut self.offset, self.rows.len(), height);
     }
+
+    /// Row of the most harmful active run (the first active row on a tie),
+    /// whatever the sort; `None` when no shown run is active.
+    pub fn most_harmful_active(&self, store: &Store) -> Option<usize> {
+        let mut best: Option<(usize, _)> = None;
+        for (pos, &ri) in self.rows.iter().enumerate() {
+            if !store.runs[ri].state.is_active() {
+                continue;
+            }
+            let rank = super::harm::of_run(store, ri).rank();
+            if best.as_ref().is_none_or(|(_, b)| rank > *b) {
+                best = Some((pos, rank));
+            }
+        }
+        best.map(|b| b.0)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -197,29 +226,12 @@ pub enum Scope {
     SelectedRun,
 }
 
-/// Timeline rows: every event (no index needed) or a list of indexes.
+/// Timeline rows: every event (the view's time order, no second index)
+/// or a time-ordered list of indexes.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Rows {
-    All(usize),
+    All,
     List(Vec<u32>),
-}
-
-impl Rows {
-    pub fn len(&self) -> usize {
-        match self {
-            Rows::All(n) => *n,
-            Rows::List(v) => v.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    pub fn get(&self, i: usize) -> Option<usize> {
-        match self {
-            Rows::All(n) => (i < *n).then_some(i),
-            Rows::List(v) => v.get(i).map(|&x| x as usize),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -233,6 +245,14 @@ pub struct TimelineView {
     pub rows: Rows,
     /// New events that arrived while not following.
     pub unseen: usize,
+    /// Every stored event, ordered by its time (then arrival): platforms
+    /// may deliver out of order, cordon's own lines carry its clock.
+    order: Vec<u32>,
+    /// Events that arrived after an event with a later time (a bit per
+    /// event index): shown in time order, marked LATE.
+    late: Vec<u64>,
+    /// The latest event time seen so far.
+    newest: Option<Time>,
 }
 
 impl Default for TimelineView {
@@ -243,9 +263,24 @@ impl Default for TimelineView {
             offset: 0,
             follow: true,
             filter: String::new(),
-            rows: Rows::All(0),
+            rows: Rows::All,
             unseen: 0,
+            order: Vec::new(),
+            late: Vec::new(),
+            newest: None,
         }
+    }
+}
+
+/// Where event `n` goes in a time-ordered list (after every event at the
+/// same time: it arrived last).
+fn time_slot(store: &Store, list: &[u32], n: usize) -> usize {
+    let at = store.events[n].event.at;
+    match list.last() {
+        Some(&l) if store.events[l as usize].event.at > at => {
+            list.partition_point(|&x| store.events[x as usize].event.at <= at)
+        }
+        _ => list.len(),
     }
 }
 
@@ -267,33 +302,77 @@ fn event_matches(store: &Store, i: usize, f: &str) -> bool {
 }
 
 impl TimelineView {
+    pub fn len(&self) -> usize {
+        match &self.rows {
+            Rows::All => self.order.len(),
+            Rows::List(v) => v.len(),
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The event index shown at row `i`.
+    pub fn row(&self, i: usize) -> Option<usize> {
+        match &self.rows {
+            Rows::All => self.order.get(i),
+            Rows::List(v) => v.get(i),
+        }
+        .map(|&x| x as usize)
+    }
+
+    /// Event `n` arrived after an event with a later time.
+    pub fn is_late(&self, n: usize) -> bool {
+        self.late
+            .get(n / 64)
+            .is_some_and(|w| w & (1 << (n % 64)) != 0)
+    }
+
     /// Recompute rows for the scope and filter.
     pub fn rebuild(&mut self, store: &Store, run: Option<usize>) {
         let f = self.filter.as_str();
         self.rows = match (self.scope, f.is_empty()) {
-            (Scope::AllRuns, true) => Rows::All(store.events.len()),
+            (Scope::AllRuns, true) => Rows::All,
             (Scope::AllRuns, false) => Rows::List(
-                (0..store.events.len())
-                    .filter(|&i| event_matches(store, i, f))
-                    .map(|i| i as u32)
-                    .collect(),
-            ),
-            (Scope::SelectedRun, _) => Rows::List(
-                run.map(|r| store.events_of_run(r))
-                    .unwrap_or(&[])
+                self.order
                     .iter()
                     .copied()
                     .filter(|&i| event_matches(store, i as usize, f))
                     .collect(),
             ),
+            (Scope::SelectedRun, _) => {
+                let mut v: Vec<u32> = run
+                    .map(|r| store.events_of_run(r))
+                    .unwrap_or(&[])
+                    .iter()
+                    .copied()
+                    .filter(|&i| event_matches(store, i as usize, f))
+                    .collect();
+                v.sort_by_key(|&i| (store.events[i as usize].event.at, i));
+                Rows::List(v)
+            }
         };
         if self.follow {
-            self.sel = self.rows.len().saturating_sub(1);
+            self.sel = self.len().saturating_sub(1);
         }
     }
 
-    /// An event was stored at index `n`: add it to the rows if it belongs.
+    /// An event was stored at index `n`: place it in time order (marking
+    /// it late if a later event came first) and add it to the rows if it
+    /// belongs. The selected event stays selected and in place.
     pub fn on_new_event(&mut self, store: &Store, n: usize, selected_run: Option<usize>) {
+        let at = store.events[n].event.at;
+        if self.newest.is_some_and(|t| at < t) {
+            if self.late.len() <= n / 64 {
+                self.late.resize(n / 64 + 1, 0);
+            }
+            self.late[n / 64] |= 1 << (n % 64);
+        } else {
+            self.newest = Some(at);
+        }
+        let slot = time_slot(store, &self.order, n);
+        self.order.insert(slot, n as u32);
         let belongs = match self.scope {
             Scope::AllRuns => true,
             Scope::SelectedRun => selected_run.is_some() && store.run_of_event(n) == selected_run,
@@ -301,22 +380,109 @@ impl TimelineView {
         if !belongs {
             return;
         }
-        match &mut self.rows {
-            Rows::All(len) => *len = n + 1,
-            Rows::List(v) => v.push(n as u32),
-        }
+        let pos = match &mut self.rows {
+            Rows::All => slot,
+            Rows::List(v) => {
+                let p = time_slot(store, v, n);
+                v.insert(p, n as u32);
+                p
+            }
+        };
         if self.follow {
-            self.sel = self.rows.len() - 1;
-        } else {
-            self.unseen += 1;
+            self.sel = self.len() - 1;
+            return;
+        }
+        self.unseen += 1;
+        if pos <= self.sel && self.len() > 1 {
+            self.sel += 1;
+        }
+        if pos < self.offset {
+            self.offset += 1;
         }
     }
 
     pub fn clamp(&mut self, height: usize) {
-        scroll(&mut self.sel, &mut self.offset, self.rows.len(), height);
+        let len = self.len();
+        scroll(&mut self.sel, &mut self.offset, len, height);
     }
 
     pub fn selected_event(&self) -> Option<usize> {
-        self.rows.get(self.sel)
+        self.row(self.sel)
+    }
+}
+
+/// Whether the writer lock of a followed incident is held now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lock {
+    /// A process holds it (its pid): a commander is live.
+    Held(u32),
+    /// Nobody holds it: no commander has the incident open.
+    Free,
+    /// The lock could not be checked (no /proc/locks).
+    Unknown,
+}
+
+/// What a watcher knows about the commander it follows (`cordon watch`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Watching {
+    pub lock: Lock,
+    /// When the last journal record was written (its own timestamp).
+    pub last_record: Option<Time>,
+    pub records: usize,
+    /// The chain broke here: said once, plainly.
+    pub broken: Option<String>,
+}
+
+/// Is the followed commander live, as far as the lock and the journal's
+/// session records tell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Commander {
+    /// Nobody has opened the incident yet.
+    Nobody,
+    Live {
+        who: String,
+        pid: Option<u32>,
+    },
+    /// Gone: how the session ended (`None`: no session_ended record, the
+    /// process died without one).
+    Gone {
+        who: String,
+        why: Option<String>,
+    },
+}
+
+impl Commander {
+    pub fn of(app: &super::App, w: &Watching) -> Commander {
+        let Some(who) = app.commander.clone() else {
+            return Commander::Nobody;
+        };
+        let why = app.session_ended.clone();
+        match w.lock {
+            Lock::Held(pid) => Commander::Live {
+                who,
+                pid: Some(pid),
+            },
+            Lock::Free => Commander::Gone { who, why },
+            // Without the lock, the session records are all there is.
+            Lock::Unknown if why.is_none() => Commander::Live { who, pid: None },
+            Lock::Unknown => Commander::Gone { who, why },
+        }
+    }
+
+    /// "alice@host LIVE", "alice@host GONE (quit)".
+    pub fn label(&self) -> String {
+        match self {
+            Commander::Nobody => "none yet".into(),
+            Commander::Live { who, .. } => format!("{who} LIVE"),
+            Commander::Gone { who, why } => format!(
+                "{who} GONE ({})",
+                why.as_deref()
+                    .unwrap_or("ended without a word: crashed or killed")
+            ),
+        }
+    }
+
+    pub fn is_live(&self) -> bool {
+        matches!(self, Commander::Live { .. })
     }
 }

@@ -139,6 +139,59 @@ impl Controls {
         }
     }
 
+    /// The controls as a confirmed action left them. Its confirmation was
+    /// a fresh read of these same controls, so the list shows the effect
+    /// at once instead of at the next poll.
+    pub fn apply_confirmed(&mut self, kind: ActionKind, t: &Target) {
+        use ActionKind::*;
+        fn add(v: &mut Vec<String>, x: &str) {
+            if !v.iter().any(|y| y == x) {
+                v.push(x.to_string());
+            }
+        }
+        fn drop(v: &mut Vec<String>, x: Option<&str>) {
+            match x {
+                Some(x) => v.retain(|y| y != x),
+                None => v.clear(),
+            }
+        }
+        let all = |o: &Option<String>| o.clone().unwrap_or_else(|| "*".into());
+        match kind {
+            BlockOutbound => add(&mut self.outbound_blocked, &all(&t.agent_class)),
+            UnblockOutbound => drop(&mut self.outbound_blocked, t.agent_class.as_deref()),
+            HoldQueue => add(&mut self.held_queues, &all(&t.workflow)),
+            ReleaseQueue => drop(&mut self.held_queues, t.workflow.as_deref()),
+            PauseWorkflow => {
+                if let Some(w) = &t.workflow {
+                    add(&mut self.paused_workflows, w)
+                }
+            }
+            ResumeWorkflow => {
+                if let Some(w) = &t.workflow {
+                    drop(&mut self.paused_workflows, Some(w))
+                }
+            }
+            RevokeCredential => {
+                if let Some(c) = &t.credential {
+                    add(&mut self.revoked_credentials, c)
+                }
+            }
+            RevokeTool | RestoreTool => {
+                if let (Some(c), Some(tool)) = (&t.agent_class, &t.tool) {
+                    let pair = ToolRevocation {
+                        agent_class: c.clone(),
+                        tool: tool.clone(),
+                    };
+                    self.revoked_tools.retain(|r| *r != pair);
+                    if kind == RevokeTool {
+                        self.revoked_tools.push(pair);
+                    }
+                }
+            }
+            StopRun | RollbackRun | TerminateRun => {}
+        }
+    }
+
     pub fn outbound_blocked_for(&self, class: &str) -> bool {
         self.outbound_blocked.iter().any(|c| c == "*" || c == class)
     }

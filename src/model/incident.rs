@@ -138,6 +138,8 @@ pub enum Answer {
     Yes,
     No,
     Unknown,
+    /// The commander withdraws their answer: the evidence's stands again.
+    Evidence,
 }
 
 impl Answer {
@@ -146,13 +148,17 @@ impl Answer {
             Answer::Yes => "yes",
             Answer::No => "no",
             Answer::Unknown => "unknown",
+            Answer::Evidence => "evidence",
         }
     }
+    /// The commander's cycle: the evidence's answer, then their own yes,
+    /// no, unknown, and back to the evidence.
     pub fn next(self) -> Answer {
         match self {
-            Answer::Unknown => Answer::Yes,
+            Answer::Evidence => Answer::Yes,
             Answer::Yes => Answer::No,
             Answer::No => Answer::Unknown,
+            Answer::Unknown => Answer::Evidence,
         }
     }
 }

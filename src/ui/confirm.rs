@@ -34,6 +34,37 @@ fn field<'a>(label: &'a str, value: &str, focused: bool, theme: &Theme) -> Line<
 }
 
 pub fn draw(c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
+    let (title, lines) = content(c, theme);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_type(BorderType::Double)
+        .border_style(theme.danger)
+        .title(format!(" Confirm: {title} "));
+    // Height after wrapping, so the buttons and hint are never cut (the
+    // app refuses Enter when even that does not fit: `needed`).
+    let (w, h) = size_of(&lines, area.width);
+    let r = centered(area, w, h);
+    super::clear(f, r);
+    f.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .block(block),
+        r,
+    );
+}
+
+/// Columns and rows the dialog needs on a screen this wide.
+pub fn needed(c: &Confirm, width: u16) -> (u16, u16) {
+    size_of(&content(c, &Theme::default()).1, width)
+}
+
+fn size_of(lines: &[Line], width: u16) -> (u16, u16) {
+    let w = 96.min(width);
+    (w, super::wrapped_height(lines, w.saturating_sub(2)) + 2)
+}
+
+/// The dialog's title and lines.
+fn content<'a>(c: &Confirm, theme: &Theme) -> (String, Vec<Line<'a>>) {
     let (title, verb, undo) = match &c.what {
         What::Builtin(k) => (
             k.as_str().to_string(),
@@ -159,23 +190,7 @@ pub fn draw(c: &Confirm, theme: &Theme, f: &mut Frame, area: Rect) {
         " Tab moves · ←/→ choose · Enter presses · Esc cancels",
         theme.dim,
     )));
-    let block = Block::default()
-        .borders(Borders::ALL)
-        .border_type(BorderType::Double)
-        .border_style(theme.danger)
-        .title(format!(" Confirm: {title} "));
-    // Height after wrapping, so the buttons and hint are never cut.
-    let w = 96.min(area.width);
-    let inner = w.saturating_sub(2).max(1) as usize;
-    let rows: usize = lines.iter().map(|l| l.width().max(1).div_ceil(inner)).sum();
-    let r = centered(area, w, rows as u16 + 2);
-    super::clear(f, r);
-    f.render_widget(
-        Paragraph::new(lines)
-            .wrap(Wrap { trim: false })
-            .block(block),
-        r,
-    );
+    (title, lines)
 }
 
 pub fn draw_picker(p: &Picker, theme: &Theme, f: &mut Frame, area: Rect) {

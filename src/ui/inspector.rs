@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, BorderType, Borders, Paragraph, Wrap};
 
 use super::Theme;
 use super::theme::kind_symbol;
-use crate::app::inspect::{GROUPS, group_of};
+use crate::app::inspect::{GROUPS, group_of, line_of};
 use crate::app::{App, Inspect};
 use crate::model::EventKind;
 
@@ -100,35 +100,48 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             )),
         ]),
     ];
-    let rows = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(head.len() as u16 + 2),
-            Constraint::Min(5),
-            Constraint::Length(7),
-        ])
-        .split(area);
+    let [head_area, mid, pat_area] = areas(area);
     let hb = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
         .border_style(theme.focus_border)
-        .title(" Run inspector · j/k move · z fold · y copy · p pin · M mark the pattern · x X K P h t c b act on this run · Esc back ");
-    f.render_widget(Paragraph::new(head).block(hb), rows[0]);
+        .title(" Run inspector · j/k move · z fold · y copy · p pin · M mark a pattern · x X K P h t c b act on this run · Esc back ");
+    f.render_widget(Paragraph::new(head).block(hb), head_area);
     let cols = Layout::default()
         .direction(Direction::Horizontal)
         .constraints([Constraint::Percentage(45), Constraint::Percentage(55)])
-        .split(rows[1]);
-    // Evidence list, grouped, showing only the visible slice.
+        .split(mid);
+    // Evidence list, grouped, live: lines are built only for the visible
+    // slice, from the scroll the app keeps (the selected event stays put
+    // as new evidence arrives above it).
+    let h = cols[0].height.saturating_sub(2) as usize;
+    let group = |e: usize| group_of(&app.store.events[e].event.kind);
+    let sel_line = line_of(&ins.events, group, ins.sel);
+    let skip = ins
+        .scroll
+        .min(sel_line)
+        .max((sel_line + 1).saturating_sub(h));
     let mut lines: Vec<Line> = Vec::new();
-    let mut sel_line = 0;
-    let mut group = usize::MAX;
+    let mut line = 0usize;
+    let mut last_group = usize::MAX;
     for (pos, &e) in ins.events.iter().enumerate() {
-        let ev = &app.store.events[e].event;
-        let g = group_of(&ev.kind);
-        if g != group {
-            group = g;
-            lines.push(Line::from(Span::styled(GROUPS[g].0, theme.title)));
+        if line >= skip + h {
+            break;
         }
+        let ev = &app.store.events[e].event;
+        let g = group(e);
+        if g != last_group {
+            last_group = g;
+            if line >= skip {
+                lines.push(Line::from(Span::styled(GROUPS[g].0, theme.title)));
+            }
+            line += 1;
+        }
+        if line < skip {
+            line += 1;
+            continue;
+        }
+        line += 1;
         let mut spans = vec![
             Span::styled(format!(" {} ", ev.at.format("%H:%M:%S%.3f")), theme.dim),
             Span::styled(kind_symbol(&ev.kind), theme.kind(&ev.kind)),
@@ -140,22 +153,21 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
         if ev.irreversible() {
             spans.push(Span::styled("IRREV ", theme.badge_irreversible));
         }
-        spans.push(Span::raw(ev.summary.clone()));
+        spans.push(Span::raw(
+            super::fit(&ev.summary, cols[0].width as usize).to_string(),
+        ));
         let mut l = Line::from(spans);
         if pos == ins.sel {
-            sel_line = lines.len();
             l = l.style(theme.selected);
         }
         lines.push(l);
     }
-    let h = cols[0].height.saturating_sub(2) as usize;
-    let skip = (sel_line + 1).saturating_sub(h);
     let lb = Block::default()
         .borders(Borders::ALL)
         .border_style(theme.border)
-        .title(format!(" Evidence · {} events ", ins.events.len()));
+        .title(format!(" Evidence · {} events · live ", ins.events.len()));
     f.render_widget(
-        Paragraph::new(lines.into_iter().skip(skip).take(h).collect::<Vec<_>>()).block(lb),
+        Paragraph::new(lines.into_iter().take(h).collect::<Vec<_>>()).block(lb),
         cols[0],
     );
     // Event detail.
@@ -181,27 +193,33 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
         Paragraph::new(detail).wrap(Wrap { trim: false }).block(db),
         cols[1],
     );
-    // Pattern finder.
+    // Pattern finder: narrowest first; after M, the row being chosen.
     let mut pl: Vec<Line> = Vec::new();
-    for p in app.patterns(ins.run) {
+    for (i, p) in app.pattern_choices(ins.run).iter().enumerate() {
         let others: Vec<&str> = p
             .runs
             .iter()
             .filter(|&&x| x != ins.run)
             .map(|&x| app.store.runs[x].id.as_str())
             .collect();
+        let active = p
+            .runs
+            .iter()
+            .filter(|&&x| app.store.runs[x].state.is_active())
+            .count();
         let style = if others.is_empty() {
             theme.dim
         } else {
             theme.warn
         };
-        pl.push(Line::from(vec![
+        let mut l = Line::from(vec![
             Span::styled(format!(" {:<44.44} ", p.what), theme.text),
             Span::styled(
                 format!(
-                    "{} other run{} ",
+                    "{} other run{} · {active} of {} active ",
                     others.len(),
-                    if others.len() == 1 { "" } else { "s" }
+                    if others.len() == 1 { "" } else { "s" },
+                    p.runs.len()
                 ),
                 style,
             ),
@@ -214,13 +232,53 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
                     .join(", "),
                 theme.dim,
             ),
-        ]));
+        ]);
+        if ins.pick == Some(i) {
+            l = l.style(theme.selected);
+        }
+        pl.push(l);
     }
+    let marked = app.marked_ids();
+    let title = match (ins.pick.is_some(), marked.len()) {
+        (true, _) => " Mark which pattern? j/k choose · Enter marks its active runs · Esc cancels ".to_string(),
+        (false, 0) => " One mistake or a pattern? Runs sharing this run's signature, narrowest first (M chooses one to mark) ".to_string(),
+        (false, n) => format!(
+            " One mistake or a pattern? · {n} marked: {}{} · x stops them ",
+            marked.iter().take(6).cloned().collect::<Vec<_>>().join(", "),
+            if n > 6 { " …" } else { "" }
+        ),
+    };
     let pb = Block::default()
         .borders(Borders::ALL)
-        .border_style(theme.border)
-        .title(" One mistake or a pattern? Runs sharing this run's signature (M marks them) ");
-    f.render_widget(Paragraph::new(pl).block(pb), rows[2]);
+        .border_style(if ins.pick.is_some() {
+            theme.focus_border
+        } else {
+            theme.border
+        })
+        .title(title);
+    f.render_widget(Paragraph::new(pl).block(pb), pat_area);
+}
+
+/// Header, middle (evidence and detail) and pattern finder, for an area.
+fn areas(area: Rect) -> [Rect; 3] {
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(HEAD_LINES + 2),
+            Constraint::Min(5),
+            Constraint::Length(7),
+        ])
+        .split(area);
+    [rows[0], rows[1], rows[2]]
+}
+
+const HEAD_LINES: u16 = 6;
+
+/// Evidence lines the list shows at this terminal size (the app keeps the
+/// selection inside them).
+pub fn list_height(size: (u16, u16)) -> usize {
+    let area = Rect::new(0, 1, size.0, size.1.saturating_sub(2));
+    areas(area)[1].height.saturating_sub(2) as usize
 }
 
 /// Pretty JSON with colours: keys, strings, numbers, literals. Strings

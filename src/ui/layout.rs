@@ -61,3 +61,99 @@ pub fn compute(area: Rect) -> Areas {
         body,
     }
 }
+
+/// The side column sized by what each pane holds: an empty pane collapses
+/// to one line, the rest is shared out (no pane gets more than it wants
+/// while another is short).
+pub fn compute_for(app: &crate::app::App, area: Rect) -> Areas {
+    let mut a = compute(area);
+    if a.side[0].width == 0 {
+        return a;
+    }
+    let col = a.side[0].union(a.side[2]);
+    let h = share(col.height, side_wants(app));
+    let mut y = col.y;
+    for (i, r) in a.side.iter_mut().enumerate() {
+        *r = Rect::new(col.x, y, col.width, h[i]);
+        y += h[i];
+    }
+    a
+}
+
+/// Lines each side pane (Containment, Triage, Notes) would use; 1 means
+/// it has nothing to show and collapses to its title line. The focused
+/// pane's slot shows the timeline, which always wants more.
+pub fn side_wants(app: &crate::app::App) -> [u16; 3] {
+    use crate::app::Pane;
+    let contain = {
+        let rows = app.contain_rows();
+        let controls = rows
+            .iter()
+            .filter(|r| matches!(r, crate::app::ContainRow::Control { .. }))
+            .count();
+        let actions = rows.len() - controls;
+        if rows.is_empty() && app.custom_log.is_empty() {
+            1
+        } else {
+            // Borders, "no controls", each control, three lines an action,
+            // custom actions, the key hint.
+            2 + (controls == 0) as usize + controls + 3 * actions + app.custom_log.len() + 2
+        }
+    };
+    let triage = {
+        let t = app.triage();
+        let targets: Vec<String> = t.changes.iter().map(|c| c.target.clone()).collect();
+        // Borders, the record's head (wrapped), section titles, rows.
+        2 + 8 + 4 + app.triage_rows(&targets).len()
+    };
+    let notes = {
+        let n = &app.incident;
+        if n.notes.is_empty() && !app.notes_editing && app.draft_text().is_empty() {
+            1
+        } else {
+            let lines: usize = n.notes.iter().map(|x| 1 + x.text.lines().count()).sum();
+            2 + lines + 5
+        }
+    };
+    let mut w = [contain, triage, notes].map(|x| x.min(u16::MAX as usize) as u16);
+    for (i, p) in [Pane::Containment, Pane::Triage, Pane::Notes]
+        .into_iter()
+        .enumerate()
+    {
+        if p == app.focus {
+            w[i] = u16::MAX;
+        }
+    }
+    w
+}
+
+/// Share `total` rows among wants: the smallest wants are met first,
+/// what is left is split evenly among the rest (water filling).
+pub fn share(total: u16, wants: [u16; 3]) -> [u16; 3] {
+    let mut out = [0u16; 3];
+    let mut order = [0usize, 1, 2];
+    order.sort_by_key(|&i| wants[i]);
+    let mut left = total;
+    for (k, &i) in order.iter().enumerate() {
+        let fair = left / (3 - k) as u16;
+        out[i] = wants[i].max(1).min(fair.max(1)).min(left);
+        left -= out[i];
+    }
+    // Rounding leftovers go to the largest want.
+    out[order[2]] += left;
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::share;
+
+    #[test]
+    fn empty_panes_collapse_and_the_rest_is_shared() {
+        assert_eq!(share(46, [1, 60, 1]), [1, 44, 1]);
+        assert_eq!(share(46, [9, 60, 1]), [9, 36, 1]);
+        assert_eq!(share(45, [100, 100, 100]), [15, 15, 15]);
+        assert_eq!(share(46, [100, 100, 100]).iter().sum::<u16>(), 46);
+        assert_eq!(share(3, [1, 60, 1]), [1, 1, 1]);
+    }
+}

@@ -27,7 +27,12 @@ pub use theme::Theme;
 
 pub fn draw(app: &App, f: &mut Frame) {
     let theme = &app.theme;
-    let areas = layout::compute(f.area());
+    if let Some(why) = app.too_small() {
+        too_small(&why, theme, f);
+        palette::adapt(f.buffer_mut(), theme.mode);
+        return;
+    }
+    let areas = layout::compute_for(app, f.area());
     status::draw_header(app, theme, f, areas.header);
     if app.zoom {
         // One pane, full screen; z again goes back.
@@ -81,6 +86,30 @@ fn draw_overlays(app: &App, theme: &Theme, f: &mut Frame) {
     }
 }
 
+/// Nothing else fits: say so, rather than clip a dialog's buttons while
+/// Enter still presses them.
+fn too_small(why: &str, theme: &Theme, f: &mut Frame) {
+    let lines = vec![
+        ratatui::text::Line::styled(why.to_string(), theme.warn),
+        ratatui::text::Line::raw(""),
+        ratatui::text::Line::styled(
+            "Keys that act are refused until the window is bigger (Enter in a dialog too); Esc cancels a dialog, q quits.",
+            theme.dim,
+        ),
+    ];
+    f.render_widget(
+        ratatui::widgets::Paragraph::new(lines)
+            .wrap(ratatui::widgets::Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .border_style(theme.danger)
+                    .title(" cordon · window too small "),
+            ),
+        f.area(),
+    );
+}
+
 /// A pane's frame, highlighted when focused.
 pub fn pane_block<'a>(app: &App, pane: Pane, title: String, theme: &Theme) -> Block<'a> {
     let focused = app.focus == pane;
@@ -116,6 +145,15 @@ pub fn age(secs: i64) -> String {
         3600..86400 => format!("{}h", s / 3600),
         _ => format!("{}d", s / 86400),
     }
+}
+
+/// Rows `lines` take in `width` columns when word-wrapped as a Paragraph
+/// draws them.
+pub fn wrapped_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
+    ratatui::widgets::Paragraph::new(lines.to_vec())
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .line_count(width.max(1))
+        .min(u16::MAX as usize) as u16
 }
 
 /// Clear an area (for overlays).

@@ -66,7 +66,11 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     if lines.is_empty() {
         lines.push(Line::from(Span::styled(
-            "No notes yet. p in the Timeline pins an event here.",
+            if app.watching.is_some() {
+                "No notes yet."
+            } else {
+                "No notes yet. p in the Timeline pins an event here."
+            },
             theme.dim,
         )));
     }
@@ -77,6 +81,19 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         Paragraph::new(lines.into_iter().skip(skip).collect::<Vec<_>>()).wrap(Wrap { trim: false }),
         parts[0],
     );
+    if app.watching.is_some() {
+        // A watcher cannot write: no editor, no keys offered. (A replay
+        // shows what the commander's screen showed.)
+        let eb = Block::default()
+            .borders(Borders::TOP)
+            .border_style(theme.border)
+            .title(Span::styled(
+                " read-only: notes come from the commander ",
+                theme.dim,
+            ));
+        f.render_widget(eb, parts[1]);
+        return;
+    }
     let hint = if app.notes_editing {
         format!(
             " new {} · Ctrl-S save · Ctrl-T type · Esc leave ",

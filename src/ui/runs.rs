@@ -23,6 +23,16 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     if v.active_only {
         title.push_str(" · active only");
     }
+    if let Some(w) = &app.watching
+        && !crate::app::Commander::of(app, w).is_live()
+        && let Some(t) = w.last_record
+    {
+        // Nobody is polling: these states are the journal's, not now's.
+        title.push_str(&format!(" · as of {} (not live)", t.format("%H:%M")));
+    }
+    if !app.marked.is_empty() {
+        title.push_str(&format!(" · {} marked (x stops them)", app.marked.len()));
+    }
     if !v.filter.is_empty()
         || matches!(
             app.mode,
@@ -38,7 +48,8 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let inner_h = area.height.saturating_sub(3) as usize;
     let wide = area.width >= 100;
     let multi = app.sources.len() > 1;
-    let mut header = vec![" RUN"];
+    // HARM stays at every width: it is what the list is sorted by.
+    let mut header = vec![" RUN", "HARM"];
     if multi {
         header.push("SRC");
     }
@@ -56,10 +67,21 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .map(|(pos, &ri)| {
             let r = &app.store.runs[ri];
             let mark = if app.marked.contains(&ri) { "✓" } else { " " };
-            let mut cells: Vec<Cell> = vec![Cell::from(Line::from(vec![
-                Span::styled(mark, theme.danger),
-                Span::raw(r.id.clone()),
-            ]))];
+            let harm = crate::app::harm::of_run(&app.store, ri);
+            let harm_style = if harm.severe() {
+                theme.danger
+            } else if harm.is_none() {
+                theme.dim
+            } else {
+                theme.warn
+            };
+            let mut cells: Vec<Cell> = vec![
+                Cell::from(Line::from(vec![
+                    Span::styled(mark, theme.danger),
+                    Span::raw(r.id.clone()),
+                ])),
+                Cell::from(Span::styled(harm.label(), harm_style)),
+            ];
             if multi {
                 cells.push(Cell::from(r.source.as_str()));
             }
@@ -129,14 +151,27 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .unwrap_or(8)
         .clamp(8, if wide { 36 } else { 14 }) as u16
         + 1;
-    let mut widths = vec![Constraint::Length(id_w)];
+    let harm_w = v
+        .rows
+        .iter()
+        .skip(v.offset)
+        .take(inner_h)
+        .map(|&ri| {
+            unicode_width::UnicodeWidthStr::width(
+                crate::app::harm::of_run(&app.store, ri).label().as_str(),
+            )
+        })
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 14) as u16;
+    let mut widths = vec![Constraint::Length(id_w), Constraint::Length(harm_w)];
     if multi {
         widths.push(Constraint::Length(6));
     }
     widths.extend([
         Constraint::Length(if wide { 16 } else { 10 }),
-        Constraint::Length(if wide { 18 } else { 14 }),
-        Constraint::Length(if wide { 17 } else { 14 }),
+        Constraint::Length(if wide { 18 } else { 12 }),
+        Constraint::Length(if wide { 17 } else { 12 }),
         Constraint::Length(4),
     ]);
     if wide {

@@ -8,17 +8,30 @@ use ratatui::widgets::Paragraph;
 use super::{Theme, age};
 use crate::app::{App, Mode};
 use crate::model::HealthState;
+use crate::model::incident::Role;
+
+/// A source polled this recently is shown as plain "ok".
+const FRESH_SECS: i64 = 5;
 
 pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let active = app.store.active;
-    let commander = app
-        .commander
-        .clone()
-        .unwrap_or_else(|| app.operator.label());
-    // Most important first: narrow screens cut from the right.
+    let commander = match &app.watching {
+        // A watcher says whether the commander is still there.
+        Some(w) => crate::app::Commander::of(app, w).label(),
+        // The commander role names the person; the session, who typed.
+        None => app
+            .incident
+            .holder(Role::Commander)
+            .map(str::to_string)
+            .or_else(|| app.commander.clone())
+            .unwrap_or_else(|| app.operator.label()),
+    };
+    // Most important first: narrow screens cut from the right. The clock
+    // shows minutes: a second hand would repaint the header every second
+    // (event times in the timeline carry the milliseconds).
     let text = format!(
         " cordon │ {} UTC │ {} │ {} active / {} runs │ {} events │ commander {} ",
-        app.now.format("%Y-%m-%d %H:%M:%S"),
+        app.now.format("%Y-%m-%d %H:%M"),
         app.incident_id,
         active,
         app.store.runs.len(),
@@ -43,6 +56,14 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         f.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
+    if let Mode::Prompt(p) = &app.mode
+        && p.purpose.is_question()
+    {
+        spans.push(Span::styled(format!(" {} ", p.label), theme.warn));
+        spans.push(Span::styled("y yes · n or Esc no", theme.dim));
+        f.render_widget(Paragraph::new(Line::from(spans)), area);
+        return;
+    }
     if let Mode::Prompt(p) = &app.mode {
         spans.push(Span::styled(
             format!(" {}: {}█ ", p.label, p.text),
@@ -54,6 +75,10 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     }
     if let Some(b) = &app.replay_badge {
         spans.push(Span::styled(format!(" {b} "), theme.badge_outbound));
+        // Why a key did nothing ("a watcher cannot write notes").
+        if let Some(msg) = &app.flash {
+            spans.push(Span::styled(format!(" {msg}"), theme.warn));
+        }
         f.render_widget(Paragraph::new(Line::from(spans)), area);
         return;
     }
@@ -81,8 +106,15 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 ));
             }
             HealthState::Ok if !h.is_stale(app.now, app.stale_after) => {
+                // A fresh source just says ok: an age ticking between
+                // polls would repaint the bar every second for nothing.
+                let fresh = h.age_secs(app.now).is_some_and(|a| a < FRESH_SECS);
                 spans.push(Span::styled(
-                    format!(" ● {} ok {}", s.name, age_s),
+                    if fresh {
+                        format!(" ● {} ok", s.name)
+                    } else {
+                        format!(" ● {} ok {}", s.name, age_s)
+                    },
                     theme.ok,
                 ));
             }

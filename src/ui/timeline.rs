@@ -1,5 +1,6 @@
-//! The Timeline pane: events as evidence, newest at the bottom, following
-//! new ones unless the commander scrolled up.
+//! The Timeline pane: events as evidence in time order, newest at the
+//! bottom, following new ones unless the commander scrolled up; an event
+//! that arrived after later ones is placed by its time and marked LATE.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -19,7 +20,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             None => "selected run (none)".into(),
         },
     };
-    let mut title = format!("Timeline · {scope} · {} events", v.rows.len());
+    let mut title = format!("Timeline · {scope} · {} events", v.len());
     title.push_str(if v.follow {
         " · following"
     } else {
@@ -42,9 +43,9 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let block = pane_block(app, Pane::Timeline, title, theme);
     let h = area.height.saturating_sub(2) as usize;
     let multi = app.sources.len() > 1;
-    let lines: Vec<Line> = (v.offset..(v.offset + h).min(v.rows.len()))
+    let lines: Vec<Line> = (v.offset..(v.offset + h).min(v.len()))
         .filter_map(|pos| {
-            let i = v.rows.get(pos)?;
+            let i = v.row(pos)?;
             let st = app.store.events.get(i)?;
             let e = &st.event;
             let mut spans = vec![
@@ -60,6 +61,11 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 ));
             }
             spans.push(Span::styled(format!("{:<9.9} ", e.run_id), theme.dim));
+            if v.is_late(i) {
+                // Shown in time order, but it arrived after later events.
+                spans.push(Span::styled("LATE", theme.warn));
+                spans.push(Span::raw(" "));
+            }
             if e.outbound {
                 spans.push(Span::styled("OUT", theme.badge_outbound));
                 spans.push(Span::raw(" "));

@@ -47,11 +47,16 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         ),
     ]));
     let who = |r: Role| s.holder(r).unwrap_or("—").to_string();
+    let commander = match (s.holder(Role::Commander), &app.commander) {
+        (Some(c), _) => c.to_string(),
+        (None, Some(op)) => format!("— ({op} at the console)"),
+        (None, None) => "—".into(),
+    };
     head.push(Line::from(vec![
         Span::styled("Roles ", theme.title),
         Span::raw(format!(
             "commander {} · scribe {} · comms {} · responders {}",
-            who(Role::Commander),
+            commander,
             who(Role::Scribe),
             who(Role::CommsLead),
             if s.responders().is_empty() {
@@ -90,7 +95,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     for (i, row) in rows.iter().enumerate() {
         let sec = match row {
             TriageRow::Harm(_) => "Harm (Space toggles)",
-            TriageRow::Question(_) => "Questions (Space cycles yes/no/unknown · e note)",
+            TriageRow::Question(_) => "Questions (Space: your answer / evidence · e note)",
             TriageRow::Tag(_) => "OWASP agentic tags",
             TriageRow::Change(_) => "Impact and repair (Space cycles repair · e note)",
         };
@@ -119,23 +124,49 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     Answer::Unknown => theme.dim,
                     _ => theme.ok,
                 };
-                let cites = if a.cites.is_empty() {
-                    String::new()
-                } else {
-                    format!(" ← {}", a.cites.join(", "))
+                let cites = |c: &[String]| {
+                    if c.is_empty() {
+                        String::new()
+                    } else {
+                        format!(" ← {}", c.join(", "))
+                    }
                 };
-                Line::from(vec![
+                let mut spans = vec![
                     Span::raw(format!(" {} ", QUESTIONS[q])),
                     Span::styled(format!("{} ", a.answer.as_str().to_uppercase()), style),
-                    Span::styled(
+                ];
+                match t.evidence.get(q) {
+                    // The commander and the evidence disagree: both, the
+                    // evidence with what it rests on.
+                    Some(e) if a.by_commander && e.answer != a.answer => {
+                        spans.push(Span::styled(
+                            format!("(commander{}) ", note_of(&a.note, &e.note)),
+                            theme.dim,
+                        ));
+                        spans.push(Span::styled(
+                            format!("· evidence says {} ", e.answer.as_str().to_uppercase()),
+                            theme.warn,
+                        ));
+                        spans.push(Span::styled(
+                            format!("{}{}", e.note, cites(&e.cites)),
+                            theme.dim,
+                        ));
+                    }
+                    _ => spans.push(Span::styled(
                         format!(
-                            "{}{}{cites}",
-                            if a.by_commander { "(commander) " } else { "" },
-                            a.note
+                            "{}{}{}",
+                            if a.by_commander {
+                                "(commander, agrees with the evidence) "
+                            } else {
+                                ""
+                            },
+                            a.note,
+                            cites(&a.cites)
                         ),
                         theme.dim,
-                    ),
-                ])
+                    )),
+                }
+                Line::from(spans)
             }
             TriageRow::Tag(i) => {
                 let on = s.tags.contains(ASI_TAGS[i].0);
@@ -180,13 +211,35 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         };
         body.push(line);
     }
-    let h = (area.height as usize).saturating_sub(2 + head.len());
+    // The key sentences (severity, suggestion, roles, next update) wrap
+    // instead of being cut; the rows below are one line each.
+    let inner = block.inner(area);
+    f.render_widget(block, area);
+    let head_h = super::wrapped_height(&head, inner.width).min(inner.height);
+    let [head_area, body_area] = ratatui::layout::Layout::vertical([
+        ratatui::layout::Constraint::Length(head_h),
+        ratatui::layout::Constraint::Min(0),
+    ])
+    .areas(inner);
+    f.render_widget(
+        Paragraph::new(head).wrap(ratatui::widgets::Wrap { trim: false }),
+        head_area,
+    );
+    let h = body_area.height as usize;
     let skip = if focused {
         (sel_line + 2).saturating_sub(h)
     } else {
         0
     };
-    let mut lines = head;
-    lines.extend(body.into_iter().skip(skip));
-    f.render_widget(Paragraph::new(lines).block(block), area);
+    let body: Vec<Line> = body.into_iter().skip(skip).take(h).collect();
+    f.render_widget(Paragraph::new(body), body_area);
+}
+
+/// The commander's own note, when it is not just the evidence's.
+fn note_of(mine: &str, evidence: &str) -> String {
+    if mine.is_empty() || mine == evidence {
+        String::new()
+    } else {
+        format!(": {mine}")
+    }
 }

@@ -132,3 +132,70 @@ pub fn split(
     }
     (recs, rest)
 }
+
+/// `cordon sim` on a free port, for consoles that reopen an incident: a
+/// demo only ever writes a new one. Killed when dropped.
+pub struct SimServer {
+    child: std::process::Child,
+    pub url: String,
+}
+
+impl SimServer {
+    pub fn start(args: &[&str]) -> SimServer {
+        use std::io::BufRead;
+        let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+            .args(["sim", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("cordon sim starts");
+        let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
+        // The sim says where it listens, then nothing until it ends.
+        let mut line = String::new();
+        err.read_line(&mut line).unwrap();
+        let url = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap_or_else(|| panic!("cordon sim did not say where: {line}"))
+            .to_string();
+        std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
+        SimServer { child, url }
+    }
+
+    /// `--source` for a console on this simulator.
+    pub fn source(&self) -> String {
+        format!("sim=aca:{}", self.url)
+    }
+}
+
+impl Drop for SimServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Type a palette command and press Enter.
+pub fn palette(a: &mut App, line: &str) -> Vec<cordon::app::Effect> {
+    a.update(ch(':'));
+    keys(a, line);
+    a.update(key(KeyCode::Enter))
+}
+
+/// The rows of `area` in a rendered screen.
+pub fn rows_of(screen: &str, area: ratatui::layout::Rect) -> String {
+    screen
+        .lines()
+        .skip(area.y as usize)
+        .take(area.height as usize)
+        .map(|l| {
+            l.chars()
+                .skip(area.x as usize)
+                .take(area.width as usize)
+                .collect::<String>()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
