@@ -365,6 +365,9 @@ impl App {
             Record::SourceStatus { .. } => {}
             Record::Controls { source, controls } => {
                 self.store.controls.insert(source.clone(), controls.clone());
+                self.store
+                    .reported_controls
+                    .insert(source.clone(), controls.clone());
             }
             Record::CustomAction {
                 name,

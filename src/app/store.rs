@@ -105,6 +105,10 @@ pub struct Store {
     sig_seen: HashSet<(u64, u32)>,
     /// Controls in force, per source.
     pub controls: std::collections::HashMap<String, Controls>,
+    /// The controls each source last reported itself (what the journal
+    /// holds as evidence); `controls` may run ahead of it by a confirmed
+    /// action's effect.
+    pub reported_controls: std::collections::HashMap<String, Controls>,
     /// Credentials a source can revoke, as it last listed them.
     pub credentials: std::collections::HashMap<String, Vec<String>>,
 }

@@ -111,9 +111,11 @@ impl App {
                         .insert(source.clone(), batch.credentials.clone());
                 }
                 if let Some(c) = batch.controls
-                    && self.store.controls.get(&source) != Some(&c)
+                    && self.store.reported_controls.get(&source) != Some(&c)
                 {
-                    // Controls in force are evidence: journal each change.
+                    // Controls in force are evidence: journal each change the
+                    // platform reports (compared with its last report, not
+                    // with the display a confirmation moved ahead).
                     self.record(
                         Record::Controls {
                             source,
