@@ -165,7 +165,7 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     let mut app = App::new(now, &incident, &dir.display().to_string(), operator.clone());
     app.theme = theme();
     for s in specs {
-        app.add_source(&s.name, &s.kind, &s.url);
+        app.add_source(&s.name, &s.kind, &s.shown_url());
     }
     // Replayed as it is read and checked: a big incident is never held
     // twice, and reading overlaps with applying.
@@ -191,10 +191,7 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
         incident: incident.clone(),
         operator,
         version: env!("CARGO_PKG_VERSION").into(),
-        sources: specs
-            .iter()
-            .map(|s| format!("{}={}:{}", s.name, s.kind, s.url))
-            .collect(),
+        sources: specs.iter().map(SourceSpec::shown).collect(),
     };
     app.apply(&started);
     journal.handle.append(started);
@@ -325,10 +322,12 @@ pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
     let mut all = Vec::new();
     for spec in &args.source {
         let mut src = crate::source::build(spec, client.clone()).map_err(|e| Fail::new(2, e))?;
-        let runs = src
-            .list_active()
-            .await
-            .map_err(|e| Fail::new(1, format!("source {} ({}): {e}", spec.name, spec.url)))?;
+        let runs = src.list_active().await.map_err(|e| {
+            Fail::new(
+                1,
+                format!("source {} ({}): {e}", spec.name, spec.shown_url()),
+            )
+        })?;
         all.extend(runs);
     }
     if args.json {

@@ -208,7 +208,7 @@ impl Store {
         let (Some(a), Some(r)) = (self.run_agg.get(ri), self.runs.get(ri)) else {
             return;
         };
-        if r.source != "cordon" && (a.harmful || a.writes >= 5 || r.stats.errors >= 3) {
+        if r.source != "cordon" && (a.harmful || a.writes >= 5 || r.stats.errors.or_zero() >= 3) {
             self.flagged.insert(ri);
         } else {
             self.flagged.remove(&ri);
