@@ -63,7 +63,7 @@ fn cut_and_clean(s: &str, max: usize, keep_newlines: bool) -> std::borrow::Cow<'
     if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return std::borrow::Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len().min(max + 16));
+    let mut out = String::with_capacity(s.len().min(max.saturating_add(16)));
     let mut chars = s.chars().peekable();
     let mut n = 0usize;
     while let Some(c) = chars.next() {

@@ -414,3 +414,104 @@ async fn out_of_range_numbers_are_shown_as_such_alone() {
     let s = screen(&mut a, 160, 48);
     assert!(s.contains("out of range"), "{s}");
 }
+
+/// 7. Five irreversible outbound sends by a run the platform never lists:
+///    triage counts them (users affected, cannot be reversed, the target
+///    in the impact inventory), not "SEV5, no impact seen".
+#[tokio::test]
+async fn events_of_a_run_the_platform_does_not_list_count_in_triage() {
+    let events: Vec<serde_json::Value> = (0..5)
+        .map(|i| {
+            json!({"id": format!("e{i}"), "run_id": "run_ghost", "at": format!("2026-11-24T10:00:0{i}Z"),
+                   "kind": "message_sent", "outbound": true, "reversible": false,
+                   "target": "customers@all", "summary": "refund notice", "data": {"recipients": 1000}})
+        })
+        .collect();
+    let server = aca_server("[]", &json!(events).to_string()).await;
+    let mut src = aca::Aca::new("sim", &server.uri(), http::client());
+    let batch = src.poll().await.unwrap();
+    let mut a = app(at(10));
+    a.update(polled("sim", batch, at(10)));
+    assert!(a.store.runs.is_empty(), "the platform lists no run");
+    let t = a.triage();
+    assert_eq!(
+        t.answers[1].answer,
+        cordon::model::incident::Answer::Yes,
+        "outbound"
+    );
+    assert!(
+        t.answers[3].note.contains("5000 recipients"),
+        "{:?}",
+        t.answers[3]
+    );
+    assert_eq!(
+        t.answers[4].answer,
+        cordon::model::incident::Answer::No,
+        "irreversible"
+    );
+    assert!(
+        t.changes
+            .iter()
+            .any(|c| c.target == "customers@all" && c.runs == ["run_ghost"]),
+        "{:?}",
+        t.changes
+    );
+    assert!(t.suggested.unwrap().0 < 5, "{:?}", t.suggested);
+}
+
+/// 6. A journal re-chained by hand (every hash valid) holding an escape, a
+///    bidi override and a URL password: no export carries them out.
+#[test]
+fn exports_clean_what_the_journal_holds() {
+    use cordon::journal::Record;
+    use cordon::model::incident::{Note, NoteKind};
+    let dir = tempfile::tempdir().unwrap();
+    let nasty =
+        "see \u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{202e}gnp.exe at http://ops:pw-8c1f2e@h/ now";
+    let mut prev = GENESIS.to_string();
+    let mut text = String::new();
+    let records = vec![
+        Record::SessionStarted {
+            incident: "INC".into(),
+            operator: operator(),
+            version: "0".into(),
+            sources: vec![format!("x=aca:http://ops:pw-8c1f2e@h/{nasty}")],
+        },
+        Record::Incident {
+            change: cordon::journal::IncidentChange::Title {
+                title: nasty.into(),
+            },
+            by: nasty.into(),
+            at: at(1),
+        },
+        Record::Note {
+            note: Note {
+                at: at(2),
+                by: nasty.into(),
+                kind: NoteKind::Note,
+                text: nasty.into(),
+                owner: None,
+                due: None,
+                item_type: None,
+                pinned: None,
+            },
+        },
+    ];
+    for (i, r) in records.into_iter().enumerate() {
+        let (l, h) = render_line(i as u64, &prev, at(i as i64), r);
+        text.push_str(&l);
+        prev = h;
+    }
+    std::fs::write(cordon::journal::journal_path(dir.path()), &text).unwrap();
+    assert!(text.contains("\\u001b"), "the journal holds the escape");
+    let written = report::export_all(dir.path(), &report::KINDS, at(9)).unwrap();
+    assert_eq!(written.len(), 3);
+    for (kind, path) in written {
+        let out = std::fs::read_to_string(&path).unwrap();
+        assert!(cordon::sanitize::is_clean(&out), "{kind}: {out:?}");
+        assert!(!out.contains("pw-8c1f2e"), "{kind}");
+        if kind == "evidence" {
+            serde_json::from_str::<serde_json::Value>(&out).expect("still JSON");
+        }
+    }
+}

@@ -76,7 +76,10 @@ pub fn render(kind: &str, app: &App, j: &JournalView, now: crate::model::Time) -
 
 /// Write via a temp file in the same directory, fsync, rename, fsync the
 /// directory: a crash leaves the old file or the new one, never half.
+/// Every export passes here and is cleaned again on the way out
+/// ([`crate::sanitize::export`]): a re-chained journal can hold an escape.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let text = crate::sanitize::export(text);
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()
