@@ -411,12 +411,16 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             format!("unknown action '{}'; one of {}", a.kind, all.join(", ")),
         )
     })?;
+    // Typed ids enter as the platform's do ([`crate::sanitize::id`]): an
+    // escape in `--run` is echoed, journaled and shown as `␛`, never
+    // raw; the actor sends the id back as typed.
+    let id = |v: &Option<String>| v.as_deref().map(|s| crate::sanitize::id(s).into_owned());
     let target = Target {
-        run_id: a.run.clone(),
-        workflow: a.workflow.clone(),
-        agent_class: a.agent_class.clone(),
-        tool: a.tool.clone(),
-        credential: a.credential.clone(),
+        run_id: id(&a.run),
+        workflow: id(&a.workflow),
+        agent_class: id(&a.agent_class),
+        tool: id(&a.tool),
+        credential: id(&a.credential),
     };
     if a.reason.trim().is_empty() {
         return Err(Fail::new(USAGE, "--reason must say why"));

@@ -244,8 +244,7 @@ pub async fn run_console(
         .unwrap_or((80, 24));
     app.update(Msg::Resize(size.0, size.1));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut enders = Enders::new()?;
     let mut given_back_at = app.generation;
 
     let ended = loop {
@@ -269,8 +268,7 @@ pub async fn run_console(
                 }
                 msgs.push(Msg::Tick(chrono::Utc::now()))
             }
-            _ = sigterm.recv() => break Ended::Signal(libc::SIGTERM),
-            _ = sighup.recv() => break Ended::Signal(libc::SIGHUP),
+            n = enders.recv() => break Ended::Signal(n),
         }
         // Coalesce: take whatever else is ready before drawing once.
         while msgs.len() < 256 {
@@ -329,6 +327,35 @@ pub async fn run_console(
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Result<tokio::signal::unix::Signal, String> {
     tokio::signal::unix::signal(kind).map_err(|e| format!("cannot install a signal handler: {e}"))
+}
+
+/// The signals that end a console: SIGINT (`kill -INT`; Ctrl-C itself is
+/// a key in raw mode), SIGTERM and SIGHUP. Caught, so the terminal is
+/// restored and the journal closed with `session_ended` before exit.
+struct Enders {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Enders {
+    fn new() -> Result<Enders, String> {
+        use tokio::signal::unix::SignalKind;
+        Ok(Enders {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// The next of them to arrive.
+    async fn recv(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.int.recv() => libc::SIGINT,
+            _ = self.term.recv() => libc::SIGTERM,
+            _ = self.hup.recv() => libc::SIGHUP,
+        }
+    }
 }
 
 /// One frame, wrapped in synchronized output so SSH links don't flicker.
@@ -462,6 +489,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
     rp.advance_to(&mut app, clock);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut last = std::time::Instant::now();
+    let mut enders = Enders::new()?;
     let ended = loop {
         app.replay_badge = Some(rp.badge());
         if app.dirty {
@@ -509,6 +537,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                     }
                 }
             },
+            n = enders.recv() => break Ended::Signal(n),
             _ = tick.tick() => {
                 let now = std::time::Instant::now();
                 let dt = now.duration_since(last);
@@ -537,6 +566,7 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
     app.update(Msg::Resize(size.0, size.1));
     // Often enough to be "within a second" of the commander, cheap when idle.
     let mut tick = tokio::time::interval(Duration::from_millis(200));
+    let mut enders = Enders::new()?;
     let ended = loop {
         let commander = app.commander.clone().unwrap_or_else(|| "nobody yet".into());
         app.replay_badge = Some(match &follower.broken {
@@ -559,6 +589,7 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
                     }
                 }
             },
+            n = enders.recv() => break Ended::Signal(n),
             _ = tick.tick() => {
                 let before = follower.records;
                 match follower.poll() {

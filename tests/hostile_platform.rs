@@ -515,3 +515,47 @@ fn exports_clean_what_the_journal_holds() {
         }
     }
 }
+
+/// 9. `cordon act --run` with an escape in it: the echo shows `␛`, never
+///    the raw escape, and the platform gets the id as it was typed.
+#[tokio::test]
+async fn act_echoes_an_escaped_run_id_escaped() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/actions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "action_id": "p", "kind": "stop_run", "state": "preview",
+            "affected_runs": ["run_x\u{1b}[31m\u{1b}]0;owned\u{7}"], "message": "ok \u{1b}[2J"})))
+        .mount(&server)
+        .await;
+    let out = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args([
+            "act",
+            "--source",
+            &format!("sim=aca:{}", server.uri()),
+            "stop_run",
+            "--run",
+            "run_x\u{1b}[31m\u{1b}]0;owned\u{7}",
+            "--reason",
+            "test",
+            "--dry-run",
+        ])
+        .output()
+        .await
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(
+        !stdout.contains('\u{1b}') && !stderr.contains('\u{1b}') && !stdout.contains('\u{7}'),
+        "{stdout:?} {stderr:?}"
+    );
+    assert!(stdout.contains("run run_x␛[31m␛]0;owned␇"), "{stdout}");
+    let body: serde_json::Value = server.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    assert_eq!(
+        body["target"]["run_id"],
+        "run_x\u{1b}[31m\u{1b}]0;owned\u{7}"
+    );
+}
