@@ -250,13 +250,45 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
             crate::ui::Theme::load(&name).map_err(|e| Fail::new(2, format!("config: {e}")))?;
         app.theme.mode = mode;
     }
-    let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll), custom).await?;
+    let key = sign_key(args.sign_key.clone());
+    let (ended, head) = run_console(
+        app,
+        journal,
+        &specs,
+        Duration::from_secs_f64(poll),
+        custom,
+        key.clone(),
+    )
+    .await?;
     eprintln!(
         "cordon: incident journal in {} (check it with: cordon verify {})",
         dir.display(),
         dir.display()
     );
+    say_head(head, &dir, key.as_deref());
     ended_code(ended)
+}
+
+/// The key to sign heads with: the flag, else $CORDON_SIGN_KEY.
+fn sign_key(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| {
+        std::env::var_os("CORDON_SIGN_KEY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// On quit: the head to paste into the incident channel, signed if a key
+/// was given.
+fn say_head(head: Option<journal::Head>, dir: &Path, key: Option<&Path>) {
+    if let Some(h) = head {
+        eprintln!(
+            "cordon: {}; pin it: cordon verify {} --head {}",
+            crate::runtime::pin_and_sign(&h, dir, key),
+            dir.display(),
+            h.hash
+        );
+    }
 }
 
 pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
@@ -282,7 +314,16 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
     let specs = vec![spec];
     let (mut app, journal) = open_incident(&dir, &specs)?;
     app.read_only = args.read_only;
-    let ended = run_console(app, journal, &specs, Duration::from_millis(500), Vec::new()).await?;
+    let key = sign_key(args.sign_key.clone());
+    let (ended, head) = run_console(
+        app,
+        journal,
+        &specs,
+        Duration::from_millis(500),
+        Vec::new(),
+        key.clone(),
+    )
+    .await?;
     drop(sim);
     eprintln!("cordon demo: incident journal in {}", dir.display());
     eprintln!("  check it:  cordon verify {}", dir.display());
@@ -290,6 +331,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         "  reopen it: cordon --incident-dir {} --source sim=aca:http://127.0.0.1:7300",
         dir.display()
     );
+    say_head(head, &dir, key.as_deref());
     ended_code(ended)
 }
 
@@ -357,24 +399,81 @@ pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
     Ok(())
 }
 
-pub fn verify(path: PathBuf) -> Result<(), Fail> {
-    let file = if path.is_dir() {
-        journal::journal_path(&path)
+/// `cordon verify DIR [--head HASH] [--allowed-signers FILE [--signature
+/// FILE]]`: the chain, then every pinned head (typed, or from a signed
+/// statement whose signature checks out) must be a line of it. A chain
+/// cut and re-hashed verifies on its own; it does not contain the pin.
+pub fn verify(
+    path: PathBuf,
+    head: Option<&str>,
+    allowed_signers: Option<PathBuf>,
+    signature: Option<PathBuf>,
+) -> Result<(), Fail> {
+    use crate::journal::head;
+    let (file, dir) = if path.is_dir() {
+        (journal::journal_path(&path), path)
     } else {
-        path
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        (path, dir)
     };
-    match journal::verify(&file) {
-        Err(e) => Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
-        Ok(Ok((head, n))) => {
-            println!("ok: {n} records, chain intact");
-            println!("head {head}");
-            Ok(())
-        }
-        Ok(Err((line, reason))) => Err(Fail::new(
-            1,
-            format!("{}: line {line}: {reason}", file.display()),
-        )),
+    let mut pins: Vec<(String, String)> = Vec::new();
+    if let Some(h) = head {
+        pins.push((
+            head::parse_hash(h).map_err(|e| Fail::new(2, e))?,
+            "pinned".into(),
+        ));
     }
+    if let Some(allowed) = &allowed_signers {
+        let sig = signature.unwrap_or_else(|| dir.join(head::SIGNATURE));
+        let statement = match sig.to_str().and_then(|s| s.strip_suffix(".sig")) {
+            Some(s) => PathBuf::from(s),
+            None => dir.join(head::STATEMENT),
+        };
+        let (who, signed) =
+            head::verify_signature(&statement, &sig, allowed).map_err(|e| Fail::new(1, e))?;
+        println!("signature good: {who} signed head {signed}");
+        pins.push((signed, format!("signed by {who}")));
+    }
+    let (head, n) = match journal::verify(&file) {
+        Err(e) => return Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
+        Ok(Err((line, reason))) => {
+            return Err(Fail::new(
+                1,
+                format!("{}: line {line}: {reason}", file.display()),
+            ));
+        }
+        Ok(Ok(v)) => v,
+    };
+    println!("ok: {n} records, chain intact");
+    println!("head {head}");
+    for (pin, what) in pins {
+        match journal::verify_pinned(&file, &pin) {
+            Ok(Ok((_, n, Some(line)))) => println!(
+                "{what} head {pin} is line {line} of {n}: the journal up to it is as pinned ({} records after it)",
+                n - line
+            ),
+            Ok(Ok((_, _, None))) => {
+                return Err(Fail::new(
+                    1,
+                    format!(
+                        "{what} head {pin} is not in {}: the journal was rewritten or cut before that point (its chain verifies on its own, the pin does not)",
+                        file.display()
+                    ),
+                ));
+            }
+            Ok(Err((line, reason))) => {
+                return Err(Fail::new(
+                    1,
+                    format!("{}: line {line}: {reason}", file.display()),
+                ));
+            }
+            Err(e) => return Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
+        }
+    }
+    Ok(())
 }
 
 pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
@@ -567,7 +666,14 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
 
 /// `cordon export KIND --incident-dir DIR [-o FILE]`: read-only on the
 /// journal (no lock), so it works while a console has the incident open.
-pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fail> {
+/// Prints the file and the journal head it was built from (signed with
+/// `--sign-key`).
+pub fn export(
+    kind: &str,
+    dir: &Path,
+    output: Option<PathBuf>,
+    sign_key_flag: Option<PathBuf>,
+) -> Result<(), Fail> {
     if !crate::report::KINDS.contains(&kind) {
         return Err(Fail::new(
             2,
@@ -594,6 +700,19 @@ pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fai
     crate::report::write_atomic(&path, &text)
         .map_err(|e| Fail::new(1, format!("cannot write {}: {e}", path.display())))?;
     println!("{}", path.display());
+    let head = journal::Head {
+        records: j.lines.len() as u64,
+        hash: j.head.clone(),
+    };
+    println!("journal head {}", head.hash);
+    if let Some(key) = sign_key(sign_key_flag) {
+        let incident = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        let sig = journal::head::sign(&key, dir, &incident, &head).map_err(|e| Fail::new(1, e))?;
+        println!("signed: {}", sig.display());
+    }
     Ok(())
 }
 

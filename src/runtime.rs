@@ -45,6 +45,8 @@ pub struct Executor {
     pending: Vec<Record>,
     /// Where exports are written.
     pub incident_dir: std::path::PathBuf,
+    /// The operator's SSH key: the head is signed at every export.
+    pub sign_key: Option<std::path::PathBuf>,
 }
 
 impl Executor {
@@ -84,6 +86,7 @@ impl Executor {
             policy: Policy::default(),
             pending: Vec::new(),
             incident_dir: std::path::PathBuf::from("."),
+            sign_key: None,
         }
     }
 
@@ -157,13 +160,16 @@ impl Executor {
             Effect::Export(kinds) => {
                 // Exports are rebuilt from the journal: flush it first.
                 self.flush();
-                let (journal, tx, dir) = (
+                let (journal, tx, dir, key) = (
                     self.journal.clone(),
                     self.custom_tx.clone(),
                     self.incident_dir.clone(),
+                    self.sign_key.clone(),
                 );
                 tokio::task::spawn_blocking(move || {
-                    journal.sync();
+                    // Synced first: the exports are built from what is on
+                    // disk, and include at least this head.
+                    let head = journal.head();
                     let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
                     let now = chrono::Utc::now();
                     let result = crate::report::export_all(&dir, &kinds, now).map(|v| {
@@ -171,7 +177,8 @@ impl Executor {
                             .map(|(k, p)| (k, p.display().to_string()))
                             .collect()
                     });
-                    let _ = tx.send(Msg::Exported(result, now));
+                    let pin = head.map(|h| pin_and_sign(&h, &dir, key.as_deref()));
+                    let _ = tx.send(Msg::Exported(result, pin, now));
                 });
             }
             Effect::RunCustom { id, index, vars } => {
@@ -200,14 +207,37 @@ impl Executor {
     }
 }
 
+/// "journal head <hash>", and where the head was signed (or why not):
+/// said at every export so it can be pasted into the incident channel.
+pub fn pin_and_sign(
+    head: &crate::journal::Head,
+    dir: &std::path::Path,
+    key: Option<&std::path::Path>,
+) -> String {
+    let mut s = format!("journal head {}", head.hash);
+    if let Some(key) = key {
+        let incident = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        match crate::journal::head::sign(key, dir, &incident, head) {
+            Ok(sig) => s.push_str(&format!(", signed: {}", sig.display())),
+            Err(e) => s.push_str(&format!(", NOT signed: {e}")),
+        }
+    }
+    s
+}
+
 /// Run the console until quit. `app` already holds the replayed journal.
+/// Returns how it ended and the journal's head as it was left.
 pub async fn run_console(
     mut app: App,
     journal: Journal,
     specs: &[SourceSpec],
     poll: Duration,
     custom: Vec<CustomAction>,
-) -> Result<Ended, String> {
+    sign_key: Option<std::path::PathBuf>,
+) -> Result<(Ended, Option<crate::journal::Head>), String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     let client = source::http::client();
     let mut actors = HashMap::new();
@@ -228,6 +258,7 @@ pub async fn run_console(
         custom_tx,
     );
     exec.incident_dir = journal.dir.clone();
+    exec.sign_key = sign_key;
 
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
     spawn_input(in_tx)?;
@@ -320,9 +351,9 @@ pub async fn run_console(
     if let Ok(mut j) = PANIC_JOURNAL.lock() {
         *j = None;
     }
-    journal.close();
+    let head = journal.close();
     restore_terminal();
-    Ok(ended)
+    Ok((ended, head))
 }
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Result<tokio::signal::unix::Signal, String> {

@@ -253,7 +253,7 @@ async fn an_echoed_token_is_redacted_before_the_journal() {
 
     // A URL password: sent (basic auth), never journaled.
     let dir = tempfile::tempdir().unwrap();
-    let spec: cordon::source::SourceSpec = format!("p=aca:http://ops:pw-7d1e9a3c5b@127.0.0.1:9/x")
+    let spec: cordon::source::SourceSpec = "p=aca:http://ops:pw-7d1e9a3c5b@127.0.0.1:9/x"
         .parse()
         .unwrap();
     let (_app, journal) = cordon::commands::open_incident(dir.path(), &[spec]).unwrap();

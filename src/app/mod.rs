@@ -43,7 +43,9 @@ pub enum Msg {
     /// A custom action finished.
     CustomDone(CustomDone),
     /// Exports were written (kind, path), or failed.
-    Exported(Result<Vec<(String, String)>, String>, Time),
+    /// Files written (kind, path), and the journal head they were built
+    /// from, to pin ("journal head <hash>[, signed: …]").
+    Exported(Result<Vec<(String, String)>, String>, Option<String>, Time),
 }
 
 /// A custom action's outcome.

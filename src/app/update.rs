@@ -28,7 +28,7 @@ impl App {
                 self.now = t;
                 self.on_tick_autosave(&mut fx);
             }
-            Msg::Exported(result, at) => {
+            Msg::Exported(result, pin, at) => {
                 self.now = self.now.max(at);
                 match result {
                     Ok(files) => {
@@ -36,7 +36,11 @@ impl App {
                         for (kind, path) in files {
                             self.record(Record::Exported { kind, path, at }, &mut fx);
                         }
-                        self.flash = Some(format!("exported: {}", names.join(", ")));
+                        // The head goes first: it is what gets pasted.
+                        self.flash = Some(match pin {
+                            Some(pin) => format!("{pin} · exported: {}", names.join(", ")),
+                            None => format!("exported: {}", names.join(", ")),
+                        });
                     }
                     Err(e) => self.flash = Some(format!("export failed: {e}")),
                 }
