@@ -128,7 +128,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .iter()
         .skip(v.offset)
         .take(inner_h)
-        .map(|&ri| app.store.runs[ri].id.chars().count())
+        .map(|&ri| super::width::width(&app.store.runs[ri].id))
         .max()
         .unwrap_or(8)
         .clamp(8, if wide { 36 } else { 14 }) as u16
