@@ -225,6 +225,13 @@ fn spelled(c: char) -> bool {
         || c == CLOSE
         || ('\u{e0000}'..='\u{e0fff}').contains(&c)
         || ('\u{fe00}'..='\u{fe0f}').contains(&c)
+        // Drawn differently from terminal to terminal (the screen shows a
+        // flag's letters, drops a skin tone): spelled, so no two ids look
+        // alike once drawn.
+        || ('\u{1f1e6}'..='\u{1f1ff}').contains(&c)
+        || ('\u{1f3fb}'..='\u{1f3ff}').contains(&c)
+        || c == '\u{ff9e}'
+        || c == '\u{ff9f}'
 }
 
 /// An identity from a platform (a run, event, workflow, agent class, tool
@@ -600,6 +607,10 @@ mod tests {
             "run_ok⟨U+200B⟩",
             "run ok",
             "数据👩\u{200d}💻",
+            "run_🇯🇵",
+            "run_JP",
+            "👍🏽",
+            "👍",
         ];
         let spelled: Vec<String> = ids.iter().map(|s| id(s).into_owned()).collect();
         assert_eq!(spelled[0], "run_ok");
