@@ -71,6 +71,34 @@ async fn bystander() -> MockServer {
     b
 }
 
+/// A stop of one run, as the console would send it.
+fn stop(run: &str) -> ActionRequest {
+    ActionRequest {
+        id: "A-1".into(),
+        source: "sim".into(),
+        kind: ActionKind::StopRun,
+        target: Target {
+            run_id: Some(run.into()),
+            ..Target::default()
+        },
+        reason: "test".into(),
+        key: "k-1".into(),
+        actor: "alice".into(),
+    }
+}
+
+/// The journal lines these records make, chained from the start.
+fn chained(records: impl IntoIterator<Item = cordon::journal::Record>) -> String {
+    let mut prev = GENESIS.to_string();
+    let mut text = String::new();
+    for (i, r) in records.into_iter().enumerate() {
+        let (l, h) = render_line(i as u64, &prev, at(i as i64), r);
+        text.push_str(&l);
+        prev = h;
+    }
+    text
+}
+
 fn redirect_to(status: u16, to: String) -> ResponseTemplate {
     ResponseTemplate::new(status).insert_header("location", to.as_str())
 }
@@ -126,19 +154,7 @@ async fn credentials_and_actions_never_follow_a_redirect_elsewhere() {
         err.message
     );
     let actor = aca::AcaActor::new("sim", &url, http::client());
-    let req = ActionRequest {
-        id: "A-1".into(),
-        source: "sim".into(),
-        kind: ActionKind::StopRun,
-        target: Target {
-            run_id: Some("run_1".into()),
-            ..Target::default()
-        },
-        reason: "test".into(),
-        key: "k-1".into(),
-        actor: "alice".into(),
-    };
-    let err = actor.send(&req).await.unwrap_err();
+    let err = actor.send(&stop("run_1")).await.unwrap_err();
     assert!(
         err.message.contains("an action (POST)") && err.permanent,
         "{}",
@@ -224,19 +240,14 @@ async fn an_echoed_token_is_redacted_before_the_journal() {
     assert_eq!(batch.events.len(), 2, "the events are kept, redacted");
     let mut a = app(at(5));
     a.key_seed = Some(0);
-    let mut journal = String::new();
-    let mut prev = GENESIS.to_string();
-    for (i, f) in a
-        .update(polled("sim", batch, at(5)))
-        .into_iter()
-        .enumerate()
-    {
-        if let Effect::Journal(r) = f {
-            let (l, h) = render_line(i as u64, &prev, at(5), r);
-            journal.push_str(&l);
-            prev = h;
-        }
-    }
+    let journal = chained(
+        a.update(polled("sim", batch, at(5)))
+            .into_iter()
+            .filter_map(|f| match f {
+                Effect::Journal(r) => Some(r),
+                _ => None,
+            }),
+    );
     assert!(journal.contains("[redacted]"), "the echo left a mark");
     assert_no_piece(TOKEN, &journal, "the journal");
     for (w, h) in [(160, 48), (80, 24)] {
@@ -346,19 +357,7 @@ async fn ids_that_collide_once_cleaned_stay_three_runs() {
         "{s}"
     );
     let actor = aca::AcaActor::new("sim", &server.uri(), http::client());
-    let req = ActionRequest {
-        id: "A-1".into(),
-        source: "sim".into(),
-        kind: ActionKind::StopRun,
-        target: Target {
-            run_id: Some("run_ok␛[0m".into()),
-            ..Target::default()
-        },
-        reason: "test".into(),
-        key: "k-1".into(),
-        actor: "alice".into(),
-    };
-    let ans = actor.send(&req).await.unwrap();
+    let ans = actor.send(&stop("run_ok␛[0m")).await.unwrap();
     assert_eq!(ans.affected_runs, ["run_ok␛[0m"]);
     let sent = server.received_requests().await.unwrap();
     let body: serde_json::Value = sent
@@ -468,8 +467,6 @@ fn exports_clean_what_the_journal_holds() {
     let dir = tempfile::tempdir().unwrap();
     let nasty =
         "see \u{1b}]52;c;cHduZWQ=\u{7}\u{1b}[2J\u{202e}gnp.exe at http://ops:pw-8c1f2e@h/ now";
-    let mut prev = GENESIS.to_string();
-    let mut text = String::new();
     let records = vec![
         Record::SessionStarted {
             incident: "INC".into(),
@@ -497,11 +494,7 @@ fn exports_clean_what_the_journal_holds() {
             },
         },
     ];
-    for (i, r) in records.into_iter().enumerate() {
-        let (l, h) = render_line(i as u64, &prev, at(i as i64), r);
-        text.push_str(&l);
-        prev = h;
-    }
+    let text = chained(records);
     std::fs::write(cordon::journal::journal_path(dir.path()), &text).unwrap();
     assert!(text.contains("\\u001b"), "the journal holds the escape");
     let written = report::export_all(dir.path(), &report::KINDS, at(9)).unwrap();

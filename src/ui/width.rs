@@ -147,40 +147,56 @@ fn pieces(sym: &str, cells: usize) -> Option<Vec<(String, usize)>> {
 /// beside it) becomes a space, so no half-glyph covers the overlay's edge
 /// and nothing is left behind when it closes.
 pub fn settle(buf: &mut Buffer) {
-    let area = buf.area;
-    for y in area.top()..area.bottom() {
-        let mut x = area.left();
-        while x < area.right() {
-            let sym = buf[(x, y)].symbol();
-            // The common cells: ASCII, and one narrow char every terminal
-            // agrees on (borders, symbols, accented letters).
-            let mut chars = sym.chars();
-            let one_narrow = match (chars.next(), chars.next()) {
-                (Some(c), None) => c.is_ascii() || (c.width() == Some(1) && !special(c)),
-                _ => false,
-            };
-            if one_narrow {
-                x += 1;
-                continue;
-            }
-            let cells = (sym.width().max(1) as u16).min(area.right() - x);
-            // The cells a wide symbol covers must be blank: anything drawn
-            // there would be hidden by it (or, on a terminal that
-            // disagrees, pushed right).
-            if cells > 1 && (x + 1..x + cells).any(|cx| buf[(cx, y)].symbol() != " ") {
-                buf[(x, y)].set_symbol(" ");
-                x += 1;
-                continue;
-            }
-            if let Some(pieces) = pieces(sym, cells as usize) {
-                let mut cx = x;
-                for (p, w) in pieces {
-                    buf[(cx, y)].set_symbol(&p);
-                    cx += w as u16;
-                }
-            }
+    let w = buf.area.width as usize;
+    if w == 0 {
+        return;
+    }
+    for row in buf.content.chunks_mut(w) {
+        settle_row(row);
+    }
+}
+
+fn settle_row(row: &mut [ratatui::buffer::Cell]) {
+    let mut x = 0;
+    while x < row.len() {
+        let sym = row[x].symbol();
+        if sym.len() == 1 {
             x += 1;
+            continue;
         }
+        // The common cells: ASCII, and one narrow char every terminal
+        // agrees on (borders, symbols, accented letters).
+        let mut chars = sym.chars();
+        let one_narrow = match (chars.next(), chars.next()) {
+            (Some(c), None) => {
+                c.is_ascii()
+                    // Box drawing, blocks, shapes: every border cell.
+                    || ('\u{2500}'..='\u{25ff}').contains(&c)
+                    || (c.width() == Some(1) && !special(c))
+            }
+            _ => false,
+        };
+        if one_narrow {
+            x += 1;
+            continue;
+        }
+        let cells = sym.width().max(1).min(row.len() - x);
+        // The cells a wide symbol covers must be blank: anything drawn
+        // there would be hidden by it (or, on a terminal that disagrees,
+        // pushed right).
+        if cells > 1 && row[x + 1..x + cells].iter().any(|c| c.symbol() != " ") {
+            row[x].set_symbol(" ");
+            x += 1;
+            continue;
+        }
+        if let Some(pieces) = pieces(sym, cells) {
+            let mut cx = x;
+            for (p, pw) in pieces {
+                row[cx].set_symbol(&p);
+                cx += pw;
+            }
+        }
+        x += 1;
     }
 }
 
