@@ -177,7 +177,10 @@ impl Executor {
                             .map(|(k, p)| (k, p.display().to_string()))
                             .collect()
                     });
-                    let pin = head.map(|h| pin_and_sign(&h, &dir, key.as_deref()));
+                    let pin = head.map(|h| {
+                        let said = pin_and_sign(&h, &dir, key.as_deref());
+                        (h.hash, said)
+                    });
                     let _ = tx.send(Msg::Exported(result, pin, now));
                 });
             }

@@ -267,7 +267,7 @@ pub fn id(s: &str) -> std::borrow::Cow<'_, str> {
         std::borrow::Cow::Owned(out)
     };
     let redacted = crate::secret::redact_cow(&spelled_out);
-    let over = spelled_out.chars().count() > MAX_ID;
+    let over = !plain && spelled_out.chars().count() > MAX_ID;
     if !over && matches!(redacted, std::borrow::Cow::Borrowed(_)) {
         return match spelled_out {
             std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(s),

@@ -243,3 +243,25 @@ fn the_console_says_the_head_at_export_and_on_quit() {
     let (code, out) = cordon(&["verify", d, "--allowed-signers", allowed.to_str().unwrap()]);
     assert_eq!(code, 0, "{said}\n{out}");
 }
+
+/// The export's message: the head first in the flash, and on the
+/// clipboard (OSC 52) to paste into the incident channel.
+#[test]
+fn an_export_flashes_and_copies_the_head() {
+    use cordon::app::{App, Effect, Msg};
+    let t: cordon::model::Time = "2026-11-24T10:00:00Z".parse().unwrap();
+    let mut a = App::new(t, "INC", "/tmp/inc", cordon::journal::Operator::default());
+    let hash = "ab".repeat(32);
+    let fx = a.update(Msg::Exported(
+        Ok(vec![("postmortem".into(), "/tmp/inc/postmortem.md".into())]),
+        Some((hash.clone(), format!("journal head {hash}"))),
+        t,
+    ));
+    assert!(fx.contains(&Effect::Copy(hash.clone())), "{fx:?}");
+    let flash = a.flash.clone().unwrap();
+    assert!(
+        flash.starts_with(&format!("journal head {hash} (copied)"))
+            && flash.contains("postmortem.md"),
+        "{flash}"
+    );
+}

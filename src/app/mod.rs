@@ -44,8 +44,13 @@ pub enum Msg {
     CustomDone(CustomDone),
     /// Exports were written (kind, path), or failed.
     /// Files written (kind, path), and the journal head they were built
-    /// from, to pin ("journal head <hash>[, signed: …]").
-    Exported(Result<Vec<(String, String)>, String>, Option<String>, Time),
+    /// from, to pin: its hash and what to say ("journal head <hash>[,
+    /// signed: …]").
+    Exported(
+        Result<Vec<(String, String)>, String>,
+        Option<(String, String)>,
+        Time,
+    ),
 }
 
 /// A custom action's outcome.

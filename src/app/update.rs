@@ -36,9 +36,13 @@ impl App {
                         for (kind, path) in files {
                             self.record(Record::Exported { kind, path, at }, &mut fx);
                         }
-                        // The head goes first: it is what gets pasted.
+                        // The head goes first, and on the clipboard: it is
+                        // what gets pasted into the incident channel.
                         self.flash = Some(match pin {
-                            Some(pin) => format!("{pin} · exported: {}", names.join(", ")),
+                            Some((hash, said)) => {
+                                fx.push(Effect::Copy(hash));
+                                format!("{said} (copied) · exported: {}", names.join(", "))
+                            }
                             None => format!("exported: {}", names.join(", ")),
                         });
                     }
