@@ -150,6 +150,19 @@ fn a_signed_head_is_checked_against_the_allowed_signers() {
         out.contains("signature good: alice@cordon") && out.contains("is line 6 of 6"),
         "{out}"
     );
+    // An older head never replaces a newer one (an export finishing
+    // after the final head was signed on quit).
+    let older = cordon::journal::Head {
+        records: 3,
+        hash: "1".repeat(64),
+    };
+    let err = cordon::journal::head::sign(&key, &dir, "INC-SIGN", &older).unwrap_err();
+    assert!(err.contains("a later head (6 records)"), "{err}");
+    assert!(
+        std::fs::read_to_string(dir.join("head.txt"))
+            .unwrap()
+            .contains(&head)
+    );
     // Someone else's signers: refused.
     let (code, out) = cordon(&["verify", d, "--allowed-signers", mallory.to_str().unwrap()]);
     assert_eq!(code, 1, "{out}");

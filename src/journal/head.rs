@@ -52,6 +52,13 @@ pub fn head_of_statement(text: &str) -> Option<&str> {
         .filter(|h| h.len() == 64 && h.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
+/// How many records a statement vouches for.
+fn records_of_statement(text: &str) -> Option<u64> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("records: "))
+        .and_then(|n| n.trim().parse().ok())
+}
+
 /// A hash as typed: 64 hex digits (any case, surrounding space ignored).
 pub fn parse_hash(s: &str) -> Result<String, String> {
     let h = s.trim().to_ascii_lowercase();
@@ -113,6 +120,20 @@ fn ssh_keygen(args: &[&std::ffi::OsStr], input: Option<&[u8]>) -> Result<String,
 /// `.pub` with the key in ssh-agent): writes `head.txt` and `head.txt.sig`
 /// into `dir` and returns the signature's path.
 pub fn sign(key: &Path, dir: &Path, incident: &str, head: &Head) -> Result<PathBuf, String> {
+    // One signer at a time, and never an older head over a newer one (an
+    // export still running when the console quits finishes after the
+    // final head was signed).
+    static ONE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = ONE.lock().unwrap_or_else(|p| p.into_inner());
+    if let Ok(text) = std::fs::read_to_string(dir.join(STATEMENT))
+        && let Some(signed) = records_of_statement(&text)
+        && signed > head.records
+    {
+        return Err(format!(
+            "a later head ({signed} records) is already signed in {}",
+            dir.join(SIGNATURE).display()
+        ));
+    }
     // A fresh name each time: ssh-keygen asks before overwriting a .sig.
     let tmp = dir.join(format!(
         ".head-{}-{}.txt",
@@ -147,6 +168,8 @@ pub fn sign(key: &Path, dir: &Path, incident: &str, head: &Head) -> Result<PathB
         std::fs::rename(&tmp, dir.join(STATEMENT)).map_err(|e| e.to_string())?;
         let sig = dir.join(SIGNATURE);
         std::fs::rename(&sig_tmp, &sig).map_err(|e| e.to_string())?;
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&sig, std::fs::Permissions::from_mode(0o600));
         Ok(sig)
     })();
     cleanup();
@@ -238,6 +261,7 @@ mod tests {
         };
         let s = h.statement("INC-1");
         assert_eq!(head_of_statement(&s), Some(h.hash.as_str()));
+        assert_eq!(records_of_statement(&s), Some(12));
         assert_eq!(
             parse_hash(&format!(" {} ", h.hash.to_uppercase())),
             Ok(h.hash)
