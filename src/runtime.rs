@@ -304,14 +304,22 @@ pub async fn run_console(
             }
             n = enders.recv() => break Ended::Signal(n),
         }
-        // Coalesce: take whatever else is ready before drawing once.
+        // Coalesce: take whatever else is ready before drawing once. A
+        // terminal gone taken here ends the loop once these are applied
+        // (it was dropped by a pattern that took only keys, and the
+        // console then waited forever on a dead terminal).
+        let mut gone = None;
         while msgs.len() < 256 {
-            if let Ok(Input::Msg(m)) = in_rx.try_recv() {
-                msgs.push(m);
-            } else if let Ok(m) = src_rx.try_recv() {
-                msgs.push(Msg::Source(Box::new(m), chrono::Utc::now()));
-            } else {
-                break;
+            match in_rx.try_recv() {
+                Ok(Input::Msg(m)) => msgs.push(m),
+                Ok(Input::Gone(why)) => {
+                    gone = Some(why);
+                    break;
+                }
+                Err(_) => match src_rx.try_recv() {
+                    Ok(m) => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
+                    Err(_) => break,
+                },
             }
         }
         let mut quit = false;
@@ -341,6 +349,9 @@ pub async fn run_console(
         exec.flush();
         if quit {
             break Ended::Quit;
+        }
+        if let Some(why) = gone {
+            break Ended::TerminalGone(why);
         }
     };
     if ended != Ended::Quit {
