@@ -43,6 +43,9 @@ pub struct ConsoleArgs {
     /// Watch only: containment keys are not bound and the palette refuses actions
     #[arg(long)]
     pub read_only: bool,
+    /// Sign the journal head with this SSH key at every export and on quit (or $CORDON_SIGN_KEY)
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -62,6 +65,9 @@ pub enum Command {
         /// Output file (default: in the incident directory)
         #[arg(short = 'o', long = "output", value_name = "FILE")]
         output: Option<PathBuf>,
+        /// Sign the journal head with this SSH key (or $CORDON_SIGN_KEY)
+        #[arg(long, value_name = "KEY")]
+        sign_key: Option<PathBuf>,
     },
     /// Follow a commander's live incident, read-only (responders)
     Watch {
@@ -87,10 +93,19 @@ pub enum Command {
         #[arg(long, default_value = "screenshots")]
         out: PathBuf,
     },
-    /// Check an incident journal's hash chain
+    /// Check an incident journal's hash chain, and that a pinned or signed head is in it
     Verify {
         /// The incident directory (or its journal.jsonl)
         dir: PathBuf,
+        /// A head hash written down earlier (printed at exports and on quit): it must be in the chain
+        #[arg(long, value_name = "HASH")]
+        head: Option<String>,
+        /// Check the signed head (DIR/head.txt.sig) against these signers (ssh-keygen's allowed_signers format)
+        #[arg(long, value_name = "FILE")]
+        allowed_signers: Option<PathBuf>,
+        /// The signature to check (default: DIR/head.txt.sig; the statement is the same path without .sig)
+        #[arg(long, value_name = "FILE", requires = "allowed_signers")]
+        signature: Option<PathBuf>,
     },
 }
 
@@ -110,6 +125,9 @@ pub struct DemoArgs {
     /// Watch only: containment keys are not bound
     #[arg(long)]
     pub read_only: bool,
+    /// Sign the journal head with this SSH key at every export and on quit (or $CORDON_SIGN_KEY)
+    #[arg(long, value_name = "KEY")]
+    pub sign_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

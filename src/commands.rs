@@ -165,7 +165,7 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     let mut app = App::new(now, &incident, &dir.display().to_string(), operator.clone());
     app.theme = theme();
     for s in specs {
-        app.add_source(&s.name, &s.kind, &s.url);
+        app.add_source(&s.name, &s.kind, &s.shown_url());
     }
     // Replayed as it is read and checked: a big incident is never held
     // twice, and reading overlaps with applying.
@@ -198,10 +198,7 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
         incident: incident.clone(),
         operator,
         version: env!("CARGO_PKG_VERSION").into(),
-        sources: specs
-            .iter()
-            .map(|s| format!("{}={}:{}", s.name, s.kind, s.url))
-            .collect(),
+        sources: specs.iter().map(SourceSpec::shown).collect(),
     };
     app.apply(&started);
     journal.handle.append(started);
@@ -266,13 +263,45 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         app.theme = theme;
         app.theme.mode = mode;
     }
-    let ended = run_console(app, journal, &specs, Duration::from_secs_f64(poll), custom).await?;
+    let key = sign_key(args.sign_key.clone());
+    let (ended, head) = run_console(
+        app,
+        journal,
+        &specs,
+        Duration::from_secs_f64(poll),
+        custom,
+        key.clone(),
+    )
+    .await?;
     eprintln!(
         "cordon: incident journal in {} (check it with: cordon verify {})",
         dir.display(),
         dir.display()
     );
+    say_head(head, &dir, key.as_deref());
     ended_code(ended)
+}
+
+/// The key to sign heads with: the flag, else $CORDON_SIGN_KEY.
+fn sign_key(flag: Option<PathBuf>) -> Option<PathBuf> {
+    flag.or_else(|| {
+        std::env::var_os("CORDON_SIGN_KEY")
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    })
+}
+
+/// On quit: the head to paste into the incident channel, signed if a key
+/// was given.
+fn say_head(head: Option<journal::Head>, dir: &Path, key: Option<&Path>) {
+    if let Some(h) = head {
+        eprintln!(
+            "cordon: {}; pin it: cordon verify {} --head {}",
+            crate::runtime::pin_and_sign(&h, dir, key),
+            dir.display(),
+            h.hash
+        );
+    }
 }
 
 pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
@@ -312,7 +341,16 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
     let specs = vec![spec];
     let (mut app, journal) = open_incident(&dir, &specs)?;
     app.read_only = args.read_only;
-    let ended = run_console(app, journal, &specs, Duration::from_millis(500), Vec::new()).await?;
+    let key = sign_key(args.sign_key.clone());
+    let (ended, head) = run_console(
+        app,
+        journal,
+        &specs,
+        Duration::from_millis(500),
+        Vec::new(),
+        key.clone(),
+    )
+    .await?;
     drop(sim);
     eprintln!("cordon demo: incident journal in {}", dir.display());
     eprintln!("  check it:  cordon verify {}", dir.display());
@@ -320,6 +358,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         "  reopen it: cordon --incident-dir {} --source sim=aca:http://127.0.0.1:7300",
         dir.display()
     );
+    say_head(head, &dir, key.as_deref());
     ended_code(ended)
 }
 
@@ -352,10 +391,12 @@ pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
     let mut all = Vec::new();
     for spec in &args.source {
         let mut src = crate::source::build(spec, client.clone()).map_err(|e| Fail::new(2, e))?;
-        let runs = src
-            .list_active()
-            .await
-            .map_err(|e| Fail::new(1, format!("source {} ({}): {e}", spec.name, spec.url)))?;
+        let runs = src.list_active().await.map_err(|e| {
+            Fail::new(
+                1,
+                format!("source {} ({}): {e}", spec.name, spec.shown_url()),
+            )
+        })?;
         all.extend(runs);
     }
     if args.json {
@@ -385,24 +426,81 @@ pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
     Ok(())
 }
 
-pub fn verify(path: PathBuf) -> Result<(), Fail> {
-    let file = if path.is_dir() {
-        journal::journal_path(&path)
+/// `cordon verify DIR [--head HASH] [--allowed-signers FILE [--signature
+/// FILE]]`: the chain, then every pinned head (typed, or from a signed
+/// statement whose signature checks out) must be a line of it. A chain
+/// cut and re-hashed verifies on its own; it does not contain the pin.
+pub fn verify(
+    path: PathBuf,
+    head: Option<&str>,
+    allowed_signers: Option<PathBuf>,
+    signature: Option<PathBuf>,
+) -> Result<(), Fail> {
+    use crate::journal::head;
+    let (file, dir) = if path.is_dir() {
+        (journal::journal_path(&path), path)
     } else {
-        path
+        let dir = path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("."));
+        (path, dir)
     };
-    match journal::verify(&file) {
-        Err(e) => Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
-        Ok(Ok((head, n))) => {
-            println!("ok: {n} records, chain intact");
-            println!("head {head}");
-            Ok(())
-        }
-        Ok(Err((line, reason))) => Err(Fail::new(
-            1,
-            format!("{}: line {line}: {reason}", file.display()),
-        )),
+    let mut pins: Vec<(String, String)> = Vec::new();
+    if let Some(h) = head {
+        pins.push((
+            head::parse_hash(h).map_err(|e| Fail::new(2, e))?,
+            "pinned".into(),
+        ));
     }
+    if let Some(allowed) = &allowed_signers {
+        let sig = signature.unwrap_or_else(|| dir.join(head::SIGNATURE));
+        let statement = match sig.to_str().and_then(|s| s.strip_suffix(".sig")) {
+            Some(s) => PathBuf::from(s),
+            None => dir.join(head::STATEMENT),
+        };
+        let (who, signed) =
+            head::verify_signature(&statement, &sig, allowed).map_err(|e| Fail::new(1, e))?;
+        println!("signature good: {who} signed head {signed}");
+        pins.push((signed, format!("signed by {who}")));
+    }
+    let (head, n) = match journal::verify(&file) {
+        Err(e) => return Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
+        Ok(Err((line, reason))) => {
+            return Err(Fail::new(
+                1,
+                format!("{}: line {line}: {reason}", file.display()),
+            ));
+        }
+        Ok(Ok(v)) => v,
+    };
+    println!("ok: {n} records, chain intact");
+    println!("head {head}");
+    for (pin, what) in pins {
+        match journal::verify_pinned(&file, &pin) {
+            Ok(Ok((_, n, Some(line)))) => println!(
+                "{what} head {pin} is line {line} of {n}: the journal up to it is as pinned ({} records after it)",
+                n - line
+            ),
+            Ok(Ok((_, _, None))) => {
+                return Err(Fail::new(
+                    1,
+                    format!(
+                        "{what} head {pin} is not in {}: the journal was rewritten or cut before that point (its chain verifies on its own, the pin does not)",
+                        file.display()
+                    ),
+                ));
+            }
+            Ok(Err((line, reason))) => {
+                return Err(Fail::new(
+                    1,
+                    format!("{}: line {line}: {reason}", file.display()),
+                ));
+            }
+            Err(e) => return Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
+        }
+    }
+    Ok(())
 }
 
 pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
@@ -439,12 +537,16 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             format!("unknown action '{}'; one of {}", a.kind, all.join(", ")),
         )
     })?;
+    // Typed ids enter as the platform's do ([`crate::sanitize::id`]): an
+    // escape in `--run` is echoed, journaled and shown as `␛`, never
+    // raw; the actor sends the id back as typed.
+    let id = |v: &Option<String>| v.as_deref().map(|s| crate::sanitize::id(s).into_owned());
     let target = Target {
-        run_id: a.run.clone(),
-        workflow: a.workflow.clone(),
-        agent_class: a.agent_class.clone(),
-        tool: a.tool.clone(),
-        credential: a.credential.clone(),
+        run_id: id(&a.run),
+        workflow: id(&a.workflow),
+        agent_class: id(&a.agent_class),
+        tool: id(&a.tool),
+        credential: id(&a.credential),
     };
     if a.reason.trim().is_empty() {
         return Err(Fail::new(USAGE, "--reason must say why"));
@@ -593,7 +695,14 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
 /// console has the incident open (it only reads the journal then). When no
 /// console holds it, a status update or internal brief is also journaled
 /// as a communication; marking it sent is done in the console (`:sent`).
-pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fail> {
+/// Prints the file and the journal head it was built from (signed with
+/// `--sign-key`).
+pub fn export(
+    kind: &str,
+    dir: &Path,
+    output: Option<PathBuf>,
+    sign_key_flag: Option<PathBuf>,
+) -> Result<(), Fail> {
     if !crate::report::KINDS.contains(&kind) {
         return Err(Fail::new(
             2,
@@ -641,6 +750,16 @@ pub fn export(kind: &str, dir: &Path, output: Option<PathBuf>) -> Result<(), Fai
             ),
             Err(e) => eprintln!("not recorded as a communication: {e}"),
         }
+    }
+    let head = journal::Head {
+        records: draft.records,
+        hash: draft.head.clone(),
+    };
+    println!("journal head {}", head.hash);
+    if let Some(key) = sign_key(sign_key_flag) {
+        let sig = journal::head::sign(&key, dir, &crate::report::incident_of(dir), &head)
+            .map_err(|e| Fail::new(1, e))?;
+        println!("signed: {}", sig.display());
     }
     Ok(())
 }

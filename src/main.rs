@@ -56,7 +56,12 @@ fn main() {
             Some(Command::Demo(a)) => commands::demo(a).await,
             Some(Command::Sim(a)) => commands::sim(a).await,
             Some(Command::Runs(a)) => commands::runs(a).await,
-            Some(Command::Verify { dir }) => commands::verify(dir),
+            Some(Command::Verify {
+                dir,
+                head,
+                allowed_signers,
+                signature,
+            }) => commands::verify(dir, head.as_deref(), allowed_signers, signature),
             Some(Command::Screenshots { out }) => commands::screenshots(out),
             Some(Command::Act(a)) => commands::act(a).await,
             Some(Command::Watch { incident_dir }) => commands::watch(incident_dir).await,
@@ -67,7 +72,8 @@ fn main() {
                 kind,
                 incident_dir,
                 output,
-            }) => commands::export(&kind, &incident_dir, output),
+                sign_key,
+            }) => commands::export(&kind, &incident_dir, output, sign_key),
         }
     });
     if let Err(f) = result {

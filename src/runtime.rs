@@ -45,6 +45,8 @@ pub struct Executor {
     pending: Vec<Record>,
     /// Where exports are written.
     pub incident_dir: std::path::PathBuf,
+    /// The operator's SSH key: the head is signed at every export.
+    pub sign_key: Option<std::path::PathBuf>,
 }
 
 impl Executor {
@@ -84,6 +86,7 @@ impl Executor {
             policy: Policy::default(),
             pending: Vec::new(),
             incident_dir: std::path::PathBuf::from("."),
+            sign_key: None,
         }
     }
 
@@ -170,10 +173,23 @@ impl Executor {
                 });
             }
             Effect::Export(draft) => {
-                let (tx, dir) = (self.custom_tx.clone(), self.incident_dir.clone());
+                let (tx, dir, key) = (
+                    self.custom_tx.clone(),
+                    self.incident_dir.clone(),
+                    self.sign_key.clone(),
+                );
                 tokio::task::spawn_blocking(move || {
                     let result = crate::report::write_export(&dir, &draft, None).map(|w| vec![w]);
-                    let _ = tx.send(Msg::Exported(result, chrono::Utc::now()));
+                    // The head the draft was rendered from: pinned (and
+                    // signed) with the file that rests on it.
+                    let head = crate::journal::Head {
+                        records: draft.records,
+                        hash: draft.head.clone(),
+                    };
+                    let pin = result
+                        .is_ok()
+                        .then(|| (head.hash.clone(), pin_and_sign(&head, &dir, key.as_deref())));
+                    let _ = tx.send(Msg::Exported(result, pin, chrono::Utc::now()));
                 });
             }
             Effect::RunCustom { id, index, vars } => {
@@ -202,14 +218,37 @@ impl Executor {
     }
 }
 
+/// "journal head <hash>", and where the head was signed (or why not):
+/// said at every export so it can be pasted into the incident channel.
+pub fn pin_and_sign(
+    head: &crate::journal::Head,
+    dir: &std::path::Path,
+    key: Option<&std::path::Path>,
+) -> String {
+    let mut s = format!("journal head {}", head.hash);
+    if let Some(key) = key {
+        let incident = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().to_string())
+            .unwrap_or_default();
+        match crate::journal::head::sign(key, dir, &incident, head) {
+            Ok(sig) => s.push_str(&format!(", signed: {}", sig.display())),
+            Err(e) => s.push_str(&format!(", NOT signed: {e}")),
+        }
+    }
+    s
+}
+
 /// Run the console until quit. `app` already holds the replayed journal.
+/// Returns how it ended and the journal's head as it was left.
 pub async fn run_console(
     mut app: App,
     journal: Journal,
     specs: &[SourceSpec],
     poll: Duration,
     custom: Vec<CustomAction>,
-) -> Result<Ended, String> {
+    sign_key: Option<std::path::PathBuf>,
+) -> Result<(Ended, Option<crate::journal::Head>), String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     let client = source::http::client();
     let mut actors = HashMap::new();
@@ -230,6 +269,7 @@ pub async fn run_console(
         custom_tx,
     );
     exec.incident_dir = journal.dir.clone();
+    exec.sign_key = sign_key;
 
     let mut terminal = init_terminal()?;
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
@@ -245,8 +285,7 @@ pub async fn run_console(
         .unwrap_or((80, 24));
     app.update(Msg::Resize(size.0, size.1));
     let mut tick = tokio::time::interval(Duration::from_secs(1));
-    let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
-    let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
+    let mut enders = Enders::new()?;
     let mut given_back_at = app.generation;
 
     let ended = loop {
@@ -270,17 +309,24 @@ pub async fn run_console(
                 }
                 msgs.push(Msg::Tick(chrono::Utc::now()))
             }
-            _ = sigterm.recv() => break Ended::Signal(libc::SIGTERM),
-            _ = sighup.recv() => break Ended::Signal(libc::SIGHUP),
+            n = enders.recv() => break Ended::Signal(n),
         }
-        // Coalesce: take whatever else is ready before drawing once.
+        // Coalesce: take whatever else is ready before drawing once. A
+        // terminal gone taken here ends the loop once these are applied
+        // (it was dropped by a pattern that took only keys, and the
+        // console then waited forever on a dead terminal).
+        let mut gone = None;
         while msgs.len() < 256 {
-            if let Ok(Input::Msg(m)) = in_rx.try_recv() {
-                msgs.push(m);
-            } else if let Ok(m) = src_rx.try_recv() {
-                msgs.push(Msg::Source(Box::new(m), chrono::Utc::now()));
-            } else {
-                break;
+            match in_rx.try_recv() {
+                Ok(Input::Msg(m)) => msgs.push(m),
+                Ok(Input::Gone(why)) => {
+                    gone = Some(why);
+                    break;
+                }
+                Err(_) => match src_rx.try_recv() {
+                    Ok(m) => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
+                    Err(_) => break,
+                },
             }
         }
         let mut quit = false;
@@ -311,6 +357,9 @@ pub async fn run_console(
         if quit {
             break Ended::Quit;
         }
+        if let Some(why) = gone {
+            break Ended::TerminalGone(why);
+        }
     };
     if ended != Ended::Quit {
         let reason = match &ended {
@@ -323,13 +372,42 @@ pub async fn run_console(
     if let Ok(mut j) = PANIC_JOURNAL.lock() {
         *j = None;
     }
-    journal.close();
+    let head = journal.close();
     restore_terminal();
-    Ok(ended)
+    Ok((ended, head))
 }
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Result<tokio::signal::unix::Signal, String> {
     tokio::signal::unix::signal(kind).map_err(|e| format!("cannot install a signal handler: {e}"))
+}
+
+/// The signals that end a console: SIGINT (`kill -INT`; Ctrl-C itself is
+/// a key in raw mode), SIGTERM and SIGHUP. Caught, so the terminal is
+/// restored and the journal closed with `session_ended` before exit.
+struct Enders {
+    int: tokio::signal::unix::Signal,
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+}
+
+impl Enders {
+    fn new() -> Result<Enders, String> {
+        use tokio::signal::unix::SignalKind;
+        Ok(Enders {
+            int: signal(SignalKind::interrupt())?,
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+
+    /// The next of them to arrive.
+    async fn recv(&mut self) -> i32 {
+        tokio::select! {
+            _ = self.int.recv() => libc::SIGINT,
+            _ = self.term.recv() => libc::SIGTERM,
+            _ = self.hup.recv() => libc::SIGHUP,
+        }
+    }
 }
 
 /// The console's terminal: ratatui over crossterm, writing into a
@@ -534,6 +612,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
     rp.advance_to(&mut app, clock);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     let mut last = std::time::Instant::now();
+    let mut enders = Enders::new()?;
     let ended = loop {
         app.replay_badge = Some(rp.badge());
         if app.dirty {
@@ -581,6 +660,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                     }
                 }
             },
+            n = enders.recv() => break Ended::Signal(n),
             _ = tick.tick() => {
                 let now = std::time::Instant::now();
                 let dt = now.duration_since(last);
@@ -618,6 +698,7 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
     };
     let mut lock = crate::watch::lock_state(&dir);
     app.watching = Some(watching(&follower, lock));
+    let mut enders = Enders::new()?;
     let ended = loop {
         app.replay_badge = Some(crate::watch::badge(&app));
         if app.dirty {
@@ -633,6 +714,7 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
                     }
                 }
             },
+            n = enders.recv() => break Ended::Signal(n),
             _ = tick.tick() => {
                 let before = follower.records;
                 match follower.poll() {

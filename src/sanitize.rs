@@ -43,11 +43,27 @@ pub fn text_cow(s: &str, max: usize) -> std::borrow::Cow<'_, str> {
 
 fn clean(s: &str, max: usize, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
     // Most platform text is short printable ASCII: nothing to strip or
-    // fold, and byte length bounds the char count, so it is kept as it is.
+    // fold, and byte length bounds the char count, so it is kept as it is
+    // (unless it may hold a URL's userinfo, or a known secret).
+    if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b) && b != b'@') {
+        return crate::secret::redact_cow(s);
+    }
+    let out = cut_and_clean(s, max, keep_newlines);
+    let out = match strip_userinfo(&out) {
+        std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
+        std::borrow::Cow::Borrowed(_) => out,
+    };
+    match crate::secret::redact_cow(&out) {
+        std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
+        std::borrow::Cow::Borrowed(_) => out,
+    }
+}
+
+fn cut_and_clean(s: &str, max: usize, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
     if s.len() <= max && s.bytes().all(|b| (0x20..0x7f).contains(&b)) {
         return std::borrow::Cow::Borrowed(s);
     }
-    let mut out = String::with_capacity(s.len().min(max + 16));
+    let mut out = String::with_capacity(s.len().min(max.saturating_add(16)));
     let mut chars = s.chars().peekable();
     let mut n = 0usize;
     while let Some(c) = chars.next() {
@@ -57,7 +73,10 @@ fn clean(s: &str, max: usize, keep_newlines: bool) -> std::borrow::Cow<'_, str> 
             '\u{9b}' => skip_csi(&mut chars),
             '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => skip_string(&mut chars),
             '\n' if keep_newlines => push(&mut out, '\n', &mut n),
-            '\n' | '\r' | '\t' => {
+            // Line and paragraph separators: some terminals move the
+            // cursor on them, others draw nothing; either shifts a pane.
+            '\u{2028}' | '\u{2029}' if keep_newlines => push(&mut out, '\n', &mut n),
+            '\n' | '\r' | '\t' | '\u{2028}' | '\u{2029}' => {
                 if !out.ends_with(' ') {
                     push(&mut out, ' ', &mut n)
                 }
@@ -135,6 +154,241 @@ fn skip_string(chars: &mut Chars) {
     }
 }
 
+/// A document on its way out (postmortem, status update, evidence JSON):
+/// cleaned again as a whole, without a length cap, keeping newlines. An
+/// export trusts nothing, not even the journal it was rebuilt from: a
+/// re-chained journal can hold an escape, an old one a secret.
+pub fn export(s: &str) -> std::borrow::Cow<'_, str> {
+    clean(s, usize::MAX, true)
+}
+
+/// Where a URL's userinfo carries a password (`https://user:pw@host`),
+/// the password is replaced; the user name is kept.
+pub fn strip_userinfo(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains("://") || !s.contains('@') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| "/?#\"'<> \n\t".contains(c))
+            .unwrap_or(tail.len());
+        let authority = &tail[..end];
+        match authority.rfind('@') {
+            Some(at) => {
+                let userinfo = &authority[..at];
+                match userinfo.split_once(':') {
+                    Some((user, _)) => {
+                        out.push_str(user);
+                        out.push_str(":[redacted]");
+                    }
+                    None => out.push_str(userinfo),
+                }
+                out.push_str(&authority[at..]);
+            }
+            None => out.push_str(authority),
+        }
+        rest = &tail[end..];
+    }
+    out.push_str(rest);
+    if out == s {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        std::borrow::Cow::Owned(out)
+    }
+}
+
+/// Longest id kept whole (in its visible spelling); a longer one is cut
+/// and ends in a hash of the whole, so two long ids never merge.
+pub const MAX_ID: usize = MAX_SHORT;
+/// Opens every spelled-out char: `⟨U+200B⟩`.
+const OPEN: char = '\u{27e8}';
+const CLOSE: char = '\u{27e9}';
+
+/// Chars an id shows spelled out: they draw nothing, look like another
+/// char, or are our own escape marks.
+fn spelled(c: char) -> bool {
+    use unicode_width::UnicodeWidthChar;
+    is_forbidden(c)
+        || ('\u{80}'..='\u{9f}').contains(&c)
+        || (c.is_whitespace() && c != ' ')
+        || c.width() == Some(0)
+        || matches!(
+            c,
+            '\u{ad}' | '\u{115f}' | '\u{1160}' | '\u{3164}' | '\u{ffa0}' | '\u{2800}' | '\u{180e}'
+        )
+        || ('\u{2400}'..='\u{2426}').contains(&c)
+        || c == OPEN
+        || c == CLOSE
+        || ('\u{e0000}'..='\u{e0fff}').contains(&c)
+        || ('\u{fe00}'..='\u{fe0f}').contains(&c)
+        // Drawn differently from terminal to terminal (the screen shows a
+        // flag's letters, drops a skin tone): spelled, so no two ids look
+        // alike once drawn.
+        || ('\u{1f1e6}'..='\u{1f1ff}').contains(&c)
+        || ('\u{1f3fb}'..='\u{1f3ff}').contains(&c)
+        || c == '\u{ff9e}'
+        || c == '\u{ff9f}'
+}
+
+/// An identity from a platform (a run, event, workflow, agent class, tool
+/// or credential) in a spelling that shows every char and is reversible:
+/// control chars as their control pictures (`run_ok\x1b[0m` is
+/// `run_ok␛[0m`), a leading or trailing space as `␠`, anything invisible
+/// or confusable as `⟨U+200B⟩`. Two ids that differ stay two ids, and
+/// [`id_raw`] gives the platform back exactly the id it sent. A known
+/// secret inside is redacted and an over-long id cut; both then end in a
+/// hash of the whole (`⟨#1a2b3c4d5e⟩`) and cannot be sent back.
+pub fn id(s: &str) -> std::borrow::Cow<'_, str> {
+    let plain = s.len() <= MAX_ID
+        && !s.starts_with(' ')
+        && !s.ends_with(' ')
+        && s.bytes().all(|b| (0x20..0x7f).contains(&b));
+    let spelled_out: std::borrow::Cow<str> = if plain {
+        std::borrow::Cow::Borrowed(s)
+    } else {
+        let last = s.chars().count().saturating_sub(1);
+        let mut out = String::with_capacity(s.len() + 8);
+        for (i, c) in s.chars().enumerate() {
+            match c {
+                '\u{0}'..='\u{1f}' => out.push(char::from_u32(0x2400 + c as u32).unwrap_or('?')),
+                '\u{7f}' => out.push('\u{2421}'),
+                ' ' if i == 0 || i == last => out.push('\u{2420}'),
+                c if spelled(c) => {
+                    use std::fmt::Write;
+                    let _ = write!(out, "{OPEN}U+{:04X}{CLOSE}", c as u32);
+                }
+                c => out.push(c),
+            }
+        }
+        std::borrow::Cow::Owned(out)
+    };
+    let redacted = crate::secret::redact_cow(&spelled_out);
+    let over = !plain && spelled_out.chars().count() > MAX_ID;
+    if !over && matches!(redacted, std::borrow::Cow::Borrowed(_)) {
+        return match spelled_out {
+            std::borrow::Cow::Borrowed(_) => std::borrow::Cow::Borrowed(s),
+            std::borrow::Cow::Owned(o) => std::borrow::Cow::Owned(o),
+        };
+    }
+    // Cut (never inside a spelled-out char) and mark with a hash of the
+    // whole raw id, so the cut or redacted spelling stays unique.
+    let mut kept: String = redacted.chars().take(MAX_ID).collect();
+    if kept.chars().count() < redacted.chars().count()
+        && let Some(open) = kept.rfind(OPEN)
+        && !kept[open..].contains(CLOSE)
+    {
+        kept.truncate(open);
+    }
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(s.as_bytes());
+    let mark = if over { "…#" } else { "#" };
+    std::borrow::Cow::Owned(format!(
+        "{kept}{OPEN}{mark}{}{CLOSE}",
+        &hex::encode(digest)[..10]
+    ))
+}
+
+/// The platform's own id back from its [`id`] spelling, to send in a
+/// request; `None` when the spelling was cut or redacted (it no longer
+/// holds the whole id). An id typed raw (with no spelled-out char) is
+/// returned as it is.
+pub fn id_raw(s: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if !s
+        .chars()
+        .any(|c| c == OPEN || ('\u{2400}'..='\u{2421}').contains(&c))
+    {
+        return Some(std::borrow::Cow::Borrowed(s));
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\u{2400}'..='\u{241f}' => out.push(char::from_u32(c as u32 - 0x2400)?),
+            '\u{2420}' => out.push(' '),
+            '\u{2421}' => out.push('\u{7f}'),
+            OPEN => {
+                let inner: String = chars.by_ref().take_while(|&c| c != CLOSE).collect();
+                let hex = inner.strip_prefix("U+")?;
+                out.push(char::from_u32(u32::from_str_radix(hex, 16).ok()?)?);
+            }
+            c => out.push(c),
+        }
+    }
+    Some(std::borrow::Cow::Owned(out))
+}
+
+/// Marks left where platform JSON held a number JSON cannot carry.
+pub const NOT_A_NUMBER: &str = "[not a number]";
+pub const OUT_OF_RANGE: &str = "[number out of range]";
+
+/// Platform JSON that serde refuses only because of its numbers: `NaN`,
+/// `Infinity`, `-Infinity` (Python's `json` writes them by default) or a
+/// number beyond f64 (`1e400`). Each such token, outside strings, becomes a
+/// string saying what it was (`"NaN [not a number]"`), so one bad value
+/// costs that value, not the page it came in. `None`: nothing to repair.
+pub fn repair_json(text: &str) -> Option<String> {
+    let b = text.as_bytes();
+    let mut out = String::new();
+    let (mut i, mut copied) = (0usize, 0usize);
+    let mut replace = |out: &mut String, from: usize, to: usize, mark: &str| {
+        out.push_str(&text[copied..from]);
+        let token: String = text[from..to].chars().take(40).collect();
+        out.push_str(&serde_json::Value::String(format!("{token} {mark}")).to_string());
+        copied = to;
+    };
+    while i < b.len() {
+        match b[i] {
+            b'"' => {
+                i += 1;
+                while i < b.len() {
+                    match b[i] {
+                        b'\\' => i += 2,
+                        b'"' => {
+                            i += 1;
+                            break;
+                        }
+                        _ => i += 1,
+                    }
+                }
+            }
+            b'N' if text[i..].starts_with("NaN") => {
+                replace(&mut out, i, i + 3, NOT_A_NUMBER);
+                i += 3;
+            }
+            b'I' if text[i..].starts_with("Infinity") => {
+                replace(&mut out, i, i + 8, OUT_OF_RANGE);
+                i += 8;
+            }
+            b'-' | b'+' if text[i + 1..].starts_with("Infinity") => {
+                replace(&mut out, i, i + 9, OUT_OF_RANGE);
+                i += 9;
+            }
+            b'-' | b'0'..=b'9' => {
+                let end = i + b[i..]
+                    .iter()
+                    .position(|c| !matches!(c, b'0'..=b'9' | b'.' | b'e' | b'E' | b'+' | b'-'))
+                    .unwrap_or(b.len() - i);
+                match text[i..end].parse::<f64>() {
+                    Ok(f) if f.is_finite() => {}
+                    Ok(_) => replace(&mut out, i, end, OUT_OF_RANGE),
+                    Err(_) => replace(&mut out, i, end, NOT_A_NUMBER),
+                }
+                i = end.max(i + 1);
+            }
+            _ => i += 1,
+        }
+    }
+    if copied == 0 {
+        return None;
+    }
+    out.push_str(&text[copied..]);
+    Some(out)
+}
+
 /// True when the text holds nothing a terminal would interpret.
 pub fn is_clean(s: &str) -> bool {
     !s.chars()
@@ -158,10 +412,26 @@ pub fn json_text_if_clean(raw: &str) -> Option<std::borrow::Cow<'_, str>> {
     if raw.len() > 2 * MAX_ITEMS || raw.len() > MAX_TEXT {
         return None;
     }
+    if crate::secret::any() && crate::secret::contains(raw) {
+        return None;
+    }
     let mut out = String::with_capacity(raw.len());
     // Keys are capped shorter than values: keep every string within both.
     let (mut in_str, mut depth, mut len) = (false, 0usize, 0usize);
+    // A number with an exponent or many digits may be beyond f64: the
+    // tree path marks it, this one would keep it as JSON no reader takes.
+    let mut num = 0usize;
     for b in raw.bytes() {
+        if !in_str {
+            match b {
+                b'0'..=b'9' | b'-' | b'+' | b'.' => num += 1,
+                b'e' | b'E' if num > 0 => return None,
+                _ => num = 0,
+            }
+            if num > 15 {
+                return None;
+            }
+        }
         match b {
             b'\\' => return None,
             b'"' => {
@@ -314,6 +584,112 @@ mod tests {
                 .as_deref(),
             Some("{\"recipients\":48112,\"template\":\"refund approved\"}")
         );
+    }
+
+    /// Ids that look alike stay apart, show every char, and come back
+    /// exactly as the platform spelled them.
+    #[test]
+    fn ids_are_spelled_visibly_and_reversibly() {
+        let ids = [
+            "run_ok",
+            "run_ok\u{1b}[0m",
+            "run_ok\u{200b}",
+            "run_ok ",
+            " run_ok",
+            "run_ok\u{a0}",
+            "run_ok\u{2028}",
+            "run_ok\u{202e}",
+            "run_ok\u{7f}",
+            "run_ok\u{9b}",
+            "run_ok\u{301}",
+            "run_ok\u{fe0f}",
+            "run_ok␛[0m",
+            "run_ok⟨U+200B⟩",
+            "run ok",
+            "数据👩\u{200d}💻",
+            "run_🇯🇵",
+            "run_JP",
+            "👍🏽",
+            "👍",
+        ];
+        let spelled: Vec<String> = ids.iter().map(|s| id(s).into_owned()).collect();
+        assert_eq!(spelled[0], "run_ok");
+        assert_eq!(spelled[1], "run_ok␛[0m");
+        assert_eq!(spelled[2], "run_ok⟨U+200B⟩");
+        assert_eq!(spelled[3], "run_ok␠");
+        assert_eq!(spelled[14], "run ok");
+        let unique: std::collections::HashSet<&String> = spelled.iter().collect();
+        assert_eq!(unique.len(), ids.len(), "{spelled:?}");
+        for (raw, s) in ids.iter().zip(&spelled) {
+            assert!(is_clean(s), "{s:?}");
+            assert_eq!(id_raw(s).as_deref(), Some(*raw), "{s}");
+        }
+        // Random ids: unique in, unique out, and back again.
+        let mut rng = fastrand::Rng::with_seed(3);
+        let alphabet = [
+            'a', ' ', '\u{1b}', '\u{200b}', '\u{2400}', '\u{241b}', '⟨', '⟩', 'U', '+', '\u{301}',
+            '\u{202e}', '\u{7f}', '\u{85}', '数',
+        ];
+        let mut seen = std::collections::HashMap::new();
+        for _ in 0..20_000 {
+            let raw: String = (0..rng.usize(1..8))
+                .map(|_| alphabet[rng.usize(..alphabet.len())])
+                .collect();
+            let s = id(&raw).into_owned();
+            assert!(is_clean(&s), "{s:?}");
+            assert_eq!(id_raw(&s).as_deref(), Some(raw.as_str()));
+            if let Some(other) = seen.insert(s.clone(), raw.clone()) {
+                assert_eq!(other, raw, "{s}");
+            }
+        }
+        // Over-long ids differing only at the end stay apart, and are not
+        // sent back cut.
+        let a = format!("{}a", "x".repeat(400));
+        let b = format!("{}b", "x".repeat(400));
+        assert_ne!(id(&a), id(&b));
+        assert!(id(&a).chars().count() < MAX_ID + 20);
+        assert_eq!(id_raw(&id(&a)), None);
+    }
+
+    #[test]
+    fn line_separators_do_not_reach_a_pane() {
+        assert_eq!(line("a\u{2028}b\u{2029}c", 100), "a b c");
+        assert_eq!(text("a\u{2028}b", 100), "a\nb");
+    }
+
+    #[test]
+    fn url_passwords_are_stripped() {
+        assert_eq!(
+            strip_userinfo("see https://bob:hunter2@h.example:7300/v1?x=1 and http://h/"),
+            "see https://bob:[redacted]@h.example:7300/v1?x=1 and http://h/"
+        );
+        assert_eq!(
+            strip_userinfo("mail bob@example.com"),
+            "mail bob@example.com"
+        );
+        assert_eq!(strip_userinfo("http://tok@h/"), "http://tok@h/");
+        assert_eq!(
+            line("src=aca:http://u:pw%40x@h:1", 100),
+            "src=aca:http://u:[redacted]@h:1"
+        );
+    }
+
+    #[test]
+    fn numbers_json_cannot_carry_are_marked_in_place() {
+        let fixed =
+            repair_json(r#"{"a":NaN,"b":[Infinity,-Infinity],"c":1e400,"d":"NaN","e":1.5,"f":-2}"#)
+                .unwrap();
+        let v: serde_json::Value = serde_json::from_str(&fixed).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"a":"NaN [not a number]","b":["Infinity [number out of range]","-Infinity [number out of range]"],
+                "c":"1e400 [number out of range]","d":"NaN","e":1.5,"f":-2})
+        );
+        assert_eq!(repair_json(r#"{"a":"NaN \" Infinity","b":1}"#), None);
+        // The one-pass check sends big exponents to the tree path.
+        assert_eq!(json_text_if_clean(r#"{"x":1e400}"#), None);
+        assert_eq!(json_text_if_clean(r#"{"x":12345678901234567890}"#), None);
+        assert!(json_text_if_clean(r#"{"x":123,"ok":true,"no":false}"#).is_some());
     }
 
     #[test]

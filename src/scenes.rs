@@ -303,6 +303,7 @@ pub fn demo_journal() -> Vec<u8> {
             sha256: crate::journal::hash(d.text.as_bytes()),
             promised: d.promised,
         }]),
+        None,
         story.app.now,
     ));
     story.take(fx);

@@ -119,7 +119,7 @@ fn enter_writes_exactly_what_was_shown_and_records_a_communication() {
         sha256: cordon::journal::hash(shown.text.as_bytes()),
         promised: shown.promised,
     };
-    let (recs, _) = split(a.update(Msg::Exported(Ok(vec![w.clone()]), at(1201))));
+    let (recs, _) = split(a.update(Msg::Exported(Ok(vec![w.clone()]), None, at(1201))));
     assert_eq!(
         recs,
         vec![Record::Exported {
@@ -158,6 +158,7 @@ fn marking_it_sent_restarts_the_cadence_once() {
             sha256: sha.clone(),
             promised: shown.promised,
         }]),
+        None,
         at(1201),
     ));
     a.update(Msg::Tick(at(1260)));
@@ -217,6 +218,7 @@ fn only_updates_are_sent_and_only_after_export() {
             sha256: "ab".into(),
             promised: None,
         }]),
+        None,
         at(13),
     )));
     assert!(matches!(&recs[..], [Record::Exported { to: None, .. }]));

@@ -126,8 +126,8 @@ async fn hostile_strings_never_reach_screen_journal_or_exports() {
     assert_eq!(a.store.events.len(), 41, "the duplicate id is kept once");
     assert_eq!(
         a.store.runs[0].stats.tool_calls,
-        cordon::model::run::MAX_COUNTER,
-        "absurd counters clamped"
+        cordon::model::Count::OutOfRange,
+        "absurd counters shown as out of range"
     );
     let huge = a
         .store

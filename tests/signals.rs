@@ -1,4 +1,4 @@
-//! SIGTERM and SIGHUP on the real binary (in tmux): the journal gets a
+//! SIGINT, SIGTERM and SIGHUP on the real binary (in tmux): the journal gets a
 //! `session_ended` record and still verifies, the terminal is restored
 //! (alternate screen off, cursor shown, mouse capture off), and the exit
 //! code is 128 + the signal.
@@ -147,6 +147,14 @@ fn have_tmux() -> bool {
 fn sigterm_flushes_marks_restores_and_exits_143() {
     if have_tmux() {
         run("TERM", 143);
+    }
+}
+
+/// `kill -INT` (Ctrl-C itself is a key in raw mode): the same as SIGTERM.
+#[test]
+fn sigint_flushes_marks_restores_and_exits_130() {
+    if have_tmux() {
+        run("INT", 130);
     }
 }
 

@@ -221,6 +221,7 @@ impl App {
     pub(super) fn on_exported(
         &mut self,
         result: Result<Vec<Written>, String>,
+        pin: Option<(String, String)>,
         at: crate::model::Time,
         fx: &mut Vec<Effect>,
     ) {
@@ -250,7 +251,15 @@ impl App {
                         fx,
                     );
                 }
-                self.flash = Some(format!("exported: {}", names.join(", ")));
+                // The head goes first, and on the clipboard: it is what
+                // gets pasted into the incident channel.
+                self.flash = Some(match pin {
+                    Some((hash, said)) => {
+                        fx.push(Effect::Copy(hash));
+                        format!("{said} (copied) · exported: {}", names.join(", "))
+                    }
+                    None => format!("exported: {}", names.join(", ")),
+                });
             }
             Err(e) => self.flash = Some(format!("export failed: {e}")),
         }

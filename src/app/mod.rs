@@ -53,8 +53,14 @@ pub enum Msg {
         request: u64,
         result: Result<Box<crate::report::Draft>, String>,
     },
-    /// Exports were written, or failed.
-    Exported(Result<Vec<crate::report::Written>, String>, Time),
+    /// Exports were written, or failed; with the journal head they were
+    /// built from, to pin: its hash and what to say ("journal head <hash>[,
+    /// signed: …]").
+    Exported(
+        Result<Vec<crate::report::Written>, String>,
+        Option<(String, String)>,
+        Time,
+    ),
 }
 
 /// A custom action's outcome.

@@ -103,7 +103,9 @@ impl App {
     /// Candidates for the word being typed.
     pub fn candidates(&self, text: &str) -> Vec<String> {
         let words: Vec<&str> = text.split_whitespace().collect();
-        let starting_new = text.ends_with(' ') || text.is_empty();
+        // Any whitespace ends a word (a typed no-break space left no word
+        // to complete, and `words.len() - 1` underflowed).
+        let starting_new = text.ends_with(char::is_whitespace) || words.is_empty();
         let (done, partial) = if starting_new {
             (words.len(), "")
         } else {

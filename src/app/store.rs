@@ -214,7 +214,7 @@ impl Store {
         let (Some(a), Some(r)) = (self.run_agg.get(ri), self.runs.get(ri)) else {
             return;
         };
-        if r.source != "cordon" && (a.harmful || a.writes >= 5 || r.stats.errors >= 3) {
+        if r.source != "cordon" && (a.harmful || a.writes >= 5 || r.stats.errors.or_zero() >= 3) {
             self.flagged.insert(ri);
         } else {
             self.flagged.remove(&ri);
@@ -277,6 +277,22 @@ impl Store {
             self.index_event(ri, n);
         }
         Some(n)
+    }
+
+    /// Events naming a run the platform never listed, grouped by that
+    /// run's id, where they implicate it as a listed run's would (harm, or
+    /// five writes, or three errors): evidence counts whatever run it names.
+    pub fn implicating_orphans(&self) -> impl Iterator<Item = (&str, &[u32])> {
+        self.orphans.iter().filter_map(|((_, run), evs)| {
+            let (mut writes, mut errors, mut harmful) = (0, 0, false);
+            for &n in evs {
+                let e = &self.events[n as usize].event;
+                writes += e.kind.is_world_change() as u32;
+                errors += (e.kind == EventKind::Error) as u32;
+                harmful |= (e.kind.is_world_change() && e.irreversible()) || e.outbound;
+            }
+            (harmful || writes >= 5 || errors >= 3).then_some((run.as_str(), evs.as_slice()))
+        })
     }
 
     pub fn events_of_run(&self, run: usize) -> &[u32] {

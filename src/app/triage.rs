@@ -128,21 +128,27 @@ impl App {
         );
         implicated.sort_unstable();
         implicated.dedup();
-        let evs_of = |ri: usize| {
-            store
-                .events_of_run(ri)
-                .iter()
-                .map(move |&e| &store.events[e as usize].event)
-        };
-        let all_events = || implicated.iter().flat_map(|&ri| evs_of(ri));
+        // The evidence: each implicated run's events, and events naming a
+        // run the platform does not list (they count all the same).
+        let groups: Vec<(&str, &[u32])> = implicated
+            .iter()
+            .map(|&ri| (store.runs[ri].id.as_str(), store.events_of_run(ri)))
+            .chain(store.implicating_orphans())
+            .collect();
+        fn events<'a>(
+            store: &'a super::store::Store,
+            evs: &'a [u32],
+        ) -> impl Iterator<Item = &'a crate::model::Event> + 'a {
+            evs.iter().map(move |&e| &store.events[e as usize].event)
+        }
+        let all_events = || groups.iter().flat_map(|&(_, evs)| events(store, evs));
         // Impact inventory.
         let mut by_target: BTreeMap<String, Change> = BTreeMap::new();
-        for &ri in &implicated {
-            let run = &store.runs[ri];
-            for e in evs_of(ri).filter(|e| e.kind.is_world_change()) {
+        for &(run_id, evs) in &groups {
+            for e in events(store, evs).filter(|e| e.kind.is_world_change()) {
                 let target: std::borrow::Cow<str> = match &e.target {
                     Some(t) => t.as_str().into(),
-                    None => format!("({} by {})", e.kind.as_str(), run.id).into(),
+                    None => format!("({} by {run_id})", e.kind.as_str()).into(),
                 };
                 if !by_target.contains_key(target.as_ref()) {
                     by_target.insert(
@@ -170,8 +176,8 @@ impl App {
                 if !c.kinds.iter().any(|k| k == e.kind.as_str()) {
                     c.kinds.push(e.kind.as_str().to_string());
                 }
-                if !c.runs.iter().any(|x| *x == run.id) {
-                    c.runs.push(run.id.to_string());
+                if !c.runs.iter().any(|x| x == run_id) {
+                    c.runs.push(run_id.to_string());
                 }
                 c.reversible = match (c.reversible, e.reversible) {
                     (Some(false), _) | (_, Some(false)) => Some(false),

@@ -33,9 +33,9 @@ impl App {
                 self.on_rendered(request, result);
                 self.dirty = true;
             }
-            Msg::Exported(result, at) => {
+            Msg::Exported(result, pin, at) => {
                 self.now = self.now.max(at);
-                self.on_exported(result, at, &mut fx);
+                self.on_exported(result, pin, at, &mut fx);
                 self.dirty = true;
             }
             Msg::Source(m, at) => {

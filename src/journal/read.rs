@@ -357,6 +357,31 @@ pub fn verify(path: &Path) -> std::io::Result<Result<(String, usize), (usize, St
     Ok(Ok((end.head, end.lines)))
 }
 
+/// [`verify`], and where a pinned head hash is in the chain: `Ok((head,
+/// lines, Some(line)))` when the pin is line `line` (the journal up to
+/// there is as pinned), `None` when no line has that hash (the journal was
+/// rewritten or cut before it, even if the chain verifies on its own).
+#[allow(clippy::type_complexity)]
+pub fn verify_pinned(
+    path: &Path,
+    pin: &str,
+) -> std::io::Result<Result<(String, usize, Option<usize>), (usize, String)>> {
+    let (mut line, mut found) = (0usize, None);
+    let end = stream(std::fs::File::open(path)?, |h, _| {
+        line += 1;
+        if found.is_none() && h == pin {
+            found = Some(line);
+        }
+    })?;
+    if let Some(bad) = end.bad {
+        return Ok(Err(bad));
+    }
+    if let Some(t) = end.torn {
+        return Ok(Err((t.line, format!("torn record: {}", t.reason))));
+    }
+    Ok(Ok((end.head, end.lines, found)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use super::read::{StreamEnd, stream_journal};
-use super::{Entry, LOCK, Record, Torn, journal_path};
+use super::{Entry, Head, LOCK, Record, Torn, journal_path};
 
 #[derive(Debug)]
 pub enum OpenError {
@@ -49,6 +49,8 @@ enum Cmd {
     Stop,
     /// Reply once everything before it is on disk.
     Sync(mpsc::Sender<u64>),
+    /// As `Sync`, replying with the head: records so far and the last hash.
+    Head(mpsc::Sender<Head>),
 }
 
 /// A cheap handle to the writer thread. Appends are queued and group-
@@ -79,6 +81,14 @@ impl JournalHandle {
         self.tx.send(Cmd::Sync(tx)).ok()?;
         rx.recv().ok()
     }
+
+    /// Block until everything appended so far is fsync'd; returns the
+    /// head then (to print, pin and sign).
+    pub fn head(&self) -> Option<Head> {
+        let (tx, rx) = mpsc::channel();
+        self.tx.send(Cmd::Head(tx)).ok()?;
+        rx.recv().ok()
+    }
 }
 
 /// An open incident journal: what was there, and a handle to append.
@@ -87,7 +97,7 @@ pub struct Journal {
     pub entries: Vec<Entry>,
     pub torn: Option<Torn>,
     pub handle: JournalHandle,
-    thread: Option<std::thread::JoinHandle<()>>,
+    thread: Option<std::thread::JoinHandle<Head>>,
 }
 
 impl Journal {
@@ -169,16 +179,16 @@ impl Journal {
     }
 
     /// Flush everything appended so far, end the writer and release the
-    /// lock. Appends through other handles after this are dropped.
-    pub fn close(mut self) {
-        self.stop();
+    /// lock; returns the head as the journal was left. Appends through
+    /// other handles after this are dropped.
+    pub fn close(mut self) -> Option<Head> {
+        self.stop()
     }
 
-    fn stop(&mut self) {
-        if let Some(t) = self.thread.take() {
-            let _ = self.handle.tx.send(Cmd::Stop);
-            let _ = t.join();
-        }
+    fn stop(&mut self) -> Option<Head> {
+        let t = self.thread.take()?;
+        let _ = self.handle.tx.send(Cmd::Stop);
+        t.join().ok()
     }
 }
 
@@ -186,7 +196,7 @@ impl Journal {
 /// write out everything queued, so the journal stays whole.
 impl Drop for Journal {
     fn drop(&mut self) {
-        self.stop();
+        let _ = self.stop();
     }
 }
 
@@ -273,11 +283,12 @@ fn writer_loop(
     mut seq: u64,
     mut prev: String,
     mut acks: Option<File>,
-) {
+) -> Head {
     let mut buf: Vec<u8> = Vec::new();
     let mut stop = false;
     while !stop && let Ok(first) = rx.recv() {
         let mut waiters = Vec::new();
+        let mut heads = Vec::new();
         let mut cmd = Some(first);
         // Group commit: take everything queued, write once, fsync once.
         while let Some(c) = cmd {
@@ -290,6 +301,7 @@ fn writer_loop(
                     }
                 }
                 Cmd::Sync(w) => waiters.push(w),
+                Cmd::Head(w) => heads.push(w),
                 Cmd::Stop => {
                     stop = true;
                     break;
@@ -316,6 +328,16 @@ fn writer_loop(
         for w in waiters {
             let _ = w.send(seq.saturating_sub(1));
         }
+        for w in heads {
+            let _ = w.send(Head {
+                records: seq,
+                hash: prev.clone(),
+            });
+        }
     }
     let _ = file.sync_all();
+    Head {
+        records: seq,
+        hash: prev,
+    }
 }

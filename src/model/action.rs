@@ -115,12 +115,11 @@ pub struct Controls {
 impl Controls {
     /// Clean every string (they come from the platform) and cap the lists.
     pub fn sanitized(self) -> Controls {
-        use crate::sanitize::{MAX_SHORT, line};
+        let line = |s: &str| crate::sanitize::id(s).into_owned();
+        // Names of workflows, classes, tools, credentials: identities,
+        // spelled as the runs that carry them are.
         let clean = |v: Vec<String>| -> Vec<String> {
-            v.into_iter()
-                .take(1000)
-                .map(|s| line(&s, MAX_SHORT))
-                .collect()
+            v.into_iter().take(1000).map(|s| line(&s)).collect()
         };
         Controls {
             outbound_blocked: clean(self.outbound_blocked),
@@ -129,8 +128,8 @@ impl Controls {
                 .into_iter()
                 .take(1000)
                 .map(|t| ToolRevocation {
-                    agent_class: line(&t.agent_class, MAX_SHORT),
-                    tool: line(&t.tool, MAX_SHORT),
+                    agent_class: line(&t.agent_class),
+                    tool: line(&t.tool),
                 })
                 .collect(),
             revoked_credentials: clean(self.revoked_credentials),
@@ -222,6 +221,32 @@ pub struct ActionAnswer {
 }
 
 impl Target {
+    /// The target as the platform spelled it: every id back from its
+    /// visible spelling ([`crate::sanitize::id_raw`]). Refused when an id
+    /// was cut or redacted on the way in: sending what is left could hit
+    /// another object.
+    pub fn for_platform(&self) -> Result<Target, String> {
+        let raw = |v: &Option<String>| -> Result<Option<String>, String> {
+            match v {
+                None => Ok(None),
+                Some(s) => crate::sanitize::id_raw(s)
+                    .map(|r| Some(r.into_owned()))
+                    .ok_or_else(|| {
+                        format!(
+                            "'{s}' was cut or redacted when it came in; cordon cannot send it back whole (act on it in the platform itself)"
+                        )
+                    }),
+            }
+        };
+        Ok(Target {
+            run_id: raw(&self.run_id)?,
+            workflow: raw(&self.workflow)?,
+            agent_class: raw(&self.agent_class)?,
+            tool: raw(&self.tool)?,
+            credential: raw(&self.credential)?,
+        })
+    }
+
     /// Everything (empty target) for kinds that allow a global scope.
     pub fn is_global(&self) -> bool {
         self.run_id.is_none()

@@ -210,12 +210,31 @@ impl Data {
             }
             None => {}
         }
-        // Deeper than serde's recursion limit: cut, as the cleaner cuts
-        // anything past its own depth cap.
+        // A number beyond f64 is marked where it stands, the object's
+        // other keys kept; deeper than serde's recursion limit: cut, as
+        // the cleaner cuts anything past its own depth cap.
         let mut v: serde_json::Value = serde_json::from_str(raw.get())
+            .or_else(|e| match sanitize::repair_json(raw.get()) {
+                Some(fixed) => serde_json::from_str(&fixed),
+                None => Err(e),
+            })
             .unwrap_or_else(|_| serde_json::Value::String(sanitize::TRUNCATED.into()));
         sanitize::json(&mut v, 0);
-        Data::from(v)
+        let data = Data::from(v);
+        // A secret spread over several strings (each clean alone).
+        match data.text() {
+            Some(t) if crate::secret::contains(t) => Data::from(serde_json::Value::String(
+                "[redacted: held a secret]".into(),
+            )),
+            _ => data,
+        }
+    }
+
+    /// Does the data hold a value marked by [`sanitize::repair_json`]?
+    pub fn has_repaired_number(&self) -> bool {
+        self.text().is_some_and(|t| {
+            t.contains(sanitize::NOT_A_NUMBER) || t.contains(sanitize::OUT_OF_RANGE)
+        })
     }
 }
 
@@ -356,6 +375,78 @@ pub struct WireEvent<'a> {
     pub data: Option<Box<RawValue>>,
 }
 
+/// One element of a platform's event list: an event when it is an
+/// object, `None` (that element alone lost) when it is anything else.
+#[derive(Debug, Default)]
+pub struct MaybeEvent<'a>(pub Option<WireEvent<'a>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for MaybeEvent<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for V<'a> {
+            type Value = MaybeEvent<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("an event")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                m: A,
+            ) -> Result<MaybeEvent<'a>, A::Error> {
+                WireEvent::deserialize(serde::de::value::MapAccessDeserializer::new(m))
+                    .map(|w| MaybeEvent(Some(w)))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<MaybeEvent<'a>, A::Error> {
+                while a.next_element::<serde::de::IgnoredAny>()?.is_some() {}
+                Ok(MaybeEvent(None))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<MaybeEvent<'a>, E> {
+                Ok(MaybeEvent(None))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<MaybeEvent<'a>, E> {
+                Ok(MaybeEvent(None))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<MaybeEvent<'a>, E> {
+                Ok(MaybeEvent(None))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<MaybeEvent<'a>, E> {
+                Ok(MaybeEvent(None))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<MaybeEvent<'a>, E> {
+                Ok(MaybeEvent(None))
+            }
+            fn visit_unit<E>(self) -> Result<MaybeEvent<'a>, E> {
+                Ok(MaybeEvent(None))
+            }
+        }
+        d.deserialize_any(V(std::marker::PhantomData))
+    }
+}
+
+/// A wire field as an identity ([`sanitize::id`]), if it is a string or
+/// number: never merged with another by cleaning.
+fn wire_id(v: &Loose) -> Option<Short> {
+    match v {
+        Loose::Str(s) => Some(Short::new(sanitize::id(s))),
+        Loose::Num(n) => Some(Short::new(n)),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
+/// A JSON value as an identity ([`sanitize::id`]), if it is a string or
+/// number.
+pub(crate) fn value_id(v: Option<&serde_json::Value>) -> Option<Short> {
+    match v {
+        Some(serde_json::Value::String(s)) => Some(Short::new(sanitize::id(s))),
+        Some(serde_json::Value::Number(n)) => Some(Short::new(n.to_string())),
+        _ => None,
+    }
+    .filter(|s| !s.is_empty())
+}
+
 /// A wire field as a short clean string, if it is a string or number.
 fn wire_short(v: &Loose, max: usize) -> Option<Short> {
     match v {
@@ -389,8 +480,8 @@ impl Event {
     /// (`id`, `run_id`, `kind`) is missing; a bad `at` falls back to `now`
     /// and is noted in the summary rather than dropping evidence.
     pub fn from_wire(w: WireEvent, now: Time) -> Option<Event> {
-        let id = wire_short(&w.id, MAX_SHORT)?;
-        let run_id = wire_short(&w.run_id, MAX_SHORT)?;
+        let id = wire_id(&w.id)?;
+        let run_id = wire_id(&w.run_id)?;
         let kind = EventKind::parse(&wire_short(&w.kind, 64)?);
         let mut summary = match w.summary.str() {
             Some(s) => Short::new(sanitize::line_cow(s, MAX_TEXT)),
@@ -409,7 +500,7 @@ impl Event {
             at,
             kind,
             summary,
-            tool: wire_short(&w.tool, MAX_SHORT),
+            tool: wire_id(&w.tool),
             target: wire_short(&w.target, MAX_SHORT),
             outbound: matches!(w.outbound, Loose::Bool(true)),
             reversible: match w.reversible {

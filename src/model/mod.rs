@@ -12,7 +12,7 @@ pub use action::{
 };
 pub use event::{Event, EventKind};
 pub use health::{Health, HealthState};
-pub use run::{Run, RunState, RunStats};
+pub use run::{Count, Run, RunState, RunStats};
 
 /// A timestamp as the platforms give it (RFC 3339 UTC).
 pub type Time = chrono::DateTime<chrono::Utc>;

@@ -1,7 +1,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::Time;
-use super::event::{Short, value_short, value_time};
+use super::event::{Short, value_id, value_short, value_time};
 use crate::sanitize::{self, MAX_SHORT, MAX_TEXT};
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -80,10 +80,98 @@ impl<'de> Deserialize<'de> for RunState {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunStats {
-    pub tool_calls: u64,
-    pub errors: u64,
-    pub retries: u64,
-    pub external_actions: u64,
+    pub tool_calls: Count,
+    pub errors: Count,
+    pub retries: Count,
+    pub external_actions: Count,
+}
+
+/// A counter as the platform gave it: a count, or a value that is not one
+/// (negative, fractional, above [`MAX_COUNTER`], `NaN`, text), which is
+/// shown as out of range rather than as a number it is not.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Count {
+    N(u64),
+    OutOfRange,
+}
+
+impl Default for Count {
+    fn default() -> Count {
+        Count::N(0)
+    }
+}
+
+impl Count {
+    /// Read from platform JSON: absent is 0 (the platform did not count).
+    pub fn from_wire(v: Option<&serde_json::Value>) -> Count {
+        match v {
+            None | Some(serde_json::Value::Null) => Count::N(0),
+            Some(n) => match n.as_u64() {
+                Some(n) if n <= MAX_COUNTER => Count::N(n),
+                _ => Count::OutOfRange,
+            },
+        }
+    }
+
+    /// The count, if it is one.
+    pub fn get(self) -> Option<u64> {
+        match self {
+            Count::N(n) => Some(n),
+            Count::OutOfRange => None,
+        }
+    }
+
+    /// For thresholds: an out-of-range value counts as none.
+    pub fn or_zero(self) -> u64 {
+        self.get().unwrap_or(0)
+    }
+
+    /// Where a column is narrow.
+    pub fn short(self) -> String {
+        match self {
+            Count::N(n) => n.to_string(),
+            Count::OutOfRange => "OOR".into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Count {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Count::N(n) => f.pad(&n.to_string()),
+            Count::OutOfRange => f.pad("out of range"),
+        }
+    }
+}
+
+impl PartialOrd for Count {
+    fn partial_cmp(&self, other: &Count) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+/// Out of range sorts above every count (it is what needs a look).
+impl Ord for Count {
+    fn cmp(&self, other: &Count) -> std::cmp::Ordering {
+        let k = |c: &Count| c.get().map_or((1, 0), |n| (0, n));
+        k(self).cmp(&k(other))
+    }
+}
+
+impl Serialize for Count {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Count::N(n) => s.serialize_u64(*n),
+            Count::OutOfRange => s.serialize_str("out of range"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Count {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let v = serde_json::Value::deserialize(d)?;
+        Ok(Count::from_wire(Some(&v)))
+    }
 }
 
 /// A run as the console keeps it. `source` names the source it came from, so
@@ -110,43 +198,36 @@ pub struct Run {
     pub stats: RunStats,
 }
 
-/// Counters above this are treated as nonsense and clamped (a hostile or
-/// broken platform can send u64::MAX).
+/// Counters above this are nonsense (a hostile or broken platform can
+/// send u64::MAX): shown as out of range.
 pub const MAX_COUNTER: u64 = 1_000_000_000;
 const MAX_LIST: usize = 64;
 
 impl Run {
     /// Build a clean run from untrusted JSON; `None` without an id.
     pub fn from_wire(source: &str, v: &serde_json::Value) -> Option<Run> {
-        let id = value_short(v.get("id"), MAX_SHORT)?;
+        let id = value_id(v.get("id"))?;
         let s = |k: &str| value_short(v.get(k), MAX_SHORT).unwrap_or_default();
+        // Names an action is aimed at: identities, never merged by cleaning.
+        let ident = |k: &str| value_id(v.get(k)).unwrap_or_default();
         let list = |k: &str| {
             v.get(k)
                 .and_then(|x| x.as_array())
                 .map(|a| {
                     a.iter()
                         .take(MAX_LIST)
-                        .filter_map(|x| {
-                            x.as_str()
-                                .map(|s| Short::new(sanitize::line_cow(s, MAX_SHORT)))
-                        })
+                        .filter_map(|x| x.as_str().map(|s| Short::new(sanitize::id(s))))
                         .collect()
                 })
                 .unwrap_or_default()
         };
-        let stat = |k: &str| {
-            v.get("stats")
-                .and_then(|s| s.get(k))
-                .and_then(|n| n.as_u64())
-                .unwrap_or(0)
-                .min(MAX_COUNTER)
-        };
+        let stat = |k: &str| Count::from_wire(v.get("stats").and_then(|s| s.get(k)));
         Some(Run {
             source: source.into(),
             id,
             agent: s("agent"),
-            agent_class: s("agent_class"),
-            workflow: s("workflow"),
+            agent_class: ident("agent_class"),
+            workflow: ident("workflow"),
             state: RunState::parse(&s("state")),
             started_at: value_time(v.get("started_at")),
             updated_at: value_time(v.get("updated_at")),
@@ -182,9 +263,9 @@ mod tests {
         let v = serde_json::json!({"id":"r\u{1b}[2J1","state":"weird","stats":{"errors":u64::MAX},
             "tools":["a\u{202e}b"]});
         let r = Run::from_wire("sim", &v).unwrap();
-        assert_eq!(r.id, "r1");
+        assert_eq!(r.id, "r␛[2J1");
         assert_eq!(r.state, RunState::Other("weird".into()));
-        assert_eq!(r.stats.errors, MAX_COUNTER);
-        assert_eq!(r.tools, vec!["ab"]);
+        assert_eq!(r.stats.errors, Count::OutOfRange);
+        assert_eq!(r.tools, vec!["a⟨U+202E⟩b"]);
     }
 }

@@ -104,8 +104,9 @@ pub struct Draft {
     pub warnings: Vec<String>,
     /// The next update this text promises.
     pub promised: Option<crate::model::Time>,
-    /// The journal head it was rendered from.
+    /// The journal head it was rendered from, and the records up to it.
     pub head: String,
+    pub records: u64,
     pub at: crate::model::Time,
 }
 
@@ -146,10 +147,13 @@ pub fn draft(kind: &str, app: &App, j: &JournalView, now: crate::model::Time) ->
     };
     Draft {
         kind: kind.to_string(),
-        text,
+        // Cleaned here, so the preview shows exactly what is written (the
+        // writer cleans again, which changes nothing then).
+        text: crate::sanitize::export(&text).into_owned(),
         warnings,
         promised,
         head: j.head.clone(),
+        records: j.lines.len() as u64,
         at: now,
     }
 }
@@ -166,7 +170,8 @@ pub fn draft_from_dir(dir: &Path, kind: &str, now: crate::model::Time) -> Result
     Ok(draft(kind, &app, &j, now))
 }
 
-fn incident_of(dir: &Path) -> String {
+/// The incident id a directory names (its last component).
+pub fn incident_of(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().to_string())
         .unwrap_or_default()
@@ -187,7 +192,10 @@ pub fn write_export(dir: &Path, d: &Draft, path: Option<PathBuf>) -> Result<Writ
 
 /// Write via a temp file in the same directory, fsync, rename, fsync the
 /// directory: a crash leaves the old file or the new one, never half.
+/// Every export passes here and is cleaned again on the way out
+/// ([`crate::sanitize::export`]): a re-chained journal can hold an escape.
 pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    let text = crate::sanitize::export(text);
     use std::os::unix::fs::OpenOptionsExt;
     let dir = path
         .parent()

@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use super::http::{self, HttpError};
 use super::{Batch, Source};
-use crate::model::{ActionKind, Controls, Event, Run, event::WireEvent};
+use crate::model::{ActionKind, Controls, Event, Run, event::MaybeEvent};
 
 /// Events asked per page; pages per poll are bounded so one poll cannot run
 /// away on a huge backlog (the rest comes next poll).
@@ -35,8 +35,9 @@ pub struct Aca {
 
 #[derive(Deserialize)]
 struct EventsPage<'a> {
+    /// Each element read alone: one that is not an event costs itself.
     #[serde(default, borrow)]
-    events: Vec<WireEvent<'a>>,
+    events: Vec<MaybeEvent<'a>>,
     #[serde(default)]
     next_cursor: Option<serde_json::Value>,
 }
@@ -104,7 +105,8 @@ impl Aca {
     }
 
     async fn read_run(&self, id: &str, bytes: &mut usize) -> Result<Option<Run>, HttpError> {
-        let path = format!("/v1/runs/{}", http::urlencode(id));
+        let raw = crate::sanitize::id_raw(id).unwrap_or(std::borrow::Cow::Borrowed(id));
+        let path = format!("/v1/runs/{}", http::urlencode(&raw));
         match self.get(&path, &[], bytes).await {
             Ok(body) => {
                 let v: serde_json::Value = http::json(&body)?;
@@ -165,13 +167,31 @@ impl Aca {
             }
             let body = self.get("/v1/events", &q, &mut bytes).await?;
             let text = http::text(&body);
-            let page: EventsPage = http::json_str(&text)?;
+            // A page refused only for a NaN or a number beyond f64 (one
+            // event's) is read with that value marked: the feed goes on.
+            let fixed;
+            let (page, repaired): (EventsPage, bool) = match http::json_str(&text) {
+                Ok(p) => (p, false),
+                Err(e) => {
+                    fixed = crate::sanitize::repair_json(&text).ok_or(e)?;
+                    (http::json_str(&fixed)?, true)
+                }
+            };
             let n = page.events.len();
+            let from = batch.events.len();
             batch.events.extend(
                 page.events
                     .into_iter()
-                    .filter_map(|w| Event::from_wire(w, now)),
+                    .filter_map(|w| Event::from_wire(w.0?, now)),
             );
+            if repaired {
+                for e in &mut batch.events[from..] {
+                    if e.data.has_repaired_number() {
+                        e.summary
+                            .push_str(" [a number JSON cannot carry is kept as text]");
+                    }
+                }
+            }
             if let Some(c) = cursor_str(&page.next_cursor) {
                 self.cursor = Some(c);
             }
@@ -269,8 +289,17 @@ impl AcaActor {
         target: &crate::model::Target,
         reason: &str,
         actor: &str,
-    ) -> serde_json::Value {
-        serde_json::json!({"kind": kind.as_str(), "target": target, "reason": reason, "actor": actor})
+    ) -> Result<serde_json::Value, HttpError> {
+        // Ids go back to the platform as it spelled them.
+        let target = target.for_platform().map_err(|m| HttpError {
+            message: m,
+            status: None,
+            retry_after: None,
+            permanent: true,
+        })?;
+        Ok(
+            serde_json::json!({"kind": kind.as_str(), "target": target, "reason": reason, "actor": actor}),
+        )
     }
 
     async fn answer(
@@ -286,7 +315,7 @@ impl AcaActor {
             .affected_runs
             .iter()
             .take(10_000)
-            .map(|r| crate::sanitize::line(r, crate::sanitize::MAX_SHORT))
+            .map(|r| crate::sanitize::id(r).into_owned())
             .collect();
         Ok(a)
     }
@@ -297,9 +326,10 @@ impl AcaActor {
     }
 
     async fn run_state(&self, id: &str) -> Result<Option<crate::model::RunState>, HttpError> {
+        let raw = crate::sanitize::id_raw(id).unwrap_or(std::borrow::Cow::Borrowed(id));
         let req = self
             .client
-            .get(format!("{}/v1/runs/{}", self.base, http::urlencode(id)));
+            .get(format!("{}/v1/runs/{}", self.base, http::urlencode(&raw)));
         match http::send(req).await {
             Ok((_, body)) => {
                 let v: serde_json::Value = http::json(&body)?;
@@ -431,7 +461,7 @@ impl super::Actor for AcaActor {
             let req = self
                 .client
                 .post(format!("{}/v1/actions?dry_run=true", self.base))
-                .json(&Self::body(kind, &target, "dry run", ""));
+                .json(&Self::body(kind, &target, "dry run", "")?);
             self.answer(req).await
         })
     }
@@ -445,7 +475,7 @@ impl super::Actor for AcaActor {
                 .client
                 .post(format!("{}/v1/actions", self.base))
                 .header("Idempotency-Key", &r.key)
-                .json(&Self::body(r.kind, &r.target, &r.reason, &r.actor));
+                .json(&Self::body(r.kind, &r.target, &r.reason, &r.actor)?);
             self.answer(req).await
         })
     }

@@ -51,6 +51,8 @@ pub fn client() -> reqwest::Client {
 pub fn client_with(connect: Duration, read: Duration, total: Duration) -> reqwest::Client {
     install_crypto();
     reqwest::Client::builder()
+        // Redirects are followed by `send_capped` itself, on our terms.
+        .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(connect)
         .read_timeout(read)
         .timeout(total)
@@ -107,10 +109,7 @@ pub async fn send_capped(
     req: reqwest::RequestBuilder,
     cap: usize,
 ) -> Result<(u16, Vec<u8>), HttpError> {
-    let resp = req
-        .send()
-        .await
-        .map_err(|e| HttpError::other(describe(&e)))?;
+    let resp = follow(req).await?;
     let status = resp.status().as_u16();
     let retry = resp
         .headers()
@@ -167,6 +166,84 @@ pub async fn send_capped(
     })
 }
 
+/// Redirects followed for one read, at most.
+const MAX_REDIRECTS: usize = 5;
+
+/// Send, following a redirect only where it is safe: a read (GET or
+/// HEAD) sent on to the same origin (scheme, host and port), whose
+/// credential it was given. A redirect elsewhere would hand the source's
+/// token (a bearer token, `x-api-key`, a URL password) to a host nobody
+/// configured, and an action (POST, DELETE…) is never re-sent anywhere:
+/// its body and key are for the address the commander chose. Either is
+/// refused with an error saying why.
+async fn follow(req: reqwest::RequestBuilder) -> Result<reqwest::Response, HttpError> {
+    let (client, req) = req.build_split();
+    let mut req = req.map_err(|e| HttpError::other(describe(&e)))?;
+    for _ in 0..=MAX_REDIRECTS {
+        let next = req.try_clone();
+        let resp = client
+            .execute(req)
+            .await
+            .map_err(|e| HttpError::other(describe(&e)))?;
+        if !resp.status().is_redirection() || resp.status().as_u16() == 304 {
+            return Ok(resp);
+        }
+        let status = resp.status().as_u16();
+        let from = resp.url().clone();
+        let to = resp
+            .headers()
+            .get(reqwest::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| from.join(l).ok());
+        let refuse = |why: String| HttpError {
+            message: crate::sanitize::line(&why, 300),
+            status: Some(status),
+            retry_after: None,
+            permanent: true,
+        };
+        let Some(to) = to else {
+            return Err(refuse(format!(
+                "HTTP {status} redirect without a usable Location; check the source's URL"
+            )));
+        };
+        let shown = crate::sanitize::line(&strip_url(&to), 120);
+        let Some(mut next) = next else {
+            return Err(refuse(format!(
+                "HTTP {status} redirect to {shown} not followed (the request body cannot be sent twice)"
+            )));
+        };
+        if !matches!(*next.method(), reqwest::Method::GET | reqwest::Method::HEAD) {
+            return Err(refuse(format!(
+                "HTTP {status} redirect to {shown} not followed: an action ({}) is sent only to the address configured, never re-sent; point the source at the new address",
+                next.method()
+            )));
+        }
+        if to.origin() != from.origin() {
+            return Err(refuse(format!(
+                "HTTP {status} redirect to another origin ({shown}) not followed: the source's credential goes only to {}; if the platform moved, point the source at the new address",
+                from.origin().ascii_serialization()
+            )));
+        }
+        *next.url_mut() = to;
+        req = next;
+    }
+    Err(HttpError {
+        message: format!("more than {MAX_REDIRECTS} redirects; check the source's URL"),
+        status: None,
+        retry_after: None,
+        permanent: true,
+    })
+}
+
+/// A URL as it may be shown: no userinfo, no query (it may hold a key).
+fn strip_url(u: &reqwest::Url) -> String {
+    let mut u = u.clone();
+    let _ = u.set_password(None);
+    let _ = u.set_username("");
+    u.set_query(None);
+    u.to_string()
+}
+
 fn too_large(status: u16, cap: usize) -> HttpError {
     HttpError {
         message: format!(
@@ -192,9 +269,16 @@ pub fn urlencode(s: &str) -> String {
         .collect()
 }
 
-/// Parse JSON, with a one-line error.
+/// Parse JSON, with a one-line error. A body refused only for its
+/// numbers (`NaN`, `Infinity`, `1e400`) is read with each such value
+/// marked as text ([`crate::sanitize::repair_json`]): one bad value costs
+/// that value, not the answer.
 pub fn json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, HttpError> {
-    json_str(&text(body))
+    let text = text(body);
+    json_str(&text).or_else(|e| match crate::sanitize::repair_json(&text) {
+        Some(fixed) => json_str(&fixed),
+        None => Err(e),
+    })
 }
 
 /// A body as text. Invalid UTF-8 inside a string should not stall a whole

@@ -33,7 +33,7 @@ pub struct Shared {
 pub struct Conn {
     base: String,
     client: reqwest::Client,
-    api_key: Option<String>,
+    api_key: Option<crate::secret::Secret>,
     /// Thread metadata key that names the workflow (default: the graph).
     workflow_key: Option<String>,
 }
@@ -46,7 +46,9 @@ impl Conn {
         let mut workflow_key = None;
         for kv in query.split('&').filter(|s| !s.is_empty()) {
             match kv.split_once('=') {
-                Some(("api_key_env", v)) => api_key = std::env::var(v).ok(),
+                Some(("api_key_env", v)) => {
+                    api_key = std::env::var(v).ok().map(crate::secret::Secret::new)
+                }
                 Some(("workflow_key", v)) => workflow_key = Some(v.to_string()),
                 _ => {}
             }
@@ -64,7 +66,7 @@ impl Conn {
             .client
             .request(method, format!("{}{}", self.base, path));
         match &self.api_key {
-            Some(k) => r.header("x-api-key", k),
+            Some(k) => r.header("x-api-key", k.expose()),
             None => r,
         }
     }

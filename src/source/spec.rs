@@ -15,25 +15,39 @@ impl std::str::FromStr for SourceSpec {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         let usage = "expected [NAME=]KIND:URL, e.g. sim=aca:http://127.0.0.1:7300";
+        // Errors quote what was given, without a password in it.
+        let given = crate::sanitize::strip_userinfo(s);
         let (name, rest) = match s.split_once('=') {
             Some((n, r)) if !n.contains(':') => (Some(n.to_string()), r),
             _ => (None, s),
         };
         let (kind, url) = rest
             .split_once(':')
-            .ok_or_else(|| format!("bad source '{s}': {usage}"))?;
+            .ok_or_else(|| format!("bad source '{given}': {usage}"))?;
         if !KINDS.contains(&kind) {
             return Err(format!(
-                "bad source '{s}': unknown kind '{kind}' (known: {}); {usage}",
+                "bad source '{given}': unknown kind '{kind}' (known: {}); {usage}",
                 KINDS.join(", ")
             ));
         }
-        let parsed = reqwest::Url::parse(url)
-            .map_err(|e| format!("bad source '{s}': URL '{url}' {e}; {usage}"))?;
+        let parsed = reqwest::Url::parse(url).map_err(|e| {
+            format!(
+                "bad source '{given}': URL '{}' {e}; {usage}",
+                crate::sanitize::strip_userinfo(url)
+            )
+        })?;
         if !matches!(parsed.scheme(), "http" | "https") {
             return Err(format!(
-                "bad source '{s}': URL must be http or https; {usage}"
+                "bad source '{given}': URL must be http or https; {usage}"
             ));
+        }
+        // A password in the URL is sent (as basic auth) but never shown or
+        // journaled: remember it so an echo of it is redacted too.
+        if let Some(p) = parsed.password() {
+            crate::secret::remember(p);
+            if let Ok(decoded) = std::str::from_utf8(&percent_decode(p)) {
+                crate::secret::remember(decoded);
+            }
         }
         let name = name
             .filter(|n| !n.is_empty())
@@ -44,6 +58,38 @@ impl std::str::FromStr for SourceSpec {
             url: url.trim_end_matches('/').to_string(),
         })
     }
+}
+
+impl SourceSpec {
+    /// The URL as it may be shown or journaled: a password in it replaced.
+    pub fn shown_url(&self) -> String {
+        crate::sanitize::strip_userinfo(&self.url).into_owned()
+    }
+
+    /// `NAME=KIND:URL` as it may be shown or journaled.
+    pub fn shown(&self) -> String {
+        format!("{}={}:{}", self.name, self.kind, self.shown_url())
+    }
+}
+
+fn percent_decode(s: &str) -> Vec<u8> {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        match (b[i], b.get(i + 1..i + 3)) {
+            (b'%', Some(h)) if h.iter().all(u8::is_ascii_hexdigit) => {
+                let hex = std::str::from_utf8(h).unwrap_or("00");
+                out.push(u8::from_str_radix(hex, 16).unwrap_or(0));
+                i += 3;
+            }
+            (c, _) => {
+                out.push(c);
+                i += 1;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

@@ -213,7 +213,7 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             theme.warn
         };
         let mut l = Line::from(vec![
-            Span::styled(format!(" {:<44.44} ", p.what), theme.text),
+            Span::styled(format!(" {} ", super::width::pad(&p.what, 44)), theme.text),
             Span::styled(
                 format!(
                     "{} other run{} · {active} of {} active ",

@@ -16,6 +16,7 @@ pub mod svg;
 pub mod theme;
 pub mod timeline;
 pub mod triage;
+pub mod width;
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -39,6 +40,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         panes::draw(app, app.focus, theme, f, areas.body);
         status::draw_status(app, theme, f, areas.status);
         draw_overlays(app, theme, f);
+        width::settle(f.buffer_mut());
         palette::adapt(f.buffer_mut(), theme.mode);
         return;
     }
@@ -65,6 +67,8 @@ pub fn draw(app: &App, f: &mut Frame) {
     }
     status::draw_status(app, theme, f, areas.status);
     draw_overlays(app, theme, f);
+    // Every cell as wide on any terminal as it was laid out.
+    width::settle(f.buffer_mut());
     // Down to what the terminal can show (NO_COLOR, 256, 16 colours).
     palette::adapt(f.buffer_mut(), theme.mode);
 }
@@ -162,16 +166,8 @@ pub fn clear(f: &mut Frame, area: Rect) {
     f.render_widget(Block::default().style(Style::default()), area);
 }
 
-/// The longest prefix of `s` that fits in `width` columns. A long string
-/// handed whole to a widget costs its whole length in grapheme work before
-/// the widget cuts it; cut it first.
+/// The longest prefix of `s` that fits in `width` columns, by grapheme
+/// cluster ([`width::fit`]).
 pub fn fit(s: &str, width: usize) -> &str {
-    let mut w = 0;
-    for (i, c) in s.char_indices() {
-        w += unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
-        if w > width {
-            return &s[..i];
-        }
-    }
-    s
+    width::fit(s, width)
 }

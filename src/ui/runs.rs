@@ -103,18 +103,22 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     .unwrap_or_else(|| "-".into()),
             ));
             if wide {
-                let err_style = if r.stats.errors > 0 {
+                // Out of range shows as such (OOR), in the warning style.
+                let count = |c: crate::model::Count, style| {
+                    Cell::from(Span::styled(
+                        c.short(),
+                        if c.get().is_none() { theme.warn } else { style },
+                    ))
+                };
+                let err_style = if r.stats.errors.or_zero() > 0 {
                     theme.danger
                 } else {
                     theme.text
                 };
-                cells.push(Cell::from(r.stats.tool_calls.to_string()));
-                cells.push(Cell::from(Span::styled(
-                    r.stats.errors.to_string(),
-                    err_style,
-                )));
-                cells.push(Cell::from(r.stats.retries.to_string()));
-                cells.push(Cell::from(r.stats.external_actions.to_string()));
+                cells.push(count(r.stats.tool_calls, theme.text));
+                cells.push(count(r.stats.errors, err_style));
+                cells.push(count(r.stats.retries, theme.text));
+                cells.push(count(r.stats.external_actions, theme.text));
             }
             let last = app.store.last_event(ri).map(|e| {
                 Line::from(vec![
@@ -146,7 +150,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         .iter()
         .skip(v.offset)
         .take(inner_h)
-        .map(|&ri| app.store.runs[ri].id.chars().count())
+        .map(|&ri| super::width::width(&app.store.runs[ri].id))
         .max()
         .unwrap_or(8)
         .clamp(8, if wide { 36 } else { 14 }) as u16

@@ -52,15 +52,24 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 Span::styled(e.at.format("%H:%M:%S%.3f ").to_string(), theme.dim),
                 Span::styled(kind_symbol(&e.kind), theme.kind(&e.kind)),
                 Span::raw(" "),
-                Span::styled(format!("{:<15.15} ", e.kind.as_str()), theme.kind(&e.kind)),
+                Span::styled(
+                    format!("{} ", super::width::pad(e.kind.as_str(), 15)),
+                    theme.kind(&e.kind),
+                ),
             ];
             if multi {
                 spans.push(Span::styled(
-                    format!("{:<6.6} ", app.store.source_name(st.source)),
+                    format!(
+                        "{} ",
+                        super::width::pad(app.store.source_name(st.source), 6)
+                    ),
                     theme.dim,
                 ));
             }
-            spans.push(Span::styled(format!("{:<9.9} ", e.run_id), theme.dim));
+            spans.push(Span::styled(
+                format!("{} ", super::width::pad(&e.run_id, 9)),
+                theme.dim,
+            ));
             if v.is_late(i) {
                 // Shown in time order, but it arrived after later events.
                 spans.push(Span::styled("LATE", theme.warn));
