@@ -147,7 +147,9 @@ fn a_signed_head_is_checked_against_the_allowed_signers() {
     let (code, out) = cordon(&["verify", d, "--allowed-signers", allowed_s]);
     assert_eq!(code, 0, "{out}");
     assert!(
-        out.contains("signature good: alice@cordon") && out.contains("is line 6 of 6"),
+        // The export journals itself as a communication after the head it
+        // was built from.
+        out.contains("signature good: alice@cordon") && out.contains("is line 6 of 7"),
         "{out}"
     );
     // An older head never replaces a newer one (an export finishing
@@ -231,10 +233,14 @@ fn the_console_says_the_head_at_export_and_on_quit() {
         }
     };
     wait("the console", &|| screen().contains("sim ok"));
+    // E previews the status update; Enter writes it.
     tmux(&["send-keys", "-t", &session, "E"]);
+    wait("the preview", &|| screen().contains("Enter export"));
+    tmux(&["send-keys", "-t", &session, "Enter"]);
     wait("the export's head", &|| screen().contains("journal head "));
     let s = screen();
     assert!(s.contains("signed: "), "{s}");
+    tmux(&["send-keys", "-t", &session, "Escape"]);
     tmux(&["send-keys", "-t", &session, "q"]);
     wait("the head on quit", &|| {
         std::fs::read_to_string(&log).is_ok_and(|l| l.contains("pin it: cordon verify"))
