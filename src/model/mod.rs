@@ -2,6 +2,7 @@
 //! containment controls. No IO here.
 
 pub mod action;
+pub mod classify;
 pub mod event;
 pub mod health;
 pub mod incident;

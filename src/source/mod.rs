@@ -80,6 +80,7 @@ pub fn build_pair(
             Arc::new(aca::AcaActor::new(&spec.name, &spec.url, client)),
         )),
         "langgraph" => {
+            langgraph::check(&spec.url)?;
             let shared = Arc::new(std::sync::Mutex::new(langgraph::Shared::default()));
             Ok((
                 Box::new(langgraph::LangGraph::new(
