@@ -104,14 +104,17 @@ pub fn build_pair(
                 &spec.name, &spec.url, client,
             )),
         )),
-        "temporal" => Ok((
-            Box::new(temporal::Temporal::new(
-                &spec.name,
-                &spec.url,
-                client.clone(),
-            )),
-            Arc::new(temporal::TemporalActor::new(&spec.name, &spec.url, client)),
-        )),
+        "temporal" => {
+            temporal::check(&spec.url)?;
+            Ok((
+                Box::new(temporal::Temporal::new(
+                    &spec.name,
+                    &spec.url,
+                    client.clone(),
+                )),
+                Arc::new(temporal::TemporalActor::new(&spec.name, &spec.url, client)),
+            ))
+        }
         k => Err(format!("unknown source kind '{k}'")),
     }
 }

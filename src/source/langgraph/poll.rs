@@ -503,7 +503,7 @@ impl LangGraph {
                 Err(e) if gone(&e) => Value::Null,
                 Err(e) => {
                     // Asked again next poll: follow it once more.
-                    if let Some(r) = runs.iter().find(|r| r.run_id == run) {
+                    if runs.iter().any(|r| r.run_id == run) {
                         self.runs.insert(
                             run.clone(),
                             Tracked {
