@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hash, Hasher};
 
+use crate::model::classify::{Class, Classes, Rules};
 use crate::model::event::Short;
-use crate::model::{Controls, Event, EventKind, Run};
+use crate::model::{Controls, Event, EventKind, Run, RunStats};
 
 /// Maps keyed by our own ids and hashes: foldhash, not SipHash (these are
 /// hit once or twice per event; nothing here is keyed by a platform in a
@@ -18,13 +19,44 @@ type HashSet<K> = hashbrown::HashSet<K, Fold>;
 const SEED: u64 = 0x636f72646f6e;
 
 /// What a run's own events say about it, kept as events arrive so triage
-/// never rescans the feed.
+/// and the counters never rescan the feed.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct RunAgg {
-    /// Files, rows, messages, external actions.
+    /// Files, rows, messages, external actions, and tool calls the rules
+    /// class as writes or money.
     pub writes: u32,
     /// Any of them irreversible, or anything it did outbound.
     pub harmful: bool,
+    /// Counted from the evidence (the platform may not count at all).
+    pub tool_calls: u32,
+    pub errors: u32,
+    pub retries: u32,
+    /// Outbound events (as the platform says or the rules class them),
+    /// messages sent and external actions.
+    pub external: u32,
+}
+
+/// Source kinds whose platforms do not say what a tool call does to the
+/// world (no `message_sent`, no `outbound`): the classification rules
+/// speak for them. Platforms that report effects themselves (ACA) are
+/// taken at their word, so nothing is counted twice.
+pub const CLASSIFIED_KINDS: [&str; 3] = ["langgraph", "temporal", "otlp"];
+
+/// What the classification rules make of an event: its tool call's
+/// classes; none for anything else.
+pub fn classes_of(rules: &Rules, e: &Event) -> Classes {
+    match (&e.kind, &e.tool) {
+        (EventKind::ToolCall, Some(tool)) => {
+            let data = e.data.value();
+            rules.classify(tool, data.get("args")).classes
+        }
+        _ => Classes::default(),
+    }
+}
+
+/// Outbound, by the platform's word or the rules'.
+pub fn is_outbound(e: &Event, c: Classes) -> bool {
+    e.outbound || c.has(Class::Outbound)
 }
 
 /// A pattern signature shared by runs: a tool on a target, or an error's
@@ -64,6 +96,8 @@ pub fn event_signatures(source: u16, e: &Event) -> impl Iterator<Item = u64> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
     pub source: u16,
+    /// The classification rules' verdict, kept with the event.
+    pub class: Classes,
     pub event: Event,
 }
 
@@ -99,6 +133,10 @@ pub struct Store {
     pub controls: std::collections::HashMap<String, Controls>,
     /// Credentials a source can revoke, as it last listed them.
     pub credentials: std::collections::HashMap<String, Vec<String>>,
+    /// The rules that class tool calls (config, else defaults).
+    pub rules: Rules,
+    /// Sources whose tool calls the rules class ([`CLASSIFIED_KINDS`]).
+    classified: HashSet<u16>,
 }
 
 impl Store {
@@ -187,14 +225,26 @@ impl Store {
     fn index_event(&mut self, ri: usize, n: usize) {
         let st = &self.events[n];
         let e = &st.event;
+        let c = st.class;
         if let Some(a) = self.run_agg.get_mut(ri) {
-            if e.kind.is_world_change() {
-                a.writes = a.writes.saturating_add(1);
-            }
+            let bump = |x: &mut u32, yes: bool| *x = x.saturating_add(yes as u32);
+            let out = is_outbound(e, c);
+            bump(
+                &mut a.writes,
+                e.kind.is_world_change() || c.has(Class::DataWrite) || c.has(Class::Money),
+            );
+            bump(&mut a.tool_calls, e.kind == EventKind::ToolCall);
+            bump(&mut a.errors, e.kind == EventKind::Error);
+            bump(&mut a.retries, e.kind == EventKind::Retry);
+            bump(
+                &mut a.external,
+                out || matches!(e.kind, EventKind::MessageSent | EventKind::ExternalAction),
+            );
             // Outbound is harm whatever the kind: a platform that reports
-            // an agent's email tool call (LangGraph) as an outbound
-            // `tool_call`, not a `message_sent`, is still sending.
-            a.harmful |= (e.kind.is_world_change() && e.irreversible()) || e.outbound;
+            // an agent's email tool call (LangGraph) as a `tool_call`, not
+            // a `message_sent`, is still sending; so is money moving.
+            a.harmful |=
+                (e.kind.is_world_change() && e.irreversible()) || out || c.has(Class::Money);
         }
         for sig in event_signatures(st.source, e) {
             if self.sig_seen.insert((sig, ri as u32)) {
@@ -208,7 +258,8 @@ impl Store {
         let (Some(a), Some(r)) = (self.run_agg.get(ri), self.runs.get(ri)) else {
             return;
         };
-        if r.source != "cordon" && (a.harmful || a.writes >= 5 || r.stats.errors >= 3) {
+        let errors = r.stats.errors.max(a.errors as u64);
+        if r.source != "cordon" && (a.harmful || a.writes >= 5 || errors >= 3) {
             self.flagged.insert(ri);
         } else {
             self.flagged.remove(&ri);
@@ -266,11 +317,77 @@ impl Store {
             Some(ri) => self.by_run[ri].push(n as u32),
             None => self.orphans.entry(key).or_default().push(n as u32),
         }
-        self.events.push(Stored { source: s, event });
+        let class = if self.classified.contains(&s) {
+            classes_of(&self.rules, &event)
+        } else {
+            Classes::default()
+        };
+        self.events.push(Stored {
+            source: s,
+            class,
+            event,
+        });
         if let Some(ri) = run {
             self.index_event(ri, n);
         }
         Some(n)
+    }
+
+    /// A run's counters: the platform's, or what its evidence holds when
+    /// that is more (LangGraph and Temporal count nothing themselves).
+    pub fn stats(&self, ri: usize) -> RunStats {
+        let (Some(r), Some(a)) = (self.runs.get(ri), self.run_agg.get(ri)) else {
+            return RunStats::default();
+        };
+        RunStats {
+            tool_calls: r.stats.tool_calls.max(a.tool_calls as u64),
+            errors: r.stats.errors.max(a.errors as u64),
+            retries: r.stats.retries.max(a.retries as u64),
+            external_actions: r.stats.external_actions.max(a.external as u64),
+        }
+    }
+
+    /// Does the classification speak for this source's tool calls?
+    pub fn classifies(&self, source: u16) -> bool {
+        self.classified.contains(&source)
+    }
+
+    /// Say what kind of platform a source is: the rules class the tool
+    /// calls of [`CLASSIFIED_KINDS`].
+    pub fn set_kind(&mut self, source: &str, kind: &str) {
+        let s = self.source_id(source);
+        if CLASSIFIED_KINDS.contains(&kind) && self.classified.insert(s) && !self.events.is_empty()
+        {
+            self.set_rules(self.rules.clone());
+        }
+    }
+
+    /// New classification rules: every event is classed again and the
+    /// aggregates rebuilt (done once, at start, after a reopen).
+    pub fn set_rules(&mut self, rules: Rules) {
+        self.rules = rules;
+        let n = self.events.len();
+        for i in 0..n {
+            let st = &self.events[i];
+            let c = if self.classified.contains(&st.source) {
+                classes_of(&self.rules, &st.event)
+            } else {
+                Classes::default()
+            };
+            if let Some(st) = self.events.get_mut(i) {
+                st.class = c;
+            }
+        }
+        self.run_agg.iter_mut().for_each(|a| *a = RunAgg::default());
+        self.by_sig.clear();
+        self.sig_seen.clear();
+        for ri in 0..self.runs.len() {
+            for k in 0..self.by_run[ri].len() {
+                let n = self.by_run[ri][k] as usize;
+                self.index_event(ri, n);
+            }
+            self.reflag(ri);
+        }
     }
 
     pub fn events_of_run(&self, run: usize) -> &[u32] {
@@ -357,6 +474,10 @@ impl<T> Chunked<T> {
 
     pub fn get(&self, i: usize) -> Option<&T> {
         self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {

@@ -22,6 +22,7 @@ const CAP: usize = 20_000;
 pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) {
     super::clear(f, area);
     let r = &app.store.runs[ins.run];
+    let stats = app.store.stats(ins.run);
     let evs = |k: &EventKind| {
         app.store
             .events_of_run(ins.run)
@@ -90,10 +91,10 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             Span::styled(" Counters ", theme.title),
             Span::raw(format!(
                 "tool calls {} · errors {} · retries {} · external actions {} · messages sent {} · files changed {} · records written {}",
-                r.stats.tool_calls,
-                r.stats.errors,
-                r.stats.retries,
-                r.stats.external_actions,
+                stats.tool_calls,
+                stats.errors,
+                stats.retries,
+                stats.external_actions,
                 evs(&EventKind::MessageSent),
                 evs(&EventKind::FileWrite),
                 evs(&EventKind::DbWrite)
@@ -123,7 +124,8 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
     let mut sel_line = 0;
     let mut group = usize::MAX;
     for (pos, &e) in ins.events.iter().enumerate() {
-        let ev = &app.store.events[e].event;
+        let st = &app.store.events[e];
+        let ev = &st.event;
         let g = group_of(&ev.kind);
         if g != group {
             group = g;
@@ -134,7 +136,7 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             Span::styled(kind_symbol(&ev.kind), theme.kind(&ev.kind)),
             Span::raw(" "),
         ];
-        if ev.outbound {
+        if crate::app::store::is_outbound(ev, st.class) {
             spans.push(Span::styled("OUT ", theme.badge_outbound));
         }
         if ev.irreversible() {
@@ -158,15 +160,33 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
         Paragraph::new(lines.into_iter().skip(skip).take(h).collect::<Vec<_>>()).block(lb),
         cols[0],
     );
-    // Event detail.
+    // Event detail: what the rules make of a tool call, then the event.
     let detail = ins
         .events
         .get(ins.sel)
         .map(|&e| {
-            json_lines(
-                &serde_json::to_value(&app.store.events[e].event).unwrap_or_default(),
+            let st = &app.store.events[e];
+            let ev = &st.event;
+            let mut l = Vec::new();
+            if let (EventKind::ToolCall, Some(tool), true) =
+                (&ev.kind, &ev.tool, app.store.classifies(st.source))
+            {
+                let data = ev.data.value();
+                let v = app.store.rules.classify(tool, data.get("args"));
+                l.push(Line::from(Span::styled(
+                    format!("{tool}: {}", v.describe()),
+                    if v.classes.is_empty() {
+                        theme.dim
+                    } else {
+                        theme.warn
+                    },
+                )));
+            }
+            l.extend(json_lines(
+                &serde_json::to_value(ev).unwrap_or_default(),
                 ins.expanded,
-            )
+            ));
+            l
         })
         .unwrap_or_default();
     let db = Block::default()

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod notes;
 pub mod palette;
 pub mod panes;
+pub mod run_id;
 pub mod runs;
 pub mod status;
 pub mod svg;
@@ -125,6 +126,8 @@ pub fn clear(f: &mut Frame, area: Rect) {
 /// The longest prefix of `s` that fits in `width` columns. A long string
 /// handed whole to a widget costs its whole length in grapheme work before
 /// the widget cuts it; cut it first.
+pub use run_id::short_run;
+
 pub fn fit(s: &str, width: usize) -> &str {
     let mut w = 0;
     for (i, c) in s.char_indices() {

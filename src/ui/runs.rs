@@ -47,6 +47,18 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         header.extend(["TOOLS", "ERR", "RETRY", "EXT"]);
     }
     header.push("LAST EVENT");
+    // The RUN column fits the longest id on screen (UUIDs from LangGraph,
+    // workflow ids from Temporal), within reason.
+    let id_w = v
+        .rows
+        .iter()
+        .skip(v.offset)
+        .take(inner_h)
+        .map(|&ri| app.store.runs[ri].id.chars().count())
+        .max()
+        .unwrap_or(8)
+        .clamp(8, if wide { 36 } else { 14 }) as u16
+        + 1;
     let rows = v
         .rows
         .iter()
@@ -58,7 +70,8 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             let mark = if app.marked.contains(&ri) { "✓" } else { " " };
             let mut cells: Vec<Cell> = vec![Cell::from(Line::from(vec![
                 Span::styled(mark, theme.danger),
-                Span::raw(r.id.clone()),
+                // Too long: the part that tells runs apart.
+                Span::raw(super::short_run(&r.id, id_w as usize - 1)),
             ]))];
             if multi {
                 cells.push(Cell::from(r.source.as_str()));
@@ -81,18 +94,19 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     .unwrap_or_else(|| "-".into()),
             ));
             if wide {
-                let err_style = if r.stats.errors > 0 {
+                let stats = app.store.stats(ri);
+                let err_style = if stats.errors > 0 {
                     theme.danger
                 } else {
                     theme.text
                 };
-                cells.push(Cell::from(r.stats.tool_calls.to_string()));
+                cells.push(Cell::from(stats.tool_calls.to_string()));
                 cells.push(Cell::from(Span::styled(
-                    r.stats.errors.to_string(),
+                    stats.errors.to_string(),
                     err_style,
                 )));
-                cells.push(Cell::from(r.stats.retries.to_string()));
-                cells.push(Cell::from(r.stats.external_actions.to_string()));
+                cells.push(Cell::from(stats.retries.to_string()));
+                cells.push(Cell::from(stats.external_actions.to_string()));
             }
             let last = app.store.last_event(ri).map(|e| {
                 Line::from(vec![
@@ -117,18 +131,6 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 row
             }
         });
-    // The RUN column fits the longest id on screen (UUIDs from LangGraph,
-    // workflow ids from Temporal), within reason.
-    let id_w = v
-        .rows
-        .iter()
-        .skip(v.offset)
-        .take(inner_h)
-        .map(|&ri| app.store.runs[ri].id.chars().count())
-        .max()
-        .unwrap_or(8)
-        .clamp(8, if wide { 36 } else { 14 }) as u16
-        + 1;
     let mut widths = vec![Constraint::Length(id_w)];
     if multi {
         widths.push(Constraint::Length(6));

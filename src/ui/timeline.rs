@@ -59,8 +59,11 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     theme.dim,
                 ));
             }
-            spans.push(Span::styled(format!("{:<9.9} ", e.run_id), theme.dim));
-            if e.outbound {
+            spans.push(Span::styled(
+                format!("{:<9} ", super::short_run(&e.run_id, 9)),
+                theme.dim,
+            ));
+            if crate::app::store::is_outbound(e, st.class) {
                 spans.push(Span::styled("OUT", theme.badge_outbound));
                 spans.push(Span::raw(" "));
             }

@@ -755,7 +755,10 @@ mod tests {
         );
         let c = kinds(&evs, "containment");
         assert_eq!(c[0].summary, "cancel requested by cordon: test");
-        assert_eq!(c.last().unwrap().summary, "workflow terminated by frontend-service: enough");
+        assert_eq!(
+            c.last().unwrap().summary,
+            "workflow terminated by frontend-service: enough"
+        );
         assert!(evs.iter().all(|e| !e.summary.contains("activity activity")));
         // It went on calling its tool after the cancel request.
         let after = evs

@@ -129,10 +129,12 @@ impl Temporal {
         let running = info
             .as_ref()
             .is_some_and(|i| convert::state(&i.status).is_active());
-        if running && facts.open_activities > 0 && described.is_none() {
-            if let Some(v) = self.conn.describe_counted(key, bytes).await? {
-                described = serde_json::from_value(v).ok();
-            }
+        if running
+            && facts.open_activities > 0
+            && described.is_none()
+            && let Some(v) = self.conn.describe_counted(key, bytes).await?
+        {
+            described = serde_json::from_value(v).ok();
         }
         // Commit.
         let x = self.execs.entry(key.to_string()).or_default();
