@@ -88,19 +88,27 @@ def ledger_write(account: str, amount_cents: int) -> str:
 
 
 @tool
+def slow_ledger_write(account: str, amount_cents: int, seconds: float = 1.0) -> str:
+    """Write a ledger entry (slowly, and the ledger refuses)."""
+    time.sleep(seconds)
+    raise ValueError(f"ledger write rejected: account {account} is frozen")
+
+
+@tool
 def slow_search(query: str, seconds: float = 1.0) -> str:
     """Search the knowledge base (slowly)."""
     time.sleep(seconds)
     return f"3 articles about {query}"
 
 
-TOOLS = [lookup_customer, update_invoice, charge_card, send_email, ledger_write, slow_search]
+TOOLS = [lookup_customer, update_invoice, charge_card, send_email, ledger_write, slow_ledger_write, slow_search]
 
-# The usual prebuilt agent: tool errors become error tool messages.
+# The usual prebuilt agent (a tool's exception fails the run).
 react_agent = create_react_agent(ScriptedModel(), TOOLS)
 
-# The same agent with tool errors left unhandled: the run fails.
-react_strict = create_react_agent(ScriptedModel(), ToolNode(TOOLS, handle_tool_errors=False))
+# The same agent with tool errors handled: they become error tool messages
+# and the model carries on.
+react_forgiving = create_react_agent(ScriptedModel(), ToolNode(TOOLS, handle_tool_errors=True))
 
 
 class ReviewState(TypedDict, total=False):

@@ -410,12 +410,14 @@ impl LangGraphActor {
                     ));
                 }
                 if target.workflow.is_none() {
-                    http::send(
-                        self.conn
-                            .req(reqwest::Method::POST, "/runs/cancel")
-                            .json(&json!({"status": "pending"})),
-                    )
-                    .await?;
+                    hold::tolerate_nothing_pending(
+                        http::send(
+                            self.conn
+                                .req(reqwest::Method::POST, "/runs/cancel")
+                                .json(&json!({"status": "pending"})),
+                        )
+                        .await,
+                    )?;
                 } else {
                     let mut by_thread: HashMap<&str, Vec<&str>> = HashMap::new();
                     for (t, r) in &pending {
@@ -441,12 +443,8 @@ impl LangGraphActor {
                     )
                     .await?;
                 }
-                Ok(Self::answer(
-                    kind,
-                    "pending",
-                    ids,
-                    "pending runs cancelled, crons disabled".into(),
-                ))
+                hold::start(&self.shared, target.workflow.as_deref());
+                Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
             }
             ActionKind::ReleaseQueue => {
                 let held = self.held_crons(target.workflow.as_deref()).await?;
@@ -470,12 +468,8 @@ impl LangGraphActor {
                     )
                     .await?;
                 }
-                Ok(Self::answer(
-                    kind,
-                    "pending",
-                    ids,
-                    "held crons re-enabled".into(),
-                ))
+                hold::end(&self.shared, target.workflow.as_deref());
+                Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))
             }
             k => Err(HttpError {
                 message: format!("LangGraph does not offer {}", k.as_str()),

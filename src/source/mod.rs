@@ -42,6 +42,13 @@ pub trait Source: Send {
     fn waker(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
         None
     }
+    /// Some reads of the last poll failed though it delivered what the rest
+    /// gave (a thread's history timed out): said once, then cleared. The
+    /// loop reports it as a failure without the backoff of a source that
+    /// does not answer at all; the failed reads are retried next poll.
+    fn partial_error(&mut self) -> Option<HttpError> {
+        None
+    }
     /// Every active run, for `cordon runs` (scripts): only the listing,
     /// not the timeline. By default, one poll's runs.
     fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<Run>, HttpError>> {
@@ -165,6 +172,16 @@ pub async fn poll_loop(
                     let msg = SourceMsg::Polled {
                         source: src.name().to_string(),
                         batch,
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+                if let Some(e) = src.partial_error() {
+                    let msg = SourceMsg::Failed {
+                        source: src.name().to_string(),
+                        error: format!("part of the last poll failed (retried now): {}", e.message),
+                        retry_in: interval,
                     };
                     if tx.send(msg).is_err() {
                         return;

@@ -8,11 +8,46 @@
 //! queue: the controls it reports then no longer list it.
 
 use std::collections::BTreeSet;
+use std::sync::Mutex;
 
 use serde_json::json;
 
-use super::convert;
+use super::{Shared, convert, lock};
 use crate::model::{Controls, Event, Time};
+use crate::source::http::HttpError;
+
+/// What `hold_queue` answers: what it did, and that the hold holds.
+pub const STARTED: &str = "pending runs cancelled, crons disabled; cordon cancels runs queued later while it runs (release_queue ends the hold)";
+pub const ENDED: &str =
+    "hold ended: cordon no longer cancels queued runs; the crons it held are enabled again";
+
+/// The hold is in force from now (the actor sent `hold_queue`).
+pub fn start(shared: &Mutex<Shared>, workflow: Option<&str>) {
+    lock(shared)
+        .held
+        .insert(workflow.unwrap_or("*").to_string());
+}
+
+/// The hold ends (`release_queue`).
+pub fn end(shared: &Mutex<Shared>, workflow: Option<&str>) {
+    let mut s = lock(shared);
+    match workflow {
+        Some(w) => {
+            s.held.remove(w);
+        }
+        None => s.held.clear(),
+    }
+}
+
+/// `POST /runs/cancel` answers 404 "No runs found to cancel" when nothing
+/// is queued: for a hold that is no failure (there was nothing to cancel;
+/// the hold still starts).
+pub fn tolerate_nothing_pending<T: Default>(r: Result<T, HttpError>) -> Result<T, HttpError> {
+    match r {
+        Err(e) if e.status == Some(404) => Ok(T::default()),
+        r => r,
+    }
+}
 
 /// Is a run of `workflow` held?
 pub fn held(holds: &BTreeSet<String>, workflow: &str) -> bool {

@@ -6,9 +6,11 @@
 //! are read, whatever its thread's status says). Per thread: its runs, and
 //! its history from the newest checkpoint back to the first one already
 //! read (paged), with the histories of subgraphs still open. A thread whose
-//! reads all succeeded is committed at once; what a poll gathered is kept
-//! (`carry`) when a later request of the same poll fails, and delivered by
-//! the next poll that succeeds: nothing read is ever dropped.
+//! reads all succeeded is committed at once; a thread whose read failed is
+//! left as it was and read again next poll, while what the others gave is
+//! delivered (the failure is reported as well). Nothing read is dropped:
+//! what a poll gathered before it failed as a whole is kept (`carry`) for
+//! the next poll that answers.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::sync::{Arc, Mutex};
@@ -88,8 +90,18 @@ pub struct LangGraph {
     assistants: HashMap<String, Option<wire::Assistant>>,
     /// Runs the enforced hold cancelled.
     enforced: HashSet<String>,
-    /// Read but not yet delivered (a later request of the poll failed).
+    /// Threads found busy, waiting or changed, read until a read finds
+    /// nothing active on them (a read that failed does not drop one).
+    watched: BTreeSet<String>,
+    /// The newest thread update seen by a discovery that answered: threads
+    /// updated after it are read even when they were never seen busy (a
+    /// run that started and ended between two polls, or while discovery
+    /// failed).
+    watermark: Option<String>,
+    /// Read but not yet delivered (the poll failed as a whole).
     carry: Batch,
+    /// What failed in the last poll that still delivered the rest.
+    partial: Option<HttpError>,
     info_sent: bool,
 }
 
@@ -121,7 +133,10 @@ impl LangGraph {
             reported: HashMap::new(),
             assistants: HashMap::new(),
             enforced: HashSet::new(),
+            watched: BTreeSet::new(),
+            watermark: None,
             carry: Batch::default(),
+            partial: None,
             info_sent: false,
         }
     }
@@ -226,6 +241,55 @@ impl LangGraph {
             }
             Err(_) => None,
         }
+    }
+
+    /// Threads updated after the watermark (newest first, paged), and the
+    /// new watermark. The first discovery only sets the watermark: what
+    /// ended before cordon started is not read back.
+    async fn updated_threads(
+        &self,
+        bytes: &mut usize,
+    ) -> Result<(Vec<wire::Thread>, Option<String>), HttpError> {
+        let time = |t: &wire::Thread| t.updated_at.as_deref().and_then(crate::model::time::parse);
+        let mark = self
+            .watermark
+            .as_deref()
+            .and_then(crate::model::time::parse);
+        let mut out = Vec::new();
+        let mut newest: Option<String> = None;
+        for page in 0..10 {
+            let v = self
+                .conn
+                .json(
+                    self.conn
+                        .req(reqwest::Method::POST, "/threads/search")
+                        .json(&json!({"sort_by": "updated_at", "sort_order": "desc",
+                            "limit": 100, "offset": page * 100,
+                            "select": ["thread_id", "status", "metadata", "updated_at"]})),
+                    bytes,
+                )
+                .await?;
+            let got: Vec<wire::Thread> = wire::list(&v);
+            let n = got.len();
+            if page == 0 {
+                newest = got.first().and_then(|t| t.updated_at.clone());
+            }
+            let Some(mark) = mark else { break };
+            let before = got.iter().any(|t| time(t).is_some_and(|u| u <= mark));
+            out.extend(
+                got.into_iter()
+                    .filter(|t| time(t).is_some_and(|u| u > mark)),
+            );
+            if before || n < 100 {
+                break;
+            }
+        }
+        let newest = match (newest, &self.watermark) {
+            (Some(n), Some(w)) if time_of(&n) <= time_of(w) => Some(w.clone()),
+            (None, w) => w.clone(),
+            (n, _) => n,
+        };
+        Ok((out, newest))
     }
 
     /// Threads with the status, all pages.
@@ -658,16 +722,44 @@ impl LangGraph {
             ]);
             self.info_sent = true;
         }
+        // A failed read does not lose the others: what was read is
+        // delivered, the failure said, and the failed part read again next
+        // poll. Only a poll where nothing answered is a failed poll.
+        let mut failed: Option<HttpError> = None;
+        let mut answered = 0usize;
         let mut threads: Vec<(String, Option<String>)> = Vec::new();
         for status in ["busy", "interrupted"] {
-            for t in self.threads_with(status, &mut bytes).await? {
-                if !t.thread_id.is_empty() && !threads.iter().any(|(x, _)| *x == t.thread_id) {
-                    threads.push((t.thread_id, Some(t.status)));
+            match self.threads_with(status, &mut bytes).await {
+                Ok(ts) => {
+                    answered += 1;
+                    for t in ts {
+                        if !t.thread_id.is_empty()
+                            && !threads.iter().any(|(x, _)| *x == t.thread_id)
+                        {
+                            threads.push((t.thread_id, Some(t.status)));
+                        }
+                    }
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
                 }
             }
         }
-        // Followed runs, whatever their thread's status says now.
-        let followed: BTreeSet<String> = self.runs.values().map(|t| t.thread.clone()).collect();
+        match self.updated_threads(&mut bytes).await {
+            Ok((ts, mark)) => {
+                answered += 1;
+                self.watermark = mark;
+                self.watched.extend(ts.into_iter().map(|t| t.thread_id));
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
+        self.watched.extend(threads.iter().map(|(t, _)| t.clone()));
+        // Followed runs, whatever their thread's status says now, and
+        // threads seen whose read has not yet succeeded.
+        let mut followed: BTreeSet<String> = self.runs.values().map(|t| t.thread.clone()).collect();
+        followed.extend(self.watched.iter().cloned());
         for tid in followed {
             if !threads.iter().any(|(x, _)| *x == tid) {
                 threads.push((tid, None));
@@ -675,10 +767,27 @@ impl LangGraph {
         }
         self.drain_streams();
         for (tid, status) in &threads {
-            self.read_thread(tid, status.as_deref(), &mut bytes).await?;
+            match self.read_thread(tid, status.as_deref(), &mut bytes).await {
+                Ok(()) => {
+                    answered += 1;
+                    // Read: from now on it is followed through its runs.
+                    self.watched.remove(tid);
+                }
+                Err(e) => {
+                    failed.get_or_insert(e);
+                }
+            }
         }
         self.drain_streams();
-        self.enforce(&mut bytes).await?;
+        if let Err(e) = self.enforce(&mut bytes).await {
+            failed.get_or_insert(e);
+        }
+        if let Some(e) = failed.take() {
+            if answered == 0 {
+                return Err(e);
+            }
+            self.partial = Some(e);
+        }
         {
             let mut s = lock(&self.shared);
             for (run, t) in &self.runs {
@@ -691,6 +800,10 @@ impl LangGraph {
         b.bytes = bytes;
         Ok(b)
     }
+}
+
+fn time_of(t: &str) -> Option<crate::model::Time> {
+    crate::model::time::parse(t)
 }
 
 /// The subgraph namespaces the checkpoints' tasks point to.
@@ -746,5 +859,8 @@ impl crate::source::Source for LangGraph {
     }
     fn poll(&mut self) -> futures_util::future::BoxFuture<'_, Result<Batch, HttpError>> {
         Box::pin(self.poll_once())
+    }
+    fn partial_error(&mut self) -> Option<HttpError> {
+        self.partial.take()
     }
 }

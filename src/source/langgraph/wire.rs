@@ -12,6 +12,7 @@ pub struct Thread {
     pub thread_id: String,
     pub status: String,
     pub metadata: Value,
+    pub updated_at: Option<String>,
 }
 
 /// `GET /threads/{id}/runs`, `GET /threads/{id}/runs/{run}`.

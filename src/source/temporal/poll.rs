@@ -7,9 +7,9 @@
 //! describe when it closed (how it ended) or while an activity is open
 //! (the attempts of a retrying activity and heartbeats, which the history
 //! only records when the attempt ends). An execution whose reads all
-//! succeeded is committed at once; what a poll gathered is kept (`carry`)
-//! when a later request fails, and delivered by the next poll that
-//! succeeds.
+//! succeeded is committed at once; one whose read failed is left as it was
+//! and read again next poll, while what the others gave is delivered (the
+//! failure reported as well).
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -44,6 +44,8 @@ pub struct Temporal {
     follow: BTreeSet<String>,
     reported: HashMap<String, Run>,
     carry: Batch,
+    /// What failed in the last poll that still delivered the rest.
+    partial: Option<HttpError>,
     info_sent: bool,
 }
 
@@ -56,6 +58,7 @@ impl Temporal {
             follow: BTreeSet::new(),
             reported: HashMap::new(),
             carry: Batch::default(),
+            partial: None,
             info_sent: false,
         }
     }
@@ -217,22 +220,30 @@ impl Temporal {
             .filter(|k| !keys.iter().any(|(x, _)| x == *k))
             .cloned()
             .collect();
+        // A failed read does not lose the others (see the LangGraph
+        // poller): the rest is delivered, the failure said.
+        let mut failed: Option<HttpError> = None;
         let mut read = HashSet::new();
         for (k, info) in std::mem::take(&mut keys) {
             read.insert(k.clone());
-            self.read(&k, info.as_ref(), &mut bytes).await?;
+            if let Err(e) = self.read(&k, info.as_ref(), &mut bytes).await {
+                failed.get_or_insert(e);
+            }
         }
         // Reading may add to what is followed (children seen just now).
         let mut rounds = 0;
         while let Some(k) = queue.pop() {
-            if read.insert(k.clone()) {
-                self.read(&k, None, &mut bytes).await?;
+            if read.insert(k.clone())
+                && let Err(e) = self.read(&k, None, &mut bytes).await
+            {
+                failed.get_or_insert(e);
             }
             if queue.is_empty() && rounds < 3 {
                 rounds += 1;
                 queue.extend(self.follow.iter().filter(|k| !read.contains(*k)).cloned());
             }
         }
+        self.partial = failed;
         let mut b = std::mem::take(&mut self.carry);
         b.bytes = bytes;
         Ok(b)
@@ -245,6 +256,9 @@ impl crate::source::Source for Temporal {
     }
     fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
         Box::pin(self.poll_once())
+    }
+    fn partial_error(&mut self) -> Option<HttpError> {
+        self.partial.take()
     }
     /// One visibility query (paged), no histories.
     fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<Run>, HttpError>> {
