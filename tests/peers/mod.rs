@@ -105,11 +105,14 @@ pub struct SharedPeer {
 /// Start `make` once, on a thread that outlives every test (so the peer's
 /// PDEATHSIG does not fire when one test's thread ends), and hand out its
 /// address.
+/// What starts a shared peer: its address, and the processes to hold.
+type Starter = fn() -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Option<(SharedPeer, Vec<Peer>)>> + Send>,
+>;
+
 fn shared(
     cell: &'static std::sync::OnceLock<Option<SharedPeer>>,
-    make: fn() -> std::pin::Pin<
-        Box<dyn std::future::Future<Output = Option<(SharedPeer, Vec<Peer>)>> + Send>,
-    >,
+    make: Starter,
 ) -> Option<SharedPeer> {
     cell.get_or_init(|| {
         let (tx, rx) = std::sync::mpsc::channel();
