@@ -31,13 +31,23 @@ impl Drop for Console {
 impl Console {
     /// A console on `spec`, polling every `every` with `client`'s bounds.
     pub fn start(spec: &SourceSpec, client: reqwest::Client, every: Duration) -> Console {
+        Console::with_actor(spec, client, every).0
+    }
+
+    /// [`Console::start`], with the acting side that shares the poller's
+    /// state (LangGraph's enforced hold).
+    pub fn with_actor(
+        spec: &SourceSpec,
+        client: reqwest::Client,
+        every: Duration,
+    ) -> (Console, std::sync::Arc<dyn cordon::source::Actor>) {
         let dir = tempfile::tempdir().unwrap();
         let (app, journal) =
             cordon::commands::open_incident(dir.path(), std::slice::from_ref(spec)).unwrap();
-        let (src, _) = cordon::source::build_pair(spec, client).unwrap();
+        let (src, actor) = cordon::source::build_pair(spec, client).unwrap();
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let task = tokio::spawn(cordon::source::poll_loop(src, every, tx));
-        Console {
+        let c = Console {
             app,
             journal,
             dir,
@@ -45,7 +55,8 @@ impl Console {
             polls: 0,
             rx,
             task,
-        }
+        };
+        (c, actor)
     }
 
     fn feed(&mut self, m: SourceMsg) {

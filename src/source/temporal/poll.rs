@@ -122,7 +122,10 @@ impl Temporal {
         };
         let now = chrono::Utc::now();
         let x = self.execs.entry(key.to_string()).or_default();
-        let (events, facts) = convert::history_events(key, &history, x.after, &mut x.emitted, now);
+        // Converted against a copy: committed only when every read of this
+        // execution has answered (a describe failing below loses nothing).
+        let mut emitted = x.emitted.clone();
+        let (events, facts) = convert::history_events(key, &history, x.after, &mut emitted, now);
         // Open activities of a running execution: their attempts now.
         let info = listed.cloned().or_else(|| {
             described
@@ -141,6 +144,7 @@ impl Temporal {
         }
         // Commit.
         let x = self.execs.entry(key.to_string()).or_default();
+        x.emitted = emitted;
         x.after = history
             .iter()
             .map(|e| e.id)
