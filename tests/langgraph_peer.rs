@@ -22,20 +22,11 @@ fn spec(url: &str) -> SourceSpec {
 }
 
 fn run_of<'a>(app: &'a App, id: &str) -> Option<&'a cordon::model::Run> {
-    app.store.run_idx("lg", id).map(|i| &app.store.runs[i])
+    peers::run_of(app, "lg", id)
 }
 
 fn events_of<'a>(app: &'a App, run: &str) -> Vec<&'a Event> {
-    app.store
-        .run_idx("lg", run)
-        .map(|ri| {
-            app.store
-                .events_of_run(ri)
-                .iter()
-                .map(|&e| &app.store.events[e as usize].event)
-                .collect()
-        })
-        .unwrap_or_default()
+    peers::events_of(app, "lg", run)
 }
 
 fn data(e: &Event, k: &str) -> Option<String> {
@@ -421,42 +412,17 @@ async fn every_step_call_and_error_the_server_holds_is_journaled_once_under_faul
         .iter()
         .map(|r| format!("{r}: {:?}", run_of(&c.app, r).map(|x| x.state.clone())))
         .collect();
-    let journal = c.journal_events();
-    let mine: Vec<&Event> = journal
-        .iter()
-        .filter(|e| run_set.contains(e.run_id.as_str()))
-        .collect();
-    let (missing, twice) = truth.compare(&mine);
-    let faults = proxy.faults();
-    eprintln!(
-        "FIGURES langgraph differential: platform {} (steps {}, tool calls {}, results {}, errors {}); journal {} events for these runs; missing {}; more than once {}; faults injected {} ({} stalls, {} resets, {} 5xx); polls failed {}, answered {}",
+    let platform = format!(
+        "{} facts (steps {}, tool calls {}, results {}, errors {})",
         truth.total(),
         truth.steps.len(),
         truth.calls.len(),
         truth.results.len(),
-        truth.errors.len(),
-        mine.len(),
-        missing.len(),
-        twice.len(),
-        faults.len(),
-        faults.iter().filter(|f| f.0 == Fault::Stall).count(),
-        faults.iter().filter(|f| f.0 == Fault::Reset).count(),
-        faults
-            .iter()
-            .filter(|f| matches!(f.0, Fault::Status(_)))
-            .count(),
-        c.failures.len(),
-        c.polls
+        truth.errors.len()
     );
-    assert!(missing.is_empty(), "missing from the journal: {missing:?}");
+    let set: HashSet<&str> = runs.iter().map(String::as_str).collect();
+    c.check_journal("langgraph", &platform, &set, |e| truth.compare(e), &proxy);
     assert!(converged, "runs still shown active: {states:?}");
-    assert!(twice.is_empty(), "journaled more than once: {twice:?}");
-    assert!(
-        !faults.is_empty() && !c.failures.is_empty(),
-        "faults were injected and seen"
-    );
-    let ids: HashSet<&str> = journal.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids.len(), journal.len(), "no event id twice in the journal");
 
     // Counters and triage from that evidence.
     let app = &c.app;

@@ -32,21 +32,12 @@ fn id(name: &str) -> String {
     format!("{name}-{}", &uuid::Uuid::new_v4().to_string()[..8])
 }
 
-fn run_of<'a>(app: &'a App, key: &str) -> Option<&'a cordon::model::Run> {
-    app.store.run_idx("tm", key).map(|i| &app.store.runs[i])
+fn run_of<'a>(app: &'a App, id: &str) -> Option<&'a cordon::model::Run> {
+    peers::run_of(app, "tm", id)
 }
 
-fn events_of<'a>(app: &'a App, key: &str) -> Vec<&'a Event> {
-    app.store
-        .run_idx("tm", key)
-        .map(|ri| {
-            app.store
-                .events_of_run(ri)
-                .iter()
-                .map(|&e| &app.store.events[e as usize].event)
-                .collect()
-        })
-        .unwrap_or_default()
+fn events_of<'a>(app: &'a App, run: &str) -> Vec<&'a Event> {
+    peers::events_of(app, "tm", run)
 }
 
 fn kind<'a>(evs: &[&'a Event], k: &str) -> Vec<&'a Event> {
@@ -423,20 +414,36 @@ async fn a_workflow_that_ignores_cancel_shows_the_request_and_goes_on() {
         json!({"reason": "INC-7", "identity": "cordon"}),
     )
     .await;
-    c.until("the request, and sends after it", 60, |app| {
-        let evs = events_of(app, &key);
-        let at = evs
-            .iter()
-            .position(|e| e.summary.starts_with("cancel requested"));
-        at.is_some_and(|i| {
-            evs[i..]
+    let seen = c
+        .within(60, |app| {
+            let evs = events_of(app, &key);
+            let at = evs
                 .iter()
-                .filter(|e| e.kind.as_str() == "tool_call")
-                .count()
-                >= 2
+                .position(|e| e.summary.starts_with("cancel requested"));
+            at.is_some_and(|i| {
+                evs[i..]
+                    .iter()
+                    .filter(|e| e.kind.as_str() == "tool_call")
+                    .count()
+                    >= 2
+            })
         })
-    })
-    .await;
+        .await;
+    if !seen {
+        let platform: Vec<String> = peers::tm_history(&a, &wid, &run)
+            .await
+            .iter()
+            .map(|e| format!("{} {}", e["eventId"], e["eventType"]))
+            .collect();
+        let mine: Vec<String> = events_of(&c.app, &key)
+            .iter()
+            .map(|e| format!("{} {} {}", e.id, e.kind.as_str(), e.summary))
+            .collect();
+        panic!(
+            "no sends after the cancel request; failures {:?}\nplatform: {platform:#?}\ncordon: {mine:#?}",
+            c.failures
+        );
+    }
     assert_eq!(run_of(&c.app, &key).unwrap().state, RunState::Running);
     peers::post(
         &format!("{a}/workflows/{wid}/terminate"),
@@ -669,44 +676,18 @@ async fn every_attempt_the_server_holds_is_journaled_once_under_faults() {
                     .all(|k| run_of(app, k).is_some_and(|r| !r.state.is_active()))
         })
         .await;
-    let journal = c.journal_events();
-    let set: HashSet<&str> = keys.iter().map(String::as_str).collect();
-    let mine: Vec<&Event> = journal
-        .iter()
-        .filter(|e| set.contains(e.run_id.as_str()))
-        .collect();
-    let (missing, twice) = truth.compare(&mine);
-    let faults = proxy.faults();
-    eprintln!(
-        "FIGURES temporal differential: platform {} facts ({} activities, {} attempts, {} signals, {} workflow failures) over {} executions; journal {} events for them; missing {}; more than once {}; faults injected {} ({} stalls, {} resets, {} 5xx); polls failed {}, answered {}",
+    let platform = format!(
+        "{} facts ({} activities, {} attempts, {} signals, {} workflow failures) over {} executions",
         truth.total(),
         truth.activities.len(),
         truth.activities.iter().map(|x| x.2).sum::<i64>(),
         truth.signals.len(),
         truth.failures.len(),
-        keys.len(),
-        mine.len(),
-        missing.len(),
-        twice.len(),
-        faults.len(),
-        faults.iter().filter(|f| f.0 == Fault::Stall).count(),
-        faults.iter().filter(|f| f.0 == Fault::Reset).count(),
-        faults
-            .iter()
-            .filter(|f| matches!(f.0, Fault::Status(_)))
-            .count(),
-        c.failures.len(),
-        c.polls
+        keys.len()
     );
-    assert!(missing.is_empty(), "missing from the journal: {missing:?}");
-    assert!(twice.is_empty(), "journaled more than once: {twice:?}");
+    let set: HashSet<&str> = keys.iter().map(String::as_str).collect();
+    c.check_journal("temporal", &platform, &set, |e| truth.compare(e), &proxy);
     assert!(converged, "every execution shown closed");
-    assert!(
-        !faults.is_empty() && !c.failures.is_empty(),
-        "faults were injected and seen"
-    );
-    let ids: HashSet<&str> = journal.iter().map(|e| e.id.as_str()).collect();
-    assert_eq!(ids.len(), journal.len());
 }
 
 /// Reach: Temporal Cloud API keys are sent as a bearer; agents named by a

@@ -111,6 +111,15 @@ react_agent = create_react_agent(ScriptedModel(), TOOLS)
 react_forgiving = create_react_agent(ScriptedModel(), ToolNode(TOOLS, handle_tool_errors=True))
 
 
+def tool_exchange(name: str, args: dict, result: str) -> list:
+    """A node that calls a tool itself: the call and its result."""
+    call_id = "call_" + uuid.uuid4().hex[:10]
+    return [
+        AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id}]),
+        ToolMessage(content=result, tool_call_id=call_id, name=name),
+    ]
+
+
 class ReviewState(TypedDict, total=False):
     messages: Annotated[list, add_messages]
     draft: str
@@ -131,24 +140,21 @@ def review(state: ReviewState):
 def send(state: ReviewState):
     if not state.get("approved"):
         return {"messages": [AIMessage(content="Not sent: the reviewer declined")]}
-    call_id = "call_" + uuid.uuid4().hex[:10]
-    return {
-        "messages": [
-            AIMessage(content="", tool_calls=[{"name": "send_email", "args": {"to": "cohort-b@example.com", "subject": "Your refund"}, "id": call_id}]),
-            ToolMessage(content="sent to 3 recipients", tool_call_id=call_id),
-        ]
-    }
+    return {"messages": tool_exchange("send_email", {"to": "cohort-b@example.com", "subject": "Your refund"}, "sent to 3 recipients")}
 
 
-rg = StateGraph(ReviewState)
-rg.add_node("draft", draft)
-rg.add_node("review", review)
-rg.add_node("send", send)
-rg.add_edge(START, "draft")
-rg.add_edge("draft", "review")
-rg.add_edge("review", "send")
-rg.add_edge("send", END)
-review_agent = rg.compile()
+def chain(state, *nodes):
+    """A graph that runs the (name, function) nodes one after the other."""
+    g = StateGraph(state)
+    for name, fn in nodes:
+        g.add_node(name, fn)
+    names = [START] + [n for n, _ in nodes] + [END]
+    for a, b in zip(names, names[1:]):
+        g.add_edge(a, b)
+    return g.compile()
+
+
+review_agent = chain(ReviewState, ("draft", draft), ("review", review), ("send", send))
 
 
 class ResearchState(TypedDict, total=False):
@@ -159,27 +165,18 @@ class ResearchState(TypedDict, total=False):
 def _step(name: str, tool_name: str, args: dict, result: str):
     def node(state: ResearchState):
         time.sleep(state.get("sleep", 0.5))
-        call_id = "call_" + uuid.uuid4().hex[:10]
-        return {
-            "messages": [
-                AIMessage(content="", tool_calls=[{"name": tool_name, "args": args, "id": call_id}]),
-                ToolMessage(content=result, tool_call_id=call_id),
-            ]
-        }
+        return {"messages": tool_exchange(tool_name, args, result)}
 
     node.__name__ = name
     return node
 
 
-sg = StateGraph(ResearchState)
-sg.add_node("search", _step("search", "slow_search", {"query": "refund policy"}, "3 articles"))
-sg.add_node("read", _step("read", "fetch_article", {"id": "kb-12"}, "Refunds within 30 days"))
-sg.add_node("summarise", _step("summarise", "note_write", {"text": "30 days"}, "noted"))
-sg.add_edge(START, "search")
-sg.add_edge("search", "read")
-sg.add_edge("read", "summarise")
-sg.add_edge("summarise", END)
-research = sg.compile()
+research = chain(
+    ResearchState,
+    ("search", _step("search", "slow_search", {"query": "refund policy"}, "3 articles")),
+    ("read", _step("read", "fetch_article", {"id": "kb-12"}, "Refunds within 30 days")),
+    ("summarise", _step("summarise", "note_write", {"text": "30 days"}, "noted")),
+)
 
 
 def plan_node(state: ResearchState):
@@ -192,12 +189,4 @@ def report(state: ResearchState):
     return {"messages": [AIMessage(content="Report: refunds are allowed within 30 days")]}
 
 
-pg = StateGraph(ResearchState)
-pg.add_node("plan", plan_node)
-pg.add_node("research", research)
-pg.add_node("report", report)
-pg.add_edge(START, "plan")
-pg.add_edge("plan", "research")
-pg.add_edge("research", "report")
-pg.add_edge("report", END)
-subgraph_agent = pg.compile()
+subgraph_agent = chain(ResearchState, ("plan", plan_node), ("research", research), ("report", report))

@@ -126,6 +126,47 @@ pub fn build_pair(
     }
 }
 
+/// One event from a platform's facts, through the same cleaning as a wire
+/// event (`extra`: tool, target, data…).
+pub(crate) fn event_of(
+    id: String,
+    run: &str,
+    at: Option<&str>,
+    kind: &str,
+    summary: String,
+    extra: serde_json::Value,
+    now: crate::model::Time,
+) -> Option<Event> {
+    let mut w =
+        serde_json::json!({"id": id, "run_id": run, "at": at, "kind": kind, "summary": summary});
+    if let (Some(m), serde_json::Value::Object(x)) = (w.as_object_mut(), extra) {
+        m.extend(x);
+    }
+    Event::from_wire_value(&w, now)
+}
+
+/// Put `run` in the batch if it differs from what was last reported of it
+/// (pollers that re-read runs every poll send only the changes).
+pub(crate) fn report_changed(
+    reported: &mut std::collections::HashMap<String, Run>,
+    batch: &mut Batch,
+    run: Run,
+) {
+    if reported.get(run.id.as_str()) != Some(&run) {
+        reported.insert(run.id.to_string(), run.clone());
+        batch.runs.retain(|r| r.id != run.id);
+        batch.runs.push(run);
+    }
+}
+
+/// A recorded platform answer (`tests/fixtures/DIR/NAME`), for the
+/// adapters' conversion tests.
+#[cfg(test)]
+pub(crate) fn fixture(dir: &str, name: &str) -> serde_json::Value {
+    let p = format!("{}/tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+}
+
 /// Build an adapter's polling side from a spec.
 pub fn build(spec: &SourceSpec, client: reqwest::Client) -> Result<Box<dyn Source>, String> {
     build_pair(spec, client).map(|p| p.0)

@@ -27,16 +27,7 @@ pub fn short_run(id: &str, width: usize) -> String {
     head(id, width)
 }
 
-fn is_uuid(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
-}
+use crate::model::is_uuid;
 
 /// The first `width - 1` characters and `…` (or all of it if it fits).
 fn head(s: &str, width: usize) -> String {

@@ -61,11 +61,16 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         + 1;
     // Never wider than what the other columns leave (the table would cut
     // the id from the right: every UUIDv7 of a minute reads the same).
-    let others: u16 = if wide { 16 + 18 + 17 + 4 + 18 } else { 10 + 14 + 14 + 4 }
-        + if multi { 6 } else { 0 }
+    let others: u16 = if wide {
+        16 + 18 + 17 + 4 + 18
+    } else {
+        10 + 14 + 14 + 4
+    } + if multi { 6 } else { 0 }
         + 10;
     let gaps = if wide { 10 } else { 6 } + u16::from(multi);
-    let id_w = id_w.min(area.width.saturating_sub(2 + others + gaps)).max(9);
+    let id_w = id_w
+        .min(area.width.saturating_sub(2 + others + gaps))
+        .max(9);
     let rows = v
         .rows
         .iter()

@@ -136,6 +136,45 @@ impl Console {
     }
 }
 
+impl Console {
+    /// The differential check: the journal's events of `runs` against what
+    /// the platform's history holds (`compare` gives what is missing and
+    /// what is there more than once). Prints the figures; fails on any
+    /// miss or repeat, or if no fault was injected and seen.
+    pub fn check_journal(
+        &self,
+        what: &str,
+        platform: &str,
+        runs: &std::collections::HashSet<&str>,
+        compare: impl Fn(&[&Event]) -> (Vec<String>, Vec<String>),
+        proxy: &super::proxy::Proxy,
+    ) {
+        let journal = self.journal_events();
+        let mine: Vec<&Event> = journal
+            .iter()
+            .filter(|e| runs.contains(e.run_id.as_str()))
+            .collect();
+        let (missing, twice) = compare(&mine);
+        eprintln!(
+            "FIGURES {what} differential: platform {platform}; journal {} events for them; missing {}; more than once {}; {}; polls failed {}, answered {}",
+            mine.len(),
+            missing.len(),
+            twice.len(),
+            proxy.summary(),
+            self.failures.len(),
+            self.polls
+        );
+        assert!(missing.is_empty(), "missing from the journal: {missing:?}");
+        assert!(twice.is_empty(), "journaled more than once: {twice:?}");
+        assert!(
+            !proxy.faults().is_empty() && !self.failures.is_empty(),
+            "faults were injected and seen"
+        );
+        let ids: std::collections::HashSet<&str> = journal.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!(ids.len(), journal.len(), "no event id twice in the journal");
+    }
+}
+
 /// A client with short bounds, so an injected stall costs a second.
 pub fn quick_client() -> reqwest::Client {
     cordon::source::http::client_with(

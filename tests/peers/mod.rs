@@ -555,3 +555,30 @@ pub async fn tm_history(api: &str, id: &str, run: &str) -> Vec<serde_json::Value
     }
     out
 }
+
+/// A run as the console holds it.
+pub fn run_of<'a>(
+    app: &'a cordon::app::App,
+    source: &str,
+    id: &str,
+) -> Option<&'a cordon::model::Run> {
+    app.store.run_idx(source, id).map(|i| &app.store.runs[i])
+}
+
+/// A run's events as the console holds them, in arrival order.
+pub fn events_of<'a>(
+    app: &'a cordon::app::App,
+    source: &str,
+    run: &str,
+) -> Vec<&'a cordon::model::Event> {
+    app.store
+        .run_idx(source, run)
+        .map(|ri| {
+            app.store
+                .events_of_run(ri)
+                .iter()
+                .map(|&e| &app.store.events[e as usize].event)
+                .collect()
+        })
+        .unwrap_or_default()
+}

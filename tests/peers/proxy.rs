@@ -110,6 +110,19 @@ impl Proxy {
         self.inner.lock().unwrap().seen.clone()
     }
 
+    /// `N faults injected (a stalls, b resets, c 5xx)`.
+    pub fn summary(&self) -> String {
+        let f = self.faults();
+        let n = |k: fn(&Fault) -> bool| f.iter().filter(|x| k(&x.0)).count();
+        format!(
+            "{} faults injected ({} stalls, {} resets, {} 5xx)",
+            f.len(),
+            n(|x| *x == Fault::Stall),
+            n(|x| *x == Fault::Reset),
+            n(|x| matches!(x, Fault::Status(_)))
+        )
+    }
+
     /// Stop injecting faults (requests still pass).
     pub fn heal(&self) {
         self.inner.lock().unwrap().rules.clear();

@@ -130,22 +130,7 @@ fn text(v: &Value) -> String {
     }
 }
 
-/// Build one event from the platform's facts (cleaned by `Event`).
-pub fn event(
-    id: String,
-    run: &str,
-    at: Option<&str>,
-    kind: &str,
-    summary: String,
-    extra: Value,
-    now: Time,
-) -> Option<Event> {
-    let mut w = json!({"id": id, "run_id": run, "at": at, "kind": kind, "summary": summary});
-    if let (Some(m), Value::Object(x)) = (w.as_object_mut(), extra) {
-        m.extend(x);
-    }
-    Event::from_wire_value(&w, now)
-}
+pub(crate) use crate::source::event_of as event;
 
 /// `research:1f1e…|inner:2a…` → `research › inner`.
 pub fn ns_label(ns: &str) -> String {
@@ -445,11 +430,7 @@ mod tests {
     }
 
     fn fixture(name: &str) -> Value {
-        let p = format!(
-            "{}/tests/fixtures/langgraph/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        crate::source::fixture("langgraph", name)
     }
 
     /// Every event of a history read oldest first.

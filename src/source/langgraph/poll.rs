@@ -105,6 +105,13 @@ pub struct LangGraph {
     info_sent: bool,
 }
 
+impl Conn {
+    /// `GET path`, as JSON.
+    async fn get(&self, path: &str, bytes: &mut usize) -> Result<Value, HttpError> {
+        self.json(self.req(reqwest::Method::GET, path), bytes).await
+    }
+}
+
 fn streams(s: &Mutex<Streams>) -> std::sync::MutexGuard<'_, Streams> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -219,14 +226,7 @@ impl LangGraph {
         if let Some(a) = self.assistants.get(id) {
             return a.clone();
         }
-        let r = self
-            .conn
-            .json(
-                self.conn
-                    .req(reqwest::Method::GET, &format!("/assistants/{id}")),
-                bytes,
-            )
-            .await;
+        let r = self.conn.get(&format!("/assistants/{id}"), bytes).await;
         match r {
             Ok(v) => {
                 let a = serde_json::from_value::<wire::Assistant>(v).ok();
@@ -383,13 +383,7 @@ impl LangGraph {
         // Phase 1, IO: the runs, the assistants, the histories.
         let runs = match self
             .conn
-            .json(
-                self.conn.req(
-                    reqwest::Method::GET,
-                    &format!("/threads/{tid}/runs?limit=50"),
-                ),
-                bytes,
-            )
+            .get(&format!("/threads/{tid}/runs?limit=50"), bytes)
             .await
         {
             Ok(v) => wire::list::<wire::Run>(&v),
@@ -421,15 +415,7 @@ impl LangGraph {
         }
         let status = match status {
             Some(s) => s.to_string(),
-            None => match self
-                .conn
-                .json(
-                    self.conn
-                        .req(reqwest::Method::GET, &format!("/threads/{tid}")),
-                    bytes,
-                )
-                .await
-            {
+            None => match self.conn.get(&format!("/threads/{tid}"), bytes).await {
                 Ok(v) => serde_json::from_value::<wire::Thread>(v)
                     .map(|t| t.status)
                     .unwrap_or_default(),
@@ -554,13 +540,7 @@ impl LangGraph {
             }
             let v = match self
                 .conn
-                .json(
-                    self.conn.req(
-                        reqwest::Method::GET,
-                        &format!("/threads/{tid}/runs/{run}/join"),
-                    ),
-                    bytes,
-                )
+                .get(&format!("/threads/{tid}/runs/{run}/join"), bytes)
                 .await
             {
                 Ok(v) => v,
@@ -595,13 +575,8 @@ impl LangGraph {
         Ok(())
     }
 
-    /// Report a run if it changed since it was last reported.
     fn report(&mut self, run: Run) {
-        if self.reported.get(run.id.as_str()) != Some(&run) {
-            self.reported.insert(run.id.to_string(), run.clone());
-            self.carry.runs.retain(|r| r.id != run.id);
-            self.carry.runs.push(run);
-        }
+        crate::source::report_changed(&mut self.reported, &mut self.carry, run);
     }
 
     /// The thread was deleted (a stateless or cron run ended, or it was

@@ -31,20 +31,9 @@ pub fn run_key(e: &Execution) -> String {
 /// workflow id means its latest run.
 pub fn execution_of(id: &str) -> (&str, Option<&str>) {
     match id.rsplit_once('@') {
-        Some((w, r)) if looks_like_run_id(r) && !w.is_empty() => (w, Some(r)),
+        Some((w, r)) if crate::model::is_uuid(r) && !w.is_empty() => (w, Some(r)),
         _ => (id, None),
     }
-}
-
-fn looks_like_run_id(s: &str) -> bool {
-    s.len() == 36
-        && s.char_indices().all(|(i, c)| {
-            if matches!(i, 8 | 13 | 18 | 23) {
-                c == '-'
-            } else {
-                c.is_ascii_hexdigit()
-            }
-        })
 }
 
 /// An execution's status as a run state.
@@ -587,11 +576,7 @@ mod tests {
     }
 
     fn fixture(name: &str) -> Value {
-        let p = format!(
-            "{}/tests/fixtures/temporal/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
-        serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
+        crate::source::fixture("temporal", name)
     }
 
     fn history(name: &str) -> Vec<HistoryEvent> {

@@ -185,11 +185,7 @@ impl Temporal {
     }
 
     fn report(&mut self, run: Run) {
-        if self.reported.get(run.id.as_str()) != Some(&run) {
-            self.reported.insert(run.id.to_string(), run.clone());
-            self.carry.runs.retain(|r| r.id != run.id);
-            self.carry.runs.push(run);
-        }
+        crate::source::report_changed(&mut self.reported, &mut self.carry, run);
     }
 
     async fn poll_once(&mut self) -> Result<Batch, HttpError> {
