@@ -383,6 +383,19 @@ async fn payloads_signals_and_children_are_decoded() {
         .unwrap();
     assert_eq!(child.requested_by, format!("parent workflow {bk}"));
     assert_eq!(child.assignment, "c1");
+    // The parent's inspector shows its children.
+    common::keys(&mut c.app, "1/");
+    common::keys(&mut c.app, &bk);
+    c.app
+        .update(common::key(ratatui::crossterm::event::KeyCode::Enter));
+    c.app
+        .update(common::key(ratatui::crossterm::event::KeyCode::Enter));
+    let screen = common::screen(&mut c.app, 200, 50);
+    let tree = screen
+        .lines()
+        .find(|l| l.contains("Parent / children"))
+        .unwrap_or_else(|| panic!("{screen}"));
+    assert!(tree.contains(&format!("[{bk}] → {bid}-c")), "{tree}");
     let all: Vec<&Event> = c.app.store.events.iter().map(|s| &s.event).collect();
     assert!(all.iter().all(|e| !e.summary.contains("activity activity")));
     assert!(

@@ -45,7 +45,18 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             )
         })
         .collect();
-    let head = vec![
+    // A child workflow names its parent as who asked; its children name it.
+    let parent = r.requested_by.strip_prefix("parent workflow ");
+    let as_parent = format!("parent workflow {}", r.id);
+    let children: Vec<&str> = app
+        .store
+        .runs
+        .iter()
+        .filter(|c| c.source == r.source && c.requested_by == as_parent.as_str())
+        .map(|c| c.id.as_str())
+        .take(12)
+        .collect();
+    let mut head = vec![
         Line::from(vec![
             Span::styled(format!(" {} ", r.id), theme.title),
             Span::styled(format!("@{} ", r.source), theme.dim),
@@ -101,6 +112,20 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             )),
         ]),
     ];
+    if parent.is_some() || !children.is_empty() {
+        let mut tree = String::new();
+        if let Some(p) = parent {
+            tree.push_str(&format!("{p} → "));
+        }
+        tree.push_str(&format!("[{}]", r.id));
+        if !children.is_empty() {
+            tree.push_str(&format!(" → {}", children.join(", ")));
+        }
+        head.push(Line::from(vec![
+            Span::styled(" Parent / children ", theme.title),
+            Span::styled(tree, theme.dim),
+        ]));
+    }
     let rows = Layout::default()
         .direction(Direction::Vertical)
         .constraints([
