@@ -411,6 +411,13 @@ pub fn history_events(
             }
             "WORKFLOW_EXECUTION_CONTINUED_AS_NEW" => {
                 let c: wire::WorkflowClosed = e.attrs();
+                if !c.new_execution_run_id.is_empty() {
+                    // The next run: read it even if it ends before a listing.
+                    facts.related.push(Execution {
+                        workflow_id: execution_of(run).0.to_string(),
+                        run_id: c.new_execution_run_id.clone(),
+                    });
+                }
                 push(
                     "state_change",
                     format!("continued as new: run {}", c.new_execution_run_id),
@@ -726,7 +733,7 @@ mod tests {
                 .any(|e| e.summary.starts_with("continued as new: run ")),
             "{evs:#?}"
         );
-        assert_eq!(facts.related.len(), 1, "the run it continued from");
+        assert_eq!(facts.related.len(), 2, "the run it continued from, and the next");
     }
 
     #[test]

@@ -46,6 +46,10 @@ pub struct Temporal {
     carry: Batch,
     /// What failed in the last poll that still delivered the rest.
     partial: Option<HttpError>,
+    /// The newest close time a listing of closed executions showed: those
+    /// closed after it are read, so one that started and ended between two
+    /// polls is not missed.
+    closed_mark: Option<String>,
     info_sent: bool,
 }
 
@@ -59,6 +63,7 @@ impl Temporal {
             reported: HashMap::new(),
             carry: Batch::default(),
             partial: None,
+            closed_mark: None,
             info_sent: false,
         }
     }
@@ -95,6 +100,35 @@ impl Temporal {
             }
         }
         Ok(Some(out))
+    }
+
+    /// Executions closed after `mark` (newest first, paged).
+    async fn closed_since(
+        &self,
+        mark: &str,
+        bytes: &mut usize,
+    ) -> Result<Vec<ExecutionInfo>, HttpError> {
+        let q = http::urlencode(&format!("CloseTime > \"{mark}\""));
+        let mut out = Vec::new();
+        let mut token = String::new();
+        for _ in 0..5 {
+            let mut path = format!("/workflows?query={q}&pageSize=1000");
+            if !token.is_empty() {
+                path.push_str(&format!("&nextPageToken={}", http::urlencode(&token)));
+            }
+            let page: wire::Listing =
+                serde_json::from_value(self.conn.get(&path, bytes).await?).unwrap_or_default();
+            out.extend(
+                page.executions
+                    .into_iter()
+                    .filter_map(|v| serde_json::from_value(v).ok()),
+            );
+            match page.next_page_token.filter(|t| !t.is_empty()) {
+                Some(t) if t != token => token = t,
+                _ => break,
+            }
+        }
+        Ok(out)
     }
 
     /// Read one execution and commit what it gave. `listed`: its entry in
@@ -212,6 +246,36 @@ impl Temporal {
             .map(|i| (convert::run_key(&i.execution), Some(i)))
             .filter(|(k, _)| !k.is_empty())
             .collect();
+        // A failed read does not lose the others (see the LangGraph
+        // poller): the rest is delivered, the failure said.
+        let mut failed: Option<HttpError> = None;
+        // Closed since the last look (the first look goes five minutes
+        // back: what just ended is part of the incident).
+        let mark = self.closed_mark.clone().unwrap_or_else(|| {
+            (chrono::Utc::now() - chrono::TimeDelta::minutes(5))
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+        });
+        match self.closed_since(&mark, &mut bytes).await {
+            Ok(closed) => {
+                let newest = closed
+                    .iter()
+                    .filter_map(|i| i.close_time.clone())
+                    .max_by_key(|t| crate::model::time::parse(t));
+                self.closed_mark = newest.or(Some(mark));
+                for i in closed {
+                    let k = convert::run_key(&i.execution);
+                    if !k.is_empty()
+                        && !self.execs.get(&k).is_some_and(|x| x.done)
+                        && !keys.iter().any(|(x, _)| *x == k)
+                    {
+                        keys.push((k, Some(i)));
+                    }
+                }
+            }
+            Err(e) => {
+                failed.get_or_insert(e);
+            }
+        }
         // Followed ones that left the listing (closed), children and
         // continued-from runs; read until what they give is read.
         let mut queue: Vec<String> = self
@@ -220,9 +284,6 @@ impl Temporal {
             .filter(|k| !keys.iter().any(|(x, _)| x == *k))
             .cloned()
             .collect();
-        // A failed read does not lose the others (see the LangGraph
-        // poller): the rest is delivered, the failure said.
-        let mut failed: Option<HttpError> = None;
         let mut read = HashSet::new();
         for (k, info) in std::mem::take(&mut keys) {
             read.insert(k.clone());
