@@ -105,6 +105,15 @@ fn counters_come_from_the_evidence_when_the_platform_counts_nothing() {
     let screen = screen(&mut app(), 160, 48);
     let row = screen.lines().find(|l| l.contains(" r1 ")).unwrap();
     assert!(row.contains("  4 "), "TOOLS column: {row}");
+    // The inspector's counters say the same, the email as a message sent.
+    let mut a = app();
+    keys(&mut a, "1");
+    a.update(key(ratatui::crossterm::event::KeyCode::Enter));
+    let s = common::screen(&mut a, 160, 48);
+    assert!(
+        s.contains("tool calls 4 · errors 0 · retries 0 · external actions 1 · messages sent 1"),
+        "{s}"
+    );
 }
 
 #[test]

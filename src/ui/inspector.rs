@@ -106,7 +106,16 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
                 stats.errors,
                 stats.retries,
                 stats.external_actions,
-                evs(&EventKind::MessageSent),
+                // Sent messages, and calls the rules class as reaching people.
+                evs(&EventKind::MessageSent)
+                    + app
+                        .store
+                        .events_of_run(ins.run)
+                        .iter()
+                        .filter(|&&e| app.store.events[e as usize]
+                            .class
+                            .has(crate::model::classify::Class::UserFacing))
+                        .count(),
                 evs(&EventKind::FileWrite),
                 evs(&EventKind::DbWrite)
             )),

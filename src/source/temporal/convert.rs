@@ -733,7 +733,11 @@ mod tests {
                 .any(|e| e.summary.starts_with("continued as new: run ")),
             "{evs:#?}"
         );
-        assert_eq!(facts.related.len(), 2, "the run it continued from, and the next");
+        assert_eq!(
+            facts.related.len(),
+            2,
+            "the run it continued from, and the next"
+        );
     }
 
     #[test]
