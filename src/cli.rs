@@ -159,9 +159,12 @@ pub struct RunsArgs {
 pub struct ActArgs {
     #[arg(long, value_name = "[NAME=]KIND:URL")]
     pub source: SourceSpec,
-    /// stop_run, rollback_run, pause_workflow, resume_workflow, hold_queue, release_queue,
-    /// revoke_tool, restore_tool, revoke_credential, block_outbound, unblock_outbound
+    /// stop_run, rollback_run, terminate_run, pause_workflow, resume_workflow, hold_queue,
+    /// release_queue, revoke_tool, restore_tool, revoke_credential, block_outbound,
+    /// unblock_outbound
     pub kind: String,
+    /// The run (Temporal: WORKFLOW_ID@RUN_ID for one execution, or a workflow id for its
+    /// latest)
     #[arg(long = "run", value_name = "ID")]
     pub run: Option<String>,
     #[arg(long)]

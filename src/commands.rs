@@ -48,6 +48,13 @@ struct ConfigFile {
     /// Theme name or file (the --theme flag wins).
     #[serde(default)]
     theme: Option<String>,
+    /// Rules that class tool calls (outbound, money, data write,
+    /// user-facing), tried before the defaults.
+    #[serde(default)]
+    classify: Vec<crate::model::classify::RuleConfig>,
+    /// `false`: only the rules above, none of the defaults.
+    #[serde(default)]
+    classify_defaults: Option<bool>,
 }
 
 /// Everything the console needs from the config file and flags.
@@ -57,6 +64,7 @@ pub struct Config {
     pub custom: Vec<CustomAction>,
     pub keymap: crate::app::bindings::Keymap,
     pub theme: Option<String>,
+    pub rules: crate::model::classify::Rules,
 }
 
 /// Keys the console already uses; a custom action may not take one.
@@ -72,6 +80,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
     let mut custom = Vec::new();
     let mut keymap = crate::app::bindings::Keymap::default();
     let mut theme_name = None;
+    let mut rules = crate::model::classify::Rules::defaults();
     let mut poll = args.poll;
     if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
@@ -91,12 +100,17 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
             let spec: SourceSpec = format!("{}={}:{}", s.name, s.kind, s.url)
                 .parse()
                 .map_err(|e: String| Fail::new(2, format!("config {}: {e}", path.display())))?;
-            specs.push(spec);
+            specs.extend(spec.expand());
         }
         if let Some(p) = cfg.poll {
             poll = p;
         }
         theme_name = cfg.theme.clone();
+        rules = crate::model::classify::Rules::from_config(
+            &cfg.classify,
+            cfg.classify_defaults.unwrap_or(true),
+        )
+        .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
         let entries: Vec<(String, String)> = cfg.keys.clone().into_iter().collect();
         keymap = crate::app::bindings::Keymap::from_config(&entries)
             .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
@@ -129,7 +143,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
             custom.push(a);
         }
     }
-    specs.extend(args.sources.iter().cloned());
+    specs.extend(args.sources.iter().cloned().flat_map(SourceSpec::expand));
     let mut names = std::collections::HashSet::new();
     for s in &specs {
         if !names.insert(&s.name) {
@@ -151,6 +165,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
         custom,
         keymap,
         theme: theme_name,
+        rules,
     })
 }
 
@@ -233,6 +248,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         custom,
         keymap,
         theme: config_theme,
+        rules,
     } = load_config(&args)?;
     if specs.is_empty() {
         return Err(Fail::new(
@@ -258,6 +274,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     app.stale_after = stale_after(poll);
     app.custom_actions = custom.clone();
     app.keymap = keymap;
+    app.store.set_rules(rules);
     if let Some(theme) = config_theme {
         let mode = app.theme.mode;
         app.theme = theme;
@@ -389,7 +406,13 @@ pub async fn sim(args: SimArgs) -> Result<(), Fail> {
 pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
     let client = http::client();
     let mut all = Vec::new();
-    for spec in &args.source {
+    let specs: Vec<SourceSpec> = args
+        .source
+        .iter()
+        .cloned()
+        .flat_map(SourceSpec::expand)
+        .collect();
+    for spec in &specs {
         let mut src = crate::source::build(spec, client.clone()).map_err(|e| Fail::new(2, e))?;
         let runs = src.list_active().await.map_err(|e| {
             Fail::new(

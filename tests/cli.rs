@@ -489,3 +489,31 @@ fn watch_without_a_dir_lists_incidents_and_their_state() {
     );
     live.close();
 }
+
+/// `act --help` names every action, terminate_run too, and says how a
+/// Temporal execution is named.
+#[test]
+fn act_help_lists_terminate_run() {
+    let out = cordon().args(["act", "--help"]).output().unwrap();
+    let help = String::from_utf8_lossy(&out.stdout);
+    assert!(help.contains("terminate_run"), "{help}");
+    assert!(help.contains("WORKFLOW_ID@RUN_ID"), "{help}");
+}
+
+/// A source whose key variable is unset is refused at start with a line
+/// that names it, not left to fail with 401s later.
+#[test]
+fn an_unset_key_variable_is_refused_at_start() {
+    let out = cordon()
+        .args([
+            "--source",
+            "lg=langgraph:http://127.0.0.1:9?api_key_env=CORDON_SURELY_UNSET_VAR",
+            "--incident-dir",
+        ])
+        .arg(tempfile::tempdir().unwrap().path())
+        .output()
+        .unwrap();
+    assert_ne!(out.status.code(), Some(0));
+    let err = one_line_err(&out);
+    assert!(err.contains("CORDON_SURELY_UNSET_VAR is not set"), "{err}");
+}

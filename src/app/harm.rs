@@ -6,30 +6,37 @@
 //! here and every view (the HARM column, the harm sort, the first
 //! selection) follows.
 
-use super::store::RunAgg;
-use crate::model::Event;
+use super::store::{RunAgg, is_outbound};
+use crate::model::classify::{Class, Classes};
+use crate::model::{Event, EventKind};
 
 /// Fold one of a run's events into its aggregate (as events arrive, so
-/// nothing rescans the feed).
-pub fn fold(a: &mut RunAgg, e: &Event) {
+/// nothing rescans the feed). `c` is what the classification rules make of
+/// it (nothing for platforms that say what their events do themselves).
+pub fn fold(a: &mut RunAgg, e: &Event, c: Classes) {
+    let bump = |x: &mut u32, yes: bool| *x = x.saturating_add(yes as u32);
     let world = e.kind.is_world_change();
-    if world {
-        a.writes = a.writes.saturating_add(1);
-    }
+    let out = is_outbound(e, c);
+    let money = c.has(Class::Money);
+    bump(&mut a.writes, world || c.has(Class::DataWrite) || money);
+    bump(&mut a.tool_calls, e.kind == EventKind::ToolCall);
+    bump(&mut a.errors, e.kind == EventKind::Error);
+    bump(&mut a.retries, e.kind == EventKind::Retry);
+    bump(
+        &mut a.external,
+        out || matches!(e.kind, EventKind::MessageSent | EventKind::ExternalAction),
+    );
     let irreversible = world && e.irreversible();
     // Outbound is harm whatever the kind: a platform that reports an
-    // agent's email tool call (LangGraph) as an outbound `tool_call`, not a
-    // `message_sent`, is still sending.
-    a.harmful |= irreversible || e.outbound;
-    if e.outbound {
-        a.outbound = a.outbound.saturating_add(1);
-    }
-    if irreversible {
-        a.irreversible = a.irreversible.saturating_add(1);
-    }
+    // agent's email tool call (LangGraph) as a `tool_call`, not a
+    // `message_sent`, is still sending; so is money moving.
+    a.harmful |= irreversible || out || money;
+    bump(&mut a.outbound, out);
+    bump(&mut a.irreversible, irreversible);
+    a.money |= money;
     // Only what reached the world carries recipients or money; reading
     // `data` is skipped for everything else (most events).
-    if world || e.outbound {
+    if world || out || money {
         if let Some(n) = e.data.get_u64("recipients") {
             a.recipients = a.recipients.saturating_add(n.min(MAX_COUNT));
         }
@@ -179,7 +186,7 @@ mod tests {
             v["id"] = id.into();
             v["run_id"] = "r".into();
             v["at"] = "2026-11-24T10:00:00Z".into();
-            fold(&mut a, &ev(v));
+            fold(&mut a, &ev(v), Classes::default());
         }
         let h = harm(&a);
         assert_eq!(h.recipients, 4000);

@@ -285,7 +285,7 @@ impl App {
     }
 
     pub fn add_source(&mut self, name: &str, kind: &str, url: &str) {
-        self.store.source_id(name);
+        self.store.set_kind(name, kind);
         self.sources.push(SourceView {
             name: name.to_string(),
             kind: kind.to_string(),
@@ -351,7 +351,15 @@ impl App {
 
     fn apply_record(&mut self, r: &Record) {
         match r {
-            Record::SessionStarted { operator, .. } => {
+            Record::SessionStarted {
+                operator, sources, ..
+            } => {
+                // Watchers and replays learn the sources' kinds here.
+                for s in sources {
+                    if let Ok(spec) = s.parse::<crate::source::SourceSpec>() {
+                        self.store.set_kind(&spec.name, &spec.kind);
+                    }
+                }
                 self.commander = Some(operator.label());
                 self.session_ended = None;
                 if self.incident.declared.is_none() {

@@ -5,8 +5,9 @@
 use std::collections::BTreeSet;
 use std::hash::{BuildHasher, Hash, Hasher};
 
+use crate::model::classify::{Class, Classes, Rules};
 use crate::model::event::Short;
-use crate::model::{Controls, Event, EventKind, Run};
+use crate::model::{Controls, Event, EventKind, Run, RunStats};
 
 /// Maps keyed by our own ids and hashes: foldhash, not SipHash (these are
 /// hit once or twice per event; nothing here is keyed by a platform in a
@@ -18,21 +19,59 @@ type HashSet<K> = hashbrown::HashSet<K, Fold>;
 const SEED: u64 = 0x636f72646f6e;
 
 /// What a run's own events say about it, kept as events arrive so triage
-/// never rescans the feed.
+/// and the counters never rescan the feed.
 #[derive(Debug, Default, Clone, Copy, PartialEq)]
 pub struct RunAgg {
-    /// Files, rows, messages, external actions.
+    /// Files, rows, messages, external actions, and tool calls the rules
+    /// class as writes or money.
     pub writes: u32,
     /// Any of them irreversible, or anything it did outbound.
     pub harmful: bool,
-    /// Events that left the system.
+    /// Counted from the evidence (the platform may not count at all).
+    pub tool_calls: u32,
+    pub errors: u32,
+    pub retries: u32,
+    /// Outbound events (as the platform says or the rules class them),
+    /// messages sent and external actions.
+    pub external: u32,
+    /// Events that left the system (by the platform's word or the rules').
     pub outbound: u32,
     /// Changes the platform says cannot be undone.
     pub irreversible: u32,
-    /// People reached and money moved, where the event data says so.
+    /// People reached and money moved, where the event data says so (or
+    /// the rules class a tool call as money).
     pub recipients: u64,
     pub money: bool,
     pub amount_usd: u64,
+}
+
+/// A run implicates itself by its own evidence: harm, five writes, or
+/// three errors.
+fn implicates(a: &RunAgg, errors: u64) -> bool {
+    a.harmful || a.writes >= 5 || errors >= 3
+}
+
+/// Source kinds whose platforms do not say what a tool call does to the
+/// world (no `message_sent`, no `outbound`): the classification rules
+/// speak for them. Platforms that report effects themselves (ACA) are
+/// taken at their word, so nothing is counted twice.
+pub const CLASSIFIED_KINDS: [&str; 3] = ["langgraph", "temporal", "otlp"];
+
+/// What the classification rules make of an event: its tool call's
+/// classes; none for anything else.
+pub fn classes_of(rules: &Rules, e: &Event) -> Classes {
+    match (&e.kind, &e.tool) {
+        (EventKind::ToolCall, Some(tool)) => {
+            let data = e.data.value();
+            rules.classify(tool, data.get("args")).classes
+        }
+        _ => Classes::default(),
+    }
+}
+
+/// Outbound, by the platform's word or the rules'.
+pub fn is_outbound(e: &Event, c: Classes) -> bool {
+    e.outbound || c.has(Class::Outbound)
 }
 
 /// A pattern signature shared by runs: a tool on a target, or an error's
@@ -72,6 +111,8 @@ pub fn event_signatures(source: u16, e: &Event) -> impl Iterator<Item = u64> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Stored {
     pub source: u16,
+    /// The classification rules' verdict, kept with the event.
+    pub class: Classes,
     pub event: Event,
 }
 
@@ -111,6 +152,10 @@ pub struct Store {
     pub reported_controls: std::collections::HashMap<String, Controls>,
     /// Credentials a source can revoke, as it last listed them.
     pub credentials: std::collections::HashMap<String, Vec<String>>,
+    /// The rules that class tool calls (config, else defaults).
+    pub rules: Rules,
+    /// Sources whose tool calls the rules class ([`CLASSIFIED_KINDS`]).
+    classified: HashSet<u16>,
 }
 
 impl Store {
@@ -199,8 +244,9 @@ impl Store {
     fn index_event(&mut self, ri: usize, n: usize) {
         let st = &self.events[n];
         let e = &st.event;
+        let c = st.class;
         if let Some(a) = self.run_agg.get_mut(ri) {
-            super::harm::fold(a, e);
+            super::harm::fold(a, e, c);
         }
         for sig in event_signatures(st.source, e) {
             if self.sig_seen.insert((sig, ri as u32)) {
@@ -214,7 +260,8 @@ impl Store {
         let (Some(a), Some(r)) = (self.run_agg.get(ri), self.runs.get(ri)) else {
             return;
         };
-        if r.source != "cordon" && (a.harmful || a.writes >= 5 || r.stats.errors.or_zero() >= 3) {
+        let errors = r.stats.errors.or_zero().max(a.errors as u64);
+        if r.source != "cordon" && implicates(a, errors) {
             self.flagged.insert(ri);
         } else {
             self.flagged.remove(&ri);
@@ -272,11 +319,77 @@ impl Store {
             Some(ri) => self.by_run[ri].push(n as u32),
             None => self.orphans.entry(key).or_default().push(n as u32),
         }
-        self.events.push(Stored { source: s, event });
+        let class = if self.classified.contains(&s) {
+            classes_of(&self.rules, &event)
+        } else {
+            Classes::default()
+        };
+        self.events.push(Stored {
+            source: s,
+            class,
+            event,
+        });
         if let Some(ri) = run {
             self.index_event(ri, n);
         }
         Some(n)
+    }
+
+    /// A run's counters: the platform's, or what its evidence holds when
+    /// that is more (LangGraph and Temporal count nothing themselves).
+    pub fn stats(&self, ri: usize) -> RunStats {
+        let (Some(r), Some(a)) = (self.runs.get(ri), self.run_agg.get(ri)) else {
+            return RunStats::default();
+        };
+        RunStats {
+            tool_calls: r.stats.tool_calls.at_least(a.tool_calls as u64),
+            errors: r.stats.errors.at_least(a.errors as u64),
+            retries: r.stats.retries.at_least(a.retries as u64),
+            external_actions: r.stats.external_actions.at_least(a.external as u64),
+        }
+    }
+
+    /// Does the classification speak for this source's tool calls?
+    pub fn classifies(&self, source: u16) -> bool {
+        self.classified.contains(&source)
+    }
+
+    /// Say what kind of platform a source is: the rules class the tool
+    /// calls of [`CLASSIFIED_KINDS`].
+    pub fn set_kind(&mut self, source: &str, kind: &str) {
+        let s = self.source_id(source);
+        if CLASSIFIED_KINDS.contains(&kind) && self.classified.insert(s) && !self.events.is_empty()
+        {
+            self.set_rules(self.rules.clone());
+        }
+    }
+
+    /// New classification rules: every event is classed again and the
+    /// aggregates rebuilt (done once, at start, after a reopen).
+    pub fn set_rules(&mut self, rules: Rules) {
+        self.rules = rules;
+        let n = self.events.len();
+        for i in 0..n {
+            let st = &self.events[i];
+            let c = if self.classified.contains(&st.source) {
+                classes_of(&self.rules, &st.event)
+            } else {
+                Classes::default()
+            };
+            if let Some(st) = self.events.get_mut(i) {
+                st.class = c;
+            }
+        }
+        self.run_agg.iter_mut().for_each(|a| *a = RunAgg::default());
+        self.by_sig.clear();
+        self.sig_seen.clear();
+        for ri in 0..self.runs.len() {
+            for k in 0..self.by_run[ri].len() {
+                let n = self.by_run[ri][k] as usize;
+                self.index_event(ri, n);
+            }
+            self.reflag(ri);
+        }
     }
 
     /// Events naming a run the platform never listed, grouped by that
@@ -284,14 +397,12 @@ impl Store {
     /// five writes, or three errors): evidence counts whatever run it names.
     pub fn implicating_orphans(&self) -> impl Iterator<Item = (&str, &[u32])> {
         self.orphans.iter().filter_map(|((_, run), evs)| {
-            let (mut writes, mut errors, mut harmful) = (0, 0, false);
+            let mut a = RunAgg::default();
             for &n in evs {
-                let e = &self.events[n as usize].event;
-                writes += e.kind.is_world_change() as u32;
-                errors += (e.kind == EventKind::Error) as u32;
-                harmful |= (e.kind.is_world_change() && e.irreversible()) || e.outbound;
+                let st = &self.events[n as usize];
+                super::harm::fold(&mut a, &st.event, st.class);
             }
-            (harmful || writes >= 5 || errors >= 3).then_some((run.as_str(), evs.as_slice()))
+            implicates(&a, a.errors as u64).then_some((run.as_str(), evs.as_slice()))
         })
     }
 
@@ -379,6 +490,10 @@ impl<T> Chunked<T> {
 
     pub fn get(&self, i: usize) -> Option<&T> {
         self.chunks.get(i / CHUNK)?.get(i % CHUNK)
+    }
+
+    pub fn get_mut(&mut self, i: usize) -> Option<&mut T> {
+        self.chunks.get_mut(i / CHUNK)?.get_mut(i % CHUNK)
     }
 
     pub fn iter(&self) -> impl DoubleEndedIterator<Item = &T> {

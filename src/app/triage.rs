@@ -5,6 +5,8 @@
 use std::collections::BTreeMap;
 
 use super::App;
+use super::store::{Stored, is_outbound};
+use crate::model::classify::Class;
 use crate::model::incident::{Answer, HARMS, Repair, Severity};
 use crate::model::{EventKind, RunState};
 
@@ -135,20 +137,39 @@ impl App {
             .map(|&ri| (store.runs[ri].id.as_str(), store.events_of_run(ri)))
             .chain(store.implicating_orphans())
             .collect();
-        fn events<'a>(
+        fn stored<'a>(
             store: &'a super::store::Store,
             evs: &'a [u32],
-        ) -> impl Iterator<Item = &'a crate::model::Event> + 'a {
-            evs.iter().map(move |&e| &store.events[e as usize].event)
+        ) -> impl Iterator<Item = &'a Stored> + 'a {
+            evs.iter().map(move |&e| &store.events[e as usize])
         }
-        let all_events = || groups.iter().flat_map(|&(_, evs)| events(store, evs));
+        let all_stored = || groups.iter().flat_map(|&(_, evs)| stored(store, evs));
+        let all_events = || all_stored().map(|s| &s.event);
+        // A tool call the classification rules say changes the world.
+        let classed_change = |s: &Stored| {
+            [
+                Class::DataWrite,
+                Class::Money,
+                Class::UserFacing,
+                Class::Outbound,
+            ]
+            .iter()
+            .any(|c| s.class.has(*c))
+        };
         // Impact inventory.
         let mut by_target: BTreeMap<String, Change> = BTreeMap::new();
         for &(run_id, evs) in &groups {
-            for e in events(store, evs).filter(|e| e.kind.is_world_change()) {
-                let target: std::borrow::Cow<str> = match &e.target {
-                    Some(t) => t.as_str().into(),
-                    None => format!("({} by {run_id})", e.kind.as_str()).into(),
+            for st in
+                stored(store, evs).filter(|s| s.event.kind.is_world_change() || classed_change(s))
+            {
+                let e = &st.event;
+                let target: std::borrow::Cow<str> = match (&e.target, &e.tool) {
+                    (Some(t), _) => t.as_str().into(),
+                    // A tool call without a target: the tool is what changed.
+                    (None, Some(tool)) if e.kind == EventKind::ToolCall => {
+                        format!("tool {tool}").into()
+                    }
+                    (None, _) => format!("({} by {run_id})", e.kind.as_str()).into(),
                 };
                 if !by_target.contains_key(target.as_ref()) {
                     by_target.insert(
@@ -184,7 +205,7 @@ impl App {
                     (Some(true), Some(true)) => Some(true),
                     _ => None,
                 };
-                c.outbound |= e.outbound;
+                c.outbound |= is_outbound(e, st.class);
                 c.recipients += e.data.get_u64("recipients").unwrap_or(0);
                 c.first = c.first.min(e.at);
                 c.last = c.last.max(e.at);
@@ -231,9 +252,9 @@ impl App {
             }
         });
         // 2. Data left a boundary.
-        let outbound: Vec<String> = all_events()
-            .filter(|e| e.outbound)
-            .map(|e| e.id.to_string())
+        let outbound: Vec<String> = all_stored()
+            .filter(|s| is_outbound(&s.event, s.class))
+            .map(|s| s.event.id.to_string())
             .collect();
         answers.push(if outbound.is_empty() {
             Answered {
@@ -246,18 +267,22 @@ impl App {
             Answered {
                 answer: Answer::Yes,
                 note: format!("{} outbound events", outbound.len()),
-                cites: cite(outbound),
+                cites: cite(outbound.clone()),
                 by_commander: false,
             }
         });
-        // 3. Money moved.
-        let money: Vec<&crate::model::Event> = all_events()
-            .filter(|e| matches!(e.kind, EventKind::DbWrite | EventKind::ExternalAction))
-            .filter(|e| {
-                e.target
-                    .as_deref()
-                    .is_some_and(|t| MONEY.iter().any(|m| t.contains(m)))
+        // 3. Money moved: writes to billing systems, or tool calls the rules
+        // class as money (a `charge_card`, an `update_invoice`).
+        let money: Vec<&crate::model::Event> = all_stored()
+            .filter(|s| {
+                let e = &s.event;
+                s.class.has(Class::Money)
+                    || (matches!(e.kind, EventKind::DbWrite | EventKind::ExternalAction)
+                        && e.target
+                            .as_deref()
+                            .is_some_and(|t| MONEY.iter().any(|m| t.contains(m))))
             })
+            .map(|s| &s.event)
             .collect();
         answers.push(if money.is_empty() {
             Answered {
@@ -269,26 +294,62 @@ impl App {
         } else {
             let targets: Vec<String> = money
                 .iter()
-                .filter_map(|e| e.target.as_deref().map(str::to_string))
+                .filter_map(|e| {
+                    e.target
+                        .as_deref()
+                        .map(str::to_string)
+                        .or_else(|| e.tool.as_deref().map(|t| format!("tool {t}")))
+                })
                 .collect::<std::collections::BTreeSet<_>>()
                 .into_iter()
                 .collect();
+            let by_rule = if money.iter().any(|e| e.kind == EventKind::ToolCall) {
+                " (tool calls classified as money by the rules)"
+            } else {
+                ""
+            };
             Answered {
                 answer: Answer::Yes,
-                note: format!("may have: {}", targets.join(", ")),
+                note: format!("may have: {}{by_rule}", targets.join(", ")),
                 cites: cite(money.iter().map(|e| e.id.to_string()).collect()),
                 by_commander: false,
             }
         });
-        // 4. Users affected.
+        // 4. Users affected: messages sent, or tool calls the rules class
+        // as reaching people (a `send_email`).
         let sent: Vec<&crate::model::Event> = all_events()
             .filter(|e| e.kind == EventKind::MessageSent && e.outbound)
             .collect();
-        answers.push(if sent.is_empty() {
+        let user_calls: Vec<&crate::model::Event> = all_stored()
+            .filter(|s| s.class.has(Class::UserFacing))
+            .map(|s| &s.event)
+            .collect();
+        answers.push(if sent.is_empty() && user_calls.is_empty() {
             Answered {
                 answer: Answer::Unknown,
-                note: "no message sent seen".into(),
+                note: if outbound.is_empty() {
+                    "no message sent seen".into()
+                } else {
+                    // Not a contradiction of "data left a boundary": say why.
+                    format!(
+                        "{} outbound events, none a message to people by the classification rules",
+                        outbound.len()
+                    )
+                },
                 cites: vec![],
+                by_commander: false,
+            }
+        } else if sent.is_empty() {
+            let tools: std::collections::BTreeSet<&str> =
+                user_calls.iter().filter_map(|e| e.tool.as_deref()).collect();
+            Answered {
+                answer: Answer::Yes,
+                note: format!(
+                    "{} calls to {} (classified as user-facing by the rules); recipients not counted",
+                    user_calls.len(),
+                    tools.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+                cites: cite(user_calls.iter().map(|e| e.id.to_string()).collect()),
                 by_commander: false,
             }
         } else {
@@ -357,15 +418,23 @@ impl App {
                 by_commander: false,
             }
         });
-        // 7. Similar runs queued.
-        let workflows: Vec<&str> = implicated
-            .iter()
-            .map(|&ri| store.runs[ri].workflow.as_str())
-            .collect();
+        // 7. Similar runs queued: of the same source and workflow (or,
+        // without one, of the same agent class).
+        let similar = |a: &crate::model::Run, b: &crate::model::Run| {
+            a.source == b.source
+                && if a.workflow.is_empty() || b.workflow.is_empty() {
+                    !a.agent_class.is_empty() && a.agent_class == b.agent_class
+                } else {
+                    a.workflow == b.workflow
+                }
+        };
         let queued: Vec<String> = store
             .runs
             .iter()
-            .filter(|r| r.state == RunState::Queued && workflows.contains(&r.workflow.as_str()))
+            .filter(|r| {
+                r.state == RunState::Queued
+                    && implicated.iter().any(|&ri| similar(&store.runs[ri], r))
+            })
             .map(|r| r.id.to_string())
             .collect();
         answers.push(if queued.is_empty() {

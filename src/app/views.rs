@@ -189,7 +189,7 @@ impl RunsView {
                 SortKey::Age => ra.started_at.cmp(&rb.started_at),
                 SortKey::Agent => ra.agent.cmp(&rb.agent),
                 SortKey::Workflow => ra.workflow.cmp(&rb.workflow),
-                SortKey::Errors => rb.stats.errors.cmp(&ra.stats.errors),
+                SortKey::Errors => store.stats(b).errors.cmp(&store.stats(a).errors),
                 SortKey::Source => ra.source.cmp(&rb.source),
             }
             .then_with(|| ra.id.cmp(&rb.id));

@@ -2,6 +2,7 @@
 //! containment controls. No IO here.
 
 pub mod action;
+pub mod classify;
 pub mod event;
 pub mod health;
 pub mod incident;
@@ -13,6 +14,18 @@ pub use action::{
 pub use event::{Event, EventKind};
 pub use health::{Health, HealthState};
 pub use run::{Count, Run, RunState, RunStats};
+
+/// `8-4-4-4-12` hex digits: a UUID (LangGraph run ids, Temporal run ids).
+pub fn is_uuid(s: &str) -> bool {
+    s.len() == 36
+        && s.char_indices().all(|(i, c)| {
+            if matches!(i, 8 | 13 | 18 | 23) {
+                c == '-'
+            } else {
+                c.is_ascii_hexdigit()
+            }
+        })
+}
 
 /// A timestamp as the platforms give it (RFC 3339 UTC).
 pub type Time = chrono::DateTime<chrono::Utc>;

@@ -121,6 +121,16 @@ impl Count {
         }
     }
 
+    /// The platform's count, or what the evidence counted when that is
+    /// more (LangGraph and Temporal count nothing themselves). A value out
+    /// of range stays so: it is shown as what the platform said.
+    pub fn at_least(self, seen: u64) -> Count {
+        match self {
+            Count::N(n) => Count::N(n.max(seen)),
+            Count::OutOfRange => Count::OutOfRange,
+        }
+    }
+
     /// For thresholds: an out-of-range value counts as none.
     pub fn or_zero(self) -> u64 {
         self.get().unwrap_or(0)

@@ -1,63 +1,136 @@
 //! LangGraph Agent Server (LangSmith Deployments) adapter.
 //!
-//! Runs: `POST /threads/search {"status":"busy"}` then, per busy thread,
-//! `GET /threads/{tid}/runs?status=running|pending`. Timeline: thread
-//! history (checkpoints → node steps; messages → tool calls, results, model
-//! output; task errors → errors; interrupts → review requests), read
-//! incrementally (only busy threads, only checkpoints not seen before).
+//! Polling (`poll.rs`): threads that are busy or waiting at an
+//! `interrupt()`, plus every thread with a run cordon still follows (a run
+//! goes on even when its thread is marked idle); each thread's runs, and its
+//! whole history, paged, with the histories of its subgraphs. Stateless and
+//! cron runs (their thread is deleted when they end) are read from their
+//! stream. Wire shapes in `wire.rs`, the pure conversion in `convert.rs`,
+//! the hold cordon enforces while it runs in `hold.rs`.
 //! Containment: cancel with `action=interrupt` (stop) or `rollback`, and
-//! `POST /runs/cancel` for pending (queued) runs. Auth: `x-api-key`.
+//! `POST /runs/cancel` for pending (queued) runs.
+//! Auth: `?api_key_env=VAR` (`x-api-key`, LangSmith deployments) or
+//! `?bearer_env=VAR` (`Authorization: Bearer`, custom auth); `_file=PATH`
+//! variants read a 0600 file.
 
-use std::collections::{HashMap, HashSet};
+pub mod convert;
+pub mod hold;
+mod poll;
+pub mod wire;
+
+use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
+use super::Check;
 use super::http::{self, HttpError};
-use super::{Batch, Check};
-use crate::model::{
-    ActionAnswer, ActionKind, ActionRequest, Event, Run, RunState, RunStats, Target,
-};
-use crate::sanitize;
+use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use crate::secret::Secret;
 
-/// What the poller learned that the actor needs: each run's thread and
-/// workflow.
+pub use poll::LangGraph;
+
+/// What the poller learned that the actor needs (each run's thread and
+/// workflow), and what the actor tells the poller (the holds in force).
 #[derive(Default, Debug)]
 pub struct Shared {
     pub thread_of: HashMap<String, String>,
     pub workflow_of: HashMap<String, String>,
+    /// Queues held by cordon ("*" or a workflow): while cordon runs, the
+    /// poller cancels every run that is queued in them (LangGraph has no
+    /// hold of its own; `POST /runs/cancel` is one-shot).
+    pub held: BTreeSet<String>,
+}
+
+#[derive(Clone, Default)]
+enum Auth {
+    #[default]
+    None,
+    /// `x-api-key` (LangSmith deployments).
+    ApiKey(Secret),
+    /// `Authorization: Bearer` (a deployment's custom auth).
+    Bearer(Secret),
+}
+
+/// What the source URL's query says (cordon's own parameters: none of
+/// them is sent to the server).
+#[derive(Clone, Default)]
+struct Params {
+    base: String,
+    auth: Auth,
+    workflow_key: Option<String>,
+}
+
+const PARAMS: &str = "api_key_env, api_key_file, bearer_env, bearer_file, workflow_key";
+
+impl Params {
+    fn parse(url: &str) -> Result<Params, String> {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut p = Params {
+            base: base.trim_end_matches('/').to_string(),
+            ..Params::default()
+        };
+        let mut set_auth = |a: Auth| -> Result<(), String> {
+            if !matches!(p.auth, Auth::None) {
+                return Err(
+                    "give one of api_key_env, api_key_file, bearer_env, bearer_file".into(),
+                );
+            }
+            p.auth = a;
+            Ok(())
+        };
+        for kv in query.split('&').filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let secret = |env: bool| {
+                crate::secret::load(env.then_some(v), (!env).then_some(v))
+                    .map_err(|e| format!("LangGraph source: {e}"))
+            };
+            match k {
+                "api_key_env" => set_auth(Auth::ApiKey(secret(true)?))?,
+                "api_key_file" => set_auth(Auth::ApiKey(secret(false)?))?,
+                "bearer_env" => set_auth(Auth::Bearer(secret(true)?))?,
+                "bearer_file" => set_auth(Auth::Bearer(secret(false)?))?,
+                "workflow_key" if !v.is_empty() => p.workflow_key = Some(v.to_string()),
+                _ => {
+                    return Err(format!(
+                        "LangGraph source: unknown URL parameter '{k}' (known: {PARAMS})"
+                    ));
+                }
+            }
+        }
+        Ok(p)
+    }
+}
+
+/// Check a LangGraph source URL at start: unknown parameters, and an unset
+/// key variable, are errors now rather than a silent 401 later.
+pub fn check(url: &str) -> Result<(), String> {
+    Params::parse(url).map(|_| ())
 }
 
 #[derive(Clone)]
 pub struct Conn {
     base: String,
     client: reqwest::Client,
-    api_key: Option<crate::secret::Secret>,
+    auth: Auth,
     /// Thread metadata key that names the workflow (default: the graph).
     workflow_key: Option<String>,
 }
 
 impl Conn {
-    /// `URL[?api_key_env=VAR&workflow_key=KEY]`.
+    /// `URL[?api_key_env=VAR|bearer_env=VAR&workflow_key=KEY]` ([`check`]
+    /// it first: a bad URL here falls back to no auth).
     pub fn new(url: &str, client: reqwest::Client) -> Conn {
-        let (base, query) = url.split_once('?').unwrap_or((url, ""));
-        let mut api_key = None;
-        let mut workflow_key = None;
-        for kv in query.split('&').filter(|s| !s.is_empty()) {
-            match kv.split_once('=') {
-                Some(("api_key_env", v)) => {
-                    api_key = std::env::var(v).ok().map(crate::secret::Secret::new)
-                }
-                Some(("workflow_key", v)) => workflow_key = Some(v.to_string()),
-                _ => {}
-            }
-        }
+        let p = Params::parse(url).unwrap_or_else(|_| Params {
+            base: url.split('?').next().unwrap_or(url).to_string(),
+            ..Params::default()
+        });
         Conn {
-            base: base.trim_end_matches('/').to_string(),
+            base: p.base,
             client,
-            api_key,
-            workflow_key,
+            auth: p.auth,
+            workflow_key: p.workflow_key,
         }
     }
 
@@ -65,9 +138,10 @@ impl Conn {
         let r = self
             .client
             .request(method, format!("{}{}", self.base, path));
-        match &self.api_key {
-            Some(k) => r.header("x-api-key", k.expose()),
-            None => r,
+        match &self.auth {
+            Auth::ApiKey(k) => r.header("x-api-key", k.expose()),
+            Auth::Bearer(k) => r.header("authorization", format!("Bearer {}", k.expose())),
+            Auth::None => r,
         }
     }
 
@@ -133,79 +207,8 @@ impl Conn {
     }
 
     fn workflow(&self, meta: &Value) -> String {
-        let key = self.workflow_key.as_deref().unwrap_or("workflow");
-        meta.get(key)
-            .or_else(|| meta.get("graph_id"))
-            .and_then(|v| v.as_str())
-            .map(|s| sanitize::line(s, 128))
-            .unwrap_or_default()
+        convert::workflow_of(meta, self.workflow_key.as_deref(), "")
     }
-
-    /// A LangGraph run as a cordon run.
-    fn to_run(&self, source: &str, v: &Value) -> Option<Run> {
-        let s = |k: &str| {
-            v.get(k)
-                .and_then(|x| x.as_str())
-                .map(|x| sanitize::line(x, 256))
-        };
-        let meta = v.get("metadata").cloned().unwrap_or(Value::Null);
-        let graph = meta
-            .get("graph_id")
-            .and_then(|x| x.as_str())
-            .map(|x| sanitize::line(x, 128));
-        let t = |k: &str| {
-            s(k).and_then(|x| chrono::DateTime::parse_from_rfc3339(&x).ok())
-                .map(|d| d.with_timezone(&chrono::Utc))
-        };
-        let state = match s("status").as_deref() {
-            Some("pending") => RunState::Queued,
-            Some("running") => RunState::Running,
-            Some("success") => RunState::Succeeded,
-            Some("error") | Some("timeout") => RunState::Failed,
-            // Cancelled with action=interrupt: cordon's "stopped".
-            Some("interrupted") => RunState::Stopped,
-            Some(o) => RunState::Other(o.to_string()),
-            None => RunState::Other("unknown".into()),
-        };
-        Some(Run {
-            source: source.to_string().into(),
-            id: s("run_id")?.into(),
-            agent: s("assistant_id").unwrap_or_default().into(),
-            agent_class: graph.clone().unwrap_or_default().into(),
-            workflow: self.workflow(&meta).into(),
-            state,
-            started_at: t("created_at"),
-            updated_at: t("updated_at"),
-            assignment: v
-                .pointer("/kwargs/input")
-                .map(|i| sanitize::line(&i.to_string(), 500))
-                .unwrap_or_default(),
-            requested_by: meta
-                .get("created_by")
-                .and_then(|x| x.as_str())
-                .map(|x| sanitize::line(x, 128))
-                .unwrap_or_default()
-                .into(),
-            tools: vec![],
-            credentials: vec![],
-            stats: RunStats::default(),
-        })
-    }
-}
-
-pub struct LangGraph {
-    name: String,
-    conn: Conn,
-    /// Rung by run streams when the server sends anything.
-    wake: Arc<tokio::sync::Notify>,
-    /// Runs whose stream is being followed.
-    streaming: Arc<Mutex<HashSet<String>>>,
-    shared: Arc<Mutex<Shared>>,
-    /// Checkpoints and messages already turned into events, per thread.
-    seen: HashMap<String, HashSet<String>>,
-    /// Runs last seen active: run → thread.
-    active: HashMap<String, String>,
-    info_sent: bool,
 }
 
 fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
@@ -214,393 +217,6 @@ fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
 
 /// Cron metadata mark: disabled by cordon's hold_queue.
 const HELD: &str = "cordon_held";
-
-const OUTBOUND_TOOLS: [&str; 5] = ["send", "email", "post", "publish", "notify"];
-/// Run streams followed at once (each is one open connection).
-const MAX_STREAMS: usize = 64;
-
-impl LangGraph {
-    pub fn new(
-        name: &str,
-        url: &str,
-        client: reqwest::Client,
-        shared: Arc<Mutex<Shared>>,
-    ) -> LangGraph {
-        LangGraph {
-            name: name.into(),
-            conn: Conn::new(url, client),
-            shared,
-            wake: Arc::new(tokio::sync::Notify::new()),
-            streaming: Arc::new(Mutex::new(HashSet::new())),
-            seen: HashMap::new(),
-            active: HashMap::new(),
-            info_sent: false,
-        }
-    }
-
-    /// Follow a running or pending run's SSE stream, resuming with Last-Event-ID after
-    /// a drop, and ring the waker on every event. History stays the record
-    /// (deduplicated); the stream only says "something happened, look now".
-    fn follow(&self, thread: &str, run: &str) {
-        let mut s = self.streaming.lock().unwrap_or_else(|p| p.into_inner());
-        // One connection per followed run: past the cap (a long queue),
-        // the rest are read at the poll interval.
-        if s.len() >= MAX_STREAMS || !s.insert(run.to_string()) {
-            return;
-        }
-        drop(s);
-        let (conn, wake, streaming) =
-            (self.conn.clone(), self.wake.clone(), self.streaming.clone());
-        let (thread, run) = (thread.to_string(), run.to_string());
-        tokio::spawn(async move {
-            use futures_util::StreamExt;
-            let mut last_id: Option<String> = None;
-            for _attempt in 0..20 {
-                let mut req = conn.req(
-                    reqwest::Method::GET,
-                    &format!("/threads/{thread}/runs/{run}/stream"),
-                );
-                if let Some(id) = &last_id {
-                    req = req.header("Last-Event-ID", id);
-                }
-                // No total timeout on a stream; the connect timeout still holds.
-                let Ok(resp) = req
-                    .timeout(std::time::Duration::from_secs(24 * 3600))
-                    .send()
-                    .await
-                else {
-                    break;
-                };
-                if !resp.status().is_success() {
-                    break;
-                }
-                let mut body = resp.bytes_stream();
-                let mut buf = String::new();
-                while let Some(Ok(chunk)) = body.next().await {
-                    // SSE lines may end in CRLF (LangGraph sends CRLF).
-                    buf.push_str(&String::from_utf8_lossy(&chunk).replace('\r', ""));
-                    if buf.len() > 1 << 20 {
-                        buf.clear();
-                    }
-                    while let Some(i) = buf.find("\n\n") {
-                        let ev: String = buf.drain(..i + 2).collect();
-                        for line in ev.lines() {
-                            if let Some(id) = line.strip_prefix("id:") {
-                                last_id = Some(sanitize::line(id.trim(), 128));
-                            }
-                        }
-                        wake.notify_one();
-                    }
-                }
-                // The stream ended: the run finished, or the link dropped.
-                wake.notify_one();
-                if last_id.is_none() {
-                    break;
-                }
-            }
-            streaming
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&run);
-        });
-    }
-
-    fn event(
-        &self,
-        id: String,
-        run: &str,
-        at: Option<&str>,
-        kind: &str,
-        summary: String,
-        extra: Value,
-    ) -> Option<Event> {
-        let mut w = json!({"id": id, "run_id": run, "at": at, "kind": kind, "summary": summary});
-        if let (Some(m), Value::Object(x)) = (w.as_object_mut(), extra) {
-            m.extend(x);
-        }
-        Event::from_wire_value(&w, chrono::Utc::now())
-    }
-
-    /// New events from a thread's recent history (newest first from the
-    /// server; returned oldest first).
-    async fn history(&mut self, thread: &str, bytes: &mut usize) -> Result<Vec<Event>, HttpError> {
-        let h = self
-            .conn
-            .json(
-                self.conn
-                    .req(reqwest::Method::POST, &format!("/threads/{thread}/history"))
-                    .json(&json!({"limit": 20})),
-                bytes,
-            )
-            .await?;
-        let mut out = Vec::new();
-        let seen = self.seen.entry(thread.to_string()).or_default().clone();
-        let mut newly = Vec::new();
-        for cp in h.as_array().cloned().unwrap_or_default().iter().rev() {
-            let Some(cid) = cp
-                .pointer("/checkpoint/checkpoint_id")
-                .and_then(|x| x.as_str())
-            else {
-                continue;
-            };
-            let run = cp
-                .pointer("/metadata/run_id")
-                .and_then(|x| x.as_str())
-                .unwrap_or("")
-                .to_string();
-            let at = cp.get("created_at").and_then(|x| x.as_str());
-            if run.is_empty() {
-                continue;
-            }
-            if !seen.contains(cid) {
-                newly.push(cid.to_string());
-                let step = cp
-                    .pointer("/metadata/step")
-                    .and_then(|x| x.as_i64())
-                    .unwrap_or(0);
-                let tasks = cp
-                    .get("tasks")
-                    .and_then(|t| t.as_array())
-                    .cloned()
-                    .unwrap_or_default();
-                let names: Vec<&str> = tasks
-                    .iter()
-                    .filter_map(|t| t.get("name").and_then(|n| n.as_str()))
-                    .collect();
-                let summary = if names.is_empty() {
-                    format!("step {step}: done")
-                } else {
-                    format!("step {step}: next {}", names.join(", "))
-                };
-                out.extend(self.event(
-                    cid.to_string(),
-                    &run,
-                    at,
-                    "state_change",
-                    summary,
-                    json!({"data": {"step": step}}),
-                ));
-                for t in &tasks {
-                    if let Some(err) = t.get("error").filter(|e| !e.is_null()) {
-                        let name = t.get("name").and_then(|n| n.as_str()).unwrap_or("task");
-                        out.extend(self.event(
-                            format!("{cid}/error/{name}"),
-                            &run,
-                            at,
-                            "error",
-                            format!(
-                                    "{name} failed: {}",
-                                    err.as_str()
-                                        .map(String::from)
-                                        .unwrap_or_else(|| err.to_string())
-                                ),
-                            json!({}),
-                        ));
-                    }
-                    for (i, intr) in t
-                        .get("interrupts")
-                        .and_then(|x| x.as_array())
-                        .cloned()
-                        .unwrap_or_default()
-                        .iter()
-                        .enumerate()
-                    {
-                        let what = intr.get("value").map(|v| v.to_string()).unwrap_or_default();
-                        out.extend(self.event(
-                            format!("{cid}/interrupt/{i}"),
-                            &run,
-                            at,
-                            "review_requested",
-                            format!("interrupt: {what}"),
-                            json!({}),
-                        ));
-                    }
-                }
-            }
-            // Messages, by their own ids.
-            for m in cp
-                .pointer("/values/messages")
-                .and_then(|x| x.as_array())
-                .cloned()
-                .unwrap_or_default()
-            {
-                let Some(mid) = m.get("id").and_then(|x| x.as_str()).map(String::from) else {
-                    continue;
-                };
-                if seen.contains(&mid) || newly.contains(&mid) {
-                    continue;
-                }
-                newly.push(mid.clone());
-                let ty = m.get("type").and_then(|x| x.as_str()).unwrap_or("");
-                let content = m
-                    .get("content")
-                    .map(|c| {
-                        c.as_str()
-                            .map(String::from)
-                            .unwrap_or_else(|| c.to_string())
-                    })
-                    .unwrap_or_default();
-                match ty {
-                    "ai" => {
-                        let calls = m
-                            .get("tool_calls")
-                            .and_then(|x| x.as_array())
-                            .cloned()
-                            .unwrap_or_default();
-                        if !content.is_empty() {
-                            out.extend(self.event(
-                                mid.clone(),
-                                &run,
-                                at,
-                                "model_output",
-                                content.clone(),
-                                json!({}),
-                            ));
-                        }
-                        for (i, c) in calls.iter().enumerate() {
-                            let name = c.get("name").and_then(|x| x.as_str()).unwrap_or("tool");
-                            let args = c.get("args").cloned().unwrap_or(Value::Null);
-                            let outbound = OUTBOUND_TOOLS.iter().any(|o| name.contains(o));
-                            out.extend(self.event(
-                                format!("{mid}/call/{i}"),
-                                &run,
-                                at,
-                                "tool_call",
-                                format!("{name}({})", sanitize::line(&args.to_string(), 200)),
-                                json!({"tool": name, "outbound": outbound, "data": {"args": args}}),
-                            ));
-                        }
-                    }
-                    "tool" => {
-                        let status = m
-                            .get("status")
-                            .and_then(|x| x.as_str())
-                            .unwrap_or("success");
-                        let kind = if status == "error" {
-                            "error"
-                        } else {
-                            "tool_result"
-                        };
-                        out.extend(self.event(mid.clone(), &run, at, kind, content, json!({})));
-                    }
-                    "human" => out.extend(self.event(
-                        mid.clone(),
-                        &run,
-                        at,
-                        "instruction",
-                        content,
-                        json!({}),
-                    )),
-                    _ => {}
-                }
-            }
-        }
-        self.seen
-            .entry(thread.to_string())
-            .or_default()
-            .extend(newly);
-        Ok(out)
-    }
-
-    async fn poll_once(&mut self) -> Result<Batch, HttpError> {
-        let mut b = Batch::default();
-        let mut bytes = 0;
-        if !self.info_sent {
-            // The server answers, or this is not a LangGraph server.
-            self.conn
-                .json(self.conn.req(reqwest::Method::GET, "/info"), &mut bytes)
-                .await?;
-            b.offered = Some(vec![
-                ActionKind::StopRun,
-                ActionKind::RollbackRun,
-                ActionKind::HoldQueue,
-                ActionKind::ReleaseQueue,
-            ]);
-            self.info_sent = true;
-        }
-        let threads = self.conn.busy_threads(&mut bytes).await?;
-        let mut now_active: HashMap<String, String> = HashMap::new();
-        for t in &threads {
-            let Some(tid) = t.get("thread_id").and_then(|x| x.as_str()) else {
-                continue;
-            };
-            for status in ["running", "pending"] {
-                for r in self.conn.runs_of(tid, status, &mut bytes).await? {
-                    if let Some(run) = self.conn.to_run(&self.name, &r) {
-                        // Pending runs too: the join stream waits for the
-                        // run to start, so its first steps ring at once
-                        // rather than at the next poll.
-                        self.follow(tid, &run.id);
-                        now_active.insert(run.id.to_string(), tid.to_string());
-                        b.runs.push(run);
-                    }
-                }
-            }
-            b.events.extend(self.history(tid, &mut bytes).await?);
-        }
-        // Runs that left: read how they ended, and their last steps.
-        let gone: Vec<(String, String)> = self
-            .active
-            .iter()
-            .filter(|(r, _)| !now_active.contains_key(*r))
-            .map(|(r, t)| (r.clone(), t.clone()))
-            .collect();
-        for (run, tid) in gone {
-            match self.conn.run(&tid, &run, &mut bytes).await? {
-                Some(v) => b.runs.extend(self.conn.to_run(&self.name, &v)),
-                None => {
-                    // Rolled back: the server deleted it.
-                    let mut gone = b.runs.iter().find(|r| r.id == run).cloned();
-                    if gone.is_none() {
-                        gone = Some(Run {
-                            source: self.name.clone().into(),
-                            id: run.clone().into(),
-                            agent: String::new().into(),
-                            agent_class: String::new().into(),
-                            workflow: String::new().into(),
-                            state: RunState::Other("deleted".into()),
-                            started_at: None,
-                            updated_at: None,
-                            assignment: String::new(),
-                            requested_by: String::new().into(),
-                            tools: vec![],
-                            credentials: vec![],
-                            stats: RunStats::default(),
-                        });
-                    }
-                    b.runs.extend(gone);
-                }
-            }
-            b.events
-                .extend(self.history(&tid, &mut bytes).await.unwrap_or_default());
-        }
-        {
-            let mut s = lock(&self.shared);
-            for r in &b.runs {
-                if let Some(t) = now_active.get(r.id.as_str()) {
-                    s.thread_of.insert(r.id.to_string(), t.clone());
-                }
-                s.workflow_of
-                    .insert(r.id.to_string(), r.workflow.to_string());
-            }
-        }
-        self.active = now_active;
-        b.bytes = bytes;
-        Ok(b)
-    }
-}
-
-impl super::Source for LangGraph {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn waker(&self) -> Option<Arc<tokio::sync::Notify>> {
-        Some(self.wake.clone())
-    }
-    fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
-        Box::pin(self.poll_once())
-    }
-}
 
 pub struct LangGraphActor {
     name: String,
@@ -794,12 +410,14 @@ impl LangGraphActor {
                     ));
                 }
                 if target.workflow.is_none() {
-                    http::send(
-                        self.conn
-                            .req(reqwest::Method::POST, "/runs/cancel")
-                            .json(&json!({"status": "pending"})),
-                    )
-                    .await?;
+                    hold::tolerate_nothing_pending(
+                        http::send(
+                            self.conn
+                                .req(reqwest::Method::POST, "/runs/cancel")
+                                .json(&json!({"status": "pending"})),
+                        )
+                        .await,
+                    )?;
                 } else {
                     let mut by_thread: HashMap<&str, Vec<&str>> = HashMap::new();
                     for (t, r) in &pending {
@@ -825,12 +443,8 @@ impl LangGraphActor {
                     )
                     .await?;
                 }
-                Ok(Self::answer(
-                    kind,
-                    "pending",
-                    ids,
-                    "pending runs cancelled, crons disabled".into(),
-                ))
+                hold::start(&self.shared, target.workflow.as_deref());
+                Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
             }
             ActionKind::ReleaseQueue => {
                 let held = self.held_crons(target.workflow.as_deref()).await?;
@@ -854,12 +468,8 @@ impl LangGraphActor {
                     )
                     .await?;
                 }
-                Ok(Self::answer(
-                    kind,
-                    "pending",
-                    ids,
-                    "held crons re-enabled".into(),
-                ))
+                hold::end(&self.shared, target.workflow.as_deref());
+                Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))
             }
             k => Err(HttpError {
                 message: format!("LangGraph does not offer {}", k.as_str()),

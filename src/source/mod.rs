@@ -42,6 +42,13 @@ pub trait Source: Send {
     fn waker(&self) -> Option<std::sync::Arc<tokio::sync::Notify>> {
         None
     }
+    /// Some reads of the last poll failed though it delivered what the rest
+    /// gave (a thread's history timed out): said once, then cleared. The
+    /// loop reports it as a failure without the backoff of a source that
+    /// does not answer at all; the failed reads are retried next poll.
+    fn partial_error(&mut self) -> Option<HttpError> {
+        None
+    }
     /// Every active run, for `cordon runs` (scripts): only the listing,
     /// not the timeline. By default, one poll's runs.
     fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<Run>, HttpError>> {
@@ -80,6 +87,7 @@ pub fn build_pair(
             Arc::new(aca::AcaActor::new(&spec.name, &spec.url, client)),
         )),
         "langgraph" => {
+            langgraph::check(&spec.url)?;
             let shared = Arc::new(std::sync::Mutex::new(langgraph::Shared::default()));
             Ok((
                 Box::new(langgraph::LangGraph::new(
@@ -103,16 +111,60 @@ pub fn build_pair(
                 &spec.name, &spec.url, client,
             )),
         )),
-        "temporal" => Ok((
-            Box::new(temporal::Temporal::new(
-                &spec.name,
-                &spec.url,
-                client.clone(),
-            )),
-            Arc::new(temporal::TemporalActor::new(&spec.name, &spec.url, client)),
-        )),
+        "temporal" => {
+            temporal::check(&spec.url)?;
+            Ok((
+                Box::new(temporal::Temporal::new(
+                    &spec.name,
+                    &spec.url,
+                    client.clone(),
+                )),
+                Arc::new(temporal::TemporalActor::new(&spec.name, &spec.url, client)),
+            ))
+        }
         k => Err(format!("unknown source kind '{k}'")),
     }
+}
+
+/// One event from a platform's facts, through the same cleaning as a wire
+/// event (`extra`: tool, target, data…).
+pub(crate) fn event_of(
+    id: String,
+    run: &str,
+    at: Option<&str>,
+    kind: &str,
+    summary: String,
+    extra: serde_json::Value,
+    now: crate::model::Time,
+) -> Option<Event> {
+    let mut w =
+        serde_json::json!({"id": id, "run_id": run, "at": at, "kind": kind, "summary": summary});
+    if let (Some(m), serde_json::Value::Object(x)) = (w.as_object_mut(), extra) {
+        m.extend(x);
+    }
+    Event::from_wire_value(&w, now)
+}
+
+/// Put `run` in the batch if it differs from what was last reported of it
+/// (pollers that re-read runs every poll send only the changes).
+pub(crate) fn report_changed(
+    reported: &mut std::collections::HashMap<String, Run>,
+    batch: &mut Batch,
+    run: Run,
+) {
+    if reported.get(run.id.as_str()) != Some(&run) {
+        reported.insert(run.id.to_string(), run.clone());
+        batch.runs.retain(|r| r.id != run.id);
+        batch.runs.push(run);
+    }
+}
+
+/// A recorded platform answer (`tests/fixtures/DIR/NAME`), for the
+/// adapters' conversion tests.
+#[cfg(test)]
+pub(crate) fn fixture(dir: &str, name: &str) -> serde_json::Value {
+    let p = format!("{}/tests/fixtures/{dir}/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap()
 }
 
 /// Build an adapter's polling side from a spec.
@@ -161,6 +213,16 @@ pub async fn poll_loop(
                     let msg = SourceMsg::Polled {
                         source: src.name().to_string(),
                         batch,
+                    };
+                    if tx.send(msg).is_err() {
+                        return;
+                    }
+                }
+                if let Some(e) = src.partial_error() {
+                    let msg = SourceMsg::Failed {
+                        source: src.name().to_string(),
+                        error: format!("part of the last poll failed (retried now): {}", e.message),
+                        retry_in: interval,
                     };
                     if tx.send(msg).is_err() {
                         return;

@@ -70,6 +70,42 @@ impl SourceSpec {
     pub fn shown(&self) -> String {
         format!("{}={}:{}", self.name, self.kind, self.shown_url())
     }
+
+    /// One spec per Temporal namespace: `namespace=a,b` is two sources,
+    /// `NAME.a` and `NAME.b`, each with its own health and actions.
+    pub fn expand(self) -> Vec<SourceSpec> {
+        let Some((base, query)) = self.url.split_once('?') else {
+            return vec![self];
+        };
+        let parts: Vec<&str> = query.split('&').collect();
+        let Some(ns) = parts
+            .iter()
+            .find_map(|kv| kv.strip_prefix("namespace="))
+            .filter(|ns| self.kind == "temporal" && ns.contains(','))
+        else {
+            return vec![self];
+        };
+        ns.split(',')
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                let q: Vec<String> = parts
+                    .iter()
+                    .map(|kv| {
+                        if kv.starts_with("namespace=") {
+                            format!("namespace={n}")
+                        } else {
+                            kv.to_string()
+                        }
+                    })
+                    .collect();
+                SourceSpec {
+                    name: format!("{}.{n}", self.name),
+                    kind: self.kind.clone(),
+                    url: format!("{base}?{}", q.join("&")),
+                }
+            })
+            .collect()
+    }
 }
 
 fn percent_decode(s: &str) -> Vec<u8> {
@@ -118,5 +154,22 @@ mod tests {
                 .contains("unknown kind")
         );
         assert!("aca:ftp://h".parse::<SourceSpec>().is_err());
+    }
+
+    #[test]
+    fn several_temporal_namespaces_are_several_sources() {
+        let s: SourceSpec =
+            "tm=temporal:https://t.example:7243?namespace=prod,billing&api_key_env=K"
+                .parse()
+                .unwrap();
+        let v = s.expand();
+        assert_eq!(v.len(), 2);
+        assert_eq!(v[0].name, "tm.prod");
+        assert_eq!(
+            v[1].url,
+            "https://t.example:7243?namespace=billing&api_key_env=K"
+        );
+        let one: SourceSpec = "tm=temporal:http://h:1?namespace=a".parse().unwrap();
+        assert_eq!(one.clone().expand(), vec![one]);
     }
 }

@@ -1,64 +1,234 @@
 //! Temporal adapter, over the Temporal HTTP API
 //! (`/api/v1/namespaces/{ns}/...`).
 //!
-//! Runs: running workflow executions by visibility query, paged; the
-//! workflow type is the "workflow", the task queue (or the type, with
-//! `class=type`) the agent class. Timeline: each running execution's
-//! history, only events not seen before (by event id). Containment:
-//! `stop_run` = cancel (graceful: the workflow's own code cleans up),
-//! `terminate_run` = terminate (hard), `pause_workflow`/`resume_workflow`
-//! = pause/unpause every running execution of the type, where the server
-//! has pause enabled (it says clearly when it has not).
+//! Runs: one per execution (`{workflow id}@{run id}`: a workflow id used
+//! again, or continued as new, is a new run), from the visibility listing
+//! of running executions (paged), plus every execution followed until it
+//! closed, the children its history starts and the runs it continued
+//! from. The workflow type is the "workflow", the task queue (or the type,
+//! with `class=type`) the agent class; the agent is the workflow id, or a
+//! memo field / search attribute (`agent=memo:KEY`, `agent=search:KEY`).
+//! Timeline (`poll.rs`, pure conversion in `convert.rs`): each execution's
+//! history, paged, payloads decoded (`payload.rs`); while an activity is
+//! open, the execution's pending activities: every attempt of a retrying
+//! activity, with its failure, and heartbeats.
+//! Containment: `stop_run` = cancel (graceful: the workflow's own code
+//! cleans up), `terminate_run` = terminate (hard),
+//! `pause_workflow`/`resume_workflow` = pause/unpause every running
+//! execution of the type, where the server has pause enabled (it says
+//! clearly when it has not).
+//! Auth: `api_key_env=VAR` / `api_key_file=PATH` (`Authorization: Bearer`,
+//! Temporal Cloud API keys); mTLS with `tls_cert=PATH&tls_key=PATH`
+//! (`tls_ca=PATH` for a private CA).
 
-use std::collections::HashMap;
+pub mod convert;
+pub mod payload;
+mod poll;
+pub mod wire;
 
 use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
+use super::Check;
 use super::http::{self, HttpError};
-use super::{Batch, Check};
-use crate::model::{
-    ActionAnswer, ActionKind, ActionRequest, Event, Run, RunState, RunStats, Target,
-};
-use crate::sanitize;
+use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use crate::secret::Secret;
+
+pub use poll::Temporal;
+
+/// What the source URL's query says (cordon's own parameters).
+#[derive(Clone, Default)]
+struct Params {
+    base: String,
+    namespace: String,
+    naming: convert::Naming,
+    api_key: Option<Secret>,
+    tls: Option<(String, String, Option<String>)>,
+}
+
+const PARAMS: &str =
+    "namespace, class, agent, api_key_env, api_key_file, tls_cert, tls_key, tls_ca";
+
+impl Params {
+    fn parse(url: &str) -> Result<Params, String> {
+        let (base, query) = url.split_once('?').unwrap_or((url, ""));
+        let mut p = Params {
+            base: base.trim_end_matches('/').to_string(),
+            namespace: "default".into(),
+            ..Params::default()
+        };
+        let (mut cert, mut key, mut ca) = (None, None, None);
+        for kv in query.split('&').filter(|s| !s.is_empty()) {
+            let (k, v) = kv.split_once('=').unwrap_or((kv, ""));
+            let v = v.to_string();
+            let secret = |env: bool| {
+                crate::secret::load(env.then_some(v.as_str()), (!env).then_some(v.as_str()))
+                    .map_err(|e| format!("Temporal source: {e}"))
+            };
+            match k {
+                "namespace" if v.contains(',') => {
+                    return Err(format!(
+                        "Temporal source: several namespaces ({v}) are several sources; the console splits them, `act` takes one"
+                    ));
+                }
+                "namespace" if !v.is_empty() => p.namespace = v,
+                "class" => p.naming.class_by_type = v == "type",
+                "agent" => match v.split_once(':') {
+                    Some(("memo", f)) if !f.is_empty() => p.naming.agent_memo = Some(f.into()),
+                    Some(("search", f)) if !f.is_empty() => p.naming.agent_search = Some(f.into()),
+                    _ => {
+                        return Err(format!(
+                            "Temporal source: agent={v}: expected agent=memo:KEY or agent=search:ATTRIBUTE"
+                        ));
+                    }
+                },
+                "api_key_env" => p.api_key = Some(secret(true)?),
+                "api_key_file" => p.api_key = Some(secret(false)?),
+                "tls_cert" => cert = Some(v),
+                "tls_key" => key = Some(v),
+                "tls_ca" => ca = Some(v),
+                _ => {
+                    return Err(format!(
+                        "Temporal source: unknown URL parameter '{k}' (known: {PARAMS})"
+                    ));
+                }
+            }
+        }
+        match (cert, key) {
+            (Some(c), Some(k)) => p.tls = Some((c, k, ca)),
+            (None, None) if ca.is_none() => {}
+            (None, None) => p.tls = Some((String::new(), String::new(), ca)),
+            _ => return Err("Temporal source: mTLS needs both tls_cert and tls_key".into()),
+        }
+        Ok(p)
+    }
+
+    /// A client with the mTLS identity (and CA), when asked for.
+    fn client(&self, shared: reqwest::Client) -> Result<reqwest::Client, String> {
+        let Some((cert, key, ca)) = &self.tls else {
+            return Ok(shared);
+        };
+        let read = |p: &str| {
+            std::fs::read(p).map_err(|e| format!("Temporal source: cannot read {p}: {e}"))
+        };
+        // The shared client's bounds (http::client): 3 s to connect, 5 s
+        // between reads, 10 s in all.
+        let mut b = reqwest::Client::builder()
+            .connect_timeout(std::time::Duration::from_secs(3))
+            .read_timeout(std::time::Duration::from_secs(5))
+            .timeout(std::time::Duration::from_secs(10))
+            .user_agent(concat!("cordon/", env!("CARGO_PKG_VERSION")));
+        if !cert.is_empty() {
+            let mut pem = read(cert)?;
+            pem.extend(read(key)?);
+            let id = reqwest::Identity::from_pem(&pem)
+                .map_err(|e| format!("Temporal source: tls_cert/tls_key: {e}"))?;
+            b = b.identity(id);
+        }
+        if let Some(ca) = ca {
+            for c in reqwest::Certificate::from_pem_bundle(&read(ca)?)
+                .map_err(|e| format!("Temporal source: tls_ca: {e}"))?
+            {
+                b = b.add_root_certificate(c);
+            }
+        }
+        b.build()
+            .map_err(|e| format!("Temporal source: TLS set-up failed: {e}"))
+    }
+}
+
+/// Check a Temporal source URL at start: unknown parameters, an unset key
+/// variable, unreadable certificates are errors now, not a 401 later.
+pub fn check(url: &str) -> Result<(), String> {
+    let p = Params::parse(url)?;
+    p.client(reqwest::Client::new()).map(|_| ())
+}
 
 #[derive(Clone)]
 pub struct Conn {
     api: String,
     client: reqwest::Client,
-    class_by_type: bool,
+    api_key: Option<Secret>,
+    naming: convert::Naming,
 }
 
 impl Conn {
-    /// `URL[?namespace=NS&class=queue|type]`.
+    /// `URL[?namespace=NS&class=queue|type&agent=memo:KEY&api_key_env=VAR…]`
+    /// ([`check`] it first: a bad URL here falls back to the defaults).
     pub fn new(url: &str, client: reqwest::Client) -> Conn {
-        let (base, query) = url.split_once('?').unwrap_or((url, ""));
-        let mut ns = "default".to_string();
-        let mut class_by_type = false;
-        for kv in query.split('&').filter(|s| !s.is_empty()) {
-            match kv.split_once('=') {
-                Some(("namespace", v)) => ns = v.to_string(),
-                Some(("class", v)) => class_by_type = v == "type",
-                _ => {}
-            }
-        }
+        let p = Params::parse(url).unwrap_or_else(|_| Params {
+            base: url
+                .split('?')
+                .next()
+                .unwrap_or(url)
+                .trim_end_matches('/')
+                .to_string(),
+            namespace: "default".into(),
+            ..Params::default()
+        });
+        let client = p.client(client.clone()).unwrap_or(client);
         Conn {
-            api: format!("{}/api/v1/namespaces/{ns}", base.trim_end_matches('/')),
+            api: format!(
+                "{}/api/v1/namespaces/{}",
+                p.base,
+                http::urlencode(&p.namespace)
+            ),
             client,
-            class_by_type,
+            api_key: p.api_key,
+            naming: p.naming,
+        }
+    }
+
+    fn auth(&self, r: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+        match &self.api_key {
+            Some(k) => r.header("authorization", format!("Bearer {}", k.expose())),
+            None => r,
         }
     }
 
     async fn get(&self, path: &str, bytes: &mut usize) -> Result<Value, HttpError> {
-        let (_, body) = http::send(self.client.get(format!("{}{path}", self.api))).await?;
+        let (_, body) =
+            http::send(self.auth(self.client.get(format!("{}{path}", self.api)))).await?;
         *bytes += body.len();
         http::json(&body)
     }
 
     async fn post(&self, path: &str, body: Value) -> Result<Value, HttpError> {
-        let (_, b) =
-            http::send(self.client.post(format!("{}{path}", self.api)).json(&body)).await?;
+        let (_, b) = http::send(
+            self.auth(self.client.post(format!("{}{path}", self.api)))
+                .json(&body),
+        )
+        .await?;
         Ok(serde_json::from_slice(&b).unwrap_or(Value::Null))
+    }
+
+    /// POST `verb` (cancel, terminate) to one execution: `wid@run` names
+    /// that run, a bare workflow id its latest.
+    async fn post_execution(
+        &self,
+        id: &str,
+        verb: &str,
+        mut body: Value,
+    ) -> Result<Value, HttpError> {
+        let (wid, run) = convert::execution_of(id);
+        if let (Some(r), Some(o)) = (run, body.as_object_mut()) {
+            o.insert(
+                "workflowExecution".into(),
+                json!({"workflowId": wid, "runId": r}),
+            );
+        }
+        self.post(&format!("/workflows/{}/{verb}", http::urlencode(wid)), body)
+            .await
+    }
+
+    /// `?execution.runId=R` for `wid@R`, and the path's workflow id.
+    fn execution_path(id: &str, rest: &str) -> String {
+        let (wid, run) = convert::execution_of(id);
+        let mut p = format!("/workflows/{}{rest}", http::urlencode(wid));
+        if let Some(r) = run {
+            p.push_str(&format!("?execution.runId={}", http::urlencode(r)));
+        }
+        p
     }
 
     /// Every running execution, all pages. The server caps a page at
@@ -113,269 +283,19 @@ impl Conn {
         Ok(out)
     }
 
+    /// One execution (`wid@run`, or a workflow id's latest run); `None`
+    /// when the server has no such execution.
     async fn describe(&self, id: &str) -> Result<Option<Value>, HttpError> {
         let mut b = 0;
-        match self
-            .get(&format!("/workflows/{}", http::urlencode(id)), &mut b)
-            .await
-        {
+        self.describe_counted(id, &mut b).await
+    }
+
+    async fn describe_counted(&self, id: &str, b: &mut usize) -> Result<Option<Value>, HttpError> {
+        match self.get(&Self::execution_path(id, ""), b).await {
             Ok(v) => Ok(Some(v)),
             Err(e) if e.status == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
-    }
-
-    fn to_run(&self, source: &str, v: &Value) -> Option<Run> {
-        let s = |p: &str| {
-            v.pointer(p)
-                .and_then(|x| x.as_str())
-                .map(|x| sanitize::line(x, 256))
-        };
-        let wtype = s("/type/name").unwrap_or_default();
-        let queue = s("/taskQueue").unwrap_or_default();
-        let t = |p: &str| {
-            s(p).and_then(|x| chrono::DateTime::parse_from_rfc3339(&x).ok())
-                .map(|d| d.with_timezone(&chrono::Utc))
-        };
-        Some(Run {
-            source: source.into(),
-            id: s("/execution/workflowId")?.into(),
-            agent: s("/execution/runId")
-                .map(|r| format!("run {}", &r[..r.len().min(8)]))
-                .unwrap_or_default()
-                .into(),
-            agent_class: if self.class_by_type {
-                wtype.clone().into()
-            } else {
-                queue.into()
-            },
-            workflow: wtype.into(),
-            state: status(&s("/status").unwrap_or_default()),
-            started_at: t("/startTime"),
-            updated_at: t("/closeTime").or(t("/executionTime")),
-            assignment: String::new(),
-            requested_by: String::new().into(),
-            tools: vec![],
-            credentials: vec![],
-            stats: RunStats::default(),
-        })
-    }
-}
-
-fn status(s: &str) -> RunState {
-    match s.trim_start_matches("WORKFLOW_EXECUTION_STATUS_") {
-        "RUNNING" => RunState::Running,
-        "COMPLETED" => RunState::Succeeded,
-        "FAILED" | "TIMED_OUT" => RunState::Failed,
-        "CANCELED" => RunState::Stopped,
-        "TERMINATED" => RunState::Other("terminated".into()),
-        "PAUSED" => RunState::Paused,
-        o => RunState::Other(o.to_lowercase()),
-    }
-}
-
-pub struct Temporal {
-    name: String,
-    conn: Conn,
-    /// Highest history event id turned into events, per workflow id.
-    seen: HashMap<String, i64>,
-    active: Vec<String>,
-    info_sent: bool,
-}
-
-impl Temporal {
-    pub fn new(name: &str, url: &str, client: reqwest::Client) -> Temporal {
-        Temporal {
-            name: name.into(),
-            conn: Conn::new(url, client),
-            seen: HashMap::new(),
-            active: vec![],
-            info_sent: false,
-        }
-    }
-
-    fn map_event(&self, wid: &str, e: &Value) -> Option<Event> {
-        let id = e.get("eventId").and_then(|x| {
-            x.as_str()
-                .map(String::from)
-                .or_else(|| x.as_i64().map(|n| n.to_string()))
-        })?;
-        let ty = e
-            .get("eventType")
-            .and_then(|x| x.as_str())
-            .unwrap_or("")
-            .trim_start_matches("EVENT_TYPE_")
-            .to_string();
-        let at = e.get("eventTime").cloned().unwrap_or(Value::Null);
-        let attr = |k: &str| e.get(k).cloned().unwrap_or(Value::Null);
-        let (kind, summary, tool) = match ty.as_str() {
-            "WORKFLOW_EXECUTION_STARTED" => {
-                let a = attr("workflowExecutionStartedEventAttributes");
-                (
-                    "assignment",
-                    format!(
-                        "started {} on {}",
-                        a.pointer("/workflowType/name")
-                            .and_then(|x| x.as_str())
-                            .unwrap_or("?"),
-                        a.pointer("/taskQueue/name")
-                            .and_then(|x| x.as_str())
-                            .unwrap_or("?")
-                    ),
-                    None,
-                )
-            }
-            "ACTIVITY_TASK_SCHEDULED" => {
-                let a = attr("activityTaskScheduledEventAttributes");
-                let name = a
-                    .pointer("/activityType/name")
-                    .and_then(|x| x.as_str())
-                    .unwrap_or("activity")
-                    .to_string();
-                ("tool_call", format!("{name} scheduled"), Some(name))
-            }
-            "ACTIVITY_TASK_STARTED" => {
-                let a = attr("activityTaskStartedEventAttributes");
-                let attempt = a.get("attempt").and_then(|x| x.as_i64()).unwrap_or(1);
-                if attempt > 1 {
-                    ("retry", format!("activity attempt {attempt}"), None)
-                } else {
-                    return None;
-                }
-            }
-            "ACTIVITY_TASK_COMPLETED" => ("tool_result", "activity completed".to_string(), None),
-            "ACTIVITY_TASK_FAILED" | "ACTIVITY_TASK_TIMED_OUT" => {
-                let msg = e
-                    .pointer("/activityTaskFailedEventAttributes/failure/message")
-                    .and_then(|x| x.as_str())
-                    .unwrap_or("failed");
-                (
-                    "error",
-                    format!("activity {}: {msg}", ty.to_lowercase().replace('_', " ")),
-                    None,
-                )
-            }
-            "WORKFLOW_EXECUTION_SIGNALED" => {
-                let name = e
-                    .pointer("/workflowExecutionSignaledEventAttributes/signalName")
-                    .and_then(|x| x.as_str())
-                    .unwrap_or("signal");
-                ("human_intervention", format!("signal {name}"), None)
-            }
-            "WORKFLOW_EXECUTION_CANCEL_REQUESTED"
-            | "WORKFLOW_EXECUTION_TERMINATED"
-            | "WORKFLOW_EXECUTION_CANCELED" => {
-                ("containment", ty.to_lowercase().replace('_', " "), None)
-            }
-            "WORKFLOW_TASK_SCHEDULED"
-            | "WORKFLOW_TASK_STARTED"
-            | "WORKFLOW_TASK_COMPLETED"
-            | "TIMER_STARTED"
-            | "TIMER_FIRED" => return None,
-            other => ("state_change", other.to_lowercase().replace('_', " "), None),
-        };
-        let w = json!({"id": format!("{wid}#{id}"), "run_id": wid, "at": at, "kind": kind, "summary": summary, "tool": tool,
-            "outbound": tool.as_deref().is_some_and(|t: &str| t.contains("send") || t.contains("email"))});
-        Event::from_wire_value(&w, chrono::Utc::now())
-    }
-
-    async fn history(&mut self, wid: &str, bytes: &mut usize) -> Result<Vec<Event>, HttpError> {
-        let v = self
-            .conn
-            .get(
-                &format!("/workflows/{}/history", http::urlencode(wid)),
-                bytes,
-            )
-            .await?;
-        let last = self.seen.get(wid).copied().unwrap_or(0);
-        let mut out = Vec::new();
-        let mut max = last;
-        for e in v
-            .pointer("/history/events")
-            .and_then(|x| x.as_array())
-            .cloned()
-            .unwrap_or_default()
-        {
-            let n = e
-                .get("eventId")
-                .and_then(|x| {
-                    x.as_str()
-                        .and_then(|s| s.parse().ok())
-                        .or_else(|| x.as_i64())
-                })
-                .unwrap_or(0);
-            if n <= last {
-                continue;
-            }
-            max = max.max(n);
-            out.extend(self.map_event(wid, &e));
-        }
-        self.seen.insert(wid.to_string(), max);
-        Ok(out)
-    }
-
-    async fn poll_once(&mut self) -> Result<Batch, HttpError> {
-        let mut b = Batch::default();
-        let mut bytes = 0;
-        if !self.info_sent {
-            self.conn.get("", &mut bytes).await?;
-            b.offered = Some(vec![
-                ActionKind::StopRun,
-                ActionKind::TerminateRun,
-                ActionKind::PauseWorkflow,
-                ActionKind::ResumeWorkflow,
-            ]);
-            self.info_sent = true;
-        }
-        let running = self.conn.running(&mut bytes).await?;
-        let mut now_active = Vec::new();
-        for v in &running {
-            if let Some(r) = self.conn.to_run(&self.name, v) {
-                now_active.push(r.id.to_string());
-                b.runs.push(r);
-            }
-        }
-        let gone: Vec<String> = self
-            .active
-            .iter()
-            .filter(|w| !now_active.contains(w))
-            .cloned()
-            .collect();
-        for w in &gone {
-            if let Some(d) = self.conn.describe(w).await? {
-                let info = d
-                    .get("workflowExecutionInfo")
-                    .cloned()
-                    .unwrap_or(Value::Null);
-                b.runs.extend(self.conn.to_run(&self.name, &info));
-            }
-        }
-        for w in now_active.iter().chain(gone.iter()) {
-            b.events.extend(self.history(w, &mut bytes).await?);
-        }
-        self.active = now_active;
-        b.bytes = bytes;
-        Ok(b)
-    }
-}
-
-impl super::Source for Temporal {
-    fn name(&self) -> &str {
-        &self.name
-    }
-    fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
-        Box::pin(self.poll_once())
-    }
-    /// One visibility query (paged), no histories.
-    fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<crate::model::Run>, HttpError>> {
-        Box::pin(async move {
-            let mut bytes = 0;
-            let execs = self.conn.running(&mut bytes).await?;
-            Ok(execs
-                .iter()
-                .filter_map(|v| self.conn.to_run(&self.name, v))
-                .collect())
-        })
     }
 }
 
@@ -451,12 +371,7 @@ impl TemporalActor {
                 } else {
                     ("terminate", json!({"reason": reason, "identity": identity}))
                 };
-                self.conn
-                    .post(
-                        &format!("/workflows/{}/{path}", http::urlencode(&wid)),
-                        body,
-                    )
-                    .await?;
+                self.conn.post_execution(&wid, path, body).await?;
                 Ok(answer("pending", vec![wid], format!("{path} requested")))
             }
             ActionKind::PauseWorkflow | ActionKind::ResumeWorkflow => {

@@ -22,6 +22,7 @@ const CAP: usize = 20_000;
 pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) {
     super::clear(f, area);
     let r = &app.store.runs[ins.run];
+    let stats = app.store.stats(ins.run);
     let evs = |k: &EventKind| {
         app.store
             .events_of_run(ins.run)
@@ -44,7 +45,18 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             )
         })
         .collect();
-    let head = vec![
+    // A child workflow names its parent as who asked; its children name it.
+    let parent = r.requested_by.strip_prefix("parent workflow ");
+    let as_parent = format!("parent workflow {}", r.id);
+    let children: Vec<&str> = app
+        .store
+        .runs
+        .iter()
+        .filter(|c| c.source == r.source && c.requested_by == as_parent.as_str())
+        .map(|c| c.id.as_str())
+        .take(12)
+        .collect();
+    let mut head = vec![
         Line::from(vec![
             Span::styled(format!(" {} ", r.id), theme.title),
             Span::styled(format!("@{} ", r.source), theme.dim),
@@ -90,16 +102,39 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             Span::styled(" Counters ", theme.title),
             Span::raw(format!(
                 "tool calls {} · errors {} · retries {} · external actions {} · messages sent {} · files changed {} · records written {}",
-                r.stats.tool_calls,
-                r.stats.errors,
-                r.stats.retries,
-                r.stats.external_actions,
-                evs(&EventKind::MessageSent),
+                stats.tool_calls,
+                stats.errors,
+                stats.retries,
+                stats.external_actions,
+                // Sent messages, and calls the rules class as reaching people.
+                evs(&EventKind::MessageSent)
+                    + app
+                        .store
+                        .events_of_run(ins.run)
+                        .iter()
+                        .filter(|&&e| app.store.events[e as usize]
+                            .class
+                            .has(crate::model::classify::Class::UserFacing))
+                        .count(),
                 evs(&EventKind::FileWrite),
                 evs(&EventKind::DbWrite)
             )),
         ]),
     ];
+    if parent.is_some() || !children.is_empty() {
+        let mut tree = String::new();
+        if let Some(p) = parent {
+            tree.push_str(&format!("{p} → "));
+        }
+        tree.push_str(&format!("[{}]", r.id));
+        if !children.is_empty() {
+            tree.push_str(&format!(" → {}", children.join(", ")));
+        }
+        head.push(Line::from(vec![
+            Span::styled(" Parent / children ", theme.title),
+            Span::styled(tree, theme.dim),
+        ]));
+    }
     let [head_area, mid, pat_area] = areas(area);
     let hb = Block::default()
         .borders(Borders::ALL)
@@ -128,7 +163,8 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
         if line >= skip + h {
             break;
         }
-        let ev = &app.store.events[e].event;
+        let st = &app.store.events[e];
+        let ev = &st.event;
         let g = group(e);
         if g != last_group {
             last_group = g;
@@ -147,7 +183,7 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             Span::styled(kind_symbol(&ev.kind), theme.kind(&ev.kind)),
             Span::raw(" "),
         ];
-        if ev.outbound {
+        if crate::app::store::is_outbound(ev, st.class) {
             spans.push(Span::styled("OUT ", theme.badge_outbound));
         }
         if ev.irreversible() {
@@ -170,15 +206,33 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
         Paragraph::new(lines.into_iter().take(h).collect::<Vec<_>>()).block(lb),
         cols[0],
     );
-    // Event detail.
+    // Event detail: what the rules make of a tool call, then the event.
     let detail = ins
         .events
         .get(ins.sel)
         .map(|&e| {
-            json_lines(
-                &serde_json::to_value(&app.store.events[e].event).unwrap_or_default(),
+            let st = &app.store.events[e];
+            let ev = &st.event;
+            let mut l = Vec::new();
+            if let (EventKind::ToolCall, Some(tool), true) =
+                (&ev.kind, &ev.tool, app.store.classifies(st.source))
+            {
+                let data = ev.data.value();
+                let v = app.store.rules.classify(tool, data.get("args"));
+                l.push(Line::from(Span::styled(
+                    format!("{tool}: {}", v.describe()),
+                    if v.classes.is_empty() {
+                        theme.dim
+                    } else {
+                        theme.warn
+                    },
+                )));
+            }
+            l.extend(json_lines(
+                &serde_json::to_value(ev).unwrap_or_default(),
                 ins.expanded,
-            )
+            ));
+            l
         })
         .unwrap_or_default();
     let db = Block::default()
@@ -272,7 +326,9 @@ fn areas(area: Rect) -> [Rect; 3] {
     [rows[0], rows[1], rows[2]]
 }
 
-const HEAD_LINES: u16 = 6;
+/// The run's header lines (the last, parent / children, only when the
+/// platform links runs).
+const HEAD_LINES: u16 = 7;
 
 /// Evidence lines the list shows at this terminal size (the app keeps the
 /// selection inside them).

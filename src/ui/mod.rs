@@ -10,6 +10,7 @@ pub mod layout;
 pub mod notes;
 pub mod palette;
 pub mod panes;
+pub mod run_id;
 pub mod runs;
 pub mod status;
 pub mod svg;
@@ -165,6 +166,8 @@ pub fn clear(f: &mut Frame, area: Rect) {
     f.render_widget(ratatui::widgets::Clear, area);
     f.render_widget(Block::default().style(Style::default()), area);
 }
+
+pub use run_id::short_run;
 
 /// The longest prefix of `s` that fits in `width` columns, by grapheme
 /// cluster ([`width::fit`]).

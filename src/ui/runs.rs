@@ -58,6 +58,40 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         header.extend(["TOOLS", "ERR", "RETRY", "EXT"]);
     }
     header.push("LAST EVENT");
+    // The RUN column fits the longest id on screen (UUIDs from LangGraph,
+    // workflow ids from Temporal), within reason.
+    let id_w = v
+        .rows
+        .iter()
+        .skip(v.offset)
+        .take(inner_h)
+        .map(|&ri| super::width::width(&app.store.runs[ri].id))
+        .max()
+        .unwrap_or(8)
+        .clamp(8, if wide { 36 } else { 14 }) as u16
+        + 1;
+    let harm_w = v
+        .rows
+        .iter()
+        .skip(v.offset)
+        .take(inner_h)
+        .map(|&ri| super::width::width(&crate::app::harm::of_run(&app.store, ri).label()))
+        .max()
+        .unwrap_or(4)
+        .clamp(4, 14) as u16;
+    // Never wider than what the other columns leave (the table would cut
+    // the id from the right: every UUIDv7 of a minute reads the same).
+    let others: u16 = if wide {
+        16 + 18 + 17 + 4 + 18
+    } else {
+        10 + 12 + 12 + 4
+    } + if multi { 6 } else { 0 }
+        + harm_w
+        + 10;
+    let gaps = if wide { 11 } else { 7 } + u16::from(multi);
+    let id_w = id_w
+        .min(area.width.saturating_sub(2 + others + gaps))
+        .max(9);
     let rows = v
         .rows
         .iter()
@@ -78,7 +112,8 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             let mut cells: Vec<Cell> = vec![
                 Cell::from(Line::from(vec![
                     Span::styled(mark, theme.danger),
-                    Span::raw(r.id.clone()),
+                    // Too long: the part that tells runs apart.
+                    Span::raw(super::short_run(&r.id, id_w as usize - 1)),
                 ])),
                 Cell::from(Span::styled(harm.label(), harm_style)),
             ];
@@ -103,22 +138,24 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                     .unwrap_or_else(|| "-".into()),
             ));
             if wide {
-                // Out of range shows as such (OOR), in the warning style.
+                // Counted from the evidence where the platform counts less;
+                // out of range shows as such (OOR), in the warning style.
+                let stats = app.store.stats(ri);
                 let count = |c: crate::model::Count, style| {
                     Cell::from(Span::styled(
                         c.short(),
                         if c.get().is_none() { theme.warn } else { style },
                     ))
                 };
-                let err_style = if r.stats.errors.or_zero() > 0 {
+                let err_style = if stats.errors.or_zero() > 0 {
                     theme.danger
                 } else {
                     theme.text
                 };
-                cells.push(count(r.stats.tool_calls, theme.text));
-                cells.push(count(r.stats.errors, err_style));
-                cells.push(count(r.stats.retries, theme.text));
-                cells.push(count(r.stats.external_actions, theme.text));
+                cells.push(count(stats.tool_calls, theme.text));
+                cells.push(count(stats.errors, err_style));
+                cells.push(count(stats.retries, theme.text));
+                cells.push(count(stats.external_actions, theme.text));
             }
             let last = app.store.last_event(ri).map(|e| {
                 Line::from(vec![
@@ -143,31 +180,6 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 row
             }
         });
-    // The RUN column fits the longest id on screen (UUIDs from LangGraph,
-    // workflow ids from Temporal), within reason.
-    let id_w = v
-        .rows
-        .iter()
-        .skip(v.offset)
-        .take(inner_h)
-        .map(|&ri| super::width::width(&app.store.runs[ri].id))
-        .max()
-        .unwrap_or(8)
-        .clamp(8, if wide { 36 } else { 14 }) as u16
-        + 1;
-    let harm_w = v
-        .rows
-        .iter()
-        .skip(v.offset)
-        .take(inner_h)
-        .map(|&ri| {
-            unicode_width::UnicodeWidthStr::width(
-                crate::app::harm::of_run(&app.store, ri).label().as_str(),
-            )
-        })
-        .max()
-        .unwrap_or(4)
-        .clamp(4, 14) as u16;
     let mut widths = vec![Constraint::Length(id_w), Constraint::Length(harm_w)];
     if multi {
         widths.push(Constraint::Length(6));

@@ -67,7 +67,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 ));
             }
             spans.push(Span::styled(
-                format!("{} ", super::width::pad(&e.run_id, 9)),
+                format!("{} ", super::width::pad(&super::short_run(&e.run_id, 9), 9)),
                 theme.dim,
             ));
             if v.is_late(i) {
@@ -75,7 +75,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 spans.push(Span::styled("LATE", theme.warn));
                 spans.push(Span::raw(" "));
             }
-            if e.outbound {
+            if crate::app::store::is_outbound(e, st.class) {
                 spans.push(Span::styled("OUT", theme.badge_outbound));
                 spans.push(Span::raw(" "));
             }

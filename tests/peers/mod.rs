@@ -2,7 +2,15 @@
 //! the project's own install (scripts/install-peers.sh → .peers/), waited
 //! for, and stopped on drop. Absent peers skip with a clear message, unless
 //! CORDON_REQUIRE_PEERS is set (CI), where absence is a failure.
+//!
+//! A test binary shares one server of each kind ([`shared_langgraph`],
+//! [`shared_temporal`]): started by the first test that asks, held by a
+//! thread that lives as long as the binary, and killed with it (the
+//! children ask the kernel for SIGTERM when that thread goes).
 #![allow(dead_code)]
+
+pub mod console;
+pub mod proxy;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -74,7 +82,107 @@ fn spawn(mut cmd: Command, log: &str) -> Child {
         .stderr(Stdio::from(out))
         .stdin(Stdio::null())
         .process_group(0);
+    // Dies with the thread that started it: a shared peer is never left
+    // behind by a test binary that ended (or was killed).
+    unsafe {
+        cmd.pre_exec(|| {
+            libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM);
+            Ok(())
+        });
+    }
     cmd.spawn().expect("peer starts")
+}
+
+/// A server shared by the tests of one binary.
+#[derive(Debug, Clone)]
+pub struct SharedPeer {
+    /// LangGraph: the API; Temporal: the HTTP API.
+    pub url: String,
+    /// Temporal: the gRPC address (for SDK clients).
+    pub grpc: String,
+}
+
+/// Start `make` once, on a thread that outlives every test (so the peer's
+/// PDEATHSIG does not fire when one test's thread ends), and hand out its
+/// address.
+/// What starts a shared peer: its address, and the processes to hold.
+type Starter = fn() -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Option<(SharedPeer, Vec<Peer>)>> + Send>,
+>;
+
+fn shared(
+    cell: &'static std::sync::OnceLock<Option<SharedPeer>>,
+    make: Starter,
+) -> Option<SharedPeer> {
+    cell.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            let got = rt.block_on(make());
+            match got {
+                Some((p, held)) => {
+                    let _ = tx.send(Some(p));
+                    // Hold the children for the binary's whole life.
+                    let _held = held;
+                    loop {
+                        std::thread::park();
+                    }
+                }
+                None => {
+                    let _ = tx.send(None);
+                }
+            }
+        });
+        rx.recv().ok().flatten()
+    })
+    .clone()
+}
+
+/// The binary's LangGraph server (8 concurrent runs).
+pub fn shared_langgraph() -> Option<SharedPeer> {
+    static CELL: std::sync::OnceLock<Option<SharedPeer>> = std::sync::OnceLock::new();
+    shared(&CELL, || {
+        Box::pin(async {
+            let p = langgraph_with(&["--n-jobs-per-worker", "8"]).await?;
+            Some((
+                SharedPeer {
+                    url: p.url.clone(),
+                    grpc: String::new(),
+                },
+                vec![p],
+            ))
+        })
+    })
+}
+
+/// The binary's Temporal dev server, with a worker on queue `agents`, a
+/// second namespace `billing` and a search attribute `AgentName`.
+pub fn shared_temporal() -> Option<SharedPeer> {
+    static CELL: std::sync::OnceLock<Option<SharedPeer>> = std::sync::OnceLock::new();
+    shared(&CELL, || {
+        Box::pin(async {
+            let t = temporal_with(
+                Some("agents"),
+                &[
+                    "--namespace",
+                    "billing",
+                    "--search-attribute",
+                    "AgentName=Keyword",
+                ],
+            )
+            .await?;
+            let shared = SharedPeer {
+                url: t.server.url.clone(),
+                grpc: t.grpc.clone(),
+            };
+            let mut held = vec![t.server];
+            held.extend(t.worker);
+            Some((shared, held))
+        })
+    })
 }
 
 /// Poll until `ok` or the deadline (the peer is another process).
@@ -92,6 +200,10 @@ where
 
 /// `langgraph dev` with the project's LLM-free graph.
 pub async fn langgraph() -> Option<Peer> {
+    langgraph_with(&[]).await
+}
+
+async fn langgraph_with(extra: &[&str]) -> Option<Peer> {
     let bin = require("langgraph")?;
     let port = free_port();
     // A fresh copy of the app per server: `langgraph dev` keeps its
@@ -99,7 +211,7 @@ pub async fn langgraph() -> Option<Peer> {
     let app = std::env::temp_dir().join(format!("cordon-lg-app-{port}"));
     std::fs::create_dir_all(&app).unwrap();
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/langgraph");
-    for f in ["agent.py", "langgraph.json"] {
+    for f in ["agent.py", "agents.py", "langgraph.json"] {
         std::fs::copy(src.join(f), app.join(f)).unwrap();
     }
     let mut cmd = Command::new(bin);
@@ -112,6 +224,7 @@ pub async fn langgraph() -> Option<Peer> {
         "--config",
         "langgraph.json",
     ])
+    .args(extra)
     .current_dir(&app)
     .env("LANGGRAPH_CLI_NO_ANALYTICS", "1")
     .env("LANGSMITH_TRACING", "false");
@@ -140,6 +253,10 @@ pub struct TemporalPeer {
 }
 
 pub async fn temporal(with_worker_queue: Option<&str>) -> Option<TemporalPeer> {
+    temporal_with(with_worker_queue, &[]).await
+}
+
+async fn temporal_with(with_worker_queue: Option<&str>, extra: &[&str]) -> Option<TemporalPeer> {
     let bin = require("temporal")?;
     let (grpc, http) = (free_port(), free_port());
     let mut cmd = Command::new(bin);
@@ -159,7 +276,8 @@ pub async fn temporal(with_worker_queue: Option<&str>) -> Option<TemporalPeer> {
         &free_port().to_string(),
         "--log-level",
         "error",
-    ]);
+    ])
+    .args(extra);
     let log = std::env::temp_dir().join(format!("cordon-temporal-{http}.log"));
     let child = spawn(cmd, log.to_str().unwrap());
     let server = Peer {
@@ -278,4 +396,189 @@ pub async fn start_run_after(base: &str, sleep: f64, loops: u32, after: u32) -> 
         .await
         .unwrap();
     (tid, r["run_id"].as_str().unwrap().to_string())
+}
+
+/// POST JSON, the answer as JSON (panics on transport errors: the peer is
+/// local).
+pub async fn post(url: &str, body: serde_json::Value) -> serde_json::Value {
+    let r = cordon::source::http::client()
+        .post(url)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let text = r.text().await.unwrap();
+    assert!(status.is_success(), "POST {url}: {status} {text}");
+    serde_json::from_str(&text).unwrap_or(serde_json::Value::Null)
+}
+
+pub async fn get(url: &str) -> Option<serde_json::Value> {
+    let r = cordon::source::http::client().get(url).send().await.ok()?;
+    if !r.status().is_success() {
+        return None;
+    }
+    r.json().await.ok()
+}
+
+/// LangGraph: a new thread in `workflow`.
+pub async fn lg_thread(base: &str, workflow: &str) -> String {
+    let t = post(
+        &format!("{base}/threads"),
+        serde_json::json!({"metadata": {"workflow": workflow}}),
+    )
+    .await;
+    t["thread_id"].as_str().unwrap().to_string()
+}
+
+/// LangGraph: a run of `assistant` on a thread with this body (input,
+/// command, …); its id.
+pub async fn lg_run(base: &str, tid: &str, assistant: &str, mut body: serde_json::Value) -> String {
+    body["assistant_id"] = assistant.into();
+    let r = post(&format!("{base}/threads/{tid}/runs"), body).await;
+    r["run_id"].as_str().unwrap().to_string()
+}
+
+/// The input of the scripted ReAct agent: one step per inner list.
+pub fn react_input(plan: serde_json::Value, sleep: f64) -> serde_json::Value {
+    let script = serde_json::json!({"plan": plan, "sleep": sleep, "final": "done"});
+    serde_json::json!({"input": {"messages": [{"type": "human", "content": script.to_string()}]}})
+}
+
+pub async fn lg_status(base: &str, tid: &str, rid: &str) -> Option<String> {
+    get(&format!("{base}/threads/{tid}/runs/{rid}"))
+        .await
+        .and_then(|v| v["status"].as_str().map(String::from))
+}
+
+/// Wait until the run's status is one of `want`.
+pub async fn lg_wait(base: &str, tid: &str, rid: &str, want: &[&str]) {
+    let (b, t, r) = (base.to_string(), tid.to_string(), rid.to_string());
+    let want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    wait_until(&format!("run {rid} {want:?}"), 90, || {
+        let (b, t, r, w) = (b.clone(), t.clone(), r.clone(), want.clone());
+        async move { lg_status(&b, &t, &r).await.is_some_and(|s| w.contains(&s)) }
+    })
+    .await;
+}
+
+/// A thread's whole history as the platform holds it, with its
+/// subgraphs' (read directly, not through cordon).
+pub async fn lg_history(base: &str, tid: &str) -> Vec<serde_json::Value> {
+    let mut out: Vec<serde_json::Value> = Vec::new();
+    let mut ns_queue = vec![String::new()];
+    let mut done = std::collections::HashSet::new();
+    while let Some(ns) = ns_queue.pop() {
+        if !done.insert(ns.clone()) {
+            continue;
+        }
+        let mut body = serde_json::json!({"limit": 1000});
+        if !ns.is_empty() {
+            body["checkpoint"] = serde_json::json!({"checkpoint_ns": ns});
+        }
+        let h = post(&format!("{base}/threads/{tid}/history"), body).await;
+        for cp in h.as_array().cloned().unwrap_or_default() {
+            for t in cp["tasks"].as_array().cloned().unwrap_or_default() {
+                if let Some(n) = t["checkpoint"]["checkpoint_ns"]
+                    .as_str()
+                    .filter(|n| !n.is_empty())
+                {
+                    ns_queue.push(n.to_string());
+                }
+            }
+            out.push(cp);
+        }
+    }
+    out
+}
+
+/// Temporal: start a workflow over the HTTP API; its run id.
+pub async fn tm_start(api: &str, id: &str, wtype: &str, input: serde_json::Value) -> String {
+    let r = post(
+        &format!("{api}/workflows/{id}"),
+        serde_json::json!({"workflowType": {"name": wtype}, "taskQueue": {"name": "agents"},
+            "input": input, "identity": "ops-lead@laptop"}),
+    )
+    .await;
+    r["runId"].as_str().unwrap_or_default().to_string()
+}
+
+/// Temporal: an execution's status (`WORKFLOW_EXECUTION_STATUS_…`).
+pub async fn tm_status(api: &str, id: &str, run: &str) -> String {
+    get(&format!("{api}/workflows/{id}?execution.runId={run}"))
+        .await
+        .and_then(|v| {
+            v.pointer("/workflowExecutionInfo/status")
+                .and_then(|s| s.as_str())
+                .map(String::from)
+        })
+        .unwrap_or_default()
+}
+
+/// Wait until the execution is closed (any status but running).
+pub async fn tm_wait_closed(api: &str, id: &str, run: &str) {
+    let (a, i, r) = (api.to_string(), id.to_string(), run.to_string());
+    wait_until(&format!("{id} to close"), 120, || {
+        let (a, i, r) = (a.clone(), i.clone(), r.clone());
+        async move {
+            let s = tm_status(&a, &i, &r).await;
+            !s.is_empty() && !s.ends_with("RUNNING")
+        }
+    })
+    .await;
+}
+
+/// Temporal: an execution's whole history (read directly).
+pub async fn tm_history(api: &str, id: &str, run: &str) -> Vec<serde_json::Value> {
+    let mut out = Vec::new();
+    let mut token = String::new();
+    loop {
+        let mut url =
+            format!("{api}/workflows/{id}/history?execution.runId={run}&maximumPageSize=500");
+        if !token.is_empty() {
+            url.push_str(&format!(
+                "&nextPageToken={}",
+                cordon::source::http::urlencode(&token)
+            ));
+        }
+        let v = get(&url).await.unwrap_or_default();
+        out.extend(
+            v.pointer("/history/events")
+                .and_then(|e| e.as_array())
+                .cloned()
+                .unwrap_or_default(),
+        );
+        match v["nextPageToken"].as_str().filter(|t| !t.is_empty()) {
+            Some(t) if t != token => token = t.to_string(),
+            _ => break,
+        }
+    }
+    out
+}
+
+/// A run as the console holds it.
+pub fn run_of<'a>(
+    app: &'a cordon::app::App,
+    source: &str,
+    id: &str,
+) -> Option<&'a cordon::model::Run> {
+    app.store.run_idx(source, id).map(|i| &app.store.runs[i])
+}
+
+/// A run's events as the console holds them, in arrival order.
+pub fn events_of<'a>(
+    app: &'a cordon::app::App,
+    source: &str,
+    run: &str,
+) -> Vec<&'a cordon::model::Event> {
+    app.store
+        .run_idx(source, run)
+        .map(|ri| {
+            app.store
+                .events_of_run(ri)
+                .iter()
+                .map(|&e| &app.store.events[e as usize].event)
+                .collect()
+        })
+        .unwrap_or_default()
 }
