@@ -256,7 +256,10 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
             "no source given; try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
         ));
     }
-    // The config's theme is checked before anything opens.
+    // Sources and the config's theme are checked before anything opens.
+    for s in &specs {
+        crate::source::check(s).map_err(|e| Fail::new(2, format!("source {}: {e}", s.name)))?;
+    }
     let config_theme =
         match config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed)) {
             Some(name) => Some(

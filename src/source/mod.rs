@@ -73,6 +73,16 @@ pub enum SourceMsg {
     },
 }
 
+/// Check a spec's URL parameters (unknown ones, unset key variables)
+/// before anything opens, so a bad source is refused at start in one line.
+pub fn check(spec: &SourceSpec) -> Result<(), String> {
+    match spec.kind.as_str() {
+        "langgraph" => langgraph::check(&spec.url),
+        "temporal" => temporal::check(&spec.url),
+        _ => Ok(()),
+    }
+}
+
 /// Build an adapter's polling side and acting side from a spec; they may
 /// share what the poller learns (LangGraph: each run's thread).
 #[allow(clippy::type_complexity)]
@@ -87,7 +97,7 @@ pub fn build_pair(
             Arc::new(aca::AcaActor::new(&spec.name, &spec.url, client)),
         )),
         "langgraph" => {
-            langgraph::check(&spec.url)?;
+            check(spec)?;
             let shared = Arc::new(std::sync::Mutex::new(langgraph::Shared::default()));
             Ok((
                 Box::new(langgraph::LangGraph::new(
@@ -112,7 +122,7 @@ pub fn build_pair(
             )),
         )),
         "temporal" => {
-            temporal::check(&spec.url)?;
+            check(spec)?;
             Ok((
                 Box::new(temporal::Temporal::new(
                     &spec.name,
