@@ -209,14 +209,21 @@ pub async fn run_console(
     custom: Vec<CustomAction>,
 ) -> Result<Ended, String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
+    // Listening sources (OTLP) are bounded: a console behind is felt by
+    // their senders, not in memory.
+    let (lis_tx, mut lis_rx) = mpsc::channel::<SourceMsg>(source::LISTEN_QUEUE);
     let client = source::http::client();
     let mut actors = HashMap::new();
     for spec in specs {
         let (src, actor) = source::build_pair(spec, client.clone())?;
         actors.insert(spec.name.clone(), actor);
-        tokio::spawn(source::poll_loop(src, poll, src_tx.clone()));
+        if src.listens() {
+            tokio::spawn(source::listen_loop(src, poll, lis_tx.clone()));
+        } else {
+            tokio::spawn(source::poll_loop(src, poll, src_tx.clone()));
+        }
     }
-    drop(src_tx);
+    drop((src_tx, lis_tx));
     let (act_tx, mut act_rx) = mpsc::unbounded_channel::<(ActionMsg, Time)>();
     let (custom_tx, mut custom_rx) = mpsc::unbounded_channel::<Msg>();
     let mut exec = Executor::with_actors(
@@ -260,6 +267,7 @@ pub async fn run_console(
                 Input::Gone(why) => break Ended::TerminalGone(why),
             },
             Some(m) = src_rx.recv() => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
+            Some(m) = lis_rx.recv() => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
             Some((m, at)) = act_rx.recv() => msgs.push(Msg::Action(m, at)),
             Some(m) = custom_rx.recv() => msgs.push(m),
             _ = tick.tick() => {
@@ -277,6 +285,8 @@ pub async fn run_console(
             if let Ok(Input::Msg(m)) = in_rx.try_recv() {
                 msgs.push(m);
             } else if let Ok(m) = src_rx.try_recv() {
+                msgs.push(Msg::Source(Box::new(m), chrono::Utc::now()));
+            } else if let Ok(m) = lis_rx.try_recv() {
                 msgs.push(Msg::Source(Box::new(m), chrono::Utc::now()));
             } else {
                 break;

@@ -53,6 +53,7 @@ pub fn demo_app(scenarios: &[&str], secs: u64) -> App {
         offered: Some(w.offered.clone()),
         credentials: vec![],
         bytes: 0,
+        linked: Vec::new(),
     };
     app.update(Msg::Source(
         Box::new(SourceMsg::Polled {
@@ -242,6 +243,7 @@ pub fn postmortem_buffer(w: u16, h: u16) -> ratatui::buffer::Buffer {
         offered: Some(world.offered.clone()),
         credentials: vec![],
         bytes: 0,
+        linked: Vec::new(),
     };
     let mut take = |fx: Vec<Effect>| {
         for f in fx {

@@ -9,7 +9,7 @@ pub struct SourceSpec {
     pub url: String,
 }
 
-pub const KINDS: &[&str] = &["aca", "langgraph", "temporal", "openai-admin"];
+pub const KINDS: &[&str] = &["aca", "langgraph", "temporal", "openai-admin", "otlp"];
 
 impl std::str::FromStr for SourceSpec {
     type Err = String;
@@ -38,6 +38,10 @@ impl std::str::FromStr for SourceSpec {
         let name = name
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| kind.to_string());
+        if kind == "otlp" {
+            // Where it listens and how it reads spans, checked at start.
+            super::otlp::Options::parse(url).map_err(|e| format!("bad source '{s}': {e}"))?;
+        }
         Ok(SourceSpec {
             name,
             kind: kind.into(),
