@@ -725,7 +725,7 @@ impl Mapper {
             out.push(call_ev);
             if errors.is_empty() {
                 let result = val(k.result).or(val(k.output));
-                let summary = match span::line(result, 200) {
+                let summary = match result.and_then(|r| span::message_text(r, "", 200)) {
                     Some(r) => format!("{} → {r}", c.tool),
                     None => format!("{} returned", c.tool),
                 };
@@ -736,10 +736,17 @@ impl Mapper {
                 out.push(r);
             }
         }
+        // A model's words: the output messages, not OpenInference's
+        // serialized result (a model turn that only calls tools has no
+        // words; its call shows as the tool's span).
+        let words = k.output.filter(|(v, rank)| {
+            *rank != span::OI_OUTPUT
+                || span::as_str(Some(v)).is_some_and(|s| !s.trim_start().starts_with(['{', '[']))
+        });
         if role == Role::Model
             && self.opts.content
             && let Some(text) =
-                val(k.output).and_then(|v| span::message_text(v, "assistant", MAX_TEXT))
+                val(words).and_then(|v| span::message_text(v, "assistant", MAX_TEXT))
         {
             let model = span::short(val(k.model));
             out.push(
@@ -760,14 +767,14 @@ impl Mapper {
                 .data(ids.clone()),
             );
         }
-        for (suffix, (at, msg)) in ERR_SUFFIX.iter().zip(&errors) {
+        for (suffix, (at, msg, stack)) in ERR_SUFFIX.iter().zip(&errors) {
             let mut e = Draft::new(
                 suffix,
                 *at,
                 EventKind::Error,
                 format!("{err_name} failed: {msg}"),
             )
-            .data(ids.clone());
+            .data(json!({"trace_id": thex, "span_id": shex, "stacktrace": stack}));
             if role == Role::Tool {
                 e.tool = Some(Short::new(&err_name));
             }
@@ -779,7 +786,7 @@ impl Mapper {
             }
             let how = match (failed, errors.first()) {
                 (false, _) => "succeeded".to_string(),
-                (true, Some((_, m))) => format!("failed: {m}"),
+                (true, Some((_, m, _))) => format!("failed: {m}"),
                 (true, None) => "failed".to_string(),
             };
             let what = if key.0 == 0 {
@@ -1007,12 +1014,13 @@ impl Draft {
     }
 }
 
-/// A span's errors: each `exception` event (type: message), else its
-/// ERROR status (message, or `error.type`). An exception recorded on a
-/// span that did not fail is said to be so.
-fn errors(s: &Span, k: &Known, end: Time) -> Vec<(Time, String)> {
+/// A span's errors: each `exception` event (type: message, and its
+/// stack trace for the inspector), else its ERROR status (message, or
+/// `error.type`). An exception recorded on a span that did not fail is
+/// said to be so.
+fn errors(s: &Span, k: &Known, end: Time) -> Vec<(Time, String, Option<String>)> {
     let failed = s.status.as_ref().is_some_and(|st| st.code == STATUS_ERROR);
-    let mut out: Vec<(Time, String)> = s
+    let mut out: Vec<(Time, String, Option<String>)> = s
         .events
         .iter()
         .filter(|e| e.name == "exception")
@@ -1031,7 +1039,9 @@ fn errors(s: &Span, k: &Known, end: Time) -> Vec<(Time, String)> {
             } else {
                 format!("{msg} (recorded; the span did not fail)")
             };
-            (time(e.time_unix_nano).unwrap_or(end), msg)
+            let stack = span::lookup(&e.attributes, "exception.stacktrace")
+                .map(|v| sanitize::text(&v, MAX_TEXT));
+            (time(e.time_unix_nano).unwrap_or(end), msg, stack)
         })
         .collect();
     if out.is_empty() && failed {
@@ -1042,7 +1052,7 @@ fn errors(s: &Span, k: &Known, end: Time) -> Vec<(Time, String)> {
             .filter(|m| !m.is_empty())
             .or_else(|| span::line(val(k.error_type), MAX_SHORT))
             .unwrap_or_else(|| "error (no message)".into());
-        out.push((end, msg));
+        out.push((end, msg, None));
     }
     out
 }

@@ -42,6 +42,12 @@ pub struct Otlp {
 impl Otlp {
     /// Bind the receiver(s) and start serving. Needs a tokio runtime.
     pub fn start(name: &str, opts: &Options) -> Result<Otlp, String> {
+        Otlp::start_capped(name, opts, receiver::PENDING_CAP)
+    }
+
+    /// [`Otlp::start`], telling senders to wait while more than
+    /// `pending_cap` mapped events wait for the console.
+    pub fn start_capped(name: &str, opts: &Options, pending_cap: usize) -> Result<Otlp, String> {
         let token = match (&opts.token_env, &opts.token_file) {
             (None, None) => None,
             (env, file) => Some(
@@ -49,7 +55,11 @@ impl Otlp {
                     .map_err(|e| format!("source {name}: {e}"))?,
             ),
         };
-        let shared = Arc::new(Shared::new(Mapper::new(MapOptions::new(name, opts)), token));
+        let shared = Arc::new(Shared::new(
+            Mapper::new(MapOptions::new(name, opts)),
+            token,
+            pending_cap,
+        ));
         let servers = receiver::start(opts.http, opts.grpc, shared.clone())?;
         Ok(Otlp {
             name: name.to_string(),

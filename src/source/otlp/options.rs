@@ -144,7 +144,7 @@ impl Options {
                 }
             ));
         }
-        if o.grpc == Some(o.http) {
+        if o.grpc == Some(o.http) && o.http.port() != 0 {
             return Err("grpc= must be another port than the HTTP one".into());
         }
         Ok(o)

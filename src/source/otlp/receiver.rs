@@ -63,16 +63,20 @@ pub struct Shared {
     decoders: Semaphore,
     token: Option<Secret>,
     refused: Mutex<Refused>,
+    pending_cap: usize,
 }
 
 impl Shared {
-    pub fn new(mapper: Mapper, token: Option<Secret>) -> Shared {
+    /// Senders are told to wait while more than `pending_cap` mapped
+    /// events wait for the console ([`PENDING_CAP`] in the console).
+    pub fn new(mapper: Mapper, token: Option<Secret>, pending_cap: usize) -> Shared {
         Shared {
             mapper: Mutex::new(mapper),
             wake: Arc::new(Notify::new()),
             decoders: Semaphore::new(DECODERS),
             token,
             refused: Mutex::new(Refused::default()),
+            pending_cap,
         }
     }
 
@@ -91,7 +95,7 @@ impl Shared {
 
     /// More mapped than the console has taken: senders should wait.
     pub fn busy(&self) -> bool {
-        self.mapper().pending() >= PENDING_CAP
+        self.mapper().pending() >= self.pending_cap
     }
 
     fn authorized(&self, value: Option<&HeaderValue>) -> bool {

@@ -68,7 +68,7 @@ impl<'a> Known<'a> {
                 "gen_ai.prompt.0.content" => put(&mut k.input, v, 2),
                 "gen_ai.output.messages" => put(&mut k.output, v, 0),
                 "llm.output_messages.0.message.content" => put(&mut k.output, v, 1),
-                "output.value" => put(&mut k.output, v, 2),
+                "output.value" => put(&mut k.output, v, OI_OUTPUT),
                 "gen_ai.completion.0.content" => put(&mut k.output, v, 3),
                 "gen_ai.response.model" => put(&mut k.model, v, 0),
                 "gen_ai.request.model" => put(&mut k.model, v, 1),
@@ -89,6 +89,10 @@ impl<'a> Known<'a> {
         k
     }
 }
+
+/// The generic OpenInference `output.value` slot rank: on a model span it
+/// is the whole serialized result, not the text.
+pub const OI_OUTPUT: u8 = 2;
 
 /// The value of a slot.
 pub fn val<'a>(s: Slot<'a>) -> Option<&'a AnyValue> {
@@ -253,8 +257,11 @@ pub fn message_text(v: &AnyValue, role: &str, max: usize) -> Option<String> {
 fn messages_text(parsed: &Value, role: &str) -> String {
     let msgs: Vec<&Value> = match parsed {
         Value::Array(a) => a.iter().collect(),
-        Value::Object(o) => match o.get("messages") {
-            Some(Value::Array(a)) => a.iter().collect(),
+        // LangChain's serialized messages (`{"type":"tool","data":{…}}`)
+        // hold theirs under `data`.
+        Value::Object(o) => match (o.get("messages"), o.get("data")) {
+            (Some(Value::Array(a)), _) => a.iter().collect(),
+            (_, Some(d @ Value::Object(_))) => vec![d],
             _ => vec![parsed],
         },
         _ => vec![],
@@ -374,5 +381,8 @@ mod tests {
             "refund order 42 ok"
         );
         assert_eq!(message_text(&s("plain"), "user", 100).unwrap(), "plain");
+        let lc_tool =
+            s(r#"{"type":"tool","data":{"content":"sent to a@b.c","tool_call_id":"c1"}}"#);
+        assert_eq!(message_text(&lc_tool, "", 100).unwrap(), "sent to a@b.c");
     }
 }
