@@ -142,10 +142,9 @@ fn check_genai_runs(app: &App, records: &[Record], recorded: &str) {
     let mut spans = 0;
     for line in recorded.lines() {
         let s: serde_json::Value = serde_json::from_str(line).unwrap();
-        let id = format!(
-            "{}{}",
-            &s["trace_id"].as_str().unwrap()[..6],
-            s["span_id"].as_str().unwrap()
+        let id = cordon::source::otlp::map::span_key(
+            &hex::decode(s["trace_id"].as_str().unwrap()).unwrap(),
+            &hex::decode(s["span_id"].as_str().unwrap()).unwrap(),
         );
         let start = chrono::DateTime::from_timestamp_nanos(s["start"].as_i64().unwrap());
         let a = &s["attributes"];
@@ -285,4 +284,106 @@ async fn a_langchain_agent_traced_by_openinference() {
         .map(|e| e.summary.as_str())
         .collect();
     assert_eq!(said, ["I emailed every customer about the credit."]);
+}
+
+/// A Temporal workflow whose activities are traced as GenAI tool calls
+/// carrying the workflow id: with `link=tm:temporalWorkflowID` the spans
+/// show on Temporal's run (one run, not two), `x` on it proposes the stop
+/// to Temporal, and that stop is confirmed by Temporal's own state.
+#[tokio::test]
+async fn a_temporal_workflow_traced_with_opentelemetry_is_one_run_stopped_on_temporal() {
+    use cordon::model::{ActionKind, Target};
+    use tokio::io::AsyncBufReadExt;
+    let Some(py) = peers::require("python") else {
+        return;
+    };
+    let Some(tp) = peers::temporal(None).await else {
+        return;
+    };
+    let spec: cordon::source::SourceSpec =
+        format!("tm=temporal:{}", tp.server.url).parse().unwrap();
+    let (mut tm, actor) =
+        cordon::source::build_pair(&spec, cordon::source::http::client()).unwrap();
+    let mut otel = receiver("?link=tm:temporalWorkflowID");
+    let wf = "refund-wf-otel-1";
+    let mut agent = tokio::process::Command::new(&py)
+        .arg(script("temporal_agent.py"))
+        .args([&tp.grpc, &format!("http://{}", otel.http_addr()), wf])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut lines = tokio::io::BufReader::new(agent.stdout.take().unwrap()).lines();
+    tokio::time::timeout(Duration::from_secs(90), async {
+        while let Some(l) = lines.next_line().await.unwrap() {
+            if l.contains("workflow waiting") {
+                return;
+            }
+        }
+        panic!("the agent ended before its workflow waited");
+    })
+    .await
+    .expect("the workflow reaches its wait");
+    let mut app = App::new(chrono::Utc::now(), "INC-TM", "/tmp/inc", common::operator());
+    app.add_source("tm", "temporal", &tp.server.url);
+    app.add_source("otel", "otlp", "http://127.0.0.1:4318");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let on_run = |app: &App| -> Vec<String> {
+        app.store
+            .run_idx("tm", wf)
+            .map(|ri| {
+                app.store
+                    .events_of_run(ri)
+                    .iter()
+                    .map(|&i| app.store.events[i as usize].event.summary.to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    loop {
+        let now = chrono::Utc::now();
+        if let Ok(b) = tm.poll().await {
+            app.update(common::polled("tm", b, now));
+        }
+        app.update(common::polled("otel", otel.take(now), now));
+        if on_run(&app)
+            .iter()
+            .any(|s| s.starts_with("[otel] send_email("))
+        {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{:?}", on_run(&app));
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert_eq!(app.store.runs.len(), 1, "one run: Temporal's");
+    let evs = on_run(&app);
+    assert!(
+        evs.iter().any(|s| s.starts_with("[otel] lookup_customer(")),
+        "{evs:?}"
+    );
+    let row = app
+        .runs
+        .rows
+        .iter()
+        .position(|&r| app.store.runs[r].id == wf)
+        .unwrap();
+    app.runs.sel = row;
+    let fx = app.update(common::ch('x'));
+    assert!(
+        fx.iter()
+            .any(|f| matches!(f, cordon::app::Effect::Preview { source, .. } if source == "tm")),
+        "{fx:?}"
+    );
+    let msgs = peers::act(
+        actor,
+        ActionKind::StopRun,
+        Target {
+            run_id: Some(wf.into()),
+            ..Target::default()
+        },
+    )
+    .await;
+    assert!(peers::confirmed(&msgs).is_some(), "{msgs:?}");
+    drop(agent);
 }

@@ -9,13 +9,12 @@
 //! status), and shows `quiet` when nothing arrived for a while — never
 //! ended, since cordon has not seen it end.
 
-use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash};
 
 use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
 use opentelemetry_proto::tonic::common::v1::KeyValue;
 use opentelemetry_proto::tonic::trace::v1::Span;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::options::{Link, Options};
 use super::span::{self, Known, val};
@@ -24,6 +23,11 @@ use crate::model::run::MAX_COUNTER;
 use crate::model::{Event, EventKind, Run, RunState, RunStats, Time};
 use crate::sanitize::{self, MAX_SHORT, MAX_TEXT};
 use crate::source::Linked;
+
+/// Maps keyed by what senders choose (trace ids, conversation ids): a fast
+/// hash with a random seed per map, so no sender can aim at one bucket.
+type HashMap<K, V> = std::collections::HashMap<K, V, foldhash::fast::RandomState>;
+type HashSet<K> = std::collections::HashSet<K, foldhash::fast::RandomState>;
 
 /// Runs followed at once (per generation: an idle run is forgotten after
 /// two generations' worth of newer ones).
@@ -122,7 +126,7 @@ impl Info {
             stats: RunStats::default(),
             last_seen: now,
             quiet: false,
-            call_ids: HashSet::new(),
+            call_ids: HashSet::default(),
             dirty: true,
         }
     }
@@ -151,8 +155,8 @@ struct TwoGen<K, V> {
 impl<K: Hash + Eq + Clone, V> TwoGen<K, V> {
     fn new(cap: usize) -> Self {
         TwoGen {
-            cur: HashMap::new(),
-            old: HashMap::new(),
+            cur: HashMap::default(),
+            old: HashMap::default(),
             cap,
         }
     }
@@ -241,18 +245,33 @@ fn role(k: &Known) -> Role {
 /// event's flags from its verdict; everything else in this module already
 /// fills `tool`, `target` and `data.args` for them. Until then: the same
 /// tool-name heuristic the LangGraph and Temporal adapters use.
-fn classify(tool: &str, _args: &Value) -> bool {
+///
+/// `args` is the arguments' JSON text (`serde_json::from_str` it for rules
+/// that look at argument keys).
+fn classify(tool: &str, _args: Option<&str>) -> bool {
     const OUTBOUND: [&str; 5] = ["send", "email", "post", "publish", "notify"];
     let t = tool.to_ascii_lowercase();
     OUTBOUND.iter().any(|o| t.contains(o))
 }
 
-/// Argument keys that name what a tool call reaches, when the span has no
-/// `url.full` / `server.address` / `messaging.destination.name`.
-const TARGET_ARGS: [&str; 5] = ["to", "recipient", "recipients", "url", "channel"];
-
-fn arg_target(args: &Value) -> Option<Short> {
-    let v = TARGET_ARGS.iter().find_map(|k| args.get(*k))?;
+/// What a tool call reaches from its arguments (`to`, `recipient(s)`,
+/// `url`, `channel`), when the span has no `url.full` /
+/// `server.address` / `messaging.destination.name`.
+fn arg_target(args: &str) -> Option<Short> {
+    /// Only those keys are read (the rest skipped, not built).
+    #[derive(serde::Deserialize)]
+    struct Reach {
+        to: Option<Value>,
+        recipient: Option<Value>,
+        recipients: Option<Value>,
+        url: Option<Value>,
+        channel: Option<Value>,
+    }
+    let r: Reach = serde_json::from_str(args).ok()?;
+    let v = [r.to, r.recipient, r.recipients, r.url, r.channel]
+        .into_iter()
+        .flatten()
+        .next()?;
     let s = match v {
         Value::String(s) => s.clone(),
         Value::Array(a) => a
@@ -329,7 +348,7 @@ pub struct Mapper {
     /// The run each conversation id belongs to.
     convs: TwoGen<Short, RunKey>,
     seen: Seen,
-    keyed: std::hash::RandomState,
+    keyed: foldhash::fast::RandomState,
     events: Vec<Event>,
     linked: Vec<Linked>,
     dirty: Vec<RunKey>,
@@ -346,10 +365,10 @@ impl Mapper {
             traces: TwoGen::new(MAX_TRACES),
             convs: TwoGen::new(MAX_RUNS),
             seen: Seen {
-                cur: HashSet::new(),
-                old: HashSet::new(),
+                cur: HashSet::default(),
+                old: HashSet::default(),
             },
-            keyed: std::hash::RandomState::new(),
+            keyed: foldhash::fast::RandomState::default(),
             events: Vec::new(),
             linked: Vec::new(),
             dirty: Vec::new(),
@@ -446,10 +465,14 @@ impl Mapper {
             // Sent again (a retried request): already mapped.
             return true;
         }
-        let thex = hex::encode(trace);
-        let shex = hex::encode(&s.span_id);
-        let key = self.run_of(trace, &thex, &shex, s, res, &k, now);
-        self.span(s, &k, res, trace, key, &thex, &shex, now);
+        let (thex, shex) = (const_hex::encode(trace), const_hex::encode(&s.span_id));
+        let ids = Ids {
+            key: &span_key(&trace, &s.span_id),
+            thex: &thex,
+            shex: &shex,
+        };
+        let key = self.run_of(trace, &ids, s, res, &k, now);
+        self.span(s, &k, res, trace, key, &ids, now);
         true
     }
 
@@ -460,8 +483,7 @@ impl Mapper {
     fn run_of(
         &mut self,
         trace: [u8; 16],
-        thex: &str,
-        shex: &str,
+        ids: &Ids,
         s: &Span,
         res: &[KeyValue],
         k: &Known,
@@ -481,8 +503,7 @@ impl Mapper {
                         let name = &self.opts.links[l.0 as usize - 1].source;
                         let ev = self.event(
                             &was,
-                            thex,
-                            shex,
+                            ids.key,
                             ".l",
                             at,
                             EventKind::StateChange,
@@ -492,6 +513,15 @@ impl Mapper {
                             ),
                         );
                         self.push(&was, ev);
+                        // Not left `running` with nothing more to come:
+                        // it shows where its work went.
+                        if let Some(info) = self.runs.get_mut(&was) {
+                            info.state = RunState::Other("linked".into());
+                            if !info.dirty {
+                                info.dirty = true;
+                                self.dirty.push(was.clone());
+                            }
+                        }
                         l
                     }
                     _ => was,
@@ -502,7 +532,7 @@ impl Mapper {
                 let key = link
                     .or(known)
                     .or_else(|| conv.clone().map(|c| (0, c)))
-                    .unwrap_or_else(|| (0, Short::new(thex)));
+                    .unwrap_or_else(|| (0, Short::new(ids.thex)));
                 self.traces.put(
                     trace,
                     TraceInfo {
@@ -552,10 +582,10 @@ impl Mapper {
         res: &[KeyValue],
         trace: [u8; 16],
         key: RunKey,
-        thex: &str,
-        shex: &str,
+        ids: &Ids,
         now: Time,
     ) {
+        let (thex, shex) = (ids.thex, ids.shex);
         let t = times(s, now);
         let role = role(k);
         let is_root = s.parent_span_id.is_empty() || s.flags & PARENT_REMOTE == PARENT_REMOTE;
@@ -570,21 +600,23 @@ impl Mapper {
             .unwrap_or(false);
         let name = sanitize::line(&s.name, MAX_SHORT);
         let errors = errors(s, k, t.end);
-        let ids = json!({"trace_id": thex, "span_id": shex});
+        let id_data = || DataText::new().ids(thex, shex).done();
         let call = (role == Role::Tool).then(|| {
             let tool = span::short(val(k.tool))
                 .unwrap_or_else(|| Short::new(strip_op(&name, "execute_tool")));
-            let args = val(k.args)
-                .or(val(k.input))
-                .map(|v| span::json(v, 0))
-                .unwrap_or(Value::Null);
+            let raw = val(k.args).or(val(k.input));
+            let args = raw.map(span::json_text);
+            // As the agent wrote them (its key order), for the timeline.
+            let shown = span::line(raw, 200).unwrap_or_default();
             let id = span::short(val(k.call_id));
             let id_hash = id.as_ref().map(|c| self.keyed.hash_one(c.as_str()));
-            let outbound = classify(&tool, &args);
-            let target = span::short(val(k.target)).or_else(|| arg_target(&args));
+            let outbound = classify(&tool, args.as_deref());
+            let target =
+                span::short(val(k.target)).or_else(|| args.as_deref().and_then(arg_target));
             ToolCall {
                 tool,
                 args,
+                shown,
                 id,
                 id_hash,
                 outbound,
@@ -704,14 +736,10 @@ impl Mapper {
                         format!("retry: {} call {id} again", c.tool),
                     )
                     .tool(&c.tool)
-                    .data(json!({"call_id": id, "trace_id": thex, "span_id": shex})),
+                    .data(DataText::new().str("call_id", id).ids(thex, shex).done()),
                 );
             }
-            let shown = match &c.args {
-                Value::Null => String::new(),
-                Value::String(s) => sanitize::line(s, 200),
-                v => sanitize::line(&v.to_string(), 200),
-            };
+            let shown = &c.shown;
             let mut call_ev = Draft::new(
                 "",
                 t.start,
@@ -719,7 +747,13 @@ impl Mapper {
                 format!("{}({shown}){}", c.tool, t.note),
             )
             .tool(&c.tool)
-            .data(json!({"args": c.args, "call_id": c.id, "trace_id": thex, "span_id": shex}));
+            .data(
+                DataText::new()
+                    .json("args", c.args.as_deref())
+                    .str("call_id", c.id.as_deref().unwrap_or(""))
+                    .ids(thex, shex)
+                    .done(),
+            );
             call_ev.target = c.target.clone();
             call_ev.outbound = c.outbound;
             out.push(call_ev);
@@ -731,7 +765,12 @@ impl Mapper {
                 };
                 let mut r = Draft::new(".r", t.end, EventKind::ToolResult, summary)
                     .tool(&c.tool)
-                    .data(json!({"result": result.map(|r| span::json(r, 0)), "trace_id": thex, "span_id": shex}));
+                    .data(
+                        DataText::new()
+                            .json("result", result.map(span::json_text).as_deref())
+                            .ids(thex, shex)
+                            .done(),
+                    );
                 r.target = c.target;
                 out.push(r);
             }
@@ -750,8 +789,12 @@ impl Mapper {
         {
             let model = span::short(val(k.model));
             out.push(
-                Draft::new(".o", t.end, EventKind::ModelOutput, text)
-                    .data(json!({"model": model, "trace_id": thex, "span_id": shex})),
+                Draft::new(".o", t.end, EventKind::ModelOutput, text).data(
+                    DataText::new()
+                        .str("model", model.as_deref().unwrap_or(""))
+                        .ids(thex, shex)
+                        .done(),
+                ),
             );
         }
         if role == Role::Retrieval
@@ -764,7 +807,7 @@ impl Mapper {
                     EventKind::Retrieval,
                     format!("retrieved for: {q}"),
                 )
-                .data(ids.clone()),
+                .data(id_data()),
             );
         }
         for (suffix, (at, msg, stack)) in ERR_SUFFIX.iter().zip(&errors) {
@@ -774,7 +817,12 @@ impl Mapper {
                 EventKind::Error,
                 format!("{err_name} failed: {msg}"),
             )
-            .data(json!({"trace_id": thex, "span_id": shex, "stacktrace": stack}));
+            .data(
+                DataText::new()
+                    .ids(thex, shex)
+                    .str("stacktrace", stack.as_deref().unwrap_or(""))
+                    .done(),
+            );
             if role == Role::Tool {
                 e.tool = Some(Short::new(&err_name));
             }
@@ -782,7 +830,7 @@ impl Mapper {
         }
         if is_root {
             if let Some(a) = assignment {
-                out.push(Draft::new(".a", t.start, EventKind::Assignment, a).data(ids.clone()));
+                out.push(Draft::new(".a", t.start, EventKind::Assignment, a).data(id_data()));
             }
             let how = match (failed, errors.first()) {
                 (false, _) => "succeeded".to_string(),
@@ -801,15 +849,15 @@ impl Mapper {
                     EventKind::StateChange,
                     format!("{what} ({name}): {how}"),
                 )
-                .data(ids),
+                .data(id_data()),
             );
         }
         for d in out {
-            let mut ev = self.event(&key, thex, shex, d.suffix, d.at, d.kind, d.summary);
+            let mut ev = self.event(&key, ids.key, d.suffix, d.at, d.kind, d.summary);
             ev.tool = d.tool;
             ev.target = d.target;
             ev.outbound = d.outbound;
-            ev.data = clean_data(d.data);
+            ev.data = d.data;
             self.push(&key, ev);
         }
     }
@@ -818,8 +866,7 @@ impl Mapper {
     fn event(
         &self,
         key: &RunKey,
-        thex: &str,
-        shex: &str,
+        span: &str,
         suffix: &str,
         at: Time,
         kind: EventKind,
@@ -829,13 +876,10 @@ impl Mapper {
         // kept apart from that platform's own, and they say where they
         // came from.
         let (id, summary) = if key.0 == 0 {
-            (
-                compact_str::format_compact!("{}{shex}{suffix}", &thex[..6]),
-                summary,
-            )
+            (compact_str::format_compact!("{span}{suffix}"), summary)
         } else {
             (
-                compact_str::format_compact!("{}/{}{shex}{suffix}", self.opts.source, &thex[..6]),
+                compact_str::format_compact!("{}/{span}{suffix}", self.opts.source),
                 format!("[{}] {summary}", self.opts.source),
             )
         };
@@ -967,10 +1011,34 @@ impl Mapper {
 const ERR_SUFFIX: [&str; MAX_EXCEPTIONS + 1] =
     [".e", ".e1", ".e2", ".e3", ".e4", ".e5", ".e6", ".e7", ".e8"];
 
+/// A span's ids as text: hex trace and span ids (in every event's data,
+/// to find the span in a tracing backend) and its key in event ids.
+struct Ids<'a> {
+    key: &'a str,
+    thex: &'a str,
+    shex: &'a str,
+}
+
+/// A span's key in event ids: 16 hex digits of SHA-256 over its trace and
+/// span ids. The same on every delivery and after a restart (a re-sent
+/// span is not stored twice), distinct even where trace ids share a
+/// prefix (X-Ray style time-first ids) or span ids repeat across traces,
+/// and short enough for an id to stay inline.
+pub fn span_key(trace: &[u8], span: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    let h = Sha256::new()
+        .chain_update(trace)
+        .chain_update(span)
+        .finalize();
+    const_hex::encode(&h[..8])
+}
+
 /// A tool call as read from its span.
 struct ToolCall {
     tool: Short,
-    args: Value,
+    /// The arguments as JSON text.
+    args: Option<String>,
+    shown: String,
     id: Option<Short>,
     id_hash: Option<u64>,
     outbound: bool,
@@ -986,7 +1054,7 @@ struct Draft {
     tool: Option<Short>,
     target: Option<Short>,
     outbound: bool,
-    data: Value,
+    data: Data,
 }
 
 impl Draft {
@@ -999,7 +1067,7 @@ impl Draft {
             tool: None,
             target: None,
             outbound: false,
-            data: Value::Null,
+            data: Data::default(),
         }
     }
 
@@ -1008,7 +1076,7 @@ impl Draft {
         self
     }
 
-    fn data(mut self, data: Value) -> Draft {
+    fn data(mut self, data: Data) -> Draft {
         self.data = data;
         self
     }
@@ -1057,12 +1125,70 @@ fn errors(s: &Span, k: &Known, end: Time) -> Vec<(Time, String, Option<String>)>
     out
 }
 
-/// Event data without its empty fields.
-fn clean_data(mut v: Value) -> Data {
-    if let Value::Object(m) = &mut v {
-        m.retain(|_, x| !x.is_null());
+/// Event data written as JSON text (no tree), then cleaned by the path
+/// every platform's data takes (`Data::from_wire`: as it is when it is
+/// short, printable and shallow; through the sanitizer otherwise). Empty
+/// fields are left out.
+struct DataText(String);
+
+impl DataText {
+    fn new() -> DataText {
+        DataText(String::with_capacity(128))
     }
-    Data::from(v)
+
+    fn key(&mut self, k: &str) {
+        self.0.push(if self.0.is_empty() { '{' } else { ',' });
+        self.0.push('"');
+        self.0.push_str(k);
+        self.0.push_str("\":");
+    }
+
+    fn str(mut self, k: &str, v: &str) -> DataText {
+        if !v.is_empty() {
+            self.key(k);
+            // Escaped as JSON (a string cannot fail to serialize).
+            let _ = serde_json::to_writer(string_writer(&mut self.0), v);
+        }
+        self
+    }
+
+    /// `v` is JSON text ([`span::json_text`]).
+    fn json(mut self, k: &str, v: Option<&str>) -> DataText {
+        if let Some(v) = v.filter(|v| !v.is_empty()) {
+            self.key(k);
+            self.0.push_str(v);
+        }
+        self
+    }
+
+    fn ids(self, thex: &str, shex: &str) -> DataText {
+        self.str("trace_id", thex).str("span_id", shex)
+    }
+
+    fn done(mut self) -> Data {
+        if self.0.is_empty() {
+            return Data::default();
+        }
+        self.0.push('}');
+        Data::from_wire(serde_json::value::RawValue::from_string(self.0).ok())
+    }
+}
+
+/// Write JSON into a `String` through `io::Write`.
+fn string_writer(s: &mut String) -> impl std::io::Write + '_ {
+    struct W<'a>(&'a mut String);
+    impl std::io::Write for W<'_> {
+        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+            // serde_json writes whole UTF-8 sequences of a valid &str.
+            self.0
+                .push_str(std::str::from_utf8(b).map_err(std::io::Error::other)?);
+            Ok(b.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    W(s)
 }
 
 #[cfg(test)]
@@ -1448,6 +1574,7 @@ mod tests {
         assert_eq!(runs.len(), 1);
         assert_eq!(kinds(&events), ["tool_call", "tool_result", "state_change"]);
         assert!(events[2].summary.contains("names lg run run-1"));
+        assert_eq!(runs[0].state, RunState::Other("linked".into()));
         assert!(linked.iter().all(|l| l.event.run_id == "run-1"));
         assert_eq!(linked.len(), 3, "b's call and result, the end");
     }
@@ -1538,6 +1665,21 @@ mod tests {
         assert_eq!(call.at, now(3));
         let args = call.data.value()["args"].as_str().unwrap().to_string();
         assert!(args.len() < MAX_TEXT + 64 && args.ends_with(sanitize::TRUNCATED));
+    }
+
+    #[test]
+    fn events_of_traces_sharing_span_ids_and_an_id_prefix_stay_apart() {
+        let mut m = default_mapper();
+        let mut spans = agent_run(0x1000_0001, "a", &[("t", "{}")]);
+        spans.extend(agent_run(0x1000_0002, "b", &[("t", "{}")]));
+        m.map(&request("s", spans), now(1));
+        let (runs, events, _) = m.drain(now(1));
+        let ids: HashSet<&str> = events.iter().map(|e| e.id.as_str()).collect();
+        assert_eq!((runs.len(), events.len(), ids.len()), (2, 6, 6));
+        assert!(
+            ids.iter().all(|id| id.len() <= 24),
+            "ids stay inline: {ids:?}"
+        );
     }
 
     #[test]

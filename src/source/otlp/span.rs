@@ -196,6 +196,25 @@ pub fn json(v: &AnyValue, depth: usize) -> Value {
     }
 }
 
+/// A value as JSON text for event data: a string holding a JSON object or
+/// array as it is (the data's cleaning pass checks and cuts it), any other
+/// string quoted (cut to [`MAX_TEXT`]), arrays and maps converted.
+pub fn json_text(v: &AnyValue) -> String {
+    match v.value.as_ref() {
+        Some(Any::StringValue(s)) => {
+            let t = s.trim_start();
+            if (t.starts_with('{') || t.starts_with('['))
+                && s.len() <= MAX_PARSE
+                && serde_json::from_str::<&serde_json::value::RawValue>(s).is_ok()
+            {
+                return s.clone();
+            }
+            Value::String(sanitize::text(s, MAX_TEXT)).to_string()
+        }
+        _ => json(v, 0).to_string(),
+    }
+}
+
 /// Find an attribute by name; a dotted name whose head is a JSON-object
 /// attribute reads inside it (OpenInference keeps LangGraph's config in
 /// `metadata`, so `metadata.thread_id` finds the thread).
