@@ -31,17 +31,9 @@ async fn the_console_shows_an_instrumented_agent_live_and_journals_it() {
         bin = env!("CARGO_BIN_EXE_cordon"),
         dir = dir.display(),
     );
-    tmux(&[
-        "new-session",
-        "-d",
-        "-s",
-        &session,
-        "-x",
-        "160",
-        "-y",
-        "48",
-        &cmd,
-    ]);
+    let mut new = vec!["new-session", "-d", "-s", &session];
+    new.extend(["-x", "160", "-y", "48", &cmd]);
+    tmux(&new);
     let screen = || tmux(&["capture-pane", "-p", "-t", &session]);
     peers::wait_until("the console, listening", 30, || {
         let s = screen();

@@ -57,6 +57,19 @@ fn good() -> Vec<u8> {
     request("svc", agent_run(0xabc, "ok-agent", &[("lookup", "{}")])).encode_to_vec()
 }
 
+/// `n` tool spans under one (unsent) root.
+fn tool_spans(trace: u128, n: u64) -> Vec<opentelemetry_proto::tonic::trace::v1::Span> {
+    (0..n)
+        .map(|i| {
+            let attrs = vec![
+                s("gen_ai.operation.name", "execute_tool"),
+                s("gen_ai.tool.name", "t"),
+            ];
+            span(trace, 10 + i, Some(1), "execute_tool t", (1, 2), attrs)
+        })
+        .collect()
+}
+
 /// After any abuse: a good request is still taken.
 async fn still_answers(url: &str) {
     let (status, _, body) = post(url, PB, good()).await;
@@ -201,21 +214,7 @@ async fn huge_attributes_and_control_characters_are_cut_and_cleaned() {
 #[tokio::test]
 async fn ten_thousand_spans_in_one_request_are_all_taken() {
     let (mut src, url) = start("");
-    let spans: Vec<_> = (0..10_000u64)
-        .map(|i| {
-            span(
-                0x31,
-                10 + i,
-                Some(1),
-                "execute_tool t",
-                (1, 2),
-                vec![
-                    s("gen_ai.operation.name", "execute_tool"),
-                    s("gen_ai.tool.name", "t"),
-                ],
-            )
-        })
-        .collect();
+    let spans = tool_spans(0x31, 10_000);
     let started = Instant::now();
     let (st, _, body) = post(&url, PB, request("svc", spans).encode_to_vec()).await;
     assert_eq!(st, 200);
@@ -236,21 +235,7 @@ async fn ten_thousand_spans_in_one_request_are_all_taken() {
 #[tokio::test]
 async fn spans_over_the_per_request_cap_are_rejected_as_partial_success_and_marked() {
     let (mut src, url) = start("?max_spans=100");
-    let spans: Vec<_> = (0..150u64)
-        .map(|i| {
-            span(
-                0x41,
-                10 + i,
-                Some(1),
-                "execute_tool t",
-                (1, 2),
-                vec![
-                    s("gen_ai.operation.name", "execute_tool"),
-                    s("gen_ai.tool.name", "t"),
-                ],
-            )
-        })
-        .collect();
+    let spans = tool_spans(0x41, 150);
     for (ct, body) in [
         (PB, request("svc", spans.clone()).encode_to_vec()),
         (

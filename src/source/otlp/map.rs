@@ -883,18 +883,7 @@ impl Mapper {
                 format!("[{}] {summary}", self.opts.source),
             )
         };
-        Event {
-            id,
-            run_id: key.1.clone(),
-            at,
-            kind,
-            summary: Short::new(sanitize::line_cow(&summary, MAX_TEXT)),
-            tool: None,
-            target: None,
-            outbound: false,
-            reversible: None,
-            data: Data::default(),
-        }
+        bare(id, key.1.clone(), at, kind, &summary)
     }
 
     fn push(&mut self, key: &RunKey, event: Event) {
@@ -924,20 +913,17 @@ impl Mapper {
             if newly {
                 self.dirty.push(key.clone());
             }
-            self.events.push(Event {
-                id: compact_str::format_compact!("{}.q{}", key.1, last.timestamp_millis()),
-                run_id: key.1.clone(),
-                at: now,
-                kind: EventKind::StateChange,
-                summary: compact_str::format_compact!(
-                    "quiet: no span for {secs} s; not ended (spans are sent when they end, so a long step looks like this too)"
-                ),
-                tool: None,
-                target: None,
-                outbound: false,
-                reversible: None,
-                data: Data::default(),
-            });
+            let id = compact_str::format_compact!("{}.q{}", key.1, last.timestamp_millis());
+            let summary = format!(
+                "quiet: no span for {secs} s; not ended (spans are sent when they end, so a long step looks like this too)"
+            );
+            self.events.push(bare(
+                id,
+                key.1.clone(),
+                now,
+                EventKind::StateChange,
+                &summary,
+            ));
         }
     }
 
@@ -988,22 +974,28 @@ impl Mapper {
 
     /// A receiver notice: in this source's timeline, on no run.
     pub fn notice(&mut self, now: Time, kind: EventKind, summary: String) {
-        self.events.push(Event {
-            id: compact_str::format_compact!(
-                "rx-{}-{}",
-                now.timestamp_nanos_opt().unwrap_or_default(),
-                self.events.len()
-            ),
-            run_id: "-".into(),
-            at: now,
-            kind,
-            summary: Short::new(sanitize::line_cow(&summary, MAX_TEXT)),
-            tool: None,
-            target: None,
-            outbound: false,
-            reversible: None,
-            data: Data::default(),
-        });
+        let id = compact_str::format_compact!(
+            "rx-{}-{}",
+            now.timestamp_nanos_opt().unwrap_or_default(),
+            self.events.len()
+        );
+        self.events.push(bare(id, "-".into(), now, kind, &summary));
+    }
+}
+
+/// An event with only its id, run, time, kind and (cleaned) summary.
+fn bare(id: Short, run_id: Short, at: Time, kind: EventKind, summary: &str) -> Event {
+    Event {
+        id,
+        run_id,
+        at,
+        kind,
+        summary: Short::new(sanitize::line_cow(summary, MAX_TEXT)),
+        tool: None,
+        target: None,
+        outbound: false,
+        reversible: None,
+        data: Data::default(),
     }
 }
 
