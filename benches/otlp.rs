@@ -10,7 +10,7 @@
 //!      `--source otel=otlp:…`; from just before one span is POSTed to
 //!      the first frame that shows it.
 //!
-//! Run: cargo bench --bench otlp   (OTLP_SPANS=N to change; a smoke run
+//! Run: cargo bench --bench otlp   (OTLP_SPANS=N to change; a 5,000-span smoke run
 //! under cargo test).
 
 #[path = "common/pty.rs"]
@@ -272,7 +272,7 @@ async fn main() {
     let n = std::env::var("OTLP_SPANS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(if bench { 1_000_000 } else { 20_000 });
+        .unwrap_or(if bench { 1_000_000 } else { 5_000 });
     tokio::task::block_in_place(|| throughput_and_memory(n));
     latency(if bench { 40 } else { 3 }).await;
 }

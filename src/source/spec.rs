@@ -77,4 +77,18 @@ mod tests {
         );
         assert!("aca:ftp://h".parse::<SourceSpec>().is_err());
     }
+
+    #[test]
+    fn an_otlp_source_is_checked_where_it_is_given() {
+        let s: SourceSpec = "otel=otlp:http://127.0.0.1:4318?grpc=4317".parse().unwrap();
+        assert_eq!((s.name.as_str(), s.kind.as_str()), ("otel", "otlp"));
+        let e = "otlp:http://0.0.0.0:4318"
+            .parse::<SourceSpec>()
+            .unwrap_err();
+        assert!(e.contains("needs a token"), "{e}");
+        let e = "otlp:http://127.0.0.1:4318?colour=red"
+            .parse::<SourceSpec>()
+            .unwrap_err();
+        assert!(e.contains("unknown option"), "{e}");
+    }
 }

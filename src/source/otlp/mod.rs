@@ -212,3 +212,21 @@ pub fn check_links(specs: &[SourceSpec]) -> Result<(), String> {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_must_name_a_configured_platform() {
+        let spec = |s: &str| s.parse::<SourceSpec>().unwrap();
+        let otel = spec("otel=otlp:http://127.0.0.1:4318?link=tm:temporalWorkflowID");
+        let e = check_links(std::slice::from_ref(&otel)).unwrap_err();
+        assert!(e.contains("names no configured source"), "{e}");
+        let tm = spec("tm=temporal:http://127.0.0.1:7243");
+        assert!(check_links(&[otel.clone(), tm]).is_ok());
+        let other = spec("tm=otlp:http://127.0.0.1:4319");
+        let e = check_links(&[otel, other]).unwrap_err();
+        assert!(e.contains("another otlp source"), "{e}");
+    }
+}
