@@ -156,6 +156,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
             ));
         }
     }
+    crate::source::otlp::check_links(&specs).map_err(|e| Fail::new(2, e))?;
     if !(0.05..=3600.0).contains(&poll) {
         return Err(Fail::new(2, "--poll must be between 0.05 and 3600 seconds"));
     }

@@ -250,14 +250,21 @@ pub async fn run_console(
     sign_key: Option<std::path::PathBuf>,
 ) -> Result<(Ended, Option<crate::journal::Head>), String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
+    // Listening sources (OTLP) are bounded: a console behind is felt by
+    // their senders, not in memory.
+    let (lis_tx, mut lis_rx) = mpsc::channel::<SourceMsg>(source::LISTEN_QUEUE);
     let client = source::http::client();
     let mut actors = HashMap::new();
     for spec in specs {
         let (src, actor) = source::build_pair(spec, client.clone())?;
         actors.insert(spec.name.clone(), actor);
-        tokio::spawn(source::poll_loop(src, poll, src_tx.clone()));
+        if src.listens() {
+            tokio::spawn(source::listen_loop(src, poll, lis_tx.clone()));
+        } else {
+            tokio::spawn(source::poll_loop(src, poll, src_tx.clone()));
+        }
     }
-    drop(src_tx);
+    drop((src_tx, lis_tx));
     let (act_tx, mut act_rx) = mpsc::unbounded_channel::<(ActionMsg, Time)>();
     let (custom_tx, mut custom_rx) = mpsc::unbounded_channel::<Msg>();
     let mut exec = Executor::with_actors(
@@ -300,6 +307,7 @@ pub async fn run_console(
                 Input::Gone(why) => break Ended::TerminalGone(why),
             },
             Some(m) = src_rx.recv() => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
+            Some(m) = lis_rx.recv() => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
             Some((m, at)) = act_rx.recv() => msgs.push(Msg::Action(m, at)),
             Some(m) = custom_rx.recv() => msgs.push(m),
             _ = tick.tick() => {
@@ -323,7 +331,10 @@ pub async fn run_console(
                     gone = Some(why);
                     break;
                 }
-                Err(_) => match src_rx.try_recv() {
+                Err(_) => match src_rx
+                    .try_recv()
+                    .or_else(|_| lis_rx.try_recv().map_err(|_| ()))
+                {
                     Ok(m) => msgs.push(Msg::Source(Box::new(m), chrono::Utc::now())),
                     Err(_) => break,
                 },

@@ -53,6 +53,7 @@ pub fn demo_app(scenarios: &[&str], secs: u64) -> App {
         offered: Some(w.offered.clone()),
         credentials: vec![],
         bytes: 0,
+        linked: Vec::new(),
     };
     app.update(Msg::Source(
         Box::new(SourceMsg::Polled {
@@ -374,6 +375,7 @@ impl Story<'_> {
             offered: Some(self.world.offered.clone()),
             credentials: vec![],
             bytes: 0,
+            linked: Vec::new(),
         };
         let fx = self.app.update(Msg::Source(
             Box::new(SourceMsg::Polled {

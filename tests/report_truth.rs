@@ -76,6 +76,7 @@ impl Play {
             offered: Some(cordon::model::ActionKind::ALL.to_vec()),
             credentials: vec![],
             bytes: 0,
+            linked: Vec::new(),
         };
         self.cursor = self.world.events.len();
         let fx = self.app.update(polled("sim", batch, t));
@@ -416,6 +417,7 @@ fn journal_of(a: &mut App, runs: &[&str], events: Vec<serde_json::Value>) -> (Jo
         offered: None,
         credentials: vec![],
         bytes: 0,
+        linked: Vec::new(),
     };
     let (recs, _) = split(a.update(polled("sim", batch, at(10))));
     let started = Record::SessionStarted {

@@ -184,9 +184,15 @@ impl App {
             return Err(format!("source {source} is not configured in this session"));
         };
         if s.offered.is_empty() {
-            return Err(format!(
-                "{source} has not said what it can do yet (wait for its first poll)"
-            ));
+            // Every adapter says what it offers with its first answer:
+            // after one, nothing offered means it only observes.
+            return Err(if s.health.last_ok.is_some() {
+                format!(
+                    "{source} only observes and offers no containment: stop the run on its platform, or use a custom action"
+                )
+            } else {
+                format!("{source} has not said what it can do yet (wait for its first poll)")
+            });
         }
         if !s.offered.contains(&kind) {
             return Err(format!("{source} does not offer {}", kind.as_str()));

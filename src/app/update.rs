@@ -105,6 +105,31 @@ impl App {
                         );
                     }
                 }
+                for crate::source::Linked {
+                    source: owner,
+                    event,
+                } in batch.linked
+                {
+                    // A listening source's evidence about another source's
+                    // run (a span naming a Temporal workflow): filed under
+                    // that run, so the two show as one and its platform's
+                    // keys act on it. Kept under the reporting source when
+                    // the named one is not in this session.
+                    let owner = if self.sources.iter().any(|s| s.name == owner) {
+                        owner
+                    } else {
+                        source.clone()
+                    };
+                    if !self.store.has_event(&owner, &event.id) {
+                        self.record(
+                            Record::Event {
+                                source: owner,
+                                event,
+                            },
+                            fx,
+                        );
+                    }
+                }
                 if !batch.credentials.is_empty() {
                     self.store
                         .credentials

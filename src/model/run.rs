@@ -131,6 +131,14 @@ impl Count {
         }
     }
 
+    /// Counted up by cordon itself (capped; out of range stays so).
+    pub fn plus(self, n: u64) -> Count {
+        match self {
+            Count::N(a) => Count::N(a.saturating_add(n).min(MAX_COUNTER)),
+            Count::OutOfRange => Count::OutOfRange,
+        }
+    }
+
     /// For thresholds: an out-of-range value counts as none.
     pub fn or_zero(self) -> u64 {
         self.get().unwrap_or(0)

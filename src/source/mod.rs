@@ -6,6 +6,7 @@ pub mod aca;
 pub mod http;
 pub mod langgraph;
 pub mod openai_admin;
+pub mod otlp;
 pub mod spec;
 pub mod temporal;
 
@@ -30,6 +31,16 @@ pub struct Batch {
     pub credentials: Vec<String>,
     /// Bytes read from the network for this poll (for cost figures).
     pub bytes: usize,
+    /// Events about runs another source holds (an OTLP span naming a
+    /// Temporal workflow), filed under that source's run.
+    pub linked: Vec<Linked>,
+}
+
+/// An event for a run of `source` seen by another source.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Linked {
+    pub source: String,
+    pub event: Event,
 }
 
 pub trait Source: Send {
@@ -57,9 +68,19 @@ pub trait Source: Send {
             Ok(b.runs.into_iter().filter(|r| r.state.is_active()).collect())
         })
     }
+    /// Sources that are sent their data (the OTLP receiver) rather than
+    /// asking for it: the console drives them with [`listen_loop`], whose
+    /// bounded channel makes a console that falls behind felt by the
+    /// senders (as 503) instead of growing memory.
+    fn listens(&self) -> bool {
+        false
+    }
 }
 
 /// What the poll loop tells the app.
+// Moved once per poll (and boxed in the app's `Msg`): the size of a batch
+// in the enum costs nothing worth an indirection.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone)]
 pub enum SourceMsg {
     Polled {
@@ -121,6 +142,7 @@ pub fn build_pair(
                 &spec.name, &spec.url, client,
             )),
         )),
+        "otlp" => otlp::build_pair(spec),
         "temporal" => {
             check(spec)?;
             Ok((
@@ -186,32 +208,73 @@ pub fn build(spec: &SourceSpec, client: reqwest::Client) -> Result<Box<dyn Sourc
 /// taken in pieces with keys and frames in between.
 pub const PIECE: usize = 2_000;
 
-/// Cut a batch into pieces of at most [`PIECE`] events, in order; the
-/// first piece carries the runs, controls and the rest, as a whole batch
-/// would (runs before their events).
+/// Cut a batch into pieces of at most [`PIECE`] events (its own, then
+/// linked ones), in order; the first piece carries the runs, controls and
+/// the rest, as a whole batch would (runs before their events).
 pub fn split(mut batch: Batch) -> Vec<Batch> {
-    if batch.events.len() <= PIECE {
+    if batch.events.len() + batch.linked.len() <= PIECE {
         return vec![batch];
     }
     let mut events = std::mem::take(&mut batch.events).into_iter();
-    batch.events = events.by_ref().take(PIECE).collect();
-    let mut out = vec![batch];
-    while events.len() > 0 {
-        out.push(Batch {
-            events: events.by_ref().take(PIECE).collect(),
-            ..Batch::default()
-        });
+    let mut linked = std::mem::take(&mut batch.linked).into_iter();
+    let mut out = Vec::new();
+    while out.is_empty() || events.len() + linked.len() > 0 {
+        let mut piece = if out.is_empty() {
+            std::mem::take(&mut batch)
+        } else {
+            Batch::default()
+        };
+        piece.events = events.by_ref().take(PIECE).collect();
+        piece.linked = linked.by_ref().take(PIECE - piece.events.len()).collect();
+        out.push(piece);
     }
     out
 }
 
+/// Where a loop hands the app its messages; false once the app is gone.
+trait Sink {
+    async fn put(&self, m: SourceMsg) -> bool;
+}
+
+impl Sink for tokio::sync::mpsc::UnboundedSender<SourceMsg> {
+    async fn put(&self, m: SourceMsg) -> bool {
+        self.send(m).is_ok()
+    }
+}
+
+impl Sink for tokio::sync::mpsc::Sender<SourceMsg> {
+    /// Waits while the channel is full: the source stops taking.
+    async fn put(&self, m: SourceMsg) -> bool {
+        self.send(m).await.is_ok()
+    }
+}
+
+/// Messages a listening source may have waiting for the console: with
+/// [`PIECE`] events each, at most 64,000 events in flight.
+pub const LISTEN_QUEUE: usize = 32;
+
 /// Poll forever: every `interval` while healthy, with jittered backoff (or
 /// the platform's Retry-After) after failures. Stops when the app is gone.
 pub async fn poll_loop(
-    mut src: Box<dyn Source>,
+    src: Box<dyn Source>,
     interval: Duration,
     tx: tokio::sync::mpsc::UnboundedSender<SourceMsg>,
 ) {
+    drive(src, interval, tx).await
+}
+
+/// [`poll_loop`] for a listening source: the channel is bounded
+/// ([`LISTEN_QUEUE`]), so while the console is behind the source is not
+/// drained and its receiver tells senders to wait.
+pub async fn listen_loop(
+    src: Box<dyn Source>,
+    interval: Duration,
+    tx: tokio::sync::mpsc::Sender<SourceMsg>,
+) {
+    drive(src, interval, tx).await
+}
+
+async fn drive(mut src: Box<dyn Source>, interval: Duration, tx: impl Sink) {
     let mut failures = 0u32;
     let mut rng = fastrand::Rng::new();
     let wake = src.waker();
@@ -224,7 +287,7 @@ pub async fn poll_loop(
                         source: src.name().to_string(),
                         batch,
                     };
-                    if tx.send(msg).is_err() {
+                    if !tx.put(msg).await {
                         return;
                     }
                 }
@@ -234,7 +297,7 @@ pub async fn poll_loop(
                         error: format!("part of the last poll failed (retried now): {}", e.message),
                         retry_in: interval,
                     };
-                    if tx.send(msg).is_err() {
+                    if !tx.put(msg).await {
                         return;
                     }
                 }
@@ -250,7 +313,7 @@ pub async fn poll_loop(
                     error: e.message,
                     retry_in: wait,
                 };
-                if tx.send(msg).is_err() {
+                if !tx.put(msg).await {
                     return;
                 }
                 wait
@@ -300,5 +363,9 @@ pub fn build_actor(
     spec: &SourceSpec,
     client: reqwest::Client,
 ) -> Result<std::sync::Arc<dyn Actor>, String> {
+    if spec.kind == "otlp" {
+        // Its actor only refuses: no receiver is started for it.
+        return Ok(otlp::actor(&spec.name));
+    }
     build_pair(spec, client).map(|p| p.1)
 }

@@ -9,7 +9,7 @@ pub struct SourceSpec {
     pub url: String,
 }
 
-pub const KINDS: &[&str] = &["aca", "langgraph", "temporal", "openai-admin"];
+pub const KINDS: &[&str] = &["aca", "langgraph", "temporal", "openai-admin", "otlp"];
 
 impl std::str::FromStr for SourceSpec {
     type Err = String;
@@ -52,6 +52,10 @@ impl std::str::FromStr for SourceSpec {
         let name = name
             .filter(|n| !n.is_empty())
             .unwrap_or_else(|| kind.to_string());
+        if kind == "otlp" {
+            // Where it listens and how it reads spans, checked at start.
+            super::otlp::Options::parse(url).map_err(|e| format!("bad source '{s}': {e}"))?;
+        }
         Ok(SourceSpec {
             name,
             kind: kind.into(),
@@ -171,5 +175,19 @@ mod tests {
         );
         let one: SourceSpec = "tm=temporal:http://h:1?namespace=a".parse().unwrap();
         assert_eq!(one.clone().expand(), vec![one]);
+    }
+
+    #[test]
+    fn an_otlp_source_is_checked_where_it_is_given() {
+        let s: SourceSpec = "otel=otlp:http://127.0.0.1:4318?grpc=4317".parse().unwrap();
+        assert_eq!((s.name.as_str(), s.kind.as_str()), ("otel", "otlp"));
+        let e = "otlp:http://0.0.0.0:4318"
+            .parse::<SourceSpec>()
+            .unwrap_err();
+        assert!(e.contains("needs a token"), "{e}");
+        let e = "otlp:http://127.0.0.1:4318?colour=red"
+            .parse::<SourceSpec>()
+            .unwrap_err();
+        assert!(e.contains("unknown option"), "{e}");
     }
 }

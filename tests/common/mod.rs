@@ -47,6 +47,7 @@ pub fn batch_of(w: &World, source: &str) -> Batch {
         offered: Some(cordon::model::ActionKind::ALL.to_vec()),
         credentials: vec![],
         bytes: 0,
+        linked: vec![],
     }
 }
 
