@@ -5,6 +5,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+mod common;
+
 fn tmux(args: &[&str]) -> String {
     let o = Command::new("tmux").args(args).output().expect("tmux runs");
     String::from_utf8_lossy(&o.stdout).to_string()
@@ -88,8 +90,10 @@ fn a_note_survives_kill_dash_nine() {
     let killed = Command::new("kill").args(["-9", &pid]).status().unwrap();
     assert!(killed.success());
     tmux(&["kill-session", "-t", &session]);
-    // The journal is whole, and a restart shows both.
+    // The journal is whole, and a restart shows both (once the killed
+    // console has let go of the incident).
     assert!(cordon::journal::verify(&journal).unwrap().is_ok());
+    common::wait_lock_free(&dir, "restart");
     start(&session, &dir, tmp.path());
     tmux(&["send-keys", "-t", &session, "5"]);
     wait_for("the note and the draft on screen", || {

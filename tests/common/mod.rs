@@ -132,3 +132,29 @@ pub fn split(
     }
     (recs, rest)
 }
+
+/// Wait until an incident's writer lock is free, as the next console
+/// needs it. A SIGKILLed console's command line leaves /proc (what pgrep
+/// reads) when its main thread drops the address space, but its lock goes
+/// with the file table, after its last thread: a journal thread inside an
+/// fsync keeps it for as long as the disk takes (seconds under load).
+pub fn wait_lock_free(dir: &std::path::Path, what: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let free = match std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join(cordon::journal::LOCK))
+        {
+            Ok(f) => f.try_lock().is_ok(),
+            Err(_) => true,
+        };
+        if free {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what}: the killed console still holds the incident's lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
