@@ -208,7 +208,17 @@ pub fn stale_after(poll_secs: f64) -> i64 {
     ((2.0 * poll_secs).ceil() as i64 + 5).max(10)
 }
 
-fn ended_code(e: Ended) -> Result<(), Fail> {
+/// Exit code of the console: how it ended, unless its journal failed
+/// (then 9, saying what is missing: that is what the next person needs).
+fn ended_code((e, fault): (Ended, Option<journal::Fault>)) -> Result<(), Fail> {
+    if let Some(f) = fault {
+        return Err(Fail::new(
+            act_exit::JOURNAL,
+            format!(
+                "{f}: the journal stops at its last durable line; what happened after is not in it"
+            ),
+        ));
+    }
     match e {
         Ended::Quit => Ok(()),
         Ended::Signal(n) => Err(Fail::new(
@@ -391,19 +401,86 @@ pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Exit codes of `cordon act`.
+/// Exit codes of `cordon act` (README, "Containment").
 pub mod act_exit {
+    /// A fresh read of the same object showed the effect.
     pub const CONFIRMED: i32 = 0;
     pub const USAGE: i32 = 2;
+    /// Accepted, but the effect was not (fully) seen: UNCONFIRMED, or a
+    /// rollback PARTLY DONE.
     pub const UNCONFIRMED: i32 = 3;
+    /// The platform said no.
     pub const REFUSED: i32 = 4;
+    /// No answer, and the re-reads did not show the effect (or the
+    /// platform says it never received it).
     pub const NO_ANSWER: i32 = 5;
     pub const NOT_CONFIRMED_BY_OPERATOR: i32 = 6;
+    /// The run had already ended: nothing to stop.
+    pub const ALREADY_ENDED: i32 = 7;
+    /// The rollback's plan reverts nothing.
+    pub const NOTHING_TO_DO: i32 = 8;
+    /// The journal cannot be written: nothing was sent (or, if it failed
+    /// after the intent was durable, the outcome is not all on record).
+    pub const JOURNAL: i32 = 9;
+
+    /// The exit code of an action's final phase.
+    pub fn of(p: crate::model::ActionPhase) -> i32 {
+        use crate::model::ActionPhase::*;
+        match p {
+            Confirmed => CONFIRMED,
+            Partial | Unconfirmed | Accepted | Sent | Intent => UNCONFIRMED,
+            Refused => REFUSED,
+            Failed | NotReceived | Unknown => NO_ANSWER,
+            AlreadyEnded => ALREADY_ENDED,
+            NothingToDo => NOTHING_TO_DO,
+            NotSent => JOURNAL,
+        }
+    }
+}
+
+/// The dry run, as `act` prints it: blast radius, a rollback's plan, what
+/// starts next, what the platform's own action does not undo.
+fn print_preview(
+    kind: crate::model::ActionKind,
+    source_kind: &str,
+    label: &str,
+    p: &crate::model::ActionAnswer,
+) {
+    println!(
+        "{} on {label}: {} run(s) affected{}{}",
+        kind.as_str(),
+        p.affected_runs.len(),
+        if p.affected_runs.is_empty() { "" } else { ": " },
+        p.affected_runs.join(", ")
+    );
+    if let Some(r) = &p.reverts {
+        println!("will revert {} write(s):", r.len());
+        for w in r {
+            println!("  {} {} {}", w.event_id, w.kind, w.target);
+        }
+    }
+    if !p.cannot_revert.is_empty() {
+        println!("will NOT revert {} write(s):", p.cannot_revert.len());
+        for w in &p.cannot_revert {
+            println!("  {} {} {} ({})", w.event_id, w.kind, w.target, w.why);
+        }
+    }
+    if !p.starts_next.is_empty() {
+        println!(
+            "starts next: {} run(s) queued behind it will start as soon as it stops: {}",
+            p.starts_next.len(),
+            p.starts_next.join(", ")
+        );
+    }
+    if let Some(n) = crate::model::platform_note(source_kind, kind) {
+        println!("note: {n}");
+    }
+    println!("undo: {}", kind.undo_note());
 }
 
 pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
     use crate::contain::{ActionMsg, Policy, exec};
-    use crate::model::{ActionKind, ActionRequest, Target};
+    use crate::model::{ActionKind, ActionPhase, ActionRequest, Target};
     use act_exit::*;
     let kind = ActionKind::parse(&a.kind).ok_or_else(|| {
         let all: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -430,19 +507,40 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             format!("dry run refused: {e}"),
         )
     })?;
-    println!(
-        "{} on {}: {} run(s) affected{}{}",
-        kind.as_str(),
-        target.label(),
-        preview.affected_runs.len(),
-        if preview.affected_runs.is_empty() {
-            ""
-        } else {
-            ": "
+    print_preview(kind, &a.source.kind, &target.label(), &preview);
+    let operator = Operator::from_env();
+    let key = uuid::Uuid::new_v4().to_string();
+    let req = ActionRequest {
+        id: format!("CLI-{}", &key[..8]),
+        source: a.source.name.clone(),
+        kind,
+        target,
+        reason: crate::sanitize::line(&a.reason, 500),
+        key,
+        actor: match &operator.ssh_client {
+            Some(ip) => format!("{} (ssh from {ip})", operator.label()),
+            None => operator.label(),
         },
-        preview.affected_runs.join(", ")
-    );
-    println!("undo: {}", kind.undo_note());
+    };
+    // Nothing to act on: say so, send nothing.
+    if kind == ActionKind::RollbackRun && preview.reverts.as_ref().is_some_and(|r| r.is_empty()) {
+        return Err(Fail::new(
+            NOTHING_TO_DO,
+            format!(
+                "NOTHING TO ROLL BACK: the platform's plan reverts no write ({}); nothing sent",
+                preview.message
+            ),
+        ));
+    }
+    if kind.on_run()
+        && kind != ActionKind::RollbackRun
+        && let Ok(crate::source::Check::AlreadyEnded(d)) = actor.check(&req, Some(&preview)).await
+    {
+        return Err(Fail::new(
+            ALREADY_ENDED,
+            format!("ALREADY ENDED: {d}; nothing sent"),
+        ));
+    }
     if a.dry_run {
         return Ok(());
     }
@@ -470,26 +568,14 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         .clone()
         .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
     let journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
-    let operator = Operator::from_env();
-    let key = uuid::Uuid::new_v4().to_string();
-    let req = ActionRequest {
-        id: format!("CLI-{}", &key[..8]),
-        source: a.source.name.clone(),
-        kind,
-        target,
-        reason: crate::sanitize::line(&a.reason, 500),
-        key,
-        actor: match &operator.ssh_client {
-            Some(ip) => format!("{} (ssh from {ip})", operator.label()),
-            None => operator.label(),
-        },
-    };
     let started = chrono::Utc::now();
     journal.handle.append(Record::ActionIntent {
         request: req.clone(),
         operator,
         preview: Some(preview.affected_runs.clone()),
         at: started,
+        note: crate::model::platform_note(&a.source.kind, kind).map(str::to_string),
+        dry_run: Some(Box::new(preview)),
     });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let policy = Policy {
@@ -502,11 +588,21 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         let secs = (at - started).num_milliseconds() as f64 / 1000.0;
         match &m {
             ActionMsg::Retrying { error, .. } => eprintln!("retrying: {error}"),
+            ActionMsg::NotSent { reason, .. } => {
+                outcome = Err(Fail::new(JOURNAL, format!("NOT SENT: {reason}")));
+            }
             ActionMsg::Answered {
                 result: Ok(ans),
                 attempts,
+                lost,
                 ..
-            } if ans.state != "failed" => {
+            } if ans.state.accepted() => {
+                if let Some(l) = lost {
+                    println!(
+                        "the answer was lost ({l}); the platform, asked by key, says: {}",
+                        ans.message
+                    );
+                }
                 println!(
                     "accepted in {secs:.1} s ({attempts} attempt(s)): {}",
                     ans.message
@@ -518,26 +614,26 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             } => {
                 outcome = Err(Fail::new(
                     REFUSED,
-                    format!("refused: the platform answered failed: {}", ans.message),
+                    format!(
+                        "REFUSED: the platform answered {}: {}",
+                        ans.state.as_str(),
+                        ans.message
+                    ),
                 ));
             }
             ActionMsg::Answered {
-                result: Err((status, e)),
-                attempts,
+                result: Err((_, e)),
+                lost: Some(_),
                 ..
-            } => {
-                outcome = Err(match status {
-                    Some(s) if (400..500).contains(s) && *s != 429 && *s != 408 => {
-                        Fail::new(REFUSED, format!("refused: {e}"))
-                    }
-                    _ => Fail::new(
-                        NO_ANSWER,
-                        format!("no answer after {attempts} attempt(s): {e}"),
-                    ),
-                });
-            }
+            } => println!(
+                "the answer was lost ({e}); re-reading the platform before saying anything"
+            ),
+            ActionMsg::Answered {
+                result: Err((_, e)),
+                ..
+            } => outcome = Err(Fail::new(REFUSED, format!("REFUSED: {e}"))),
             ActionMsg::Verified {
-                confirmed: true,
+                outcome: ActionPhase::Confirmed,
                 detail,
                 ..
             } => {
@@ -545,11 +641,9 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
                 outcome = Ok(());
             }
             ActionMsg::Verified {
-                confirmed: false,
-                detail,
-                ..
+                outcome: o, detail, ..
             } => {
-                outcome = Err(Fail::new(UNCONFIRMED, format!("UNCONFIRMED: {detail}")));
+                outcome = Err(Fail::new(of(*o), format!("{}: {detail}", o.label())));
             }
             _ => {}
         }
@@ -557,9 +651,20 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             journal.handle.append(r);
         }
     }
+    let durable = journal.handle.sync();
     journal.close();
     eprintln!("journal: {}", dir.display());
-    outcome
+    match (durable, outcome) {
+        (Err(e), Ok(())) => Err(Fail::new(
+            JOURNAL,
+            format!("the action was confirmed, but its record is incomplete: {e}"),
+        )),
+        (Err(e), Err(f)) if f.code != JOURNAL => Err(Fail::new(
+            JOURNAL,
+            format!("{}; and its record is incomplete: {e}", f.message),
+        )),
+        (_, outcome) => outcome,
+    }
 }
 
 /// `cordon export KIND --incident-dir DIR [-o FILE]`: read-only on the
@@ -639,7 +744,7 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
         rp.advance_to(&mut app, t.max(rp.start));
     }
     let ended = crate::runtime::run_replay(rp, app).await?;
-    ended_code(ended)
+    ended_code((ended, None))
 }
 
 /// `cordon watch [--incident-dir DIR]`.
@@ -672,7 +777,7 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
     app.read_only = true;
     app.theme = theme();
     let ended = crate::runtime::run_watch(dir, app).await?;
-    ended_code(ended)
+    ended_code((ended, None))
 }
 
 static THEME: std::sync::OnceLock<crate::ui::Theme> = std::sync::OnceLock::new();

@@ -18,6 +18,8 @@ use crate::journal::{Journal, JournalHandle, Record};
 use crate::model::Time;
 use crate::source::{self, Actor, SourceMsg, SourceSpec};
 
+/// Input comes a few times a second: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Input {
     Msg(Msg),
     /// The terminal went away (EIO, closed pty): end instead of spinning.
@@ -144,16 +146,40 @@ impl Executor {
                     }
                     None => {
                         let _ = self.tx.send((
-                            ActionMsg::Answered {
+                            ActionMsg::NotSent {
                                 id: req.id,
-                                result: Err((None, format!("no source named {}", req.source))),
-                                attempts: 0,
+                                reason: format!("nothing sent: no source named {}", req.source),
                             },
                             chrono::Utc::now(),
                         ));
                     }
                 }
             }
+            Effect::Reconcile { request, answer } => match self.actors.get(&request.source) {
+                Some(a) => {
+                    tokio::spawn(contain::reconcile(
+                        a.clone(),
+                        request,
+                        answer,
+                        self.tx.clone(),
+                        self.policy.clone(),
+                    ));
+                }
+                None => {
+                    let _ = self.tx.send((
+                        ActionMsg::Verified {
+                            outcome: crate::model::ActionPhase::Unknown,
+                            detail: format!(
+                                "reconciled after a restart: source {} is not configured in this session, so cordon cannot tell whether it was applied; not re-sent",
+                                request.source
+                            ),
+                            id: request.id,
+                            reverted: vec![],
+                        },
+                        chrono::Utc::now(),
+                    ));
+                }
+            },
             Effect::Export(kinds) => {
                 // Exports are rebuilt from the journal: flush it first.
                 self.flush();
@@ -163,7 +189,7 @@ impl Executor {
                     self.incident_dir.clone(),
                 );
                 tokio::task::spawn_blocking(move || {
-                    journal.sync();
+                    let _ = journal.sync();
                     let kinds: Vec<&str> = kinds.iter().map(String::as_str).collect();
                     let now = chrono::Utc::now();
                     let result = crate::report::export_all(&dir, &kinds, now).map(|v| {
@@ -201,13 +227,15 @@ impl Executor {
 }
 
 /// Run the console until quit. `app` already holds the replayed journal.
+/// Also returns the journal's write failure, if it had one (to be said at
+/// exit: records after it are missing).
 pub async fn run_console(
     mut app: App,
     journal: Journal,
     specs: &[SourceSpec],
     poll: Duration,
     custom: Vec<CustomAction>,
-) -> Result<Ended, String> {
+) -> Result<(Ended, Option<crate::journal::Fault>), String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     let client = source::http::client();
     let mut actors = HashMap::new();
@@ -243,6 +271,11 @@ pub async fn run_console(
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
     app.update(Msg::Resize(size.0, size.1));
+    // Actions left without an outcome by the last session: settle them
+    // with the platform (never re-sent).
+    for fx in app.reconcile_effects() {
+        exec.run(fx);
+    }
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut sigterm = signal(tokio::signal::unix::SignalKind::terminate())?;
     let mut sighup = signal(tokio::signal::unix::SignalKind::hangup())?;
@@ -307,6 +340,12 @@ pub async fn run_console(
         }
         // One group per loop turn: one write and one fsync.
         exec.flush();
+        if app.journal_fault.is_none()
+            && let Some(f) = journal.handle.fault()
+        {
+            // Said on screen (a banner), never as raw stderr over it.
+            app.update(Msg::JournalFailed(f.to_string()));
+        }
         if quit {
             break Ended::Quit;
         }
@@ -322,9 +361,10 @@ pub async fn run_console(
     if let Ok(mut j) = PANIC_JOURNAL.lock() {
         *j = None;
     }
+    let handle = journal.handle.clone();
     journal.close();
     restore_terminal();
-    Ok(ended)
+    Ok((ended, handle.fault()))
 }
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Result<tokio::signal::unix::Signal, String> {

@@ -10,7 +10,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use crate::app::{App, Msg};
 use crate::journal::Operator;
-use crate::model::{Event, Run, Time};
+use crate::model::{ActionAnswer, Event, Run, Time};
 use crate::sim::World;
 use crate::source::{Batch, SourceMsg};
 
@@ -112,7 +112,10 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
         app.update(Msg::Action(
             crate::contain::ActionMsg::Preview {
                 proposal,
-                result: Ok(affected),
+                result: Ok(ActionAnswer {
+                    affected_runs: affected,
+                    ..ActionAnswer::default()
+                }),
             },
             t0() + chrono::Duration::seconds(30),
         ));
@@ -165,12 +168,14 @@ fn contain_story(app: &mut App) {
             state: "applied".into(),
             affected_runs: vec![],
             message: "applied".into(),
+            ..ActionAnswer::default()
         };
         app.update(Msg::Action(
             ActionMsg::Answered {
                 id: id.clone(),
                 result: Ok(answer),
                 attempts: 1,
+                lost: None,
             },
             at(o + 3),
         ));
@@ -182,8 +187,9 @@ fn contain_story(app: &mut App) {
         app.update(Msg::Action(
             ActionMsg::Verified {
                 id,
-                confirmed: true,
+                outcome: crate::model::ActionPhase::Confirmed,
                 detail,
+                reverted: vec![],
             },
             at(o + 240),
         ));
@@ -279,6 +285,8 @@ pub fn postmortem_buffer(w: u16, h: u16) -> ratatui::buffer::Buffer {
             operator: app.operator.clone(),
             preview: a.preview.clone(),
             at: a.at_key,
+            dry_run: a.dry_run.clone().map(Box::new),
+            note: a.note.clone(),
         })
         .chain(app.actions[before..].iter().flat_map(|a| {
             vec![
@@ -294,12 +302,15 @@ pub fn postmortem_buffer(w: u16, h: u16) -> ratatui::buffer::Buffer {
                     error: None,
                     attempts: 1,
                     at: a.answered_at.unwrap_or(a.at_key),
+                    lost: None,
                 },
                 Record::ActionVerified {
                     id: a.req.id.clone(),
                     confirmed: true,
                     detail: a.detail.clone(),
                     at: a.verified_at.unwrap_or(a.at_key),
+                    outcome: Some(a.phase),
+                    reverted: a.reverted.clone(),
                 },
             ]
         }))

@@ -8,7 +8,7 @@ use common::*;
 use cordon::app::{App, Effect, Msg};
 use cordon::contain::ActionMsg;
 use cordon::journal::{GENESIS, Record, writer::render_line};
-use cordon::model::ActionAnswer;
+use cordon::model::{ActionAnswer, ActionPhase};
 use cordon::report::{self, JournalView};
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -97,6 +97,7 @@ fn incident() -> Vec<u8> {
             state: "applied".into(),
             affected_runs: vec![],
             message: "applied".into(),
+            ..ActionAnswer::default()
         };
         take(
             a.update(Msg::Action(
@@ -104,6 +105,7 @@ fn incident() -> Vec<u8> {
                     id: id.clone(),
                     result: Ok(ans),
                     attempts: 1,
+                    lost: None,
                 },
                 t(30),
             )),
@@ -113,8 +115,9 @@ fn incident() -> Vec<u8> {
             a.update(Msg::Action(
                 ActionMsg::Verified {
                     id: id.clone(),
-                    confirmed: true,
+                    outcome: ActionPhase::Confirmed,
                     detail: "effect seen".into(),
+                    reverted: vec![],
                 },
                 t(420),
             )),
@@ -354,12 +357,17 @@ fn a_stop_on_a_run_that_had_ended_is_not_called_a_working_stop() {
             operator: operator(),
             preview: None,
             at: at(1),
+            dry_run: None,
+            note: None,
         },
+        // As an older cordon journaled it: no outcome, only `confirmed`.
         Record::ActionVerified {
             id: "A1-x".into(),
             confirmed: true,
             detail: "run run_1 is succeeded (no longer running)".into(),
             at: at(2),
+            outcome: None,
+            reverted: vec![],
         },
     ];
     let mut prev = GENESIS.to_string();
@@ -371,6 +379,6 @@ fn a_stop_on_a_run_that_had_ended_is_not_called_a_working_stop() {
     }
     let j = JournalView::from_bytes(bytes.as_bytes());
     let pm = report::render("postmortem", &j.replay("INC", "/tmp"), &j, at(3));
-    assert!(pm.contains("run had already ended on its own"), "{pm}");
+    assert!(pm.contains("run had already ended"), "{pm}");
     assert!(!pm.contains("stop control worked"));
 }

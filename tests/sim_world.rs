@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use cordon::model::AnswerState;
 use cordon::sim::World;
 use serde_json::{Value, json};
 
@@ -46,7 +47,7 @@ fn stopped_run_emits_nothing_more() {
             false,
         )
         .unwrap();
-    assert_eq!(a.state, "applied");
+    assert_eq!(a.state, AnswerState::Applied);
     assert_eq!(w.run(&id).unwrap().state, "stopped");
     let n = events_of(&w, &id).len();
     w.advance(Duration::from_secs(60));
@@ -63,9 +64,9 @@ fn paused_workflow_starts_no_runs_and_resume_restores() {
             false,
         )
         .unwrap();
-    assert_eq!(a.state, "pending");
+    assert_eq!(a.state, AnswerState::Pending);
     w.advance(Duration::from_millis(100));
-    assert_eq!(w.actions[&a.action_id].state, "applied");
+    assert_eq!(w.actions[&a.action_id].state, AnswerState::Applied);
     assert!(w.runs.iter().all(|r| r.state == "paused"));
     let before = w.events.len();
     // The retry-loop workflow would start two more runs by t=25s.
@@ -184,7 +185,7 @@ fn held_queue_keeps_queued_runs_queued_until_released() {
             true,
         )
         .unwrap();
-    assert_eq!(dry.state, "preview");
+    assert_eq!(dry.state, AnswerState::Preview);
     assert_eq!(dry.affected_runs.len(), 2, "the two queued cohorts");
     w.act(
         &json!({"kind":"hold_queue","target":{"workflow":"refund-followups"}}),
@@ -215,7 +216,7 @@ fn rollback_reverts_reversible_writes() {
             false,
         )
         .unwrap();
-    assert_eq!(a.state, "applied");
+    assert_eq!(a.state, AnswerState::Applied);
     assert_eq!(w.run(&id).unwrap().state, "rolled_back");
     let reverts = events_of(&w, &id)
         .iter()
@@ -236,7 +237,7 @@ fn dry_run_changes_nothing() {
             true,
         )
         .unwrap();
-    assert_eq!(a.state, "preview");
+    assert_eq!(a.state, AnswerState::Preview);
     assert_eq!(a.affected_runs, vec![id.clone()]);
     assert_eq!(w.run(&id).unwrap().state, "running");
     assert_eq!(w.events.len(), before);

@@ -236,6 +236,13 @@ impl Store {
         }
     }
 
+    /// An event of `source` by its id.
+    pub fn event_by_id(&self, source: &str, id: &str) -> Option<&Event> {
+        let s = self.source_index(source)?;
+        let i = self.find_event(s, id)?;
+        self.events.get(i).map(|st| &st.event)
+    }
+
     fn find_event(&self, s: u16, id: &str) -> Option<usize> {
         let events = &self.events;
         self.seen

@@ -9,7 +9,7 @@ pub mod writer;
 
 pub use read::{ReadOutcome, Torn, read_journal, verify};
 pub use record::{Entry, IncidentChange, Operator, Record};
-pub use writer::{Journal, JournalHandle, OpenError};
+pub use writer::{Fault, Journal, JournalHandle, OpenError};
 
 use std::path::{Path, PathBuf};
 

@@ -224,18 +224,21 @@ pub fn render(app: &App, j: &JournalView, now: crate::model::Time) -> String {
                 _ => "—".into(),
             };
             let outcome = match a.phase {
-                // The adapters say "no longer running" / "before the …" when
-                // the run had already ended: the stop did nothing then.
-                ActionPhase::Confirmed
-                    if a.detail.contains("no longer running")
-                        || a.detail.contains(" before the ") =>
-                {
-                    format!("run had already ended on its own: {}", md(&a.detail))
+                ActionPhase::Confirmed if a.req.kind.is_containment() => {
+                    format!("stop control worked: {}", md(&a.detail))
                 }
-                ActionPhase::Confirmed => format!("stop control worked: {}", md(&a.detail)),
+                ActionPhase::Confirmed => format!("confirmed: {}", md(&a.detail)),
+                ActionPhase::AlreadyEnded => {
+                    format!("run had already ended, nothing to stop: {}", md(&a.detail))
+                }
+                ActionPhase::NothingToDo => format!("nothing to do: {}", md(&a.detail)),
+                ActionPhase::Partial => format!("**partly done**: {}", md(&a.detail)),
                 ActionPhase::Unconfirmed => format!("**did not confirm**: {}", md(&a.detail)),
                 ActionPhase::Refused => format!("**refused**: {}", md(&a.detail)),
                 ActionPhase::Failed => format!("**no answer**: {}", md(&a.detail)),
+                ActionPhase::NotSent => format!("**not sent**: {}", md(&a.detail)),
+                ActionPhase::NotReceived => format!("**never received**: {}", md(&a.detail)),
+                ActionPhase::Unknown => format!("**unknown**: {}", md(&a.detail)),
                 p => format!("{} (never finished)", p.label()),
             };
             let _ = writeln!(
@@ -247,15 +250,18 @@ pub fn render(app: &App, j: &JournalView, now: crate::model::Time) -> String {
                 md(&a.req.actor),
             );
         }
-        let confirmed = app
+        // Only stop controls that were put to the test count: not their
+        // inverses, not stops of runs that had ended, not what never left.
+        let tried: Vec<bool> = app
             .actions
             .iter()
-            .filter(|a| a.phase == ActionPhase::Confirmed)
-            .count();
+            .filter_map(|a| a.control_worked())
+            .collect();
+        let worked = tried.iter().filter(|w| **w).count();
         let _ = writeln!(
             o,
-            "\nThe stop controls worked {confirmed} of {} times (confirmed by a fresh read, not by the platform's 2xx).\n",
-            app.actions.len()
+            "\nThe stop controls worked {worked} of {} times (confirmed by a fresh read of the same object, not by the platform's 2xx).\n",
+            tried.len()
         );
     }
     for (name, exit, out, at) in &app.custom_log {
@@ -455,16 +461,17 @@ pub fn render(app: &App, j: &JournalView, now: crate::model::Time) -> String {
         app.store.events.len(),
         app.store.runs.len()
     );
-    let unconfirmed = app
+    let tried: Vec<bool> = app
         .actions
         .iter()
-        .filter(|a| a.phase != ActionPhase::Confirmed)
-        .count();
+        .filter_map(|a| a.control_worked())
+        .collect();
+    let unconfirmed = tried.iter().filter(|w| !**w).count();
     let _ = writeln!(
         o,
-        "- **Did the stop control work?** {} of {} actions confirmed{}.",
-        app.actions.len() - unconfirmed,
-        app.actions.len(),
+        "- **Did the stop control work?** {} of {} stop controls confirmed{}.",
+        tried.len() - unconfirmed,
+        tried.len(),
         if unconfirmed > 0 {
             "; see Containment for the ones that did not"
         } else {
@@ -485,11 +492,7 @@ pub fn render(app: &App, j: &JournalView, now: crate::model::Time) -> String {
     }
 
     let _ = writeln!(o, "## What went well\n");
-    for a in app
-        .actions
-        .iter()
-        .filter(|a| a.phase == ActionPhase::Confirmed)
-    {
+    for a in app.actions.iter().filter(|a| a.is_verified_effect()) {
         let _ = writeln!(
             o,
             "- {} on {} confirmed in {:.1} s.",
@@ -509,12 +512,11 @@ pub fn render(app: &App, j: &JournalView, now: crate::model::Time) -> String {
             c.kinds.join(", ")
         );
     }
-    for a in app.actions.iter().filter(|a| {
-        matches!(
-            a.phase,
-            ActionPhase::Unconfirmed | ActionPhase::Refused | ActionPhase::Failed
-        )
-    }) {
+    for a in app
+        .actions
+        .iter()
+        .filter(|a| a.control_worked() == Some(false) || a.phase == ActionPhase::NotSent)
+    {
         let _ = writeln!(
             o,
             "- {} on {}: {} — {}",

@@ -5,8 +5,8 @@
 use std::fmt::Write;
 
 use crate::app::App;
+use crate::model::ActionKind;
 use crate::model::incident::{Answer, NoteKind, QUESTIONS};
-use crate::model::{ActionKind, ActionPhase};
 
 pub fn render(app: &App, now: crate::model::Time) -> String {
     let s = &app.incident;
@@ -115,7 +115,7 @@ pub fn render(app: &App, now: crate::model::Time) -> String {
     let done: Vec<_> = app
         .actions
         .iter()
-        .filter(|a| a.phase == ActionPhase::Confirmed)
+        .filter(|a| a.is_verified_effect())
         .collect();
     if done.is_empty() {
         let _ = writeln!(o, "- We are working to stop the workflow.");
@@ -123,9 +123,14 @@ pub fn render(app: &App, now: crate::model::Time) -> String {
     for a in done {
         let what = match a.req.kind {
             ActionKind::StopRun => "stopped the run".to_string(),
-            ActionKind::RollbackRun => {
-                "stopped the run and reverted what it changed that can be reverted".to_string()
+            ActionKind::RollbackRun if a.reverted.is_empty() => {
+                "stopped the run (nothing it changed elsewhere was reverted)".to_string()
             }
+            ActionKind::RollbackRun => format!(
+                "reverted {} change{} the run made",
+                a.reverted.len(),
+                if a.reverted.len() == 1 { "" } else { "s" }
+            ),
             ActionKind::PauseWorkflow => "paused the workflow".to_string(),
             ActionKind::HoldQueue => "held the queued work so it cannot continue".to_string(),
             ActionKind::RevokeTool => format!(

@@ -28,6 +28,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     let theme = &app.theme;
     let areas = layout::compute(f.area());
     status::draw_header(app, theme, f, areas.header);
+    containment::draw_journal_banner(app, theme, f, areas.header);
     if app.zoom {
         // One pane, full screen; z again goes back.
         panes::draw(app, app.focus, theme, f, areas.body);

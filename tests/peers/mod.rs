@@ -236,7 +236,7 @@ pub async fn act(
 pub fn confirmed(msgs: &[cordon::contain::ActionMsg]) -> Option<String> {
     msgs.iter().find_map(|m| match m {
         cordon::contain::ActionMsg::Verified {
-            confirmed: true,
+            outcome: cordon::model::ActionPhase::Confirmed,
             detail,
             ..
         } => Some(detail.clone()),
