@@ -766,7 +766,7 @@ fn marked_ended_runs_are_left_out_of_a_stop() {
     );
 }
 
-const FAULT: &str = "journal not writable since 10:00:21 UTC (No space left on device (os error 28)); 12 records not written";
+const FAULT: &str = "journal not writable since 10:00:21 UTC: No space left on device (os error 28); 12 records not written";
 
 /// A journal that cannot be written: a red banner that stays, every
 /// action refused (keys and an already open dialog), watching goes on.

@@ -3,26 +3,13 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
 mod common;
 
-fn tmux(args: &[&str]) -> String {
-    let o = Command::new("tmux").args(args).output().expect("tmux runs");
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
+use common::tmux;
 
-/// Wait for a condition on something outside this process (a terminal, a
-/// file): polled, with a deadline, never a fixed sleep.
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        if Instant::now() >= deadline {
-            let screen = tmux(&["capture-pane", "-p"]);
-            panic!("timed out waiting for {what}; the screen:\n{screen}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    common::wait_for("", what, f)
 }
 
 fn start(session: &str, dir: &Path, state: &Path) {

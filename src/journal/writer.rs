@@ -68,7 +68,7 @@ impl std::fmt::Display for Fault {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "journal not writable since {} UTC ({}); {} record{} not written",
+            "journal not writable since {} UTC: {}; {} record{} not written",
             self.at.format("%H:%M:%S"),
             self.error,
             self.lost,

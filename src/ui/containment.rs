@@ -73,9 +73,10 @@ pub fn draw_journal_banner(app: &App, theme: &Theme, f: &mut Frame, area: Rect) 
     let Some(fault) = &app.journal_fault else {
         return;
     };
+    // Most important first: a narrow screen cuts from the right.
+    let since = fault.strip_prefix("journal not writable ").unwrap_or(fault);
     let text = format!(
-        " ✖ JOURNAL NOT WRITABLE — {fault} — actions refused, watching only; free the disk, then restart cordon on {} ",
-        app.incident_dir
+        " ✖ JOURNAL NOT WRITABLE: actions refused, watching only — {since} — free the disk, then restart cordon "
     );
     f.render_widget(
         Paragraph::new(super::fit(&text, area.width as usize).to_string())

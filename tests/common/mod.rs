@@ -158,3 +158,29 @@ pub fn wait_lock_free(dir: &std::path::Path, what: &str) {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Run tmux; its stdout.
+pub fn tmux(args: &[&str]) -> String {
+    let o = std::process::Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux runs");
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// Wait for a condition on something outside this process (a terminal, a
+/// file): polled, with a deadline, never a fixed sleep. On timeout, the
+/// screen of `session` is in the message.
+pub fn wait_for(session: &str, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !f() {
+        if std::time::Instant::now() >= deadline {
+            let screen = match session {
+                "" => tmux(&["capture-pane", "-p"]),
+                s => tmux(&["capture-pane", "-p", "-t", s]),
+            };
+            panic!("timed out waiting for {what}; the screen:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
