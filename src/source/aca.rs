@@ -346,7 +346,8 @@ impl AcaActor {
                 let seen = self.read_run(&id).await?;
                 super::check_run_stopped(
                     &id,
-                    seen.as_ref().map(|(r, _)| (r.id.as_str(), &r.state)),
+                    seen.as_ref()
+                        .map(|(r, _)| (r.id.as_str(), &r.state, r.state.as_str())),
                     answer,
                 )
             }

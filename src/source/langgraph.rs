@@ -750,21 +750,26 @@ impl LangGraphActor {
     }
 
     /// A fresh read of a run on its thread: its id as the server names
-    /// it and its state (`None`: not found).
+    /// it, its state, and LangGraph's own word for it (`None`: not found).
     async fn read_run(
         &self,
         tid: &str,
         run: &str,
-    ) -> Result<Option<(String, RunState)>, HttpError> {
+    ) -> Result<Option<(String, RunState, String)>, HttpError> {
         let mut bytes = 0;
         Ok(self.conn.run(tid, run, &mut bytes).await?.map(|v| {
-            let id = v
-                .get("run_id")
-                .and_then(|x| x.as_str())
-                .map(|x| sanitize::line(x, 128))
-                .unwrap_or_default();
-            let state = run_state(v.get("status").and_then(|x| x.as_str()));
-            (id, state)
+            let s = |k: &str| {
+                v.get(k)
+                    .and_then(|x| x.as_str())
+                    .map(|x| sanitize::line(x, 128))
+            };
+            let status = s("status");
+            let state = run_state(status.as_deref());
+            (
+                s("run_id").unwrap_or_default(),
+                state,
+                status.unwrap_or_default(),
+            )
         }))
     }
 
@@ -802,7 +807,7 @@ impl LangGraphActor {
             a
         };
         match &before {
-            Some((_, s)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
+            Some((_, s, _)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
                 return Ok(ended(s));
             }
             None => {
@@ -848,7 +853,9 @@ impl LangGraphActor {
                 ),
                 // "No matching runs to cancel": it ended meanwhile.
                 Err(e) if e.status == Some(404) => match self.read_run(&tid, &run).await? {
-                    Some((_, s)) if !s.is_active() && !matches!(s, RunState::Other(_)) => ended(&s),
+                    Some((_, s, _)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
+                        ended(&s)
+                    }
                     _ => return Err(e),
                 },
                 Err(e) => return Err(e),
@@ -971,7 +978,8 @@ impl LangGraphActor {
                 let seen = self.read_run(&tid, &run).await?;
                 Ok(super::check_run_stopped(
                     &run,
-                    seen.as_ref().map(|(id, s)| (id.as_str(), s)),
+                    seen.as_ref()
+                        .map(|(id, s, word)| (id.as_str(), s, word.as_str())),
                     answer,
                 ))
             }
@@ -990,20 +998,19 @@ impl LangGraphActor {
                     None => Check::Confirmed(format!(
                         "run {run} is gone: LangGraph deleted it and its checkpoints; nothing it did outside LangGraph was reverted"
                     )),
-                    Some((id, _)) if id != run => {
+                    Some((id, _, _)) if id != run => {
                         Check::NotYet(format!("the re-read of run {run} named run {id}: no proof"))
                     }
-                    Some((_, s @ (RunState::Succeeded | RunState::Failed))) => {
+                    Some((_, RunState::Succeeded | RunState::Failed, word)) => {
                         Check::AlreadyEnded(format!(
-                            "run {run} ended as {} before the rollback: LangGraph did not delete it",
-                            s.as_str()
+                            "run {run} ended as {word} before the rollback: LangGraph did not delete it"
                         ))
                     }
-                    Some((_, RunState::Other(raw))) => Check::NotYet(format!(
+                    Some((_, RunState::Other(raw), _)) => Check::NotYet(format!(
                         "run {run} reports state '{raw}', which cordon does not know: no proof"
                     )),
-                    Some((_, s)) => {
-                        Check::NotYet(format!("run {run} is {} and not yet deleted", s.as_str()))
+                    Some((_, _, word)) => {
+                        Check::NotYet(format!("run {run} is {word} and not yet deleted"))
                     }
                 })
             }

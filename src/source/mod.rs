@@ -241,14 +241,15 @@ pub enum Lookup {
 }
 
 /// The strict reading of a run after `stop_run` / `terminate_run`:
-/// `seen` is the re-read (its id and state; `None` when it is not found),
-/// `answer` the platform's answer to the action, if it came.
+/// `seen` is the re-read (its id, its state, and the platform's own word
+/// for it; `None` when it is not found), `answer` the platform's answer to
+/// the action, if it came.
 pub fn check_run_stopped(
     asked: &str,
-    seen: Option<(&str, &RunState)>,
+    seen: Option<(&str, &RunState, &str)>,
     answer: Option<&ActionAnswer>,
 ) -> Check {
-    let Some((id, state)) = seen else {
+    let Some((id, state, word)) = seen else {
         return Check::NotYet(format!("run {asked} not found: no proof of a stop"));
     };
     if id != asked {
@@ -264,16 +265,15 @@ pub fn check_run_stopped(
                 "run {asked} was already stopped: nothing to stop (the platform affected no run{})",
                 said(a)
             )),
-            _ => Check::Confirmed(format!("run {asked} is stopped")),
+            _ => Check::Confirmed(format!("run {asked} is {word}")),
         },
         RunState::Succeeded | RunState::Failed => Check::AlreadyEnded(format!(
-            "run {asked} ended as {}, not by this action: nothing to stop",
-            state.as_str()
+            "run {asked} ended as {word}, not by this action: nothing to stop"
         )),
         RunState::Other(raw) => Check::NotYet(format!(
             "run {asked} reports state '{raw}', which cordon does not know: no proof"
         )),
-        s => Check::NotYet(format!("run {asked} is still {}", s.as_str())),
+        _ => Check::NotYet(format!("run {asked} is still {word}")),
     }
 }
 
