@@ -929,11 +929,7 @@ fn a_lost_answer_is_not_refused() {
     ));
     assert_eq!(a.actions[0].phase, ActionPhase::Confirmed);
     assert!(cordon::ui::containment::progress(&a.actions[0]).contains("answer lost"));
-    assert!(
-        a.actions[0]
-            .detail
-            .contains("the answer to the request was lost")
-    );
+    assert!(a.actions[0].detail.contains("(answer lost: HTTP 500"));
 }
 
 /// Only stop controls that were put to the test count: not inverses,

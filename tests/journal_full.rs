@@ -92,8 +92,16 @@ async fn a_journal_that_cannot_be_written_refuses_actions_and_says_so() {
         s.contains("the journal stops at its last durable line"),
         "{s}"
     );
-    tmux(&["kill-session", "-t", &session]);
     // What is on disk is a whole chain.
     let j = cordon::journal::journal_path(&dir);
     assert!(cordon::journal::verify(&j).unwrap().is_ok());
+}
+
+/// Ends the tmux session however the test ends.
+struct Session(String);
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        tmux(&["kill-session", "-t", &self.0]);
+    }
 }

@@ -236,7 +236,7 @@ impl App {
                     a.verified_at = Some(*at);
                     a.phase = outcome.unwrap_or_else(|| legacy_phase(*confirmed, detail));
                     a.detail = match &a.lost {
-                        Some(l) => format!("{detail} (the answer to the request was lost: {l})"),
+                        Some(l) => format!("{detail} (answer lost: {l})"),
                         None => detail.clone(),
                     };
                     a.reverted = reverted.clone();

@@ -390,9 +390,7 @@ pub async fn reconcile(
                     id: req.id.clone(),
                     result: Ok(a.clone()),
                     attempts: 0,
-                    lost: Some(
-                        "the answer was lost in a crash; found by its idempotency key".into(),
-                    ),
+                    lost: Some("in a crash; found by its idempotency key".into()),
                 });
                 a
             }
