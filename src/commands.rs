@@ -567,7 +567,12 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         .incident_dir
         .clone()
         .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
-    let journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let mut journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let policy = Policy {
+        verify_timeout: Duration::from_secs_f64(a.verify_timeout.clamp(0.5, 600.0)),
+        ..Policy::default()
+    };
+    settle_leftovers(&mut journal, &dir, &a.source, actor.clone(), &policy).await;
     let started = chrono::Utc::now();
     journal.handle.append(Record::ActionIntent {
         request: req.clone(),
@@ -578,10 +583,6 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         dry_run: Some(Box::new(preview)),
     });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let policy = Policy {
-        verify_timeout: Duration::from_secs_f64(a.verify_timeout.clamp(0.5, 600.0)),
-        ..Policy::default()
-    };
     exec::execute(actor, req.clone(), Some(journal.handle.clone()), tx, policy).await;
     let mut outcome = Err(Fail::new(NO_ANSWER, "no answer from the platform"));
     while let Ok((m, at)) = rx.try_recv() {
@@ -664,6 +665,79 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             format!("{}; and its record is incomplete: {e}", f.message),
         )),
         (_, outcome) => outcome,
+    }
+}
+
+/// Actions an earlier session left in this incident without an outcome
+/// (it crashed between the intent and the verdict): settle them with the
+/// platform, as the console does on reopen, before anything new is sent.
+/// Never re-sent; each verdict is printed and journaled.
+async fn settle_leftovers(
+    journal: &mut Journal,
+    dir: &Path,
+    source: &SourceSpec,
+    actor: std::sync::Arc<dyn crate::source::Actor>,
+    policy: &crate::contain::Policy,
+) {
+    use crate::app::Effect;
+    use crate::contain::{ActionMsg, exec};
+    let entries = std::mem::take(&mut journal.entries);
+    if !entries
+        .iter()
+        .any(|e| matches!(e.record, Record::ActionIntent { .. }))
+    {
+        return;
+    }
+    let mut app = App::new(
+        chrono::Utc::now(),
+        "act",
+        &dir.display().to_string(),
+        Operator::from_env(),
+    );
+    app.add_source(&source.name, &source.kind, &source.url);
+    for e in entries {
+        app.replay(e.record);
+    }
+    for fx in app.reconcile_effects() {
+        let Effect::Reconcile { request, answer } = fx else {
+            continue;
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let id = request.id.clone();
+        let what = format!("{} {}", request.kind.as_str(), request.target.label());
+        if request.source == source.name {
+            exec::reconcile(actor.clone(), request, answer, tx, policy.clone()).await;
+        } else {
+            let _ = tx.send((
+                ActionMsg::Verified {
+                    id,
+                    outcome: crate::model::ActionPhase::Unknown,
+                    detail: format!(
+                        "reconciled after a restart: source {} was not given to this act, so cordon cannot tell whether it was applied; not re-sent",
+                        request.source
+                    ),
+                    reverted: vec![],
+                },
+                chrono::Utc::now(),
+            ));
+        }
+        while let Ok((m, at)) = rx.try_recv() {
+            if let ActionMsg::Verified {
+                id,
+                outcome,
+                detail,
+                ..
+            } = &m
+            {
+                println!(
+                    "earlier action {id} ({what}): {}: {detail}",
+                    outcome.label()
+                );
+            }
+            if let Some(r) = exec::record_of(m, at) {
+                journal.handle.append(r);
+            }
+        }
     }
 }
 

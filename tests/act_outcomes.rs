@@ -211,3 +211,80 @@ async fn an_unwritable_journal_sends_nothing() {
     let j = t.path().join("inc/journal.jsonl");
     assert!(cordon::journal::verify(&j).unwrap().is_ok() || std::fs::read(&j).unwrap().is_empty());
 }
+
+/// An earlier `act` on this incident was cut off after its intent (and
+/// its request) left: the next `act` settles it with the platform first
+/// (asked by key, re-read), journals the verdict, never re-sends it.
+#[tokio::test]
+async fn an_earlier_action_cut_off_is_settled_not_re_sent() {
+    let s = platform(
+        preview(&["run_1"]),
+        applied(&["run_1"]),
+        json!({"id": "run_1", "state": "stopped"}),
+    )
+    .await;
+    let key = "22222222-0000-4000-8000-000000000002";
+    Mock::given(method("GET"))
+        .and(path("/v1/actions"))
+        .and(query_param("idempotency_key", key))
+        .respond_with(applied(&["run_2"]))
+        .mount(&s)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/runs/run_2"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "run_2", "state": "stopped"})),
+        )
+        .mount(&s)
+        .await;
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("inc");
+    {
+        use cordon::journal::Record;
+        let j = cordon::journal::Journal::open(&dir).unwrap();
+        let request = cordon::model::ActionRequest {
+            id: "CLI-earlier".into(),
+            source: "w".into(),
+            kind: cordon::model::ActionKind::StopRun,
+            target: cordon::model::Target {
+                run_id: Some("run_2".into()),
+                ..Default::default()
+            },
+            reason: "INC-1".into(),
+            key: key.into(),
+            actor: "alice@bastion-1".into(),
+        };
+        j.handle.append(Record::ActionIntent {
+            request,
+            operator: cordon::journal::Operator::default(),
+            preview: None,
+            at: chrono::Utc::now(),
+            dry_run: None,
+            note: None,
+        });
+        j.handle.append(Record::ActionSent {
+            id: "CLI-earlier".into(),
+            at: chrono::Utc::now(),
+        });
+        j.handle.sync().unwrap();
+        j.close();
+    }
+    let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
+        .args(["act", "--source", &format!("w=aca:{}", s.uri()), "stop_run"])
+        .args(["--run", "run_1", "--reason", "INC-1: again", "--yes"])
+        .args(["--verify-timeout", "1", "--incident-dir"])
+        .arg(&dir)
+        .env("XDG_STATE_HOME", tmp.path())
+        .output()
+        .await
+        .unwrap();
+    let out = text(&o);
+    assert_eq!(o.status.code(), Some(0), "{out}");
+    assert!(
+        out.contains("earlier action CLI-earlier (stop_run run run_2): CONFIRMED"),
+        "{out}"
+    );
+    assert_eq!(sent(&s).await, 1, "only the new action was sent");
+    let journal = std::fs::read_to_string(dir.join("journal.jsonl")).unwrap();
+    assert!(journal.contains("reconciled after a restart"), "{journal}");
+}
