@@ -56,6 +56,7 @@ async fn a_journal_that_cannot_be_written_refuses_actions_and_says_so() {
         "48",
         &cmd,
     ]);
+    let _end = Session(session.clone());
     let screen = || tmux(&["capture-pane", "-p", "-t", &session]);
     wait_for(&session, "the banner", || {
         screen().contains("JOURNAL NOT WRITABLE")
