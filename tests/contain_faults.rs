@@ -31,6 +31,15 @@ fn accepted() -> ResponseTemplate {
     ResponseTemplate::new(202).set_body_json(json!({"action_id":"act_1","kind":"stop_run","state":"applied","affected_runs":["run_1"],"message":"ok"}))
 }
 
+/// The platform answers every action with `r`.
+async fn answer_with(server: &MockServer, r: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path("/v1/actions"))
+        .respond_with(r)
+        .mount(server)
+        .await;
+}
+
 async fn run_state(server: &MockServer, state: &str) {
     Mock::given(method("GET"))
         .and(path("/v1/runs/run_1"))
@@ -91,11 +100,7 @@ async fn timeout_then_success_is_retried_with_the_same_key() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_millis(300)).await;
     let keys = posted_keys(&server).await;
@@ -129,11 +134,7 @@ async fn http_429_waits_for_retry_after() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "stopped").await;
     let policy = Policy {
         retry_cap: Duration::from_secs(30),
@@ -167,11 +168,7 @@ async fn retry_after_is_capped() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     assert!(msgs.iter().any(|m| matches!(m, ActionMsg::Retrying { error, .. } if error.contains("retrying in 0.1 s"))), "{msgs:?}");
@@ -184,15 +181,12 @@ async fn http_400_and_403_are_not_retried_and_are_shown() {
         (403, "403 forbidden"),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/actions"))
-            .respond_with(
-                ResponseTemplate::new(status).set_body_json(
-                    json!({"error":{"code":"x","message":"target.run_id is required"}}),
-                ),
-            )
-            .mount(&server)
-            .await;
+        answer_with(
+            &server,
+            ResponseTemplate::new(status)
+                .set_body_json(json!({"error":{"code":"x","message":"target.run_id is required"}})),
+        )
+        .await;
         let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
         assert_eq!(
             posted_keys(&server).await.len(),
@@ -216,11 +210,7 @@ async fn http_400_and_403_are_not_retried_and_are_shown() {
 #[tokio::test]
 async fn a_500_storm_gives_up_after_the_attempts_allowed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    answer_with(&server, ResponseTemplate::new(500)).await;
     run_state(&server, "running").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     let keys = posted_keys(&server).await;
@@ -243,11 +233,7 @@ async fn a_500_storm_gives_up_after_the_attempts_allowed() {
 #[tokio::test]
 async fn accepted_but_never_effective_ends_unconfirmed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "running").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     assert!(
@@ -283,13 +269,13 @@ async fn accepted_but_never_effective_ends_unconfirmed() {
 #[tokio::test]
 async fn platform_answer_failed_is_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(
+    answer_with(
+        &server,
+        ResponseTemplate::new(202).set_body_json(
             json!({"action_id":"a","kind":"stop_run","state":"failed","message":"run is locked"}),
-        ))
-        .mount(&server)
-        .await;
+        ),
+    )
+    .await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     assert!(
         matches!(last(&msgs), ActionMsg::Answered { result: Ok(a), .. } if a.state == AnswerState::Failed)
@@ -316,11 +302,7 @@ fn run_body(server_state: serde_json::Value) -> ResponseTemplate {
 async fn an_unknown_state_is_never_proof() {
     for state in ["RUNNING", "stopping", "cancel_requested"] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/actions"))
-            .respond_with(accepted())
-            .mount(&server)
-            .await;
+        answer_with(&server, accepted()).await;
         run_state(&server, state).await;
         let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
         let (phase, detail) = outcome(&msgs);
@@ -333,11 +315,7 @@ async fn an_unknown_state_is_never_proof() {
 #[tokio::test]
 async fn another_runs_answer_is_no_proof() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     Mock::given(method("GET"))
         .and(path("/v1/runs/run_1"))
         .respond_with(run_body(json!({"id": "run_2", "state": "stopped"})))
@@ -355,11 +333,11 @@ async fn another_runs_answer_is_no_proof() {
 #[tokio::test]
 async fn applied_then_500_is_confirmed_by_the_re_read() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(500).set_body_string("upstream died"))
-        .mount(&server)
-        .await;
+    answer_with(
+        &server,
+        ResponseTemplate::new(500).set_body_string("upstream died"),
+    )
+    .await;
     run_state(&server, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     let (phase, detail) = outcome(&msgs);
@@ -405,11 +383,7 @@ fn common_at() -> cordon::model::Time {
 #[tokio::test]
 async fn a_lost_answer_is_found_by_its_idempotency_key() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(503))
-        .mount(&server)
-        .await;
+    answer_with(&server, ResponseTemplate::new(503)).await;
     Mock::given(method("GET"))
         .and(path("/v1/actions"))
         .and(wiremock::matchers::query_param(
@@ -437,11 +411,7 @@ async fn a_lost_answer_is_found_by_its_idempotency_key() {
 #[tokio::test]
 async fn a_lost_request_the_platform_never_received_is_said_so() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(502))
-        .mount(&server)
-        .await;
+    answer_with(&server, ResponseTemplate::new(502)).await;
     Mock::given(method("GET"))
         .and(path("/v1/actions"))
         .respond_with(
@@ -465,13 +435,13 @@ async fn a_lost_request_the_platform_never_received_is_said_so() {
 async fn a_stop_of_an_ended_run_is_already_ended_not_confirmed() {
     for state in ["succeeded", "failed", "stopped"] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/actions"))
-            .respond_with(ResponseTemplate::new(202).set_body_json(json!({
+        answer_with(
+            &server,
+            ResponseTemplate::new(202).set_body_json(json!({
                 "action_id": "act_1", "kind": "stop_run", "state": "applied",
-                "affected_runs": [], "message": format!("run already {state}")})))
-            .mount(&server)
-            .await;
+                "affected_runs": [], "message": format!("run already {state}")})),
+        )
+        .await;
         run_state(&server, state).await;
         let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
         let (phase, detail) = outcome(&msgs);
@@ -509,15 +479,15 @@ async fn go_with(server: &MockServer, r: ActionRequest) -> Vec<ActionMsg> {
 #[tokio::test]
 async fn a_rollback_that_reverts_nothing_is_nothing_to_roll_back() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(json!({
+    answer_with(
+        &server,
+        ResponseTemplate::new(202).set_body_json(json!({
             "action_id": "act_9", "kind": "rollback_run", "state": "applied",
             "affected_runs": [], "message": "run already succeeded",
             "reverts": [], "cannot_revert": [{"event_id": "evt_3", "kind": "message_sent",
-                "target": "email:c1", "why": "a sent message cannot be unsent"}]})))
-        .mount(&server)
-        .await;
+                "target": "email:c1", "why": "a sent message cannot be unsent"}]})),
+    )
+    .await;
     run_state(&server, "succeeded").await;
     let msgs = go_with(&server, rollback_req()).await;
     let (phase, detail) = outcome(&msgs);
@@ -551,11 +521,11 @@ async fn a_rollback_is_confirmed_by_its_reverted_list_and_no_less() {
         ),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/actions"))
-            .respond_with(ResponseTemplate::new(202).set_body_json(plan.clone()))
-            .mount(&server)
-            .await;
+        answer_with(
+            &server,
+            ResponseTemplate::new(202).set_body_json(plan.clone()),
+        )
+        .await;
         Mock::given(method("GET"))
             .and(path("/v1/runs/run_1"))
             .respond_with(run_body(

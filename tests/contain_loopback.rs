@@ -40,18 +40,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("inc")).unwrap();
         let spec: SourceSpec = format!("sim=aca:{}", sim.url()).parse().unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (ctx, _crx) = mpsc::unbounded_channel();
-        let mut exec = Executor::new(
-            &[spec],
-            http::client(),
-            journal.handle.clone(),
-            vec![],
-            tx,
-            ctx,
-        )
-        .unwrap();
-        exec.policy.verify_timeout = Duration::from_secs(10);
+        let (exec, rx) = executor(spec, &journal, Duration::from_secs(10));
         let src = Aca::new("sim", &sim.url(), http::client());
         let mut h = Harness {
             app: app(chrono::Utc::now()),
@@ -82,8 +71,8 @@ impl Harness {
         self.exec.flush();
     }
 
-    /// Propose, wait for the dry run, confirm; return the action ids.
-    async fn act(&mut self, kind: ActionKind, target: Target) -> Vec<String> {
+    /// Propose and wait for the dry run to fill the dialog.
+    async fn dialog(&mut self, kind: ActionKind, target: Target) {
         let mut fx = Vec::new();
         self.app
             .propose(kind, vec![("sim".into(), target)], &mut fx);
@@ -95,10 +84,14 @@ impl Harness {
         for f in fx {
             self.exec.run(f);
         }
-        // The dry run's answer fills the dialog.
         let (m, at) = self.rx.recv().await.unwrap();
         assert!(matches!(m, ActionMsg::Preview { .. }), "{m:?}");
         self.feed(Msg::Action(m, at));
+    }
+
+    /// Propose, wait for the dry run, confirm; return the action ids.
+    async fn act(&mut self, kind: ActionKind, target: Target) -> Vec<String> {
+        self.dialog(kind, target).await;
         self.feed(key(KeyCode::Tab));
         if let Mode::Confirm(c) = &self.app.mode
             && c.needs_typing()
@@ -173,6 +166,27 @@ impl Harness {
             .id
             .clone()
     }
+}
+
+/// The executor the console runs, on `spec`, journaling into `journal`.
+fn executor(
+    spec: SourceSpec,
+    journal: &Journal,
+    verify: Duration,
+) -> (Executor, mpsc::UnboundedReceiver<(ActionMsg, Time)>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ctx, _crx) = mpsc::unbounded_channel();
+    let mut exec = Executor::new(
+        &[spec],
+        http::client(),
+        journal.handle.clone(),
+        vec![],
+        tx,
+        ctx,
+    )
+    .unwrap();
+    exec.policy.verify_timeout = verify;
+    (exec, rx)
 }
 
 /// Release any world lock held by the test body, then check the journal.
@@ -300,17 +314,7 @@ async fn rollback_of_a_finished_run_reverts_its_writes_and_repairs_the_inventory
         ..Target::default()
     };
     // The dialog's plan, from the dry run.
-    let mut fx = Vec::new();
-    h.app.propose(
-        ActionKind::RollbackRun,
-        vec![("sim".into(), target.clone())],
-        &mut fx,
-    );
-    for f in fx {
-        h.exec.run(f);
-    }
-    let (m, at) = h.rx.recv().await.unwrap();
-    h.feed(Msg::Action(m, at));
+    h.dialog(ActionKind::RollbackRun, target.clone()).await;
     let Mode::Confirm(c) = &h.app.mode else {
         panic!("{:?}", h.app.flash)
     };
@@ -351,23 +355,14 @@ async fn rollback_of_a_finished_run_reverts_its_writes_and_repairs_the_inventory
     // A second rollback has nothing left to revert: the dialog says so
     // and will not send it.
     h.poll().await;
-    let mut fx = Vec::new();
-    h.app.propose(
+    h.dialog(
         ActionKind::RollbackRun,
-        vec![(
-            "sim".into(),
-            Target {
-                run_id: Some(run.clone()),
-                ..Target::default()
-            },
-        )],
-        &mut fx,
-    );
-    for f in fx {
-        h.exec.run(f);
-    }
-    let (m, at) = h.rx.recv().await.unwrap();
-    h.feed(Msg::Action(m, at));
+        Target {
+            run_id: Some(run.clone()),
+            ..Target::default()
+        },
+    )
+    .await;
     h.feed(key(KeyCode::Tab));
     let before = h.app.actions.len();
     h.feed(key(KeyCode::Enter));
@@ -481,18 +476,7 @@ async fn an_action_cut_off_by_a_crash_is_reconciled_on_reopen() {
     let (mut app, journal) =
         cordon::commands::open_incident(&dir, std::slice::from_ref(&spec)).unwrap();
     assert!(app.actions.iter().all(|a| !a.phase.is_final()));
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let (ctx, _crx) = mpsc::unbounded_channel();
-    let mut exec = Executor::new(
-        &[spec],
-        http::client(),
-        journal.handle.clone(),
-        vec![],
-        tx,
-        ctx,
-    )
-    .unwrap();
-    exec.policy.verify_timeout = Duration::from_secs(5);
+    let (mut exec, mut rx) = executor(spec, &journal, Duration::from_secs(5));
     let fx = app.reconcile_effects();
     assert_eq!(fx.len(), app.actions.len());
     assert!(

@@ -40,6 +40,22 @@ fn kind_and_target(a: &App) -> (ActionKind, Target) {
     }
 }
 
+/// Press `k`, Tab to the action, Enter: the journal records and the first
+/// request sent.
+fn press_and_confirm(a: &mut App, k: char) -> (Vec<Record>, cordon::model::ActionRequest) {
+    a.update(ch(k));
+    a.update(key(KeyCode::Tab));
+    let (recs, rest) = split(a.update(key(KeyCode::Enter)));
+    let req = rest
+        .iter()
+        .find_map(|f| match f {
+            Effect::Execute(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("an action sent");
+    (recs, req)
+}
+
 fn sel_run(a: &App) -> cordon::model::Run {
     a.store.runs[a.selected_run().unwrap()].clone()
 }
@@ -407,12 +423,7 @@ fn palette_completes_and_remembers() {
 #[test]
 fn lifecycle_messages_move_the_action_and_are_journaled() {
     let mut a = app_on("invoice-sync");
-    a.update(ch('x'));
-    a.update(key(KeyCode::Tab));
-    let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut a, 'x');
     let id = req.id.clone();
     let (recs, _) = split(a.update(Msg::Action(
         ActionMsg::Sent { id: id.clone() },
@@ -476,12 +487,7 @@ fn lifecycle_messages_move_the_action_and_are_journaled() {
 #[test]
 fn refused_and_unconfirmed_are_never_done() {
     let mut a = app_on("invoice-sync");
-    a.update(ch('x'));
-    a.update(key(KeyCode::Tab));
-    let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut a, 'x');
     a.update(Msg::Action(
         ActionMsg::Answered {
             id: req.id.clone(),
@@ -497,12 +503,7 @@ fn refused_and_unconfirmed_are_never_done() {
     assert_eq!(a.actions[0].phase, ActionPhase::Refused);
     assert!(a.actions[0].detail.contains("403"));
     let mut b = app_on("invoice-sync");
-    b.update(ch('x'));
-    b.update(key(KeyCode::Tab));
-    let (_, rest) = split(b.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut b, 'x');
     let ok = ActionAnswer {
         action_id: "a".into(),
         kind: "stop_run".into(),
@@ -714,12 +715,7 @@ fn x_on_an_ended_run_opens_no_second_stop() {
 #[test]
 fn a_run_being_stopped_is_not_stopped_twice() {
     let mut a = app_on("invoice-sync");
-    a.update(ch('x'));
-    a.update(key(KeyCode::Tab));
-    let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut a, 'x');
     let id = req.id.clone();
     a.update(ch('x'));
     assert_eq!(a.mode, Mode::Normal);
@@ -900,12 +896,7 @@ fn stopping_a_run_offers_to_hold_its_workflows_queue() {
 #[test]
 fn a_lost_answer_is_not_refused() {
     let mut a = app_on("invoice-sync");
-    a.update(ch('x'));
-    a.update(key(KeyCode::Tab));
-    let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut a, 'x');
     let id = req.id.clone();
     a.update(Msg::Action(
         ActionMsg::Answered {
@@ -939,12 +930,7 @@ fn only_verified_containment_counts_as_a_working_stop_control() {
     let mut a = app_on("invoice-sync");
     let mut ids = Vec::new();
     for k in ['x', 'b'] {
-        a.update(ch(k));
-        a.update(key(KeyCode::Tab));
-        let (_, rest) = split(a.update(key(KeyCode::Enter)));
-        if let Effect::Execute(r) = &rest[0] {
-            ids.push(r.id.clone());
-        }
+        ids.push(press_and_confirm(&mut a, k).1.id);
     }
     a.propose(
         ActionKind::UnblockOutbound,
@@ -989,12 +975,7 @@ fn only_verified_containment_counts_as_a_working_stop_control() {
 #[test]
 fn reopening_reconciles_actions_left_without_an_outcome() {
     let mut a = app_on("invoice-sync");
-    a.update(ch('x'));
-    a.update(key(KeyCode::Tab));
-    let (recs, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (recs, req) = press_and_confirm(&mut a, 'x');
     let sent = a.update(Msg::Action(ActionMsg::Sent { id: req.id.clone() }, at(21)));
     // The restart: replay what the journal held.
     let mut b = common::app(at(60));

@@ -14,32 +14,7 @@ fn client() -> reqwest::Client {
     http::client()
 }
 
-async fn status(base: &str, tid: &str, rid: &str) -> Option<String> {
-    let r = client()
-        .get(format!("{base}/threads/{tid}/runs/{rid}"))
-        .send()
-        .await
-        .unwrap();
-    if r.status() == 404 {
-        return None;
-    }
-    let v: Value = r.json().await.unwrap();
-    v["status"].as_str().map(String::from)
-}
-
-async fn wait_status(base: &str, tid: &str, rid: &str, want: &str) {
-    let (b, t, r, w) = (
-        base.to_string(),
-        tid.to_string(),
-        rid.to_string(),
-        want.to_string(),
-    );
-    peers::wait_until(&format!("run {rid} {want}"), 60, || {
-        let (b, t, r, w) = (b.clone(), t.clone(), r.clone(), w.clone());
-        async move { status(&b, &t, &r).await.as_deref() == Some(w.as_str()) }
-    })
-    .await;
-}
+use peers::{lg_status as status, lg_wait_status as wait_status};
 
 #[tokio::test]
 async fn langgraph_list_timeline_stop_rollback_hold() {

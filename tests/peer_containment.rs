@@ -10,8 +10,8 @@ mod peers;
 
 use cordon::contain::ActionMsg;
 use cordon::model::{ActionKind, ActionPhase, Target};
-use cordon::source::{SourceSpec, build_pair, http};
-use serde_json::{Value, json};
+use cordon::source::http;
+use serde_json::json;
 
 fn on_run(id: &str) -> Target {
     Target {
@@ -32,50 +32,19 @@ fn verdict(msgs: &[ActionMsg]) -> (ActionPhase, String) {
         .unwrap_or_else(|| panic!("no verdict: {msgs:?}"))
 }
 
-async fn lg_status(base: &str, tid: &str, rid: &str) -> String {
-    let v: Value = http::client()
-        .get(format!("{base}/threads/{tid}/runs/{rid}"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["status"].as_str().unwrap_or("").to_string()
-}
-
-/// Another run on the same thread, queued behind the running one.
-async fn enqueue(base: &str, tid: &str) -> String {
-    let r: Value = http::client()
-        .post(format!("{base}/threads/{tid}/runs"))
-        .json(
-            &json!({"assistant_id": "support_agent", "input": {"sleep": 1.0, "loops": 20},
-                      "multitask_strategy": "enqueue"}),
-        )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    r["run_id"].as_str().unwrap().to_string()
-}
-
 #[tokio::test]
 async fn langgraph_what_starts_next_and_runs_that_ended() {
     let Some(peer) = peers::langgraph().await else {
         return;
     };
     let base = peer.url.clone();
-    let spec: SourceSpec = format!("lg=langgraph:{base}").parse().unwrap();
-    let (mut src, actor) = build_pair(&spec, http::client()).unwrap();
+    let (mut src, actor) = peers::pair(&format!("lg=langgraph:{base}"));
     let (tid, r1) = peers::start_run(&base, 1.0, 20).await;
-    let (r2, r3) = (enqueue(&base, &tid).await, enqueue(&base, &tid).await);
-    peers::wait_until("the first run running", 30, || {
-        let (b, t, r) = (base.clone(), tid.clone(), r1.clone());
-        async move { lg_status(&b, &t, &r).await == "running" }
-    })
-    .await;
+    let (r2, r3) = (
+        peers::enqueue_run(&base, &tid).await,
+        peers::enqueue_run(&base, &tid).await,
+    );
+    peers::lg_wait_status(&base, &tid, &r1, "running").await;
     src.poll().await.unwrap();
     // The dry run names the runs that would start next.
     let dry = actor
@@ -96,7 +65,10 @@ async fn langgraph_what_starts_next_and_runs_that_ended() {
         assert!(detail.contains("interrupted"), "{detail}");
     }
     for r in [&r1, &r2, &r3] {
-        assert_eq!(lg_status(&base, &tid, r).await, "interrupted");
+        assert_eq!(
+            peers::lg_status(&base, &tid, r).await.as_deref(),
+            Some("interrupted")
+        );
     }
     // x on the stopped run again: already ended, nothing to stop.
     let msgs = peers::act(actor.clone(), ActionKind::StopRun, on_run(&r1)).await;
@@ -107,11 +79,7 @@ async fn langgraph_what_starts_next_and_runs_that_ended() {
     // LangGraph's rollback (which only cancels and deletes an active run)
     // has nothing to roll back. Neither is CONFIRMED.
     let (t4, r4) = peers::start_run(&base, 0.01, 1).await;
-    peers::wait_until("the short run to finish", 60, || {
-        let (b, t, r) = (base.clone(), t4.clone(), r4.clone());
-        async move { lg_status(&b, &t, &r).await == "success" }
-    })
-    .await;
+    peers::lg_wait_status(&base, &t4, &r4, "success").await;
     let msgs = peers::act(actor.clone(), ActionKind::StopRun, on_run(&r4)).await;
     assert_eq!(verdict(&msgs).0, ActionPhase::AlreadyEnded, "{msgs:?}");
     let dry = actor
@@ -123,8 +91,8 @@ async fn langgraph_what_starts_next_and_runs_that_ended() {
     let (phase, detail) = verdict(&msgs);
     assert_eq!(phase, ActionPhase::NothingToDo, "{detail}");
     assert_eq!(
-        lg_status(&base, &t4, &r4).await,
-        "success",
+        peers::lg_status(&base, &t4, &r4).await.as_deref(),
+        Some("success"),
         "left as it was"
     );
 }
@@ -136,10 +104,7 @@ async fn temporal_cancel_of_a_closed_execution_is_already_ended() {
     };
     let base = peer.server.url.clone();
     let api = format!("{base}/api/v1/namespaces/default");
-    let spec: SourceSpec = format!("tm=temporal:{base}?namespace=default")
-        .parse()
-        .unwrap();
-    let (_, actor) = build_pair(&spec, http::client()).unwrap();
+    let (_, actor) = peers::pair(&format!("tm=temporal:{base}?namespace=default"));
     let c = http::client();
     let r = c
         .post(format!("{api}/workflows/closed-one"))

@@ -253,29 +253,77 @@ pub async fn start_run(base: &str, sleep: f64, loops: u32) -> (String, String) {
 /// [`start_run`], the run held pending by the server for `after` seconds
 /// first (LangGraph's `after_seconds`) when `after` > 0.
 pub async fn start_run_after(base: &str, sleep: f64, loops: u32, after: u32) -> (String, String) {
-    let c = cordon::source::http::client();
-    let t: serde_json::Value = c
-        .post(format!("{base}/threads"))
-        .json(&serde_json::json!({"metadata": {"workflow": "refund-followups"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t = post_json(
+        &format!("{base}/threads"),
+        serde_json::json!({"metadata": {"workflow": "refund-followups"}}),
+    )
+    .await;
     let tid = t["thread_id"].as_str().unwrap().to_string();
     let mut body = serde_json::json!({"assistant_id": "support_agent", "input": {"sleep": sleep, "loops": loops}});
     if after > 0 {
         body["after_seconds"] = after.into();
     }
-    let r: serde_json::Value = c
-        .post(format!("{base}/threads/{tid}/runs"))
+    let r = post_json(&format!("{base}/threads/{tid}/runs"), body).await;
+    (tid, r["run_id"].as_str().unwrap().to_string())
+}
+
+/// Another run on thread `tid`, queued behind the one running there
+/// (`multitask_strategy: enqueue`); its id.
+pub async fn enqueue_run(base: &str, tid: &str) -> String {
+    let body = serde_json::json!({"assistant_id": "support_agent",
+        "input": {"sleep": 1.0, "loops": 20}, "multitask_strategy": "enqueue"});
+    let r = post_json(&format!("{base}/threads/{tid}/runs"), body).await;
+    r["run_id"].as_str().unwrap().to_string()
+}
+
+async fn post_json(url: &str, body: serde_json::Value) -> serde_json::Value {
+    cordon::source::http::client()
+        .post(url)
         .json(&body)
         .send()
         .await
         .unwrap()
         .json()
         .await
+        .unwrap()
+}
+
+/// A source's poller and actor from its spec.
+pub fn pair(
+    spec: &str,
+) -> (
+    Box<dyn cordon::source::Source>,
+    std::sync::Arc<dyn cordon::source::Actor>,
+) {
+    let spec: cordon::source::SourceSpec = spec.parse().unwrap();
+    cordon::source::build_pair(&spec, cordon::source::http::client()).unwrap()
+}
+
+/// A LangGraph run's status as the server says it (`None`: not found).
+pub async fn lg_status(base: &str, tid: &str, rid: &str) -> Option<String> {
+    let r = cordon::source::http::client()
+        .get(format!("{base}/threads/{tid}/runs/{rid}"))
+        .send()
+        .await
         .unwrap();
-    (tid, r["run_id"].as_str().unwrap().to_string())
+    if r.status() == 404 {
+        return None;
+    }
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["status"].as_str().map(String::from)
+}
+
+/// Wait until a LangGraph run's status is `want`.
+pub async fn lg_wait_status(base: &str, tid: &str, rid: &str, want: &str) {
+    let (b, t, r, w) = (
+        base.to_string(),
+        tid.to_string(),
+        rid.to_string(),
+        want.to_string(),
+    );
+    wait_until(&format!("run {rid} {want}"), 60, || {
+        let (b, t, r, w) = (b.clone(), t.clone(), r.clone(), w.clone());
+        async move { lg_status(&b, &t, &r).await.as_deref() == Some(w.as_str()) }
+    })
+    .await;
 }
