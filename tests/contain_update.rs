@@ -995,3 +995,24 @@ fn reopening_reconciles_actions_left_without_an_outcome() {
     let s = screen(&mut b, 160, 48);
     assert!(s.contains("no outcome when cordon last stopped"), "{s}");
 }
+
+/// A run in a state cordon does not know is not counted as ended: the
+/// header and the Runs title say how many there are ("0 active" after an
+/// unknown "RUNNING" was the old header).
+#[test]
+fn runs_in_an_unknown_state_are_counted_as_unknown_not_ended() {
+    let mut a = common::app(at(1));
+    let run = |id: &str, state: &str| {
+        cordon::model::Run::from_wire("sim", &serde_json::json!({"id": id, "state": state}))
+            .unwrap()
+    };
+    let batch = cordon::source::Batch {
+        runs: vec![run("run_a", "RUNNING"), run("run_b", "succeeded")],
+        ..Default::default()
+    };
+    a.update(polled("sim", batch, at(1)));
+    let s = screen(&mut a, 160, 48);
+    let header = s.lines().next().unwrap();
+    assert!(header.contains("0 active +1 unknown / 2 runs"), "{header}");
+    assert!(s.contains("Runs 2/2 · 0 active +1 unknown"), "{s}");
+}

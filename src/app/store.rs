@@ -84,6 +84,9 @@ pub struct Store {
     orphans: HashMap<(u16, Short), Vec<u32>>,
     /// How many runs are active (kept, not counted per frame).
     pub active: usize,
+    /// How many runs are in a state cordon does not know (it may be
+    /// running): never counted as ended.
+    pub unknown: usize,
     /// Per run (parallel to `runs`): its events' aggregate.
     pub run_agg: Vec<RunAgg>,
     /// Runs whose own evidence implicates them: harmful or ≥5 writes or
@@ -149,6 +152,8 @@ impl Store {
                 let new = &self.runs[i];
                 self.active =
                     self.active + new.state.is_active() as usize - old.state.is_active() as usize;
+                self.unknown = self.unknown + new.state.is_unknown() as usize
+                    - old.state.is_unknown() as usize;
                 if old.workflow != new.workflow {
                     unindex(&mut self.by_workflow, (s, old.workflow.to_string()), i);
                     index(&mut self.by_workflow, (s, new.workflow.to_string()), i);
@@ -161,6 +166,7 @@ impl Store {
             }
             None => {
                 self.active += run.state.is_active() as usize;
+                self.unknown += run.state.is_unknown() as usize;
                 self.runs.push(run);
                 self.run_agg.push(RunAgg::default());
                 self.by_run.push(Vec::new());

@@ -10,14 +10,14 @@ use crate::app::{App, Mode};
 use crate::model::HealthState;
 
 pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
-    let active = app.store.active;
+    let active = super::runs::active_label(app);
     let commander = app
         .commander
         .clone()
         .unwrap_or_else(|| app.operator.label());
     // Most important first: narrow screens cut from the right.
     let text = format!(
-        " cordon │ {} UTC │ {} │ {} active / {} runs │ {} events │ commander {} ",
+        " cordon │ {} UTC │ {} │ {} / {} runs │ {} events │ commander {} ",
         app.now.format("%Y-%m-%d %H:%M:%S"),
         app.incident_id,
         active,
