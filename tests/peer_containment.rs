@@ -95,6 +95,18 @@ async fn langgraph_what_starts_next_and_runs_that_ended() {
         Some("success"),
         "left as it was"
     );
+    // A hold with nothing pending and no cron held nothing.
+    let msgs = peers::act(
+        actor.clone(),
+        ActionKind::HoldQueue,
+        Target {
+            workflow: Some("no-such-workflow".into()),
+            ..Target::default()
+        },
+    )
+    .await;
+    let (phase, detail) = verdict(&msgs);
+    assert_eq!(phase, ActionPhase::NothingToDo, "{detail}");
 }
 
 #[tokio::test]

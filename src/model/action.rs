@@ -531,6 +531,9 @@ pub fn platform_note(source_kind: &str, kind: ActionKind) -> Option<&'static str
         ("langgraph", StopRun) => {
             "LangGraph's cancel (action=interrupt) stops the run where it is; what it already did stays, and the next run queued on its thread starts at once"
         }
+        ("langgraph", HoldQueue) => {
+            "LangGraph has no queue to hold: this cancels the runs pending now and disables the crons in scope; runs started later are not held"
+        }
         ("temporal", StopRun) => {
             "Temporal's cancel asks the workflow to stop: its own code decides what clean-up (compensations) to run; activities already completed stay done"
         }

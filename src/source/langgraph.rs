@@ -1017,8 +1017,19 @@ impl LangGraphActor {
             ActionKind::HoldQueue => {
                 let left = self.pending(req.target.workflow.as_deref()).await?;
                 let crons = self.crons(req.target.workflow.as_deref(), true).await?;
-                Ok(if left.is_empty() && crons.is_empty() {
-                    Check::Confirmed("no pending runs and no enabled crons in scope".into())
+                // LangGraph has no queue to hold: the hold cancels what is
+                // pending and disables crons. With none, it did nothing.
+                let had = answer.is_none_or(|a| !a.affected_runs.is_empty());
+                Ok(if left.is_empty() && crons.is_empty() && !had {
+                    Check::NothingToDo(
+                        "no pending run and no enabled cron in scope: nothing to hold (runs started later are not held)"
+                            .into(),
+                    )
+                } else if left.is_empty() && crons.is_empty() {
+                    Check::Confirmed(
+                        "no pending runs and no enabled crons in scope (runs started later are not held)"
+                            .into(),
+                    )
                 } else {
                     Check::NotYet(format!(
                         "{} pending runs and {} enabled crons remain",
