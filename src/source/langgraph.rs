@@ -820,16 +820,21 @@ impl LangGraphActor {
             }
             _ => {}
         }
-        let mut bytes = 0;
-        let starts_next: Vec<String> = self
-            .conn
-            .runs_of(&tid, "pending", &mut bytes)
-            .await?
-            .iter()
-            .filter_map(|r| r.get("run_id").and_then(|x| x.as_str()))
-            .filter(|id| *id != run)
-            .map(|id| sanitize::line(id, 128))
-            .collect();
+        // What starts next is for the dialog: asked on the dry run only,
+        // so the stop itself leaves at once.
+        let mut starts_next = Vec::new();
+        if dry {
+            let mut bytes = 0;
+            starts_next = self
+                .conn
+                .runs_of(&tid, "pending", &mut bytes)
+                .await?
+                .iter()
+                .filter_map(|r| r.get("run_id").and_then(|x| x.as_str()))
+                .filter(|id| *id != run)
+                .map(|id| sanitize::line(id, 128))
+                .collect();
+        }
         let action = if rollback { "rollback" } else { "interrupt" };
         let mut a = if dry {
             Self::answer(
