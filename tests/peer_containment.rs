@@ -39,12 +39,34 @@ async fn langgraph_what_starts_next_and_runs_that_ended() {
     };
     let base = peer.url.clone();
     let (mut src, actor) = peers::pair(&format!("lg=langgraph:{base}"));
-    let (tid, r1) = peers::start_run(&base, 1.0, 20).await;
-    let (r2, r3) = (
+    let (tid, first) = peers::start_run(&base, 1.0, 20).await;
+    let mut all = vec![
+        first,
         peers::enqueue_run(&base, &tid).await,
         peers::enqueue_run(&base, &tid).await,
-    );
-    peers::lg_wait_status(&base, &tid, &r1, "running").await;
+    ];
+    // The server runs one of them (the first, normally); the others wait
+    // behind it on the thread.
+    peers::wait_until("a run of the thread running", 120, || {
+        let (b, t, all) = (base.clone(), tid.clone(), all.clone());
+        async move {
+            for r in &all {
+                if peers::lg_status(&b, &t, r).await.as_deref() == Some("running") {
+                    return true;
+                }
+            }
+            false
+        }
+    })
+    .await;
+    let mut head = 0;
+    for (i, r) in all.iter().enumerate() {
+        if peers::lg_status(&base, &tid, r).await.as_deref() == Some("running") {
+            head = i;
+        }
+    }
+    let r1 = all.remove(head);
+    let (r2, r3) = (all[0].clone(), all[1].clone());
     src.poll().await.unwrap();
     // The dry run names the runs that would start next.
     let dry = actor

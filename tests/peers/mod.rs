@@ -95,8 +95,13 @@ pub async fn langgraph() -> Option<Peer> {
     let bin = require("langgraph")?;
     let port = free_port();
     // A fresh copy of the app per server: `langgraph dev` keeps its
-    // in-memory state on disk next to the app, and tests start clean.
+    // in-memory state on disk next to the app (`.langgraph_api`), and tests
+    // start clean. A port comes round again: an earlier server's directory
+    // with its runs still pending would be loaded, and its one background
+    // worker would run those first (seen: a 60 s run from an hour before
+    // kept a new test's run pending until it timed out).
     let app = std::env::temp_dir().join(format!("cordon-lg-app-{port}"));
+    let _ = std::fs::remove_dir_all(&app);
     std::fs::create_dir_all(&app).unwrap();
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/langgraph");
     for f in ["agent.py", "langgraph.json"] {
