@@ -180,7 +180,7 @@ fn throughput_and_memory(n: usize) {
                 journal.handle.append_all(recs);
             }
         }
-        journal.handle.sync();
+        journal.handle.sync().expect("the journal syncs");
         let (cpu, wall) = (process_cpu() - c0, w0.elapsed().as_secs_f64());
         let what = if through_app {
             "decode + map + store (App::update) + journal"

@@ -118,7 +118,7 @@ asyncio.run(main())
                 ok |= matches!(
                     m,
                     cordon::contain::ActionMsg::Verified {
-                        confirmed: true,
+                        outcome: cordon::model::ActionPhase::Confirmed,
                         ..
                     }
                 );

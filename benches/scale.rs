@@ -161,7 +161,7 @@ fn main() {
         };
         keep(app.update(polled(b, now)), &journal);
     }
-    journal.handle.sync();
+    journal.handle.sync().unwrap();
 
     // Ingest in pages of 2,000 (the size a poll hands the UI loop).
     let (mut cpu, mut wall, mut bytes) = (0.0, Duration::ZERO, 0usize);
@@ -183,7 +183,7 @@ fn main() {
         from = to;
     }
     let w0 = Instant::now();
-    journal.handle.sync();
+    journal.handle.sync().unwrap();
     wall += w0.elapsed();
     let jcpu = named_thread_cpu("journal") - journal_cpu0;
     let one_core = n_events as f64 / (cpu + jcpu);

@@ -228,7 +228,17 @@ pub fn stale_after(poll_secs: f64) -> i64 {
     ((2.0 * poll_secs).ceil() as i64 + 5).max(10)
 }
 
-fn ended_code(e: Ended) -> Result<(), Fail> {
+/// Exit code of the console: how it ended, unless its journal failed
+/// (then 9, saying what is missing: that is what the next person needs).
+fn ended_code((e, fault): (Ended, Option<journal::Fault>)) -> Result<(), Fail> {
+    if let Some(f) = fault {
+        return Err(Fail::new(
+            act_exit::JOURNAL,
+            format!(
+                "{f}: the journal stops at its last durable line; what happened after is not in it"
+            ),
+        ));
+    }
     match e {
         Ended::Quit => Ok(()),
         Ended::Signal(n) => Err(Fail::new(
@@ -285,7 +295,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         app.theme.mode = mode;
     }
     let key = sign_key(args.sign_key.clone());
-    let (ended, head) = run_console(
+    let c = run_console(
         app,
         journal,
         &specs,
@@ -299,8 +309,8 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         dir.display(),
         dir.display()
     );
-    say_head(head, &dir, key.as_deref());
-    ended_code(ended)
+    say_head(c.head, &dir, key.as_deref());
+    ended_code((c.ended, c.fault))
 }
 
 /// The key to sign heads with: the flag, else $CORDON_SIGN_KEY.
@@ -363,7 +373,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
     let (mut app, journal) = open_incident(&dir, &specs)?;
     app.read_only = args.read_only;
     let key = sign_key(args.sign_key.clone());
-    let (ended, head) = run_console(
+    let c = run_console(
         app,
         journal,
         &specs,
@@ -379,8 +389,8 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         "  reopen it: cordon --incident-dir {} --source sim=aca:http://127.0.0.1:7300",
         dir.display()
     );
-    say_head(head, &dir, key.as_deref());
-    ended_code(ended)
+    say_head(c.head, &dir, key.as_deref());
+    ended_code((c.ended, c.fault))
 }
 
 pub async fn sim(args: SimArgs) -> Result<(), Fail> {
@@ -543,19 +553,86 @@ pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
     Ok(())
 }
 
-/// Exit codes of `cordon act`.
+/// Exit codes of `cordon act` (README, "Containment").
 pub mod act_exit {
+    /// A fresh read of the same object showed the effect.
     pub const CONFIRMED: i32 = 0;
     pub const USAGE: i32 = 2;
+    /// Accepted, but the effect was not (fully) seen: UNCONFIRMED, or a
+    /// rollback PARTLY DONE.
     pub const UNCONFIRMED: i32 = 3;
+    /// The platform said no.
     pub const REFUSED: i32 = 4;
+    /// No answer, and the re-reads did not show the effect (or the
+    /// platform says it never received it).
     pub const NO_ANSWER: i32 = 5;
     pub const NOT_CONFIRMED_BY_OPERATOR: i32 = 6;
+    /// The run had already ended: nothing to stop.
+    pub const ALREADY_ENDED: i32 = 7;
+    /// The rollback's plan reverts nothing.
+    pub const NOTHING_TO_DO: i32 = 8;
+    /// The journal cannot be written: nothing was sent (or, if it failed
+    /// after the intent was durable, the outcome is not all on record).
+    pub const JOURNAL: i32 = 9;
+
+    /// The exit code of an action's final phase.
+    pub fn of(p: crate::model::ActionPhase) -> i32 {
+        use crate::model::ActionPhase::*;
+        match p {
+            Confirmed => CONFIRMED,
+            Partial | Unconfirmed | Accepted | Sent | Intent => UNCONFIRMED,
+            Refused => REFUSED,
+            Failed | NotReceived | Unknown => NO_ANSWER,
+            AlreadyEnded => ALREADY_ENDED,
+            NothingToDo => NOTHING_TO_DO,
+            NotSent => JOURNAL,
+        }
+    }
+}
+
+/// The dry run, as `act` prints it: blast radius, a rollback's plan, what
+/// starts next, what the platform's own action does not undo.
+fn print_preview(
+    kind: crate::model::ActionKind,
+    source_kind: &str,
+    label: &str,
+    p: &crate::model::ActionAnswer,
+) {
+    println!(
+        "{} on {label}: {} run(s) affected{}{}",
+        kind.as_str(),
+        p.affected_runs.len(),
+        if p.affected_runs.is_empty() { "" } else { ": " },
+        p.affected_runs.join(", ")
+    );
+    if let Some(r) = &p.reverts {
+        println!("will revert {} write(s):", r.len());
+        for w in r {
+            println!("  {} {} {}", w.event_id, w.kind, w.target);
+        }
+    }
+    if !p.cannot_revert.is_empty() {
+        println!("will NOT revert {} write(s):", p.cannot_revert.len());
+        for w in &p.cannot_revert {
+            println!("  {} {} {} ({})", w.event_id, w.kind, w.target, w.why);
+        }
+    }
+    if !p.starts_next.is_empty() {
+        println!(
+            "starts next: {} run(s) queued behind it will start as soon as it stops: {}",
+            p.starts_next.len(),
+            p.starts_next.join(", ")
+        );
+    }
+    if let Some(n) = crate::model::platform_note(source_kind, kind) {
+        println!("note: {n}");
+    }
+    println!("undo: {}", kind.undo_note());
 }
 
 pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
     use crate::contain::{ActionMsg, Policy, exec};
-    use crate::model::{ActionKind, ActionRequest, Target};
+    use crate::model::{ActionKind, ActionPhase, ActionRequest, Target};
     use act_exit::*;
     let kind = ActionKind::parse(&a.kind).ok_or_else(|| {
         let all: Vec<&str> = ActionKind::ALL.iter().map(|k| k.as_str()).collect();
@@ -586,19 +663,40 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             format!("dry run refused: {e}"),
         )
     })?;
-    println!(
-        "{} on {}: {} run(s) affected{}{}",
-        kind.as_str(),
-        target.label(),
-        preview.affected_runs.len(),
-        if preview.affected_runs.is_empty() {
-            ""
-        } else {
-            ": "
+    print_preview(kind, &a.source.kind, &target.label(), &preview);
+    let operator = Operator::from_env();
+    let key = uuid::Uuid::new_v4().to_string();
+    let req = ActionRequest {
+        id: format!("CLI-{}", &key[..8]),
+        source: a.source.name.clone(),
+        kind,
+        target,
+        reason: crate::sanitize::line(&a.reason, 500),
+        key,
+        actor: match &operator.ssh_client {
+            Some(ip) => format!("{} (ssh from {ip})", operator.label()),
+            None => operator.label(),
         },
-        preview.affected_runs.join(", ")
-    );
-    println!("undo: {}", kind.undo_note());
+    };
+    // Nothing to act on: say so, send nothing.
+    if kind == ActionKind::RollbackRun && preview.reverts.as_ref().is_some_and(|r| r.is_empty()) {
+        return Err(Fail::new(
+            NOTHING_TO_DO,
+            format!(
+                "NOTHING TO ROLL BACK: the platform's plan reverts no write ({}); nothing sent",
+                preview.message
+            ),
+        ));
+    }
+    if kind.on_run()
+        && kind != ActionKind::RollbackRun
+        && let Ok(crate::source::Check::AlreadyEnded(d)) = actor.check(&req, Some(&preview)).await
+    {
+        return Err(Fail::new(
+            ALREADY_ENDED,
+            format!("ALREADY ENDED: {d}; nothing sent"),
+        ));
+    }
     if a.dry_run {
         return Ok(());
     }
@@ -625,44 +723,43 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         .incident_dir
         .clone()
         .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
-    let journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
-    let operator = Operator::from_env();
-    let key = uuid::Uuid::new_v4().to_string();
-    let req = ActionRequest {
-        id: format!("CLI-{}", &key[..8]),
-        source: a.source.name.clone(),
-        kind,
-        target,
-        reason: crate::sanitize::line(&a.reason, 500),
-        key,
-        actor: match &operator.ssh_client {
-            Some(ip) => format!("{} (ssh from {ip})", operator.label()),
-            None => operator.label(),
-        },
+    let mut journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let policy = Policy {
+        verify_timeout: Duration::from_secs_f64(a.verify_timeout.clamp(0.5, 600.0)),
+        ..Policy::default()
     };
+    settle_leftovers(&mut journal, &dir, &a.source, actor.clone(), &policy).await;
     let started = chrono::Utc::now();
     journal.handle.append(Record::ActionIntent {
         request: req.clone(),
         operator,
         preview: Some(preview.affected_runs.clone()),
         at: started,
+        note: crate::model::platform_note(&a.source.kind, kind).map(str::to_string),
+        dry_run: Some(Box::new(preview)),
     });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let policy = Policy {
-        verify_timeout: Duration::from_secs_f64(a.verify_timeout.clamp(0.5, 600.0)),
-        ..Policy::default()
-    };
     exec::execute(actor, req.clone(), Some(journal.handle.clone()), tx, policy).await;
     let mut outcome = Err(Fail::new(NO_ANSWER, "no answer from the platform"));
     while let Ok((m, at)) = rx.try_recv() {
         let secs = (at - started).num_milliseconds() as f64 / 1000.0;
         match &m {
             ActionMsg::Retrying { error, .. } => eprintln!("retrying: {error}"),
+            ActionMsg::NotSent { reason, .. } => {
+                outcome = Err(Fail::new(JOURNAL, format!("NOT SENT: {reason}")));
+            }
             ActionMsg::Answered {
                 result: Ok(ans),
                 attempts,
+                lost,
                 ..
-            } if ans.state != "failed" => {
+            } if ans.state.accepted() => {
+                if let Some(l) = lost {
+                    println!(
+                        "the answer was lost ({l}); the platform, asked by key, says: {}",
+                        ans.message
+                    );
+                }
                 println!(
                     "accepted in {secs:.1} s ({attempts} attempt(s)): {}",
                     ans.message
@@ -674,26 +771,26 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             } => {
                 outcome = Err(Fail::new(
                     REFUSED,
-                    format!("refused: the platform answered failed: {}", ans.message),
+                    format!(
+                        "REFUSED: the platform answered {}: {}",
+                        ans.state.as_str(),
+                        ans.message
+                    ),
                 ));
             }
             ActionMsg::Answered {
-                result: Err((status, e)),
-                attempts,
+                result: Err((_, e)),
+                lost: Some(_),
                 ..
-            } => {
-                outcome = Err(match status {
-                    Some(s) if (400..500).contains(s) && *s != 429 && *s != 408 => {
-                        Fail::new(REFUSED, format!("refused: {e}"))
-                    }
-                    _ => Fail::new(
-                        NO_ANSWER,
-                        format!("no answer after {attempts} attempt(s): {e}"),
-                    ),
-                });
-            }
+            } => println!(
+                "the answer was lost ({e}); re-reading the platform before saying anything"
+            ),
+            ActionMsg::Answered {
+                result: Err((_, e)),
+                ..
+            } => outcome = Err(Fail::new(REFUSED, format!("REFUSED: {e}"))),
             ActionMsg::Verified {
-                confirmed: true,
+                outcome: ActionPhase::Confirmed,
                 detail,
                 ..
             } => {
@@ -701,11 +798,9 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
                 outcome = Ok(());
             }
             ActionMsg::Verified {
-                confirmed: false,
-                detail,
-                ..
+                outcome: o, detail, ..
             } => {
-                outcome = Err(Fail::new(UNCONFIRMED, format!("UNCONFIRMED: {detail}")));
+                outcome = Err(Fail::new(of(*o), format!("{}: {detail}", o.label())));
             }
             _ => {}
         }
@@ -713,9 +808,93 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             journal.handle.append(r);
         }
     }
+    let durable = journal.handle.sync();
     journal.close();
     eprintln!("journal: {}", dir.display());
-    outcome
+    match (durable, outcome) {
+        (Err(e), Ok(())) => Err(Fail::new(
+            JOURNAL,
+            format!("the action was confirmed, but its record is incomplete: {e}"),
+        )),
+        (Err(e), Err(f)) if f.code != JOURNAL => Err(Fail::new(
+            JOURNAL,
+            format!("{}; and its record is incomplete: {e}", f.message),
+        )),
+        (_, outcome) => outcome,
+    }
+}
+
+/// Actions an earlier session left in this incident without an outcome
+/// (it crashed between the intent and the verdict): settle them with the
+/// platform, as the console does on reopen, before anything new is sent.
+/// Never re-sent; each verdict is printed and journaled.
+async fn settle_leftovers(
+    journal: &mut Journal,
+    dir: &Path,
+    source: &SourceSpec,
+    actor: std::sync::Arc<dyn crate::source::Actor>,
+    policy: &crate::contain::Policy,
+) {
+    use crate::app::Effect;
+    use crate::contain::{ActionMsg, exec};
+    let entries = std::mem::take(&mut journal.entries);
+    if !entries
+        .iter()
+        .any(|e| matches!(e.record, Record::ActionIntent { .. }))
+    {
+        return;
+    }
+    let mut app = App::new(
+        chrono::Utc::now(),
+        "act",
+        &dir.display().to_string(),
+        Operator::from_env(),
+    );
+    app.add_source(&source.name, &source.kind, &source.url);
+    for e in entries {
+        app.replay(e.record);
+    }
+    for fx in app.reconcile_effects() {
+        let Effect::Reconcile { request, answer } = fx else {
+            continue;
+        };
+        let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+        let id = request.id.clone();
+        let what = format!("{} {}", request.kind.as_str(), request.target.label());
+        if request.source == source.name {
+            exec::reconcile(actor.clone(), request, answer, tx, policy.clone()).await;
+        } else {
+            let _ = tx.send((
+                ActionMsg::Verified {
+                    id,
+                    outcome: crate::model::ActionPhase::Unknown,
+                    detail: format!(
+                        "reconciled after a restart: source {} was not given to this act, so cordon cannot tell whether it was applied; not re-sent",
+                        request.source
+                    ),
+                    reverted: vec![],
+                },
+                chrono::Utc::now(),
+            ));
+        }
+        while let Ok((m, at)) = rx.try_recv() {
+            if let ActionMsg::Verified {
+                id,
+                outcome,
+                detail,
+                ..
+            } = &m
+            {
+                println!(
+                    "earlier action {id} ({what}): {}: {detail}",
+                    outcome.label()
+                );
+            }
+            if let Some(r) = exec::record_of(m, at) {
+                journal.handle.append(r);
+            }
+        }
+    }
 }
 
 /// `cordon export KIND --incident-dir DIR [-o FILE]`: works while a
@@ -837,7 +1016,7 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
         rp.advance_to(&mut app, t.max(rp.start));
     }
     let ended = crate::runtime::run_replay(rp, app).await?;
-    ended_code(ended)
+    ended_code((ended, None))
 }
 
 /// `cordon watch [--incident-dir DIR]`. Without a directory it lists the
@@ -884,7 +1063,7 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
     app.read_only = true;
     app.theme = theme();
     let ended = crate::runtime::run_watch(dir, app).await?;
-    ended_code(ended)
+    ended_code((ended, None))
 }
 
 static THEME: std::sync::OnceLock<crate::ui::Theme> = std::sync::OnceLock::new();

@@ -9,6 +9,13 @@ use cordon::commands;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    // A file-size limit (ulimit -f) must turn a journal write into an
+    // error cordon can report and act on (refusing actions), not a silent
+    // SIGXFSZ death mid-incident.
+    // SAFETY: setting a signal's disposition to SIG_IGN has no preconditions.
+    unsafe {
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

@@ -18,6 +18,8 @@ use crate::journal::{Journal, JournalHandle, Record};
 use crate::model::Time;
 use crate::source::{self, Actor, SourceMsg, SourceSpec};
 
+/// Input comes a few times a second: its size does not matter.
+#[allow(clippy::large_enum_variant)]
 enum Input {
     Msg(Msg),
     /// The terminal went away (EIO, closed pty): end instead of spinning.
@@ -147,16 +149,40 @@ impl Executor {
                     }
                     None => {
                         let _ = self.tx.send((
-                            ActionMsg::Answered {
+                            ActionMsg::NotSent {
                                 id: req.id,
-                                result: Err((None, format!("no source named {}", req.source))),
-                                attempts: 0,
+                                reason: format!("nothing sent: no source named {}", req.source),
                             },
                             chrono::Utc::now(),
                         ));
                     }
                 }
             }
+            Effect::Reconcile { request, answer } => match self.actors.get(&request.source) {
+                Some(a) => {
+                    tokio::spawn(contain::reconcile(
+                        a.clone(),
+                        request,
+                        answer,
+                        self.tx.clone(),
+                        self.policy.clone(),
+                    ));
+                }
+                None => {
+                    let _ = self.tx.send((
+                        ActionMsg::Verified {
+                            outcome: crate::model::ActionPhase::Unknown,
+                            detail: format!(
+                                "reconciled after a restart: source {} is not configured in this session, so cordon cannot tell whether it was applied; not re-sent",
+                                request.source
+                            ),
+                            id: request.id,
+                            reverted: vec![],
+                        },
+                        chrono::Utc::now(),
+                    ));
+                }
+            },
             Effect::Render { kind, request } => {
                 // Exports are rebuilt from the journal: flush it first.
                 self.flush();
@@ -166,9 +192,19 @@ impl Executor {
                     self.incident_dir.clone(),
                 );
                 tokio::task::spawn_blocking(move || {
-                    journal.sync();
+                    // A journal that cannot be written: the draft is built
+                    // from what is on disk, and says so.
+                    let synced = journal.sync();
                     let result = crate::report::draft_from_dir(&dir, &kind, chrono::Utc::now())
-                        .map(Box::new);
+                        .map(|mut d| {
+                            if let Err(e) = synced {
+                                d.warnings.insert(
+                                    0,
+                                    format!("built from the journal on disk, which misses what came after its write failure ({e})"),
+                                );
+                            }
+                            Box::new(d)
+                        });
                     let _ = tx.send(Msg::Rendered { request, result });
                 });
             }
@@ -239,8 +275,19 @@ pub fn pin_and_sign(
     s
 }
 
+/// How a console session ended.
+pub struct Console {
+    pub ended: Ended,
+    /// The journal's head as it was left on disk.
+    pub head: Option<crate::journal::Head>,
+    /// The journal's write failure, if it had one.
+    pub fault: Option<crate::journal::Fault>,
+}
+
 /// Run the console until quit. `app` already holds the replayed journal.
-/// Returns how it ended and the journal's head as it was left.
+/// Returns how it ended, the journal's head as it was left on disk, and
+/// the journal's write failure, if it had one (to be said at exit: records
+/// after it are missing).
 pub async fn run_console(
     mut app: App,
     journal: Journal,
@@ -248,7 +295,7 @@ pub async fn run_console(
     poll: Duration,
     custom: Vec<CustomAction>,
     sign_key: Option<std::path::PathBuf>,
-) -> Result<(Ended, Option<crate::journal::Head>), String> {
+) -> Result<Console, String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     // Listening sources (OTLP) are bounded: a console behind is felt by
     // their senders, not in memory.
@@ -291,6 +338,11 @@ pub async fn run_console(
         .map(|s| (s.width, s.height))
         .unwrap_or((80, 24));
     app.update(Msg::Resize(size.0, size.1));
+    // Actions left without an outcome by the last session: settle them
+    // with the platform (never re-sent).
+    for fx in app.reconcile_effects() {
+        exec.run(fx);
+    }
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     let mut enders = Enders::new()?;
     let mut given_back_at = app.generation;
@@ -365,6 +417,12 @@ pub async fn run_console(
         }
         // One group per loop turn: one write and one fsync.
         exec.flush();
+        if app.journal_fault.is_none()
+            && let Some(f) = journal.handle.fault()
+        {
+            // Said on screen (a banner), never as raw stderr over it.
+            app.update(Msg::JournalFailed(f.to_string()));
+        }
         if quit {
             break Ended::Quit;
         }
@@ -383,9 +441,14 @@ pub async fn run_console(
     if let Ok(mut j) = PANIC_JOURNAL.lock() {
         *j = None;
     }
+    let handle = journal.handle.clone();
     let head = journal.close();
     restore_terminal();
-    Ok((ended, head))
+    Ok(Console {
+        ended,
+        head,
+        fault: handle.fault(),
+    })
 }
 
 fn signal(kind: tokio::signal::unix::SignalKind) -> Result<tokio::signal::unix::Signal, String> {

@@ -113,7 +113,10 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
         app.update(Msg::Action(
             crate::contain::ActionMsg::Preview {
                 proposal,
-                result: Ok(affected),
+                result: Ok(crate::model::ActionAnswer {
+                    affected_runs: affected,
+                    ..crate::model::ActionAnswer::default()
+                }),
             },
             t0() + chrono::Duration::seconds(30),
         ));
@@ -168,12 +171,14 @@ fn contain_story(app: &mut App) {
             state: "applied".into(),
             affected_runs: vec![],
             message: "applied".into(),
+            ..ActionAnswer::default()
         };
         app.update(Msg::Action(
             ActionMsg::Answered {
                 id: id.clone(),
                 result: Ok(answer),
                 attempts: 1,
+                lost: None,
             },
             at(o + 3),
         ));
@@ -185,8 +190,9 @@ fn contain_story(app: &mut App) {
         app.update(Msg::Action(
             ActionMsg::Verified {
                 id,
-                confirmed: true,
+                outcome: crate::model::ActionPhase::Confirmed,
                 detail,
+                reverted: vec![],
             },
             at(o + 240),
         ));
@@ -220,8 +226,8 @@ fn contain_story(app: &mut App) {
 /// - 10:00:14 first poll; title, roles, severity accepted, detection set;
 /// - 10:00:16 stop the wrong-segment run; 10:00:17 roll back the broad
 ///   edits while they run; 10:00:18 roll back the stale-context run, which
-///   had already ended (nothing to do); 10:00:19 block outbound for the
-///   support drafters;
+///   had already ended (its one write is still undone); 10:00:19 block
+///   outbound for the support drafters;
 /// - notes (a decision, a hypothesis, an action item, a comms note that
 ///   reassures too much), a poll at 10:00:40;
 /// - 10:00:41 a status update exported, marked sent at 10:00:45.
@@ -444,35 +450,82 @@ impl Story<'_> {
             .world
             .act(&body, Some(&req.key), false)
             .map_err(|e| (Some(400), format!("{e:?}")));
+        let answer = result.as_ref().ok().cloned();
         let fx = self.app.update(Msg::Action(
             ActionMsg::Answered {
                 id: req.id.clone(),
                 result,
                 attempts: 1,
+                lost: None,
             },
             t(120),
         ));
         self.take_at(fx, t(120));
-        let detail = match (&req.target.run_id, &req.target.agent_class) {
-            (Some(id), _) => match self.world.run(id).map(|r| r.state.clone()) {
-                Some(s) if s == "stopped" || s == "rolled_back" => format!("run {id} is {s}"),
-                Some(s) => format!("run {id} is {s} (no longer running)"),
-                None => format!("run {id} is gone (rolled back)"),
-            },
-            (None, c) => format!(
-                "outbound blocked for {}",
-                c.clone().unwrap_or_else(|| "*".into())
-            ),
-        };
+        let (outcome, detail, reverted) = self.reread(&req, answer.as_ref());
         let fx = self.app.update(Msg::Action(
             ActionMsg::Verified {
                 id: req.id,
-                confirmed: true,
+                outcome,
                 detail,
+                reverted,
             },
             t(400),
         ));
         self.take_at(fx, t(400));
+    }
+
+    /// The re-read the ACA adapter makes, on the world itself, read with
+    /// the same strict checks ([`crate::source::check_run_stopped`] …).
+    fn reread(
+        &self,
+        req: &crate::model::ActionRequest,
+        answer: Option<&crate::model::ActionAnswer>,
+    ) -> (crate::model::ActionPhase, String, Vec<String>) {
+        use crate::model::{ActionKind::*, ActionPhase};
+        use crate::source::{Check, RollbackRecord, check_rolled_back, check_run_stopped};
+        let id = req.target.run_id.clone().unwrap_or_default();
+        let seen = self.world.run(&id).map(|r| {
+            let v = r.to_json();
+            let rb = v
+                .get("rollback")
+                .and_then(|r| serde_json::from_value::<RollbackRecord>(r.clone()).ok());
+            (Run::from_wire("sim", &v), rb)
+        });
+        let check = match req.kind {
+            StopRun | TerminateRun => check_run_stopped(
+                &id,
+                seen.as_ref()
+                    .and_then(|(r, _)| r.as_ref())
+                    .map(|r| (r.id.as_str(), &r.state, r.state.as_str())),
+                answer,
+            ),
+            RollbackRun => check_rolled_back(
+                &id,
+                seen.as_ref()
+                    .and_then(|(r, rb)| r.as_ref().map(|r| (r.id.as_str(), &r.state, rb.as_ref()))),
+                answer,
+            ),
+            other => {
+                assert_eq!(
+                    other, BlockOutbound,
+                    "the demo journal reads back what it does"
+                );
+                let class = req.target.agent_class.clone().unwrap_or_else(|| "*".into());
+                if self.world.controls.outbound_blocked.contains(&class) {
+                    Check::Confirmed(format!("outbound blocked for {class}"))
+                } else {
+                    Check::NotYet(format!("{class} not in outbound_blocked"))
+                }
+            }
+        };
+        match check {
+            Check::Confirmed(d) => (ActionPhase::Confirmed, d, vec![]),
+            Check::Reverted { detail, reverted } => (ActionPhase::Confirmed, detail, reverted),
+            Check::Partial { detail, reverted } => (ActionPhase::Partial, detail, reverted),
+            Check::AlreadyEnded(d) => (ActionPhase::AlreadyEnded, d, vec![]),
+            Check::NothingToDo(d) => (ActionPhase::NothingToDo, d, vec![]),
+            Check::NotYet(d) => (ActionPhase::Unconfirmed, d, vec![]),
+        }
     }
 
     fn take_at(&mut self, fx: Vec<crate::app::Effect>, at: Time) {

@@ -458,7 +458,7 @@ fn watch_without_a_dir_lists_incidents_and_their_state() {
     // This one stays open: its writer lock is held by this process.
     let live = Journal::open(&base.join("INC-LIVE")).unwrap();
     live.handle.append(started("alice"));
-    live.handle.sync();
+    live.handle.sync().expect("the journal syncs");
     let out = cordon()
         .env("XDG_STATE_HOME", tmp.path())
         .arg("watch")

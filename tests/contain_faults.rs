@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use cordon::contain::{ActionMsg, Policy, execute};
-use cordon::model::{ActionKind, ActionRequest, Target};
+use cordon::model::{ActionKind, ActionPhase, ActionRequest, AnswerState, Target};
 use cordon::source::{Actor, aca::AcaActor, http};
 use serde_json::json;
 use wiremock::matchers::{method, path};
@@ -29,6 +29,15 @@ fn req() -> ActionRequest {
 
 fn accepted() -> ResponseTemplate {
     ResponseTemplate::new(202).set_body_json(json!({"action_id":"act_1","kind":"stop_run","state":"applied","affected_runs":["run_1"],"message":"ok"}))
+}
+
+/// The platform answers every action with `r`.
+async fn answer_with(server: &MockServer, r: ResponseTemplate) {
+    Mock::given(method("POST"))
+        .and(path("/v1/actions"))
+        .respond_with(r)
+        .mount(server)
+        .await;
 }
 
 async fn run_state(server: &MockServer, state: &str) {
@@ -91,11 +100,7 @@ async fn timeout_then_success_is_retried_with_the_same_key() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_millis(300)).await;
     let keys = posted_keys(&server).await;
@@ -112,7 +117,7 @@ async fn timeout_then_success_is_retried_with_the_same_key() {
         matches!(
             last(&msgs),
             ActionMsg::Verified {
-                confirmed: true,
+                outcome: ActionPhase::Confirmed,
                 ..
             }
         ),
@@ -129,11 +134,7 @@ async fn http_429_waits_for_retry_after() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "stopped").await;
     let policy = Policy {
         retry_cap: Duration::from_secs(30),
@@ -152,7 +153,7 @@ async fn http_429_waits_for_retry_after() {
     assert!(matches!(
         last(&msgs),
         ActionMsg::Verified {
-            confirmed: true,
+            outcome: ActionPhase::Confirmed,
             ..
         }
     ));
@@ -167,11 +168,7 @@ async fn retry_after_is_capped() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     assert!(msgs.iter().any(|m| matches!(m, ActionMsg::Retrying { error, .. } if error.contains("retrying in 0.1 s"))), "{msgs:?}");
@@ -184,15 +181,12 @@ async fn http_400_and_403_are_not_retried_and_are_shown() {
         (403, "403 forbidden"),
     ] {
         let server = MockServer::start().await;
-        Mock::given(method("POST"))
-            .and(path("/v1/actions"))
-            .respond_with(
-                ResponseTemplate::new(status).set_body_json(
-                    json!({"error":{"code":"x","message":"target.run_id is required"}}),
-                ),
-            )
-            .mount(&server)
-            .await;
+        answer_with(
+            &server,
+            ResponseTemplate::new(status)
+                .set_body_json(json!({"error":{"code":"x","message":"target.run_id is required"}})),
+        )
+        .await;
         let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
         assert_eq!(
             posted_keys(&server).await.len(),
@@ -216,33 +210,30 @@ async fn http_400_and_403_are_not_retried_and_are_shown() {
 #[tokio::test]
 async fn a_500_storm_gives_up_after_the_attempts_allowed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(500))
-        .mount(&server)
-        .await;
+    answer_with(&server, ResponseTemplate::new(500)).await;
+    run_state(&server, "running").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     let keys = posted_keys(&server).await;
     assert_eq!(keys.len(), 4);
     assert!(keys.iter().all(|k| k == &req().key));
-    assert!(matches!(
-        last(&msgs),
+    assert!(msgs.iter().any(|m| matches!(
+        m,
         ActionMsg::Answered {
             result: Err((Some(500), _)),
             attempts: 4,
+            lost: Some(_),
             ..
         }
-    ));
+    )));
+    // Not "refused": the platform may have applied it. The re-reads decide.
+    assert_eq!(outcome(&msgs).0, ActionPhase::Failed, "{msgs:?}");
+    assert!(outcome(&msgs).1.contains("still running"), "{msgs:?}");
 }
 
 #[tokio::test]
 async fn accepted_but_never_effective_ends_unconfirmed() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(accepted())
-        .mount(&server)
-        .await;
+    answer_with(&server, accepted()).await;
     run_state(&server, "running").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     assert!(
@@ -251,7 +242,7 @@ async fn accepted_but_never_effective_ends_unconfirmed() {
     );
     match last(&msgs) {
         ActionMsg::Verified {
-            confirmed: false,
+            outcome: ActionPhase::Unconfirmed,
             detail,
             ..
         } => {
@@ -278,15 +269,280 @@ async fn accepted_but_never_effective_ends_unconfirmed() {
 #[tokio::test]
 async fn platform_answer_failed_is_refused() {
     let server = MockServer::start().await;
-    Mock::given(method("POST"))
-        .and(path("/v1/actions"))
-        .respond_with(ResponseTemplate::new(202).set_body_json(
+    answer_with(
+        &server,
+        ResponseTemplate::new(202).set_body_json(
             json!({"action_id":"a","kind":"stop_run","state":"failed","message":"run is locked"}),
-        ))
+        ),
+    )
+    .await;
+    let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+    assert!(
+        matches!(last(&msgs), ActionMsg::Answered { result: Ok(a), .. } if a.state == AnswerState::Failed)
+    );
+}
+
+/// The final verdict and its detail.
+fn outcome(msgs: &[ActionMsg]) -> (ActionPhase, String) {
+    match last(msgs) {
+        ActionMsg::Verified {
+            outcome, detail, ..
+        } => (*outcome, detail.clone()),
+        m => panic!("no verdict, last was {m:?}"),
+    }
+}
+
+fn run_body(server_state: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(server_state)
+}
+
+/// ACA/1.1 strictness: a state cordon does not know is never proof, in
+/// any spelling, and is shown as it came.
+#[tokio::test]
+async fn an_unknown_state_is_never_proof() {
+    for state in ["RUNNING", "stopping", "cancel_requested"] {
+        let server = MockServer::start().await;
+        answer_with(&server, accepted()).await;
+        run_state(&server, state).await;
+        let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+        let (phase, detail) = outcome(&msgs);
+        assert_eq!(phase, ActionPhase::Unconfirmed, "{state}: {detail}");
+        assert!(detail.contains(&format!("'{state}'")), "{detail}");
+    }
+}
+
+/// A re-read whose body names another run proves nothing about ours.
+#[tokio::test]
+async fn another_runs_answer_is_no_proof() {
+    let server = MockServer::start().await;
+    answer_with(&server, accepted()).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/runs/run_1"))
+        .respond_with(run_body(json!({"id": "run_2", "state": "stopped"})))
         .mount(&server)
         .await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
-    assert!(
-        matches!(last(&msgs), ActionMsg::Answered { result: Ok(a), .. } if a.state == "failed")
+    let (phase, detail) = outcome(&msgs);
+    assert_eq!(phase, ActionPhase::Unconfirmed);
+    assert!(detail.contains("named run run_2"), "{detail}");
+}
+
+/// The platform stopped the run, then every answer was a 500: not
+/// "refused" (the old verdict after six tries) but confirmed by the
+/// re-read, with the lost answer said.
+#[tokio::test]
+async fn applied_then_500_is_confirmed_by_the_re_read() {
+    let server = MockServer::start().await;
+    answer_with(
+        &server,
+        ResponseTemplate::new(500).set_body_string("upstream died"),
+    )
+    .await;
+    run_state(&server, "stopped").await;
+    let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+    let (phase, detail) = outcome(&msgs);
+    assert_eq!(phase, ActionPhase::Confirmed, "{msgs:?}");
+    assert!(detail.contains("run run_1 is stopped"), "{detail}");
+    assert!(msgs.iter().any(|m| matches!(
+        m,
+        ActionMsg::Answered {
+            result: Err((Some(500), _)),
+            lost: Some(l),
+            ..
+        } if l.contains("HTTP 500")
+    )));
+    // The journal says the answer was lost, and the verdict.
+    let recs: Vec<_> = msgs
+        .iter()
+        .filter_map(|m| cordon::contain::exec::record_of(m.clone(), common_at()))
+        .collect();
+    assert!(recs.iter().any(|r| matches!(
+        r,
+        cordon::journal::Record::ActionResult {
+            lost: Some(_),
+            accepted: false,
+            ..
+        }
+    )));
+    assert!(recs.iter().any(|r| matches!(
+        r,
+        cordon::journal::Record::ActionVerified {
+            confirmed: true,
+            outcome: Some(ActionPhase::Confirmed),
+            ..
+        }
+    )));
+}
+
+fn common_at() -> cordon::model::Time {
+    "2026-11-24T10:00:00Z".parse().unwrap()
+}
+
+/// With ACA/1.1's lookup, the lost answer is found by its key and the
+/// action verified as usual.
+#[tokio::test]
+async fn a_lost_answer_is_found_by_its_idempotency_key() {
+    let server = MockServer::start().await;
+    answer_with(&server, ResponseTemplate::new(503)).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/actions"))
+        .and(wiremock::matchers::query_param(
+            "idempotency_key",
+            req().key,
+        ))
+        .respond_with(accepted())
+        .mount(&server)
+        .await;
+    run_state(&server, "stopped").await;
+    let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+    assert!(msgs.iter().any(|m| matches!(
+        m,
+        ActionMsg::Answered {
+            result: Ok(a),
+            lost: Some(_),
+            ..
+        } if a.action_id == "act_1"
+    )));
+    assert_eq!(outcome(&msgs).0, ActionPhase::Confirmed);
+}
+
+/// The lookup says the platform never received it, and the run is still
+/// running: "not received", never "refused", and not re-sent.
+#[tokio::test]
+async fn a_lost_request_the_platform_never_received_is_said_so() {
+    let server = MockServer::start().await;
+    answer_with(&server, ResponseTemplate::new(502)).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/actions"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": "not_found", "message": "no such key"}})),
+        )
+        .mount(&server)
+        .await;
+    run_state(&server, "running").await;
+    let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+    let (phase, detail) = outcome(&msgs);
+    assert_eq!(phase, ActionPhase::NotReceived, "{detail}");
+    assert!(detail.contains("never received"), "{detail}");
+    assert_eq!(posted_keys(&server).await.len(), 4, "only the retries");
+}
+
+/// A run that had already ended was not stopped by the action: "already
+/// ended — nothing to stop", whether it ended on its own or was stopped
+/// before.
+#[tokio::test]
+async fn a_stop_of_an_ended_run_is_already_ended_not_confirmed() {
+    for state in ["succeeded", "failed", "stopped"] {
+        let server = MockServer::start().await;
+        answer_with(
+            &server,
+            ResponseTemplate::new(202).set_body_json(json!({
+                "action_id": "act_1", "kind": "stop_run", "state": "applied",
+                "affected_runs": [], "message": format!("run already {state}")})),
+        )
+        .await;
+        run_state(&server, state).await;
+        let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+        let (phase, detail) = outcome(&msgs);
+        assert_eq!(phase, ActionPhase::AlreadyEnded, "{state}: {detail}");
+        assert!(detail.contains("nothing to stop"), "{detail}");
+    }
+}
+
+fn rollback_req() -> ActionRequest {
+    ActionRequest {
+        kind: ActionKind::RollbackRun,
+        ..req()
+    }
+}
+
+async fn go_with(server: &MockServer, r: ActionRequest) -> Vec<ActionMsg> {
+    let client = http::client_with(
+        Duration::from_millis(500),
+        Duration::from_secs(2),
+        Duration::from_secs(4),
     );
+    let actor: Arc<dyn Actor> = Arc::new(AcaActor::new("w", &server.uri(), client));
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    execute(actor, r, None, tx, quick_policy()).await;
+    let mut out = Vec::new();
+    while let Ok((m, _)) = rx.try_recv() {
+        out.push(m);
+    }
+    out
+}
+
+/// The incident's rollback of a finished run: the platform answered
+/// `affected_runs: []`, "run already succeeded", and reverted nothing.
+/// The old verdict was "CONFIRMED … run is succeeded (no longer running)".
+#[tokio::test]
+async fn a_rollback_that_reverts_nothing_is_nothing_to_roll_back() {
+    let server = MockServer::start().await;
+    answer_with(
+        &server,
+        ResponseTemplate::new(202).set_body_json(json!({
+            "action_id": "act_9", "kind": "rollback_run", "state": "applied",
+            "affected_runs": [], "message": "run already succeeded",
+            "reverts": [], "cannot_revert": [{"event_id": "evt_3", "kind": "message_sent",
+                "target": "email:c1", "why": "a sent message cannot be unsent"}]})),
+    )
+    .await;
+    run_state(&server, "succeeded").await;
+    let msgs = go_with(&server, rollback_req()).await;
+    let (phase, detail) = outcome(&msgs);
+    assert_eq!(phase, ActionPhase::NothingToDo, "{detail}");
+    assert!(detail.contains("nothing to roll back"), "{detail}");
+    assert!(detail.contains("1 cannot be reverted"), "{detail}");
+}
+
+/// A rollback is confirmed only when every planned write shows in the
+/// run's `rollback.reverted`; with some in `failed` it is partly done.
+#[tokio::test]
+async fn a_rollback_is_confirmed_by_its_reverted_list_and_no_less() {
+    let plan = json!({
+        "action_id": "act_9", "kind": "rollback_run", "state": "applied",
+        "affected_runs": ["run_1"], "message": "2 write(s) reverted",
+        "reverts": [{"event_id": "evt_1", "kind": "file_write", "target": "repo:a"},
+                    {"event_id": "evt_2", "kind": "file_write", "target": "repo:b"}]});
+    for (record, want) in [
+        (
+            json!({"reverted": ["evt_1", "evt_2"], "failed": []}),
+            ActionPhase::Confirmed,
+        ),
+        (
+            json!({"reverted": ["evt_1"], "failed": [{"event_id": "evt_2", "why": "file locked"}]}),
+            ActionPhase::Partial,
+        ),
+        // One planned write neither reverted nor failed: not proven.
+        (
+            json!({"reverted": ["evt_1"], "failed": []}),
+            ActionPhase::Unconfirmed,
+        ),
+    ] {
+        let server = MockServer::start().await;
+        answer_with(
+            &server,
+            ResponseTemplate::new(202).set_body_json(plan.clone()),
+        )
+        .await;
+        Mock::given(method("GET"))
+            .and(path("/v1/runs/run_1"))
+            .respond_with(run_body(
+                json!({"id": "run_1", "state": "stopped", "rollback": record}),
+            ))
+            .mount(&server)
+            .await;
+        let msgs = go_with(&server, rollback_req()).await;
+        let (phase, detail) = outcome(&msgs);
+        assert_eq!(phase, want, "{detail}");
+        if let ActionMsg::Verified { reverted, .. } = last(&msgs) {
+            let n = if want == ActionPhase::Unconfirmed {
+                0
+            } else {
+                reverted.len()
+            };
+            assert_eq!(reverted.len(), n);
+        }
+    }
 }

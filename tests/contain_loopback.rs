@@ -40,18 +40,7 @@ impl Harness {
         let dir = tempfile::tempdir().unwrap();
         let journal = Journal::open(&dir.path().join("inc")).unwrap();
         let spec: SourceSpec = format!("sim=aca:{}", sim.url()).parse().unwrap();
-        let (tx, rx) = mpsc::unbounded_channel();
-        let (ctx, _crx) = mpsc::unbounded_channel();
-        let mut exec = Executor::new(
-            &[spec],
-            http::client(),
-            journal.handle.clone(),
-            vec![],
-            tx,
-            ctx,
-        )
-        .unwrap();
-        exec.policy.verify_timeout = Duration::from_secs(10);
+        let (exec, rx) = executor(spec, &journal, Duration::from_secs(10));
         let src = Aca::new("sim", &sim.url(), http::client());
         let mut h = Harness {
             app: app(chrono::Utc::now()),
@@ -82,8 +71,8 @@ impl Harness {
         self.exec.flush();
     }
 
-    /// Propose, wait for the dry run, confirm; return the action ids.
-    async fn act(&mut self, kind: ActionKind, target: Target) -> Vec<String> {
+    /// Propose and wait for the dry run to fill the dialog.
+    async fn dialog(&mut self, kind: ActionKind, target: Target) {
         let mut fx = Vec::new();
         self.app
             .propose(kind, vec![("sim".into(), target)], &mut fx);
@@ -95,10 +84,14 @@ impl Harness {
         for f in fx {
             self.exec.run(f);
         }
-        // The dry run's answer fills the dialog.
         let (m, at) = self.rx.recv().await.unwrap();
         assert!(matches!(m, ActionMsg::Preview { .. }), "{m:?}");
         self.feed(Msg::Action(m, at));
+    }
+
+    /// Propose, wait for the dry run, confirm; return the action ids.
+    async fn act(&mut self, kind: ActionKind, target: Target) -> Vec<String> {
+        self.dialog(kind, target).await;
         self.feed(key(KeyCode::Tab));
         if let Mode::Confirm(c) = &self.app.mode
             && c.needs_typing()
@@ -173,6 +166,27 @@ impl Harness {
             .id
             .clone()
     }
+}
+
+/// The executor the console runs, on `spec`, journaling into `journal`.
+fn executor(
+    spec: SourceSpec,
+    journal: &Journal,
+    verify: Duration,
+) -> (Executor, mpsc::UnboundedReceiver<(ActionMsg, Time)>) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (ctx, _crx) = mpsc::unbounded_channel();
+    let mut exec = Executor::new(
+        &[spec],
+        http::client(),
+        journal.handle.clone(),
+        vec![],
+        tx,
+        ctx,
+    )
+    .unwrap();
+    exec.policy.verify_timeout = verify;
+    (exec, rx)
 }
 
 /// Release any world lock held by the test body, then check the journal.
@@ -256,13 +270,249 @@ async fn rollback_run_is_confirmed_and_reverts() {
     h.settle().await;
     assert_eq!(h.phase(&ids[0]), ActionPhase::Confirmed);
     let w = h.world();
-    assert_eq!(w.run(&run).unwrap().state, "rolled_back");
-    assert!(
-        w.events.iter().any(|e| e["run_id"] == run.as_str()
-            && e["summary"].as_str().unwrap().starts_with("Reverted"))
-    );
+    // ACA/1.1: stopped, and the run's record lists every reverted write.
+    let r = w.run(&run).unwrap();
+    assert_eq!(r.state, "stopped");
+    let record = r.to_json()["rollback"]["reverted"].clone();
+    let reverted: Vec<&str> = record
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(!reverted.is_empty());
+    assert_eq!(h.app.actions[0].reverted, reverted);
+    // One containment event per reverted write, naming it.
+    for id in &reverted {
+        assert!(w.events.iter().any(|e| e["run_id"] == run.as_str()
+            && e["kind"] == "containment"
+            && e["data"]["reverts"] == *id));
+    }
     drop(w);
     drop_and_check(h);
+}
+
+/// The incident's case: `X` on a run that has finished (12 file edits and
+/// a push). The dialog lists what it will revert; the re-read shows each
+/// planned write in `rollback.reverted`; the impact inventory marks
+/// exactly those targets repaired. Before ACA/1.1 the platform answered
+/// "run already succeeded", reverted nothing, and cordon said CONFIRMED.
+#[tokio::test]
+async fn rollback_of_a_finished_run_reverts_its_writes_and_repairs_the_inventory() {
+    let mut h = Harness::new(&["broad-edits", "stale-context"], 30).await;
+    let run = h
+        .world()
+        .runs
+        .iter()
+        .find(|r| r.plan.workflow == "docs-refresh")
+        .unwrap()
+        .id
+        .clone();
+    assert_eq!(h.world().run(&run).unwrap().state, "succeeded");
+    let target = Target {
+        run_id: Some(run.clone()),
+        ..Target::default()
+    };
+    // The dialog's plan, from the dry run.
+    h.dialog(ActionKind::RollbackRun, target.clone()).await;
+    let Mode::Confirm(c) = &h.app.mode else {
+        panic!("{:?}", h.app.flash)
+    };
+    let plan = c.preview.answer().unwrap().reverts.clone().unwrap();
+    assert_eq!(plan.len(), 13, "12 edits and the push: {plan:?}");
+    let shown = screen(&mut h.app, 160, 48);
+    assert!(shown.contains("Will revert"), "{shown}");
+    assert!(shown.contains("13 writes"), "{shown}");
+    h.feed(key(KeyCode::Esc));
+    let ids = h.act(ActionKind::RollbackRun, target).await;
+    h.settle().await;
+    let a = &h.app.actions[h.app.action_index[&ids[0]]];
+    assert_eq!(a.phase, ActionPhase::Confirmed, "{}", a.detail);
+    let mut want: Vec<String> = plan.iter().map(|p| p.event_id.clone()).collect();
+    let mut got = a.reverted.clone();
+    want.sort();
+    got.sort();
+    assert_eq!(got, want, "every planned write shows reverted");
+    assert!(a.control_worked() == Some(true));
+    // The inventory: each file (and the push) repaired, nothing else.
+    let tri = h.app.triage();
+    let targets: Vec<&str> = plan.iter().map(|p| p.target.as_str()).collect();
+    for c in &tri.changes {
+        let repaired = c.repair == cordon::model::incident::Repair::Reverted;
+        assert_eq!(
+            repaired,
+            targets.contains(&c.target.as_str()),
+            "{} is {}",
+            c.target,
+            c.repair.as_str()
+        );
+    }
+    assert!(
+        tri.changes
+            .iter()
+            .any(|c| c.repair == cordon::model::incident::Repair::Reverted)
+    );
+    // A second rollback has nothing left to revert: the dialog says so
+    // and will not send it.
+    h.poll().await;
+    h.dialog(
+        ActionKind::RollbackRun,
+        Target {
+            run_id: Some(run.clone()),
+            ..Target::default()
+        },
+    )
+    .await;
+    h.feed(key(KeyCode::Tab));
+    let before = h.app.actions.len();
+    h.feed(key(KeyCode::Enter));
+    let Mode::Confirm(c) = &h.app.mode else {
+        panic!("the dialog stays open")
+    };
+    assert!(
+        c.warning
+            .as_deref()
+            .unwrap()
+            .contains("nothing to roll back")
+    );
+    assert_eq!(h.app.actions.len(), before, "nothing sent");
+    let shown = screen(&mut h.app, 160, 48);
+    assert!(shown.contains("NOTHING TO ROLL BACK"), "{shown}");
+    h.feed(key(KeyCode::Esc));
+    drop_and_check(h);
+}
+
+/// Stop an ended run through the executor anyway (a platform whose dry
+/// run cordon did not see): the answer affects no run, the re-read shows
+/// it ended; the outcome is "already ended", and it counts for nothing.
+#[tokio::test]
+async fn a_stop_of_an_ended_run_is_already_ended() {
+    let mut h = Harness::new(&["broad-edits"], 30).await;
+    let run = h.world().runs[0].id.clone();
+    assert_eq!(h.world().run(&run).unwrap().state, "succeeded");
+    // The console itself does not offer it.
+    let mut fx = Vec::new();
+    h.app.propose(
+        ActionKind::StopRun,
+        vec![(
+            "sim".into(),
+            Target {
+                run_id: Some(run.clone()),
+                ..Target::default()
+            },
+        )],
+        &mut fx,
+    );
+    assert!(fx.is_empty() && h.app.mode == Mode::Normal);
+    assert!(
+        h.app.flash.as_deref().unwrap().contains("already ended"),
+        "{:?}",
+        h.app.flash
+    );
+    drop_and_check(h);
+}
+
+/// Crash between the intent and the answer, restart on the same
+/// incident: the action is asked for by its key, verified, and closed;
+/// one the platform never received is closed as such and not re-sent.
+#[tokio::test]
+async fn an_action_cut_off_by_a_crash_is_reconciled_on_reopen() {
+    let h = Harness::new(&["retry-loop"], 26).await;
+    let run = h.run_of("invoice-sync");
+    let other = h
+        .world()
+        .runs
+        .iter()
+        .find(|r| r.state == "running" && r.id != run)
+        .map(|r| r.id.clone())
+        .expect("a second running run");
+    let dir = h._dir.path().join("crashed");
+    let sim_url = h.sim.url();
+    // The crashed session: two intents journaled (and fsync'd), one of
+    // them sent and applied by the platform, its answer never journaled.
+    let req = |id: &str, key: &str, run: &str| cordon::model::ActionRequest {
+        id: id.into(),
+        source: "sim".into(),
+        kind: ActionKind::StopRun,
+        target: Target {
+            run_id: Some(run.into()),
+            ..Target::default()
+        },
+        reason: "INC-1: loop".into(),
+        key: key.into(),
+        actor: "alice@bastion-1".into(),
+    };
+    let applied = req("A1-aaaaaaaa", "11111111-0000-4000-8000-000000000001", &run);
+    let never = req(
+        "A2-bbbbbbbb",
+        "11111111-0000-4000-8000-000000000002",
+        &other,
+    );
+    {
+        let j = Journal::open(&dir).unwrap();
+        for r in [&applied, &never] {
+            j.handle.append(Record::ActionIntent {
+                request: r.clone(),
+                operator: operator(),
+                preview: None,
+                at: chrono::Utc::now(),
+                dry_run: None,
+                note: None,
+            });
+        }
+        j.handle.append(Record::ActionSent {
+            id: applied.id.clone(),
+            at: chrono::Utc::now(),
+        });
+        j.handle.sync().unwrap();
+        j.close();
+    }
+    use cordon::source::Actor;
+    let actor = cordon::source::aca::AcaActor::new("sim", &sim_url, http::client());
+    actor.send(&applied).await.unwrap();
+    let arrivals_before = h.world().arrivals.len();
+    // Reopen, as `cordon --incident-dir` does.
+    let spec: SourceSpec = format!("sim=aca:{sim_url}").parse().unwrap();
+    let (mut app, journal) =
+        cordon::commands::open_incident(&dir, std::slice::from_ref(&spec)).unwrap();
+    assert!(app.actions.iter().all(|a| !a.phase.is_final()));
+    let (mut exec, mut rx) = executor(spec, &journal, Duration::from_secs(5));
+    let fx = app.reconcile_effects();
+    assert_eq!(fx.len(), app.actions.len());
+    assert!(
+        fx.iter()
+            .all(|f| matches!(f, cordon::app::Effect::Reconcile { .. }))
+    );
+    for f in fx {
+        exec.run(f);
+    }
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while app.actions.iter().any(|a| !a.phase.is_final()) {
+        let (m, at) = tokio::time::timeout_at(deadline, rx.recv())
+            .await
+            .expect("reconciled")
+            .unwrap();
+        for f in app.update(Msg::Action(m, at)) {
+            exec.run(f);
+        }
+        exec.flush();
+    }
+    let a = &app.actions[app.action_index[&applied.id]];
+    assert_eq!(a.phase, ActionPhase::Confirmed, "{}", a.detail);
+    assert!(
+        a.detail.contains("reconciled after a restart"),
+        "{}",
+        a.detail
+    );
+    let b = &app.actions[app.action_index[&never.id]];
+    assert_eq!(b.phase, ActionPhase::NotReceived, "{}", b.detail);
+    assert_eq!(h.world().run(&other).unwrap().state, "running");
+    assert_eq!(h.world().arrivals.len(), arrivals_before, "nothing re-sent");
+    // And the journal says so.
+    journal.close();
+    let text = std::fs::read_to_string(cordon::journal::journal_path(&dir)).unwrap();
+    assert!(text.contains("reconciled after a restart"));
+    assert!(text.contains("\"outcome\":\"confirmed\""));
 }
 
 #[tokio::test]

@@ -40,6 +40,22 @@ fn kind_and_target(a: &App) -> (ActionKind, Target) {
     }
 }
 
+/// Press `k`, Tab to the action, Enter: the journal records and the first
+/// request sent.
+fn press_and_confirm(a: &mut App, k: char) -> (Vec<Record>, cordon::model::ActionRequest) {
+    a.update(ch(k));
+    a.update(key(KeyCode::Tab));
+    let (recs, rest) = split(a.update(key(KeyCode::Enter)));
+    let req = rest
+        .iter()
+        .find_map(|f| match f {
+            Effect::Execute(r) => Some(r.clone()),
+            _ => None,
+        })
+        .expect("an action sent");
+    (recs, req)
+}
+
 fn sel_run(a: &App) -> cordon::model::Run {
     a.store.runs[a.selected_run().unwrap()].clone()
 }
@@ -226,13 +242,16 @@ fn ten_affected_runs_need_typing() {
     a.update(Msg::Action(
         ActionMsg::Preview {
             proposal,
-            result: Ok(many),
+            result: Ok(ActionAnswer {
+                affected_runs: many,
+                ..ActionAnswer::default()
+            }),
         },
         at(21),
     ));
     assert_eq!(
-        confirm(&a).preview,
-        Preview::Ready((0..12).map(|i| format!("run_{i}")).collect())
+        confirm(&a).preview.affected().unwrap(),
+        (0..12).map(|i| format!("run_{i}")).collect::<Vec<_>>()
     );
     assert!(confirm(&a).needs_typing());
     a.update(key(KeyCode::Tab));
@@ -404,12 +423,7 @@ fn palette_completes_and_remembers() {
 #[test]
 fn lifecycle_messages_move_the_action_and_are_journaled() {
     let mut a = app_on("invoice-sync");
-    a.update(ch('x'));
-    a.update(key(KeyCode::Tab));
-    let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut a, 'x');
     let id = req.id.clone();
     let (recs, _) = split(a.update(Msg::Action(
         ActionMsg::Sent { id: id.clone() },
@@ -423,12 +437,14 @@ fn lifecycle_messages_move_the_action_and_are_journaled() {
         state: "applied".into(),
         affected_runs: vec![],
         message: "run stopped".into(),
+        ..ActionAnswer::default()
     };
     let (recs, _) = split(a.update(Msg::Action(
         ActionMsg::Answered {
             id: id.clone(),
             result: Ok(answer),
             attempts: 1,
+            lost: None,
         },
         at(20) + chrono::Duration::milliseconds(40),
     )));
@@ -444,8 +460,9 @@ fn lifecycle_messages_move_the_action_and_are_journaled() {
     let (recs, _) = split(a.update(Msg::Action(
         ActionMsg::Verified {
             id: id.clone(),
-            confirmed: true,
+            outcome: ActionPhase::Confirmed,
             detail: "run is stopped".into(),
+            reverted: vec![],
         },
         at(20) + chrono::Duration::milliseconds(430),
     )));
@@ -470,12 +487,7 @@ fn lifecycle_messages_move_the_action_and_are_journaled() {
 #[test]
 fn refused_and_unconfirmed_are_never_done() {
     let mut a = app_on("invoice-sync");
-    a.update(ch('x'));
-    a.update(key(KeyCode::Tab));
-    let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut a, 'x');
     a.update(Msg::Action(
         ActionMsg::Answered {
             id: req.id.clone(),
@@ -484,38 +496,37 @@ fn refused_and_unconfirmed_are_never_done() {
                 "403 forbidden (the token may not do this)".into(),
             )),
             attempts: 1,
+            lost: None,
         },
         at(21),
     ));
     assert_eq!(a.actions[0].phase, ActionPhase::Refused);
     assert!(a.actions[0].detail.contains("403"));
     let mut b = app_on("invoice-sync");
-    b.update(ch('x'));
-    b.update(key(KeyCode::Tab));
-    let (_, rest) = split(b.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
-        panic!()
-    };
+    let (_, req) = press_and_confirm(&mut b, 'x');
     let ok = ActionAnswer {
         action_id: "a".into(),
         kind: "stop_run".into(),
         state: "applied".into(),
         affected_runs: vec![],
         message: String::new(),
+        ..ActionAnswer::default()
     };
     b.update(Msg::Action(
         ActionMsg::Answered {
             id: req.id.clone(),
             result: Ok(ok),
             attempts: 1,
+            lost: None,
         },
         at(21),
     ));
     b.update(Msg::Action(
         ActionMsg::Verified {
             id: req.id.clone(),
-            confirmed: false,
+            outcome: ActionPhase::Unconfirmed,
             detail: "effect not seen after 20 s: run still running".into(),
+            reverted: vec![],
         },
         at(41),
     ));
@@ -659,4 +670,349 @@ fn moved_keys_act_and_the_help_shows_them() {
             .any(|l| l.contains(" Z ") && l.contains("stop the run")),
         "{s}"
     );
+}
+
+/// The Runs-table position of the first run in `state`.
+fn select_state(a: &mut App, state: cordon::model::RunState) -> cordon::model::Run {
+    let pos = a
+        .runs
+        .rows
+        .iter()
+        .position(|&r| a.store.runs[r].state == state)
+        .unwrap_or_else(|| panic!("no {state:?} run"));
+    a.runs.sel = pos;
+    sel_run(a)
+}
+
+/// `x` on a run that has ended opens no dialog and sends nothing: a stop
+/// could only "confirm" what was already so. Before, it opened a second
+/// stop and confirmed it.
+#[test]
+fn x_on_an_ended_run_opens_no_second_stop() {
+    let mut a = app_with(&["all"], false, 40);
+    let run = select_state(&mut a, cordon::model::RunState::Succeeded);
+    let fx = a.update(ch('x'));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(fx.is_empty(), "{fx:?}");
+    let flash = a.flash.clone().unwrap();
+    assert!(
+        flash.contains(&format!(
+            "run {} already ended (succeeded): nothing to stop",
+            run.id
+        )),
+        "{flash}"
+    );
+    // `K` (terminate) the same; `X` (rollback) still opens: it undoes a
+    // finished run's writes.
+    a.update(ch('K'));
+    assert_eq!(a.mode, Mode::Normal);
+    a.update(ch('X'));
+    assert!(matches!(a.mode, Mode::Confirm(_)));
+}
+
+/// A stop that is confirmed (or still under way) is not offered again,
+/// even before the next poll shows the run stopped.
+#[test]
+fn a_run_being_stopped_is_not_stopped_twice() {
+    let mut a = app_on("invoice-sync");
+    let (_, req) = press_and_confirm(&mut a, 'x');
+    let id = req.id.clone();
+    a.update(ch('x'));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.flash.as_deref().unwrap().contains("already intent"),
+        "{:?}",
+        a.flash
+    );
+    a.update(Msg::Action(
+        ActionMsg::Verified {
+            id,
+            outcome: ActionPhase::Confirmed,
+            detail: "run is stopped".into(),
+            reverted: vec![],
+        },
+        at(21),
+    ));
+    a.update(ch('x'));
+    assert_eq!(a.mode, Mode::Normal);
+    assert!(
+        a.flash.as_deref().unwrap().contains("already CONFIRMED"),
+        "{:?}",
+        a.flash
+    );
+}
+
+/// Marked runs: the ended ones are left out, and the dialog says so.
+#[test]
+fn marked_ended_runs_are_left_out_of_a_stop() {
+    let mut a = app_with(&["all"], false, 40);
+    let done = select_state(&mut a, cordon::model::RunState::Succeeded);
+    a.update(ch(' '));
+    let live = select_state(&mut a, cordon::model::RunState::Running);
+    a.update(ch(' '));
+    a.update(ch('x'));
+    let c = confirm(&a);
+    assert_eq!(c.targets.len(), 1);
+    assert_eq!(c.targets[0].1.run_id.as_deref(), Some(live.id.as_str()));
+    assert!(
+        c.context
+            .contains(&format!("run {} already ended", done.id)),
+        "{}",
+        c.context
+    );
+}
+
+const FAULT: &str = "journal not writable since 10:00:21 UTC: No space left on device (os error 28); 12 records not written";
+
+/// A journal that cannot be written: a red banner that stays, every
+/// action refused (keys and an already open dialog), watching goes on.
+#[test]
+fn an_unwritable_journal_refuses_every_action_and_says_so() {
+    let mut a = app_on("invoice-sync");
+    a.update(ch('x'));
+    a.update(Msg::JournalFailed(FAULT.into()));
+    a.update(key(KeyCode::Tab));
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(
+        !fx.iter()
+            .any(|f| matches!(f, Effect::Execute(_) | Effect::Journal(_))),
+        "{fx:?}"
+    );
+    assert!(confirm(&a).warning.as_deref().unwrap().contains("refused"));
+    a.update(key(KeyCode::Esc));
+    let fx = a.update(ch('b'));
+    assert!(fx.is_empty() && a.mode == Mode::Normal);
+    assert!(
+        a.flash
+            .as_deref()
+            .unwrap()
+            .starts_with("refused: journal not writable")
+    );
+    // Polls still show.
+    let events = a.store.events.len();
+    let w = world(&["all"], false, 30);
+    a.update(polled("sim", batch_of(&w, "sim"), at(30)));
+    assert!(a.store.events.len() > events);
+    a.flash = None;
+    let s = screen(&mut a, 160, 48);
+    assert!(
+        s.lines().next().unwrap().contains("JOURNAL NOT WRITABLE"),
+        "{s}"
+    );
+    assert!(s.contains("No space left on device"), "{s}");
+}
+
+fn preview_with(a: &mut App, answer: ActionAnswer) {
+    let proposal = confirm(a).proposal;
+    a.update(Msg::Action(
+        ActionMsg::Preview {
+            proposal,
+            result: Ok(answer),
+        },
+        at(21),
+    ));
+}
+
+/// What starts next: the platform says runs are queued behind the target
+/// (a LangGraph thread); `a` adds their stops, sent before the run's own.
+#[test]
+fn the_runs_queued_behind_a_stopped_run_can_be_stopped_with_it() {
+    let mut a = app_on("invoice-sync");
+    let run = sel_run(&a);
+    a.update(ch('x'));
+    preview_with(
+        &mut a,
+        ActionAnswer {
+            affected_runs: vec![run.id.to_string()],
+            starts_next: vec!["run_q1".into(), "run_q2".into()],
+            ..ActionAnswer::default()
+        },
+    );
+    let n = confirm(&a).next.clone().expect("an offer");
+    assert!(
+        n.warning
+            .contains("2 runs queued behind it will start as soon as it stops")
+    );
+    assert!(!n.on, "off until asked");
+    let s = screen(&mut a, 160, 48);
+    assert!(
+        s.contains("Starts next") && s.contains("also stop the 2 queued runs"),
+        "{s}"
+    );
+    a.update(key(KeyCode::Tab));
+    a.update(ch('a'));
+    assert!(confirm(&a).next.as_ref().unwrap().on);
+    let fx = a.update(key(KeyCode::Enter));
+    let order: Vec<String> = fx
+        .iter()
+        .filter_map(|f| match f {
+            Effect::Execute(r) => r.target.run_id.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(order, vec!["run_q1", "run_q2", run.id.as_str()]);
+    // Each intent is journaled before its execute.
+    for (i, f) in fx.iter().enumerate() {
+        if let Effect::Execute(r) = f {
+            assert!(fx[..i].iter().any(|g| matches!(g, Effect::Journal(Record::ActionIntent { request, .. }) if request.id == r.id)));
+        }
+    }
+}
+
+/// A workflow whose queue will feed more runs: stopping one of its runs
+/// offers to hold its queue too.
+#[test]
+fn stopping_a_run_offers_to_hold_its_workflows_queue() {
+    let mut a = app_on("refund-followups");
+    let queued = a
+        .store
+        .runs
+        .iter()
+        .filter(|r| r.workflow == "refund-followups" && r.state == cordon::model::RunState::Queued)
+        .count();
+    assert!(queued > 0);
+    a.update(ch('x'));
+    let n = confirm(&a).next.clone().expect("an offer");
+    assert!(
+        n.warning.contains(&format!("{queued} queued run")),
+        "{}",
+        n.warning
+    );
+    a.update(key(KeyCode::Tab));
+    a.update(ch('a'));
+    let fx = a.update(key(KeyCode::Enter));
+    let kinds: Vec<ActionKind> = fx
+        .iter()
+        .filter_map(|f| match f {
+            Effect::Execute(r) => Some(r.kind),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(kinds, vec![ActionKind::HoldQueue, ActionKind::StopRun]);
+}
+
+/// A lost answer is not a refusal: the action waits for its re-reads,
+/// and the pane says the answer was lost.
+#[test]
+fn a_lost_answer_is_not_refused() {
+    let mut a = app_on("invoice-sync");
+    let (_, req) = press_and_confirm(&mut a, 'x');
+    let id = req.id.clone();
+    a.update(Msg::Action(
+        ActionMsg::Answered {
+            id: id.clone(),
+            result: Err((Some(500), "HTTP 500 after 6 attempt(s)".into())),
+            attempts: 6,
+            lost: Some("HTTP 500 after 6 attempt(s)".into()),
+        },
+        at(22),
+    ));
+    assert_eq!(a.actions[0].phase, ActionPhase::Sent);
+    assert!(a.actions[0].detail.contains("answer lost"));
+    a.update(Msg::Action(
+        ActionMsg::Verified {
+            id,
+            outcome: ActionPhase::Confirmed,
+            detail: "run r is stopped".into(),
+            reverted: vec![],
+        },
+        at(23),
+    ));
+    assert_eq!(a.actions[0].phase, ActionPhase::Confirmed);
+    assert!(cordon::ui::containment::progress(&a.actions[0]).contains("answer lost"));
+    assert!(a.actions[0].detail.contains("(answer lost: HTTP 500"));
+}
+
+/// Only stop controls that were put to the test count: not inverses,
+/// not stops of ended runs, not what never left.
+#[test]
+fn only_verified_containment_counts_as_a_working_stop_control() {
+    let mut a = app_on("invoice-sync");
+    let mut ids = Vec::new();
+    for k in ['x', 'b'] {
+        ids.push(press_and_confirm(&mut a, k).1.id);
+    }
+    a.propose(
+        ActionKind::UnblockOutbound,
+        vec![("sim".into(), Target::default())],
+        &mut vec![],
+    );
+    a.update(key(KeyCode::Tab));
+    a.update(key(KeyCode::BackTab));
+    a.update(key(KeyCode::BackTab));
+    keys(&mut a, "yes");
+    a.update(key(KeyCode::Enter));
+    let (_, rest) = split(a.update(key(KeyCode::Enter)));
+    if let Effect::Execute(r) = &rest[0] {
+        ids.push(r.id.clone());
+    }
+    assert_eq!(ids.len(), 3);
+    for (id, o) in ids.iter().zip([
+        ActionPhase::AlreadyEnded,
+        ActionPhase::Confirmed,
+        ActionPhase::Confirmed,
+    ]) {
+        a.update(Msg::Action(
+            ActionMsg::Verified {
+                id: id.clone(),
+                outcome: o,
+                detail: "seen".into(),
+                reverted: vec![],
+            },
+            at(25),
+        ));
+    }
+    let verdicts: Vec<Option<bool>> = a.actions.iter().map(|x| x.control_worked()).collect();
+    assert_eq!(
+        verdicts,
+        vec![None, Some(true), None],
+        "stop (ended), block, unblock"
+    );
+}
+
+/// Reopened with an action that never got its outcome: it is reconciled
+/// (asked about, never re-sent), and the pane says so.
+#[test]
+fn reopening_reconciles_actions_left_without_an_outcome() {
+    let mut a = app_on("invoice-sync");
+    let (recs, req) = press_and_confirm(&mut a, 'x');
+    let sent = a.update(Msg::Action(ActionMsg::Sent { id: req.id.clone() }, at(21)));
+    // The restart: replay what the journal held.
+    let mut b = common::app(at(60));
+    for r in recs.iter().chain(split(sent).0.iter()) {
+        b.apply(r);
+    }
+    let fx = b.reconcile_effects();
+    assert_eq!(
+        fx,
+        vec![Effect::Reconcile {
+            request: req.clone(),
+            answer: None
+        }]
+    );
+    assert!(b.notices.last().unwrap().contains("never re-sent"));
+    b.update(ch('4'));
+    let s = screen(&mut b, 160, 48);
+    assert!(s.contains("no outcome when cordon last stopped"), "{s}");
+}
+
+/// A run in a state cordon does not know is not counted as ended: the
+/// header and the Runs title say how many there are ("0 active" after an
+/// unknown "RUNNING" was the old header).
+#[test]
+fn runs_in_an_unknown_state_are_counted_as_unknown_not_ended() {
+    let mut a = common::app(at(1));
+    let run = |id: &str, state: &str| {
+        cordon::model::Run::from_wire("sim", &serde_json::json!({"id": id, "state": state}))
+            .unwrap()
+    };
+    let batch = cordon::source::Batch {
+        runs: vec![run("run_a", "RUNNING"), run("run_b", "succeeded")],
+        ..Default::default()
+    };
+    a.update(polled("sim", batch, at(1)));
+    let s = screen(&mut a, 160, 48);
+    let header = s.lines().next().unwrap();
+    assert!(header.contains("0 active +1 unknown / 2 runs"), "{header}");
+    assert!(s.contains("Runs 2/2 · 0 active +1 unknown"), "{s}");
 }

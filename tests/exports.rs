@@ -113,8 +113,16 @@ fn postmortem_golden() {
     assert!(
         pm.contains("| Make the segment lookup require an exact id | bob | 2026-12-01 | prevent |")
     );
-    // A rollback of a run that had ended is not called a working control.
-    assert!(pm.contains("**nothing to do (it had already ended)**"));
+    // Each rollback is shown with the writes its re-read showed reverted
+    // (run_fd30 had ended; its one write was still undone).
+    assert!(
+        pm.contains("run `run_fd30`: all 1 planned write reverted (`evt_000048`)"),
+        "{pm}"
+    );
+    assert!(
+        pm.contains("run `run_e949`: all 9 planned writes reverted"),
+        "{pm}"
+    );
     let head = demo().0.head;
     assert!(
         pm.trim_end()
@@ -293,12 +301,18 @@ fn a_stop_on_a_run_that_had_ended_is_not_called_a_working_stop() {
             operator: operator(),
             preview: None,
             at: at(1),
+            dry_run: None,
+            note: None,
         },
+        // A journal from before outcomes were recorded: "confirmed" with
+        // the old wording for an ended run.
         Record::ActionVerified {
             id: "A1-x".into(),
             confirmed: true,
             detail: "run run_1 is succeeded (no longer running)".into(),
             at: at(2),
+            outcome: None,
+            reverted: vec![],
         },
     ];
     let log: Vec<_> = recs.into_iter().map(|r| (at(2), r)).collect();

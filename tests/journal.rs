@@ -213,7 +213,7 @@ fn big_queued_groups_are_all_written() {
             .collect();
         j.handle.append_all(recs);
     }
-    assert_eq!(j.handle.sync(), Some((groups * per - 1) as u64));
+    assert_eq!(j.handle.sync(), Ok((groups * per - 1) as u64));
     j.close();
     let (_, n) = journal::verify(&journal::journal_path(&dir))
         .unwrap()

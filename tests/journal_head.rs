@@ -235,7 +235,8 @@ fn the_console_says_the_head_at_export_and_on_quit() {
     wait("the console", &|| screen().contains("sim ok"));
     // E previews the status update; Enter writes it.
     tmux(&["send-keys", "-t", &session, "E"]);
-    wait("the preview", &|| screen().contains("Enter export"));
+    // Rendered, not only opened: Enter while it renders writes nothing.
+    wait("the preview", &|| screen().contains("# Update"));
     tmux(&["send-keys", "-t", &session, "Enter"]);
     wait("the export's head", &|| screen().contains("journal head "));
     let s = screen();

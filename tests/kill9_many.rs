@@ -37,6 +37,8 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
         sim.source(),
         dir.display()
     );
+    // What the console printed (its screen), for a failure message.
+    let screen = tmp.path().join("screen");
     for round in 0..8 {
         // The console needs a terminal: run it under `script` for a pty,
         // given a size (a 0x0 window refuses the keys that act).
@@ -47,7 +49,7 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
             .env("TERM", "xterm-256color")
             .env("CORDON_JOURNAL_ACKS", &acks)
             .stdin(Stdio::piped())
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(&screen).unwrap())
             .stderr(Stdio::null())
             .spawn()
             .expect("script(1) runs");
@@ -64,6 +66,12 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
                 .is_some_and(|i| tail[i..].lines().count() > 1)
         };
         while !session_running() {
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!(
+                    "round {round}: the console ended ({status}) before writing: {}",
+                    std::fs::read_to_string(&screen).unwrap_or_default()
+                );
+            }
             assert!(
                 start.elapsed() < Duration::from_secs(30),
                 "round {round}: nothing written"
@@ -89,20 +97,16 @@ fn sigkill_at_many_points_loses_nothing_on_disk() {
         }
         let _ = child.kill();
         let _ = child.wait();
-        // Wait until the killed console is really gone (it holds the
-        // incident's lock until the kernel has reaped it).
-        let gone = Instant::now();
-        while Command::new("pgrep")
-            .args(["-f", &console])
-            .output()
-            .is_ok_and(|o| !o.stdout.is_empty())
-        {
-            assert!(
-                gone.elapsed() < Duration::from_secs(10),
-                "round {round}: the killed console lingers"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        // Wait until the killed console has really let go of the incident.
+        // Its command line vanishes from /proc (what pgrep reads) as soon
+        // as its main thread drops the address space, but the lock is held
+        // by the file table, released only when the last thread is gone:
+        // the journal thread in the middle of an fsync keeps it for as long
+        // as the disk takes, seconds under I/O load. Waiting on pgrep let
+        // the next round start while the lock was still held; that console
+        // was refused ("open in another cordon"), wrote nothing, and the
+        // round timed out. So wait for what the next console needs: the lock.
+        common::wait_lock_free(&dir, &format!("round {round}"));
         let out = read_journal(&path).unwrap();
         assert!(
             out.bad.is_none(),

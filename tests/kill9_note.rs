@@ -5,24 +5,11 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::time::{Duration, Instant};
 
-fn tmux(args: &[&str]) -> String {
-    let o = Command::new("tmux").args(args).output().expect("tmux runs");
-    String::from_utf8_lossy(&o.stdout).to_string()
-}
+use common::tmux;
 
-/// Wait for a condition on something outside this process (a terminal, a
-/// file): polled, with a deadline, never a fixed sleep.
-fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !f() {
-        if Instant::now() >= deadline {
-            let screen = tmux(&["capture-pane", "-p"]);
-            panic!("timed out waiting for {what}; the screen:\n{screen}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
+fn wait_for(what: &str, f: impl FnMut() -> bool) {
+    common::wait_for("", what, f)
 }
 
 /// The console on `source`, writing the incident in `dir` (reopened after
@@ -93,8 +80,10 @@ fn a_note_survives_kill_dash_nine() {
     let killed = Command::new("kill").args(["-9", &pid]).status().unwrap();
     assert!(killed.success());
     tmux(&["kill-session", "-t", &session]);
-    // The journal is whole, and a restart shows both.
+    // The journal is whole, and a restart shows both (once the killed
+    // console has let go of the incident).
     assert!(cordon::journal::verify(&journal).unwrap().is_ok());
+    common::wait_lock_free(&dir, "restart");
     start(&session, &dir, tmp.path(), &sim.source());
     tmux(&["send-keys", "-t", &session, "5"]);
     wait_for("the note and the draft on screen", || {

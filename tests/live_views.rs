@@ -260,8 +260,9 @@ fn the_in_force_list_follows_a_confirmed_unblock_at_once() {
     a.update(Msg::Action(
         ActionMsg::Verified {
             id,
-            confirmed: true,
+            outcome: cordon::model::ActionPhase::Confirmed,
             detail: "support-drafter no longer in outbound_blocked".into(),
+            reverted: vec![],
         },
         at(31),
     ));

@@ -98,7 +98,7 @@ async fn revoke_deletes_the_key_and_confirms_it_is_gone() {
     assert_eq!(b.offered, Some(vec![ActionKind::RevokeCredential]));
     let msgs = run(actor).await;
     assert!(
-        matches!(msgs.last(), Some(ActionMsg::Verified { confirmed: true, detail, .. }) if detail.contains("no longer exists")),
+        matches!(msgs.last(), Some(ActionMsg::Verified { outcome: cordon::model::ActionPhase::Confirmed, detail, .. }) if detail.contains("no longer exists")),
         "{msgs:?}"
     );
 }
@@ -183,7 +183,7 @@ async fn http_429_is_retried_after_the_wait() {
     assert!(matches!(
         msgs.last(),
         Some(ActionMsg::Verified {
-            confirmed: true,
+            outcome: cordon::model::ActionPhase::Confirmed,
             ..
         })
     ));

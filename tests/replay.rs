@@ -88,6 +88,7 @@ fn replay_paused_at_t_shows_the_live_screen_at_t() {
                 state: "applied".into(),
                 affected_runs: vec![],
                 message: "ok".into(),
+                ..ActionAnswer::default()
             };
             for m in [
                 ActionMsg::Sent { id: req.id.clone() },
@@ -95,11 +96,13 @@ fn replay_paused_at_t_shows_the_live_screen_at_t() {
                     id: req.id.clone(),
                     result: Ok(ans),
                     attempts: 1,
+                    lost: None,
                 },
                 ActionMsg::Verified {
                     id: req.id.clone(),
-                    confirmed: true,
+                    outcome: cordon::model::ActionPhase::Confirmed,
                     detail: "run is stopped".into(),
+                    reverted: vec![],
                 },
             ] {
                 let fx = a.update(Msg::Action(m, t));

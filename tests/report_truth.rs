@@ -106,6 +106,7 @@ impl Play {
                         id: req.id.clone(),
                         result: Ok(answer),
                         attempts: 1,
+                        lost: None,
                     },
                     now,
                 ));
@@ -113,8 +114,9 @@ impl Play {
                 let fx = self.app.update(Msg::Action(
                     ActionMsg::Verified {
                         id: req.id,
-                        confirmed: true,
+                        outcome: cordon::model::ActionPhase::Confirmed,
                         detail: "effect seen".into(),
+                        reverted: vec![],
                     },
                     now,
                 ));
@@ -636,20 +638,35 @@ fn markdown_is_text_ids_are_code_and_time_runs_forward() {
 }
 
 #[test]
-fn a_rollback_with_nothing_to_do_is_not_claimed_to_users() {
+fn a_rollback_is_claimed_for_what_it_undid_not_as_a_stop() {
     let j = JournalView::from_bytes(&cordon::scenes::demo_journal());
     let app = j.replay("INC-20261124-100000", "/tmp/inc");
     let st = report::render("status", &app, &j, at(1200));
     let done = section(&st, "## What we have done");
-    // Stop, rollback (with its reverted writes), block: three verified
-    // actions; the rollback of the run that had ended is not among them.
+    // Stop, two rollbacks (each with the writes its re-read showed
+    // reverted), block: four verified actions.
     assert_eq!(
         done.lines().filter(|l| l.starts_with("- ")).count(),
-        3,
+        4,
         "{done}"
     );
-    assert!(done.contains("undid 9 changes it had made"), "{done}");
-    assert!(!done.contains("account details"), "{done}");
+    assert!(
+        done.contains("undid 9 changes to our own software made by"),
+        "{done}"
+    );
+    // run_fd30 had ended before its rollback: its write was undone, but
+    // it was not "stopped" by it.
+    assert!(
+        done.contains("undid 1 change to a customer's account details made by"),
+        "{done}"
+    );
+    assert_eq!(
+        done.matches("we stopped").count(),
+        1,
+        "only the stop: {done}"
+    );
+    // What the rollbacks reverted is said once, with them.
+    assert!(!done.contains("We reversed"), "{done}");
 }
 
 #[test]
@@ -679,8 +696,10 @@ fn a_report_waits_for_no_unverified_action() {
                 state: "applied".into(),
                 affected_runs: vec![],
                 message: "ok".into(),
+                ..ActionAnswer::default()
             }),
             attempts: 1,
+            lost: None,
         },
         now,
     ));
@@ -688,8 +707,9 @@ fn a_report_waits_for_no_unverified_action() {
     let fx = p.app.update(Msg::Action(
         ActionMsg::Verified {
             id,
-            confirmed: false,
+            outcome: cordon::model::ActionPhase::Unconfirmed,
             detail: "run run_e509 is still running".into(),
+            reverted: vec![],
         },
         now + chrono::Duration::seconds(20),
     ));

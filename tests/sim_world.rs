@@ -6,6 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
+use cordon::model::AnswerState;
 use cordon::sim::World;
 use serde_json::{Value, json};
 
@@ -46,7 +47,7 @@ fn stopped_run_emits_nothing_more() {
             false,
         )
         .unwrap();
-    assert_eq!(a.state, "applied");
+    assert_eq!(a.state, AnswerState::Applied);
     assert_eq!(w.run(&id).unwrap().state, "stopped");
     let n = events_of(&w, &id).len();
     w.advance(Duration::from_secs(60));
@@ -63,9 +64,9 @@ fn paused_workflow_starts_no_runs_and_resume_restores() {
             false,
         )
         .unwrap();
-    assert_eq!(a.state, "pending");
+    assert_eq!(a.state, AnswerState::Pending);
     w.advance(Duration::from_millis(100));
-    assert_eq!(w.actions[&a.action_id].state, "applied");
+    assert_eq!(w.actions[&a.action_id].state, AnswerState::Applied);
     assert!(w.runs.iter().all(|r| r.state == "paused"));
     let before = w.events.len();
     // The retry-loop workflow would start two more runs by t=25s.
@@ -184,7 +185,7 @@ fn held_queue_keeps_queued_runs_queued_until_released() {
             true,
         )
         .unwrap();
-    assert_eq!(dry.state, "preview");
+    assert_eq!(dry.state, AnswerState::Preview);
     assert_eq!(dry.affected_runs.len(), 2, "the two queued cohorts");
     w.act(
         &json!({"kind":"hold_queue","target":{"workflow":"refund-followups"}}),
@@ -215,13 +216,63 @@ fn rollback_reverts_reversible_writes() {
             false,
         )
         .unwrap();
-    assert_eq!(a.state, "applied");
-    assert_eq!(w.run(&id).unwrap().state, "rolled_back");
-    let reverts = events_of(&w, &id)
+    assert_eq!(a.state, AnswerState::Applied);
+    // ACA/1.1: stopped (it was active), the plan in the answer, the run's
+    // record lists exactly the planned writes, one containment event each.
+    let run = w.run(&id).unwrap().to_json();
+    assert_eq!(run["state"], "stopped");
+    let plan: Vec<String> = a
+        .reverts
+        .unwrap()
         .iter()
-        .filter(|e| e["summary"].as_str().unwrap().starts_with("Reverted file:"))
-        .count();
-    assert!(reverts >= 3, "{reverts}");
+        .map(|p| p.event_id.clone())
+        .collect();
+    assert!(plan.len() >= 3, "{plan:?}");
+    assert_eq!(run["rollback"]["reverted"], json!(plan));
+    let reverts: Vec<&Value> = events_of(&w, &id)
+        .into_iter()
+        .filter(|e| e["kind"] == "containment" && e["data"]["reverts"].is_string())
+        .collect();
+    assert_eq!(reverts.len(), plan.len());
+    assert!(
+        reverts
+            .iter()
+            .all(|e| e["target"].as_str().unwrap().starts_with("file:"))
+    );
+}
+
+/// A finished run's writes are rolled back too (its most common use);
+/// what cannot be reverted is listed with why; a second rollback has
+/// nothing left; the key finds the action afterwards (ACA/1.1 lookup).
+#[test]
+fn a_finished_run_is_rolled_back_and_the_key_finds_it() {
+    let mut w = w(&["stale-context"], 40);
+    let id = w
+        .runs
+        .iter()
+        .find(|r| r.plan.workflow == "ticket-triage" && r.state == "succeeded")
+        .map(|r| r.id.clone())
+        .expect("a finished run with a db write and a sent message");
+    let body = json!({"kind":"rollback_run","target":{"run_id":id}});
+    let dry = w.act(&body, None, true).unwrap();
+    assert_eq!(dry.affected_runs, vec![id.clone()]);
+    let planned = dry.reverts.clone().unwrap();
+    assert_eq!(planned.len(), 1, "{planned:?}");
+    assert_eq!(planned[0].target, "db:crm.customers/cust_5521");
+    assert!(
+        dry.cannot_revert
+            .iter()
+            .any(|c| c.kind == "message_sent" && c.why.contains("cannot be unsent"))
+    );
+    assert!(w.action_by_key("k-rb").is_none(), "never received");
+    let a = w.act(&body, Some("k-rb"), false).unwrap();
+    assert_eq!(a.reverts, dry.reverts);
+    let run = w.run(&id).unwrap().to_json();
+    assert_eq!(run["state"], "succeeded", "an ended run stays as it ended");
+    assert_eq!(run["rollback"]["reverted"], json!([planned[0].event_id]));
+    assert_eq!(w.action_by_key("k-rb").unwrap().action_id, a.action_id);
+    let again = w.act(&body, None, true).unwrap();
+    assert_eq!(again.reverts, Some(vec![]), "nothing to roll back");
 }
 
 #[test]
@@ -236,7 +287,7 @@ fn dry_run_changes_nothing() {
             true,
         )
         .unwrap();
-    assert_eq!(a.state, "preview");
+    assert_eq!(a.state, AnswerState::Preview);
     assert_eq!(a.affected_runs, vec![id.clone()]);
     assert_eq!(w.run(&id).unwrap().state, "running");
     assert_eq!(w.events.len(), before);

@@ -88,7 +88,10 @@ fn preview(a: &mut cordon::app::App, affected: Vec<String>) {
     a.update(Msg::Action(
         cordon::contain::ActionMsg::Preview {
             proposal,
-            result: Ok(affected),
+            result: Ok(cordon::model::ActionAnswer {
+                affected_runs: affected,
+                ..Default::default()
+            }),
         },
         at(30),
     ));
@@ -147,6 +150,7 @@ fn containment_pane_with_actions_in_every_state() {
         state: "applied".into(),
         affected_runs: vec![],
         message: "applied".into(),
+        ..ActionAnswer::default()
     };
     let mut ids = Vec::new();
     for (wf, key_) in [
@@ -174,14 +178,16 @@ fn containment_pane_with_actions_in_every_state() {
             id: ids[0].clone(),
             result: Ok(ok("act_1")),
             attempts: 1,
+            lost: None,
         },
         t(60),
     ));
     a.update(Msg::Action(
         ActionMsg::Verified {
             id: ids[0].clone(),
-            confirmed: true,
+            outcome: cordon::model::ActionPhase::Confirmed,
             detail: "outbound blocked for support-drafter".into(),
+            reverted: vec![],
         },
         t(380),
     ));
@@ -190,15 +196,17 @@ fn containment_pane_with_actions_in_every_state() {
             id: ids[1].clone(),
             result: Ok(ok("act_2")),
             attempts: 2,
+            lost: None,
         },
         t(900),
     ));
     a.update(Msg::Action(
         ActionMsg::Verified {
             id: ids[1].clone(),
-            confirmed: false,
+            outcome: cordon::model::ActionPhase::Unconfirmed,
             detail: "effect not seen after 20 s: invoice-sync paused but 1 still running: run_9744"
                 .into(),
+            reverted: vec![],
         },
         t(20_900),
     ));
@@ -210,6 +218,7 @@ fn containment_pane_with_actions_in_every_state() {
                 "403 forbidden (the token may not do this)".into(),
             )),
             attempts: 1,
+            lost: None,
         },
         t(70),
     ));

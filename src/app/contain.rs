@@ -1,142 +1,17 @@
-//! Containment in the app: keys → confirm dialog (defaults to Cancel, shows
-//! the platform's dry-run blast radius) → journaled intent → execute effect;
-//! then the executor's reports move each action to confirmed or not.
+//! Containment in the app: keys → proposals (a confirm dialog that asks
+//! the platform for the blast radius first), the Containment pane's rows,
+//! inverses, pickers and custom actions. The dialog itself is in
+//! `confirm.rs`, the action lifecycle in `actions.rs`.
 
 use std::collections::BTreeSet;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::confirm::{Confirm, NextOffer, Preview, What};
 use super::{App, Effect, Mode, Pane};
-use crate::contain::ActionMsg;
 use crate::contain::custom::{Scope, Vars};
 use crate::journal::Record;
-use crate::model::{ActionAnswer, ActionKind, ActionPhase, ActionRequest, Target, Time};
-
-/// An action as the Containment pane shows it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionState {
-    pub req: ActionRequest,
-    pub phase: ActionPhase,
-    /// When the commander confirmed it.
-    pub at_key: Time,
-    pub sent_at: Option<Time>,
-    pub answered_at: Option<Time>,
-    pub verified_at: Option<Time>,
-    pub attempts: u32,
-    pub answer: Option<ActionAnswer>,
-    pub detail: String,
-    pub preview: Option<Vec<String>>,
-}
-
-impl ActionState {
-    pub fn secs(&self, t: Option<Time>) -> Option<f64> {
-        t.map(|t| (t - self.at_key).num_milliseconds() as f64 / 1000.0)
-    }
-}
-
-/// Which part of the confirm dialog has the keyboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ConfirmFocus {
-    Cancel,
-    Confirm,
-    Reason,
-    Typed,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum Preview {
-    Loading,
-    Ready(Vec<String>),
-    Failed(String),
-}
-
-/// The confirm dialog: what, on what, why, blast radius, undo.
-/// What a confirm dialog would do.
-#[derive(Debug, Clone, PartialEq)]
-pub enum What {
-    Builtin(ActionKind),
-    /// A custom action from the config, with the argv it would run.
-    Custom {
-        index: usize,
-        name: String,
-        vars: Vars,
-        argv: Vec<String>,
-    },
-}
-
-impl What {
-    pub fn name(&self) -> String {
-        match self {
-            What::Builtin(k) => k.as_str().to_string(),
-            What::Custom { name, .. } => name.clone(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Confirm {
-    pub proposal: u64,
-    pub what: What,
-    /// (source, target): several when marked runs are stopped together.
-    pub targets: Vec<(String, Target)>,
-    pub reason: String,
-    pub preview: Preview,
-    previews_pending: usize,
-    pub typed: String,
-    pub focus: ConfirmFocus,
-    /// A refusal to confirm, said in the dialog.
-    pub warning: Option<String>,
-    /// What the commander knows about the target, from observed runs.
-    pub context: String,
-}
-
-impl Confirm {
-    /// Global scope or 10+ affected runs must be typed out.
-    pub fn needs_typing(&self) -> bool {
-        let global = self.targets.iter().any(|(_, t)| t.is_global());
-        let big = matches!(&self.preview, Preview::Ready(a) if a.len() >= 10);
-        global || big || self.targets.len() >= 10
-    }
-
-    /// What may be typed: the target's name, or `yes`.
-    pub fn confirm_word(&self) -> String {
-        match self.targets.as_slice() {
-            [(_, t)] => t.confirm_word(),
-            _ => "yes".into(),
-        }
-    }
-
-    pub fn typed_ok(&self) -> bool {
-        let t = self.typed.trim();
-        t == "yes" || t == self.confirm_word()
-    }
-
-    pub fn label(&self) -> String {
-        match self.targets.as_slice() {
-            [(s, t)] => format!("{} on {s}", t.label()),
-            many => format!(
-                "{} targets: {}",
-                many.len(),
-                many.iter()
-                    .map(|(_, t)| t.confirm_word())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-        }
-    }
-
-    fn focus_order(&self) -> Vec<ConfirmFocus> {
-        let mut v = vec![
-            ConfirmFocus::Cancel,
-            ConfirmFocus::Confirm,
-            ConfirmFocus::Reason,
-        ];
-        if self.needs_typing() {
-            v.push(ConfirmFocus::Typed);
-        }
-        v
-    }
-}
+use crate::model::{ActionKind, RunState, Target};
 
 /// Choose one of a run's tools or credentials.
 #[derive(Debug, Clone, PartialEq)]
@@ -158,6 +33,52 @@ pub enum ContainRow {
         target: Target,
     },
     Action(usize),
+}
+
+/// The offer to stop the runs that start next too (those not targeted
+/// already).
+fn stop_too(source: &str, next: &[String], targets: &[Target]) -> NextOffer {
+    let ids: Vec<&str> = next
+        .iter()
+        .map(String::as_str)
+        .filter(|r| !targets.iter().any(|t| t.run_id.as_deref() == Some(*r)))
+        .collect();
+    NextOffer {
+        warning: format!(
+            "{} run{} queued behind it will start as soon as it stops: {}",
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" },
+            shown(&ids)
+        ),
+        label: format!(
+            "also stop the {} queued run{}",
+            ids.len(),
+            if ids.len() == 1 { "" } else { "s" }
+        ),
+        actions: ids
+            .iter()
+            .map(|r| {
+                (
+                    source.to_string(),
+                    ActionKind::StopRun,
+                    Target {
+                        run_id: Some(r.to_string()),
+                        ..Target::default()
+                    },
+                )
+            })
+            .collect(),
+        on: false,
+    }
+}
+
+/// Up to six names, then a count.
+fn shown(ids: &[&str]) -> String {
+    let mut s = ids.iter().take(6).copied().collect::<Vec<_>>().join(", ");
+    if ids.len() > 6 {
+        s.push_str(&format!(" … +{}", ids.len() - 6));
+    }
+    s
 }
 
 /// Keys that act on the world. Not bound at all in read-only mode.
@@ -251,15 +172,41 @@ impl App {
     pub fn propose(
         &mut self,
         kind: ActionKind,
-        targets: Vec<(String, Target)>,
+        mut targets: Vec<(String, Target)>,
         fx: &mut Vec<Effect>,
     ) {
         if self.read_only {
             self.flash = Some("read-only: actions are refused (started with --read-only)".into());
             return;
         }
+        if let Some(f) = &self.journal_fault {
+            self.flash = Some(format!(
+                "refused: {f}; cordon keeps watching, but acts only with its journal (free the disk, then restart it)"
+            ));
+            return;
+        }
+        // A stop of a run that has ended, or is already being stopped, is
+        // not offered: it could only "confirm" what was already so.
+        let mut left_out = Vec::new();
+        if matches!(kind, ActionKind::StopRun | ActionKind::TerminateRun) {
+            targets.retain(|(s, t)| match self.why_not_stop(s, t) {
+                Some(why) => {
+                    left_out.push(why);
+                    false
+                }
+                None => true,
+            });
+        }
         if targets.is_empty() {
-            self.flash = Some("nothing selected to act on".into());
+            self.flash = Some(match left_out.as_slice() {
+                [] => "nothing selected to act on".into(),
+                [one] => one.clone(),
+                many => format!(
+                    "{} runs have nothing to stop: {}",
+                    many.len(),
+                    many.join("; ")
+                ),
+            });
             return;
         }
         for (s, _) in &targets {
@@ -292,18 +239,163 @@ impl App {
             // The blast radius lists queued work only; say what it spares.
             context.push_str(": these keep running (a hold stops only queued work)");
         }
-        self.mode = Mode::Confirm(Box::new(Confirm {
-            context,
-            proposal,
-            what: What::Builtin(kind),
-            targets,
-            reason,
-            preview: Preview::Loading,
-            previews_pending: pending,
-            typed: String::new(),
-            focus: ConfirmFocus::Cancel,
-            warning: None,
-        }));
+        if !left_out.is_empty() {
+            context.push_str(&format!(
+                " · left out, nothing to stop: {}",
+                left_out.join("; ")
+            ));
+        }
+        let note = self
+            .sources
+            .iter()
+            .find(|s| s.name == targets[0].0)
+            .and_then(|s| crate::model::platform_note(&s.kind, kind))
+            .map(str::to_string);
+        let seen_writes = match (kind, targets.as_slice()) {
+            (ActionKind::RollbackRun, [(s, t)]) => self.writes_of(s, t.run_id.as_deref()),
+            _ => vec![],
+        };
+        let mut c = Confirm::new(proposal, What::Builtin(kind), targets, reason, context);
+        c.previews_pending = pending;
+        c.note = note;
+        c.seen_writes = seen_writes;
+        c.next = self.next_offer(&c);
+        self.mode = Mode::Confirm(Box::new(c));
+    }
+
+    /// Why `x` on this run would stop nothing: it has ended (as cordon
+    /// last saw it), or a stop of it is already under way or done.
+    fn why_not_stop(&self, source: &str, t: &Target) -> Option<String> {
+        let id = t.run_id.as_deref()?;
+        if let Some(r) = self.store.run_idx(source, id).map(|i| &self.store.runs[i])
+            && matches!(
+                r.state,
+                RunState::Succeeded | RunState::Failed | RunState::Stopped
+            )
+        {
+            return Some(format!(
+                "run {id} already ended ({}): nothing to stop",
+                r.state.as_str()
+            ));
+        }
+        self.actions
+            .iter()
+            .rev()
+            .find(|a| {
+                a.req.source == source
+                    && a.req.kind.on_run()
+                    && a.req.target.run_id.as_deref() == Some(id)
+                    && (!a.phase.is_final() || a.phase.is_verified_effect())
+            })
+            .map(|a| {
+                format!(
+                    "run {id}: {} {} is already {} ({})",
+                    a.req.kind.as_str(),
+                    a.req.id,
+                    a.phase.label(),
+                    a.detail
+                )
+            })
+    }
+
+    /// What the world saw a run change, for a rollback dialog: each
+    /// world-changing event with its target.
+    fn writes_of(&self, source: &str, run: Option<&str>) -> Vec<String> {
+        let Some(ri) = run.and_then(|id| self.store.run_idx(source, id)) else {
+            return vec![];
+        };
+        self.store
+            .events_of_run(ri)
+            .iter()
+            .filter_map(|&e| self.store.events.get(e as usize))
+            .map(|s| &s.event)
+            .filter(|e| e.kind.is_world_change())
+            .map(|e| {
+                format!(
+                    "{} {} {}",
+                    e.id,
+                    e.kind.as_str(),
+                    e.target.as_deref().unwrap_or("")
+                )
+            })
+            .collect()
+    }
+
+    /// What will start as soon as the target stops, and the offer to stop
+    /// or hold it too: the runs the platform says are queued behind it (a
+    /// LangGraph thread), else the queued runs of its workflow cordon has
+    /// seen, whose queue is not held.
+    pub(super) fn next_offer(&self, c: &Confirm) -> Option<NextOffer> {
+        let What::Builtin(kind) = c.what else {
+            return None;
+        };
+        let [(source, target)] = c.targets.as_slice() else {
+            return self.next_offer_marked(c);
+        };
+        if !kind.on_run() {
+            return None;
+        }
+        if let Some(a) = c.preview.answer()
+            && !a.starts_next.is_empty()
+        {
+            return Some(stop_too(
+                source,
+                &a.starts_next,
+                std::slice::from_ref(target),
+            ));
+        }
+        let run = &self.store.runs[self.store.run_idx(source, target.run_id.as_deref()?)?];
+        let queued: Vec<&str> = self
+            .store
+            .runs
+            .iter()
+            .filter(|r| {
+                r.source == source
+                    && r.workflow == run.workflow
+                    && r.id != run.id
+                    && r.state == RunState::Queued
+            })
+            .map(|r| r.id.as_str())
+            .collect();
+        let held = self
+            .store
+            .controls
+            .get(source)
+            .is_some_and(|c| c.queue_held(&run.workflow));
+        if queued.is_empty() || held || self.offers(source, ActionKind::HoldQueue).is_err() {
+            return None;
+        }
+        Some(NextOffer {
+            warning: format!(
+                "{} queued run{} of workflow {} will still start: {}",
+                queued.len(),
+                if queued.len() == 1 { "" } else { "s" },
+                run.workflow,
+                shown(&queued)
+            ),
+            label: format!("also hold workflow {}'s queue", run.workflow),
+            actions: vec![(
+                source.clone(),
+                ActionKind::HoldQueue,
+                Target {
+                    workflow: Some(run.workflow.to_string()),
+                    ..Target::default()
+                },
+            )],
+            on: false,
+        })
+    }
+
+    /// Marked runs stopped together, from one source: the runs queued
+    /// behind them that are not marked themselves.
+    fn next_offer_marked(&self, c: &Confirm) -> Option<NextOffer> {
+        let a = c.preview.answer()?;
+        let (source, _) = c.targets.first()?;
+        if a.starts_next.is_empty() || c.targets.iter().any(|(s, _)| s != source) {
+            return None;
+        }
+        let ts: Vec<Target> = c.targets.iter().map(|(_, t)| t.clone()).collect();
+        Some(stop_too(source, &a.starts_next, &ts))
     }
 
     /// Containment keys in normal mode; returns false if not one of them.
@@ -672,307 +764,6 @@ impl App {
         }
     }
 
-    pub(super) fn on_confirm_key(
-        &mut self,
-        k: KeyEvent,
-        mut c: Box<Confirm>,
-        fx: &mut Vec<Effect>,
-    ) {
-        let order = c.focus_order();
-        let pos = order.iter().position(|f| *f == c.focus).unwrap_or(0);
-        match k.code {
-            KeyCode::Esc => {
-                self.mode = Mode::Normal;
-                self.flash = Some(format!("{} cancelled", c.what.name()));
-                return;
-            }
-            KeyCode::Tab => c.focus = order[(pos + 1) % order.len()],
-            KeyCode::BackTab => c.focus = order[(pos + order.len() - 1) % order.len()],
-            KeyCode::Left | KeyCode::Right
-                if matches!(c.focus, ConfirmFocus::Cancel | ConfirmFocus::Confirm) =>
-            {
-                c.focus = if c.focus == ConfirmFocus::Cancel {
-                    ConfirmFocus::Confirm
-                } else {
-                    ConfirmFocus::Cancel
-                };
-            }
-            KeyCode::Enter => match c.focus {
-                ConfirmFocus::Cancel => {
-                    self.mode = Mode::Normal;
-                    self.flash = Some(format!("{} cancelled", c.what.name()));
-                    return;
-                }
-                ConfirmFocus::Reason | ConfirmFocus::Typed => c.focus = ConfirmFocus::Confirm,
-                ConfirmFocus::Confirm => {
-                    if c.reason.trim().is_empty() {
-                        c.warning = Some("give a reason (Tab to the reason field)".into());
-                        c.focus = ConfirmFocus::Reason;
-                    } else if c.needs_typing() && !c.typed_ok() {
-                        c.warning = Some(match c.confirm_word().as_str() {
-                            "yes" => "type 'yes' to confirm this wide action".to_string(),
-                            w => format!("type '{w}' or 'yes' to confirm this wide action"),
-                        });
-                        c.focus = ConfirmFocus::Typed;
-                    } else {
-                        self.mode = Mode::Normal;
-                        self.execute(*c, fx);
-                        return;
-                    }
-                }
-            },
-            KeyCode::Backspace => match c.focus {
-                ConfirmFocus::Reason => {
-                    c.reason.pop();
-                }
-                ConfirmFocus::Typed => {
-                    c.typed.pop();
-                }
-                _ => {}
-            },
-            KeyCode::Char(ch) if !k.modifiers.contains(KeyModifiers::CONTROL) => match c.focus {
-                ConfirmFocus::Reason if c.reason.chars().count() < 500 => c.reason.push(ch),
-                ConfirmFocus::Typed if c.typed.chars().count() < 200 => c.typed.push(ch),
-                _ => {}
-            },
-            _ => {}
-        }
-        self.mode = Mode::Confirm(c);
-    }
-
-    /// Journal each intent, then ask for it to be sent.
-    fn execute(&mut self, c: Confirm, fx: &mut Vec<Effect>) {
-        let kind = match c.what {
-            What::Builtin(k) => k,
-            What::Custom {
-                index,
-                name,
-                vars,
-                argv,
-            } => {
-                self.action_seq += 1;
-                let key = self.new_key();
-                let id = format!("C{}-{}", self.action_seq, &key[..8]);
-                self.flash = Some(format!("{name} running: {}", argv.join(" ")));
-                fx.push(Effect::RunCustom {
-                    id,
-                    index,
-                    vars: Vars {
-                        reason: crate::sanitize::line(&c.reason, 500),
-                        ..vars
-                    },
-                });
-                return;
-            }
-        };
-        let preview = match &c.preview {
-            Preview::Ready(a) => Some(a.clone()),
-            _ => None,
-        };
-        let actor = match &self.operator.ssh_client {
-            Some(ip) => format!("{} (ssh from {ip})", self.operator.label()),
-            None => self.operator.label(),
-        };
-        for (source, target) in c.targets {
-            self.action_seq += 1;
-            let key = self.new_key();
-            let req = ActionRequest {
-                id: format!("A{}-{}", self.action_seq, &key[..8]),
-                source,
-                kind,
-                target,
-                reason: crate::sanitize::line(&c.reason, 500),
-                key,
-                actor: actor.clone(),
-            };
-            self.record(
-                Record::ActionIntent {
-                    request: req.clone(),
-                    operator: self.operator.clone(),
-                    preview: preview.clone(),
-                    at: self.now,
-                },
-                fx,
-            );
-            fx.push(Effect::Execute(req));
-        }
-        if kind == ActionKind::StopRun {
-            self.marked.clear();
-        }
-        self.flash = Some(format!(
-            "{} sent; watch it in Containment (4)",
-            kind.as_str()
-        ));
-    }
-
-    /// Executor reports.
-    pub(super) fn on_action_msg(&mut self, m: ActionMsg, at: Time, fx: &mut Vec<Effect>) {
-        match m {
-            ActionMsg::Preview { proposal, result } => {
-                if let Mode::Confirm(c) = &mut self.mode
-                    && c.proposal == proposal
-                {
-                    c.previews_pending = c.previews_pending.saturating_sub(1);
-                    c.preview = match (result, std::mem::replace(&mut c.preview, Preview::Loading))
-                    {
-                        (Err(e), _) => Preview::Failed(e),
-                        (Ok(_), Preview::Failed(e)) => Preview::Failed(e),
-                        (Ok(mut a), Preview::Ready(mut prev)) => {
-                            prev.append(&mut a);
-                            Preview::Ready(prev)
-                        }
-                        (Ok(a), Preview::Loading) => Preview::Ready(a),
-                    };
-                    if c.previews_pending > 0 && matches!(c.preview, Preview::Ready(_)) {
-                        // Still waiting on another source; keep the partial list.
-                    }
-                }
-            }
-            ActionMsg::Retrying { id, error, .. } => {
-                if let Some(&i) = self.action_index.get(&id) {
-                    self.actions[i].detail = error;
-                    self.dirty = true;
-                }
-            }
-            m => {
-                if let Some(r) = crate::contain::exec::record_of(m, at) {
-                    self.record(r, fx);
-                }
-            }
-        }
-    }
-
-    /// Apply an action record (live or replayed).
-    pub(super) fn apply_action(&mut self, r: &Record) {
-        match r {
-            Record::ActionIntent {
-                request,
-                preview,
-                at,
-                ..
-            } => {
-                self.action_index
-                    .insert(request.id.clone(), self.actions.len());
-                self.actions.push(ActionState {
-                    req: request.clone(),
-                    phase: ActionPhase::Intent,
-                    at_key: *at,
-                    sent_at: None,
-                    answered_at: None,
-                    verified_at: None,
-                    attempts: 0,
-                    answer: None,
-                    detail: String::new(),
-                    preview: preview.clone(),
-                });
-                if let Some(n) = request
-                    .id
-                    .strip_prefix('A')
-                    .and_then(|s| s.split('-').next())
-                    .and_then(|s| s.parse().ok())
-                {
-                    self.action_seq = self.action_seq.max(n);
-                }
-            }
-            Record::ActionSent { id, at } => {
-                if let Some(&i) = self.action_index.get(id) {
-                    let a = &mut self.actions[i];
-                    a.sent_at = Some(*at);
-                    if a.phase == ActionPhase::Intent {
-                        a.phase = ActionPhase::Sent;
-                    }
-                }
-            }
-            Record::ActionResult {
-                id,
-                accepted,
-                status,
-                answer,
-                error,
-                attempts,
-                at,
-            } => {
-                if let Some(&i) = self.action_index.get(id) {
-                    let a = &mut self.actions[i];
-                    a.answered_at = Some(*at);
-                    a.attempts = *attempts;
-                    a.answer = answer.clone();
-                    a.phase = if *accepted {
-                        ActionPhase::Accepted
-                    } else if status.is_some() || answer.is_some() {
-                        ActionPhase::Refused
-                    } else {
-                        ActionPhase::Failed
-                    };
-                    a.detail = match (error, answer) {
-                        (Some(e), _) => e.clone(),
-                        (None, Some(ans)) => ans.message.clone(),
-                        _ => String::new(),
-                    };
-                }
-            }
-            Record::ActionVerified {
-                id,
-                confirmed,
-                detail,
-                at,
-            } => {
-                if let Some(&i) = self.action_index.get(id) {
-                    let a = &mut self.actions[i];
-                    a.verified_at = Some(*at);
-                    a.phase = if *confirmed {
-                        ActionPhase::Confirmed
-                    } else {
-                        ActionPhase::Unconfirmed
-                    };
-                    a.detail = detail.clone();
-                    let (run, line) = (
-                        a.req.target.run_id.clone().unwrap_or_else(|| "-".into()),
-                        format!(
-                            "{} {}: {} ({detail})",
-                            a.req.kind.as_str(),
-                            a.req.target.label(),
-                            a.phase.label()
-                        ),
-                    );
-                    let (source, kind, target) =
-                        (a.req.source.clone(), a.req.kind, a.req.target.clone());
-                    self.push_synthetic(&run, crate::model::EventKind::Containment, line, *at);
-                    // The "in force" list shows a confirmed effect now (for
-                    // sources that report their controls), not a poll later.
-                    if *confirmed && let Some(c) = self.store.controls.get_mut(&source) {
-                        c.apply_confirmed(kind, &target);
-                    }
-                }
-            }
-            _ => {}
-        }
-        // The commander's intent shows in the timeline too.
-        if let Record::ActionIntent { request, at, .. } = r {
-            let run = request.target.run_id.clone().unwrap_or_else(|| "-".into());
-            let line = format!(
-                "{}: {} {} — {}",
-                request.actor,
-                request.kind.as_str(),
-                request.target.label(),
-                request.reason
-            );
-            self.push_synthetic(&run, crate::model::EventKind::HumanIntervention, line, *at);
-        }
-    }
-
-    /// A fresh idempotency key: random, or from a counter when tests and
-    /// drills fix `key_seed` (randomness is injected like time).
-    pub fn new_key(&mut self) -> String {
-        match &mut self.key_seed {
-            Some(n) => {
-                *n += 1;
-                uuid::Uuid::from_u128(*n as u128).to_string()
-            }
-            None => uuid::Uuid::new_v4().to_string(),
-        }
-    }
-
     pub fn custom_for_key(&self, c: char) -> Option<&crate::contain::custom::CustomAction> {
         self.custom_actions.iter().find(|a| a.key == c)
     }
@@ -1028,23 +819,19 @@ impl App {
         });
         let source = run.map(|r| r.source).unwrap_or_else(|| "local".into());
         self.next_proposal += 1;
-        let c = Confirm {
-            proposal: self.next_proposal,
-            what: What::Custom {
+        let mut c = Confirm::new(
+            self.next_proposal,
+            What::Custom {
                 index,
                 name: a.name.clone(),
                 vars,
                 argv,
             },
-            targets: vec![(source.to_string(), target)],
+            vec![(source.to_string(), target)],
             reason,
-            preview: Preview::Failed("custom action: no dry run; check the command below".into()),
-            previews_pending: 0,
-            typed: String::new(),
-            focus: ConfirmFocus::Cancel,
-            warning: None,
-            context: format!("custom action, scope {:?}", a.scope).to_lowercase(),
-        };
+            format!("custom action, scope {:?}", a.scope).to_lowercase(),
+        );
+        c.preview = Preview::Failed("custom action: no dry run; check the command below".into());
         if a.confirm {
             self.mode = Mode::Confirm(Box::new(c));
         } else {

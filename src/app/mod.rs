@@ -1,7 +1,9 @@
 //! The console's whole behaviour: `App::update(msg) -> effects`, pure and
 //! synchronous. Time comes in through messages, IO goes out as effects.
 
+pub mod actions;
 pub mod bindings;
+pub mod confirm;
 pub mod contain;
 pub mod export;
 pub mod harm;
@@ -21,7 +23,9 @@ use ratatui::crossterm::event::KeyEvent;
 
 use crate::contain::ActionMsg;
 use crate::contain::custom::{CustomAction, Vars};
-pub use contain::{ActionState, Confirm, ConfirmFocus, ContainRow, Picker, Preview, What};
+pub use actions::ActionState;
+pub use confirm::{Confirm, ConfirmFocus, Preview, What};
+pub use contain::{ContainRow, Picker};
 pub use export::{ExportPreview, Rendering};
 pub use incident::{Communication, IncidentState, Prompt, PromptFor, TriageRow};
 pub use inspect::{Inspect, Signature};
@@ -61,6 +65,9 @@ pub enum Msg {
         Option<(String, String)>,
         Time,
     ),
+    /// The journal cannot be written (its first failure, said plainly):
+    /// from now on every action is refused.
+    JournalFailed(String),
 }
 
 /// A custom action's outcome.
@@ -90,6 +97,12 @@ pub enum Effect {
     },
     /// Send an action whose intent was journaled just before this effect.
     Execute(crate::model::ActionRequest),
+    /// After a restart: settle an action whose outcome was never journaled
+    /// (ask the platform by key, re-read), never sending it again.
+    Reconcile {
+        request: crate::model::ActionRequest,
+        answer: Option<crate::model::ActionAnswer>,
+    },
     /// Run a custom action from the config.
     RunCustom {
         id: String,
@@ -224,6 +237,9 @@ pub struct App {
     pub contain_filter: String,
     pub triage_filter: String,
     pub notes_filter: String,
+    /// Set when the journal cannot be written: actions are refused and a
+    /// red banner says so until the end of the session.
+    pub journal_fault: Option<String>,
 }
 
 impl App {
@@ -281,6 +297,7 @@ impl App {
             contain_filter: String::new(),
             triage_filter: String::new(),
             notes_filter: String::new(),
+            journal_fault: None,
         }
     }
 

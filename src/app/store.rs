@@ -133,6 +133,9 @@ pub struct Store {
     orphans: HashMap<(u16, Short), Vec<u32>>,
     /// How many runs are active (kept, not counted per frame).
     pub active: usize,
+    /// How many runs are in a state cordon does not know (it may be
+    /// running): never counted as ended.
+    pub unknown: usize,
     /// Per run (parallel to `runs`): its events' aggregate.
     pub run_agg: Vec<RunAgg>,
     /// Runs whose own evidence implicates them: harmful or ≥5 writes or
@@ -206,6 +209,8 @@ impl Store {
                 let new = &self.runs[i];
                 self.active =
                     self.active + new.state.is_active() as usize - old.state.is_active() as usize;
+                self.unknown = self.unknown + new.state.is_unknown() as usize
+                    - old.state.is_unknown() as usize;
                 if old.workflow != new.workflow {
                     unindex(&mut self.by_workflow, (s, old.workflow.to_string()), i);
                     index(&mut self.by_workflow, (s, new.workflow.to_string()), i);
@@ -218,6 +223,7 @@ impl Store {
             }
             None => {
                 self.active += run.state.is_active() as usize;
+                self.unknown += run.state.is_unknown() as usize;
                 self.runs.push(run);
                 self.run_agg.push(RunAgg::default());
                 self.by_run.push(Vec::new());
@@ -287,6 +293,13 @@ impl Store {
             Some(s) => self.find_event(s, id).is_some(),
             None => false,
         }
+    }
+
+    /// An event of `source` by its id.
+    pub fn event_by_id(&self, source: &str, id: &str) -> Option<&Event> {
+        let s = self.source_index(source)?;
+        let i = self.find_event(s, id)?;
+        self.events.get(i).map(|st| &st.event)
     }
 
     fn find_event(&self, s: u16, id: &str) -> Option<usize> {

@@ -51,6 +51,15 @@ impl App {
                 self.on_custom_done(d, &mut fx);
                 self.dirty = true;
             }
+            Msg::JournalFailed(e) => {
+                if self.journal_fault.is_none() {
+                    self.flash = Some(format!(
+                        "{e}: actions are refused, watching continues; free the disk and restart cordon"
+                    ));
+                    self.journal_fault = Some(e);
+                }
+                self.dirty = true;
+            }
         }
         self.refresh();
         let h = self.list_height(Pane::Timeline);

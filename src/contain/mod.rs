@@ -5,4 +5,4 @@
 pub mod custom;
 pub mod exec;
 
-pub use exec::{ActionMsg, Policy, execute, preview};
+pub use exec::{ActionMsg, Policy, execute, preview, reconcile};

@@ -11,7 +11,7 @@ pub mod writer;
 pub use head::Head;
 pub use read::{ReadOutcome, Torn, read_journal, verify, verify_pinned};
 pub use record::{Entry, IncidentChange, Operator, Record};
-pub use writer::{Journal, JournalHandle, OpenError};
+pub use writer::{Fault, Journal, JournalHandle, OpenError};
 
 use std::path::{Path, PathBuf};
 

@@ -89,6 +89,14 @@ pub enum Record {
         /// Blast radius the platform's dry run showed, if it answered.
         preview: Option<Vec<String>>,
         at: Time,
+        /// The dry run's whole answer: a rollback's plan (what it reverts
+        /// and cannot), the runs that start next.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dry_run: Option<Box<ActionAnswer>>,
+        /// What the platform's own version of the action does and does not
+        /// undo, as the dialog said it.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
     },
     /// The first attempt left for the platform.
     ActionSent {
@@ -104,13 +112,25 @@ pub enum Record {
         error: Option<String>,
         attempts: u32,
         at: Time,
+        /// The answer to the request itself was lost (how); `answer`, if
+        /// any, came from asking the platform by Idempotency-Key.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        lost: Option<String>,
     },
-    /// A fresh read showed the effect (confirmed) or never did.
+    /// What the re-reads came to: `confirmed` only when a fresh read of
+    /// the same object proved the effect; `outcome` the final phase
+    /// (absent in journals written before it existed: then `confirmed`
+    /// decides between confirmed and unconfirmed).
     ActionVerified {
         id: String,
         confirmed: bool,
         detail: String,
         at: Time,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        outcome: Option<crate::model::ActionPhase>,
+        /// The writes a rollback's re-read showed reverted (event ids).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        reverted: Vec<String>,
     },
     /// The containment controls a source reports changed.
     Controls {

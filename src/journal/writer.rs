@@ -47,10 +47,37 @@ enum Cmd {
     Append(Vec<Record>),
     /// Flush, release the lock and end the writer.
     Stop,
-    /// Reply once everything before it is on disk.
-    Sync(mpsc::Sender<u64>),
-    /// As `Sync`, replying with the head: records so far and the last hash.
+    /// Reply once everything before it is on disk (or that it never will be).
+    Sync(mpsc::Sender<Result<u64, String>>),
+    /// As `Sync`, replying with the durable head: records on disk and the
+    /// last one's hash (to print, pin and sign).
     Head(mpsc::Sender<Head>),
+}
+
+/// Why the journal stopped taking records: the first write or fsync that
+/// failed. From then on nothing more is written this session (after a
+/// failed fsync the kernel may have dropped the data and a retry can
+/// falsely succeed), the file is cut back to its last durable line, and
+/// every `sync` fails, so no action goes out unrecorded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fault {
+    pub error: String,
+    pub at: crate::model::Time,
+    /// Records handed to the journal since, and not written.
+    pub lost: u64,
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "journal not writable since {} UTC: {}; {} record{} not written",
+            self.at.format("%H:%M:%S"),
+            self.error,
+            self.lost,
+            if self.lost == 1 { "" } else { "s" }
+        )
+    }
 }
 
 /// A cheap handle to the writer thread. Appends are queued and group-
@@ -58,6 +85,7 @@ enum Cmd {
 #[derive(Clone)]
 pub struct JournalHandle {
     tx: mpsc::Sender<Cmd>,
+    fault: std::sync::Arc<std::sync::Mutex<Option<Fault>>>,
 }
 
 impl JournalHandle {
@@ -75,20 +103,32 @@ impl JournalHandle {
     }
 
     /// Block until everything appended so far is fsync'd; returns the
-    /// sequence number of the last durable line.
-    pub fn sync(&self) -> Option<u64> {
+    /// sequence number of the last durable line. An error means some of it
+    /// is not on disk and never will be: fail closed.
+    pub fn sync(&self) -> Result<u64, String> {
         let (tx, rx) = mpsc::channel();
-        self.tx.send(Cmd::Sync(tx)).ok()?;
-        rx.recv().ok()
+        let closed = || "the journal is closed".to_string();
+        self.tx.send(Cmd::Sync(tx)).map_err(|_| closed())?;
+        rx.recv().map_err(|_| closed())?
     }
 
     /// Block until everything appended so far is fsync'd; returns the
-    /// head then (to print, pin and sign).
+    /// head then: what is on disk (after a write failure, the head before
+    /// it).
     pub fn head(&self) -> Option<Head> {
         let (tx, rx) = mpsc::channel();
         self.tx.send(Cmd::Head(tx)).ok()?;
         rx.recv().ok()
     }
+
+    /// The write failure that stopped the journal, if one did.
+    pub fn fault(&self) -> Option<Fault> {
+        lock(&self.fault).clone()
+    }
+}
+
+fn lock<T>(m: &std::sync::Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 /// An open incident journal: what was there, and a handle to append.
@@ -155,6 +195,8 @@ impl Journal {
         let seq = last_seq.map(|s| s + 1).unwrap_or(0);
         let prev = head;
         let (tx, rx) = mpsc::channel();
+        let fault = std::sync::Arc::new(std::sync::Mutex::new(None));
+        let durable = file.metadata()?.len();
         // Diagnostics for crash tests: after each fsync, say what is now
         // durable ("<last seq> <its hash>") so a test can check that
         // everything acknowledged survives a SIGKILL.
@@ -166,21 +208,33 @@ impl Journal {
                 .open(p)
                 .ok()
         });
+        let state = WriterState {
+            file,
+            durable,
+            head: Head {
+                records: seq,
+                hash: prev.clone(),
+            },
+            seq,
+            prev,
+            acks,
+            fault: fault.clone(),
+        };
         let thread = std::thread::Builder::new()
             .name("journal".into())
-            .spawn(move || writer_loop(file, lock, rx, seq, prev, acks))?;
+            .spawn(move || writer_loop(state, lock, rx))?;
         Ok(Journal {
             dir: dir.to_path_buf(),
             entries: Vec::new(),
             torn,
-            handle: JournalHandle { tx },
+            handle: JournalHandle { tx, fault },
             thread: Some(thread),
         })
     }
 
     /// Flush everything appended so far, end the writer and release the
-    /// lock; returns the head as the journal was left. Appends through
-    /// other handles after this are dropped.
+    /// lock; returns the head as the journal was left on disk. Appends
+    /// through other handles after this are dropped.
     pub fn close(mut self) -> Option<Head> {
         self.stop()
     }
@@ -276,28 +330,78 @@ pub fn render_into(
     String::from_utf8_lossy(&out[at..at + 64]).into_owned()
 }
 
-fn writer_loop(
-    mut file: File,
-    _lock: File,
-    rx: mpsc::Receiver<Cmd>,
-    mut seq: u64,
-    mut prev: String,
-    mut acks: Option<File>,
-) -> Head {
+/// What the writer thread owns.
+struct WriterState {
+    file: File,
+    /// Length of the file up to its last fsync'd line.
+    durable: u64,
+    /// The last line on disk: records and its hash.
+    head: Head,
+    seq: u64,
+    prev: String,
+    acks: Option<File>,
+    fault: std::sync::Arc<std::sync::Mutex<Option<Fault>>>,
+}
+
+impl WriterState {
+    /// Write and fsync one group; on failure, cut the file back to its
+    /// last durable line (a torn line must never stay for the next one to
+    /// glue onto) and stop for good.
+    fn commit(&mut self, buf: &[u8], records: u64) {
+        if let Some(f) = lock(&self.fault).as_mut() {
+            f.lost += records;
+            return;
+        }
+        match self.file.write_all(buf).and_then(|_| self.file.sync_data()) {
+            Ok(()) => {
+                self.durable += buf.len() as u64;
+                self.head = Head {
+                    records: self.seq,
+                    hash: self.prev.clone(),
+                };
+                if let Some(a) = self.acks.as_mut() {
+                    let _ = writeln!(a, "{} {}", self.seq.saturating_sub(1), self.prev);
+                }
+            }
+            Err(e) => {
+                let _ = self
+                    .file
+                    .set_len(self.durable)
+                    .and_then(|_| self.file.sync_all());
+                *lock(&self.fault) = Some(Fault {
+                    error: e.to_string(),
+                    at: chrono::Utc::now(),
+                    lost: records,
+                });
+            }
+        }
+    }
+
+    fn sync_answer(&self) -> Result<u64, String> {
+        match &*lock(&self.fault) {
+            Some(f) => Err(f.to_string()),
+            None => Ok(self.seq.saturating_sub(1)),
+        }
+    }
+}
+
+fn writer_loop(mut st: WriterState, _lock: File, rx: mpsc::Receiver<Cmd>) -> Head {
     let mut buf: Vec<u8> = Vec::new();
     let mut stop = false;
     while !stop && let Ok(first) = rx.recv() {
         let mut waiters = Vec::new();
         let mut heads = Vec::new();
         let mut cmd = Some(first);
+        let mut records = 0u64;
         // Group commit: take everything queued, write once, fsync once.
         while let Some(c) = cmd {
             match c {
                 Cmd::Append(rs) => {
                     let ts = chrono::Utc::now();
                     for r in rs {
-                        prev = render_into(&mut buf, seq, &prev, ts, &r);
-                        seq += 1;
+                        st.prev = render_into(&mut buf, st.seq, &st.prev, ts, &r);
+                        st.seq += 1;
+                        records += 1;
                     }
                 }
                 Cmd::Sync(w) => waiters.push(w),
@@ -315,29 +419,16 @@ fn writer_loop(
             cmd = rx.try_recv().ok();
         }
         if !buf.is_empty() {
-            match file.write_all(&buf).and_then(|_| file.sync_data()) {
-                Ok(()) => {
-                    if let Some(a) = acks.as_mut() {
-                        let _ = writeln!(a, "{} {prev}", seq.saturating_sub(1));
-                    }
-                }
-                Err(e) => eprintln!("cordon: journal write failed: {e}"),
-            }
+            st.commit(&buf, records);
             buf.clear();
         }
         for w in waiters {
-            let _ = w.send(seq.saturating_sub(1));
+            let _ = w.send(st.sync_answer());
         }
         for w in heads {
-            let _ = w.send(Head {
-                records: seq,
-                hash: prev.clone(),
-            });
+            let _ = w.send(st.head.clone());
         }
     }
-    let _ = file.sync_all();
-    Head {
-        records: seq,
-        hash: prev,
-    }
+    let _ = st.file.sync_all();
+    st.head
 }

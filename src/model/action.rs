@@ -207,17 +207,154 @@ impl Controls {
     }
 }
 
-/// The platform's answer to an action (`POST /v1/actions`).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ActionAnswer {
-    pub action_id: String,
+/// The `state` of an action answer. Unknown values are kept (and shown),
+/// never taken for one of ours.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum AnswerState {
+    /// A dry run's answer.
+    Preview,
+    /// Accepted; the effect follows.
+    #[default]
+    Pending,
+    Applied,
+    /// The platform refused or could not do it.
+    Failed,
+    Other(String),
+}
+
+impl AnswerState {
+    pub fn parse(s: &str) -> AnswerState {
+        match s {
+            "preview" => AnswerState::Preview,
+            "pending" => AnswerState::Pending,
+            "applied" => AnswerState::Applied,
+            "failed" => AnswerState::Failed,
+            o => AnswerState::Other(crate::sanitize::line(o, 32)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            AnswerState::Preview => "preview",
+            AnswerState::Pending => "pending",
+            AnswerState::Applied => "applied",
+            AnswerState::Failed => "failed",
+            AnswerState::Other(s) => s,
+        }
+    }
+
+    /// The platform took the action on (what is confirmed is another
+    /// matter: only a fresh read says that). An unknown state is not a
+    /// refusal either: the re-read decides.
+    pub fn accepted(&self) -> bool {
+        !matches!(self, AnswerState::Failed)
+    }
+}
+
+impl From<&str> for AnswerState {
+    fn from(s: &str) -> Self {
+        AnswerState::parse(s)
+    }
+}
+
+impl Serialize for AnswerState {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AnswerState {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(AnswerState::parse(&String::deserialize(d)?))
+    }
+}
+
+/// One write a rollback will revert (ACA/1.1 `reverts`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedRevert {
+    pub event_id: String,
+    #[serde(default)]
     pub kind: String,
-    /// `preview`, `pending`, `applied` or `failed`.
-    pub state: String,
+    #[serde(default)]
+    pub target: String,
+}
+
+/// One write a rollback cannot revert, and why (`cannot_revert`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CannotRevert {
+    pub event_id: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub target: String,
+    #[serde(default)]
+    pub why: String,
+}
+
+/// The platform's answer to an action (`POST /v1/actions`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ActionAnswer {
+    #[serde(default)]
+    pub action_id: String,
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub state: AnswerState,
     #[serde(default)]
     pub affected_runs: Vec<String>,
     #[serde(default)]
     pub message: String,
+    /// Rollback: the writes it reverts. `None`: the platform plans no
+    /// reverts of its own (LangGraph's rollback deletes the run instead);
+    /// `Some(empty)`: nothing to roll back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reverts: Option<Vec<PlannedRevert>>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cannot_revert: Vec<CannotRevert>,
+    /// Runs that will start as soon as the target stops (LangGraph runs
+    /// queued on the same thread): the blast radius of what comes next.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub starts_next: Vec<String>,
+}
+
+impl ActionAnswer {
+    /// Clean every string (they come from the platform) and cap the lists.
+    pub fn sanitized(mut self) -> ActionAnswer {
+        use crate::sanitize::{MAX_SHORT, line};
+        const MAX: usize = 10_000;
+        // Run and event ids are identities, spelled as the feed's are
+        // ([`crate::sanitize::id`]), so they compare with what is stored.
+        let id = |s: &str| crate::sanitize::id(s).into_owned();
+        let ids =
+            |v: Vec<String>| -> Vec<String> { v.into_iter().take(MAX).map(|r| id(&r)).collect() };
+        self.action_id = line(&self.action_id, MAX_SHORT);
+        self.kind = line(&self.kind, 64);
+        self.message = line(&self.message, 512);
+        self.affected_runs = ids(self.affected_runs);
+        self.starts_next = ids(self.starts_next);
+        self.reverts = self.reverts.map(|v| {
+            v.into_iter()
+                .take(MAX)
+                .map(|r| PlannedRevert {
+                    event_id: id(&r.event_id),
+                    kind: line(&r.kind, 64),
+                    target: line(&r.target, MAX_SHORT),
+                })
+                .collect()
+        });
+        self.cannot_revert = self
+            .cannot_revert
+            .into_iter()
+            .take(MAX)
+            .map(|r| CannotRevert {
+                event_id: id(&r.event_id),
+                kind: line(&r.kind, 64),
+                target: line(&r.target, MAX_SHORT),
+                why: line(&r.why, 256),
+            })
+            .collect();
+        self
+    }
 }
 
 impl Target {
@@ -302,7 +439,7 @@ impl ActionKind {
                 "cannot be undone: a stopped run does not resume (start a new run if needed)"
             }
             RollbackRun => {
-                "cannot be undone: the run is stopped and its reversible writes reverted"
+                "cannot be undone: the run is stopped if still active, and only the writes listed as reverted are undone"
             }
             RevokeCredential => "cannot be undone here: a revoked credential must be re-issued",
             PauseWorkflow => "undo with resume_workflow",
@@ -352,7 +489,8 @@ pub struct ActionRequest {
     pub actor: String,
 }
 
-/// Where an action stands. Only `Confirmed` means the effect was seen.
+/// Where an action stands. Only `Confirmed` means the effect was seen:
+/// a fresh read of the same object showed it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ActionPhase {
@@ -362,12 +500,27 @@ pub enum ActionPhase {
     /// The platform said yes; the effect is not yet seen.
     Accepted,
     Confirmed,
+    /// A rollback of which some planned writes were reverted and some
+    /// failed (the run's `rollback.failed`).
+    Partial,
+    /// The run had ended before the action reached it: nothing to stop.
+    AlreadyEnded,
+    /// Nothing to do: a rollback whose plan reverts no write.
+    NothingToDo,
     /// Accepted but the effect never showed within the time allowed.
     Unconfirmed,
     /// The platform said no (4xx) or answered `failed`.
     Refused,
-    /// Never got an answer (retries exhausted).
+    /// Never got an answer (retries exhausted), and the re-read did not
+    /// show the effect either.
     Failed,
+    /// Never left cordon: its intent could not be made durable.
+    NotSent,
+    /// The platform says it never received it (idempotency lookup after a
+    /// restart); closed, never re-sent.
+    NotReceived,
+    /// After a restart, cordon cannot tell whether it was applied.
+    Unknown,
 }
 
 impl ActionPhase {
@@ -377,19 +530,96 @@ impl ActionPhase {
             ActionPhase::Sent => "sent",
             ActionPhase::Accepted => "accepted",
             ActionPhase::Confirmed => "CONFIRMED",
+            ActionPhase::Partial => "PARTLY DONE",
+            ActionPhase::AlreadyEnded => "ALREADY ENDED",
+            ActionPhase::NothingToDo => "NOTHING TO DO",
             ActionPhase::Unconfirmed => "UNCONFIRMED",
             ActionPhase::Refused => "REFUSED",
-            ActionPhase::Failed => "FAILED",
+            ActionPhase::Failed => "NO ANSWER",
+            ActionPhase::NotSent => "NOT SENT",
+            ActionPhase::NotReceived => "NOT RECEIVED",
+            ActionPhase::Unknown => "UNKNOWN",
         }
     }
 
     pub fn is_final(self) -> bool {
-        matches!(
+        !matches!(
             self,
-            ActionPhase::Confirmed
-                | ActionPhase::Unconfirmed
-                | ActionPhase::Refused
-                | ActionPhase::Failed
+            ActionPhase::Intent | ActionPhase::Sent | ActionPhase::Accepted
         )
     }
+
+    /// A fresh read of the same object proved the effect this action
+    /// asked for. The one test reports use for "it worked".
+    pub fn is_verified_effect(self) -> bool {
+        self == ActionPhase::Confirmed
+    }
+
+    /// The action had nothing to act on (an ended run, an empty rollback
+    /// plan) or never reached the platform: it says nothing about whether
+    /// the stop control works.
+    pub fn tested_nothing(self) -> bool {
+        matches!(
+            self,
+            ActionPhase::AlreadyEnded
+                | ActionPhase::NothingToDo
+                | ActionPhase::NotSent
+                | ActionPhase::NotReceived
+        )
+    }
+}
+
+impl ActionKind {
+    /// Tightens containment (stop, pause, hold, revoke, block). Its
+    /// inverses loosen it and are not stop controls.
+    pub fn is_containment(self) -> bool {
+        use ActionKind::*;
+        matches!(
+            self,
+            StopRun
+                | RollbackRun
+                | TerminateRun
+                | PauseWorkflow
+                | HoldQueue
+                | RevokeTool
+                | RevokeCredential
+                | BlockOutbound
+        )
+    }
+
+    /// Acts on one run (stop, terminate, rollback).
+    pub fn on_run(self) -> bool {
+        matches!(
+            self,
+            ActionKind::StopRun | ActionKind::RollbackRun | ActionKind::TerminateRun
+        )
+    }
+}
+
+/// What a platform's own version of an action does and does not undo,
+/// said in the dialog and journaled with the intent. `source_kind` is the
+/// adapter (`aca`, `langgraph`, `temporal`, `openai-admin`).
+pub fn platform_note(source_kind: &str, kind: ActionKind) -> Option<&'static str> {
+    use ActionKind::*;
+    Some(match (source_kind, kind) {
+        ("langgraph", RollbackRun) => {
+            "LangGraph's rollback cancels the run, then DELETES the run and its checkpoints; it reverts nothing outside LangGraph (emails sent, files, records, payments stay), and a run that has already ended cannot be rolled back"
+        }
+        ("langgraph", StopRun) => {
+            "LangGraph's cancel (action=interrupt) stops the run where it is; what it already did stays, and the next run queued on its thread starts at once"
+        }
+        ("langgraph", HoldQueue) => {
+            "LangGraph has no queue to hold: this cancels the runs pending now and disables the crons in scope; runs started later are not held"
+        }
+        ("temporal", StopRun) => {
+            "Temporal's cancel asks the workflow to stop: its own code decides what clean-up (compensations) to run; activities already completed stay done"
+        }
+        ("temporal", TerminateRun) => {
+            "Temporal's terminate closes the execution at once: no clean-up code runs and completed activities stay done"
+        }
+        ("openai-admin", RevokeCredential) => {
+            "deletes the project API key: calls with it fail from now on; what was done with it stays"
+        }
+        _ => return None,
+    })
 }

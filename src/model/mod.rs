@@ -9,7 +9,8 @@ pub mod incident;
 pub mod run;
 
 pub use action::{
-    ActionAnswer, ActionKind, ActionPhase, ActionRequest, Controls, Target, ToolRevocation,
+    ActionAnswer, ActionKind, ActionPhase, ActionRequest, AnswerState, CannotRevert, Controls,
+    PlannedRevert, Target, ToolRevocation, platform_note,
 };
 pub use event::{Event, EventKind};
 pub use health::{Health, HealthState};

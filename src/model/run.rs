@@ -51,6 +51,12 @@ impl RunState {
         )
     }
 
+    /// A state cordon does not know: neither active nor ended as far as
+    /// anyone can tell, and never proof of either.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self, RunState::Other(_))
+    }
+
     /// Sort rank: what needs attention first.
     pub fn rank(&self) -> u8 {
         match self {

@@ -16,35 +16,30 @@ use crate::model::{ActionKind, ActionPhase, Event, EventKind, Time};
 /// decide it: today, confirmed by a fresh read and not a no-op (a run that
 /// had already ended, or a platform saying there was nothing to do).
 pub fn verified(a: &ActionState) -> bool {
-    a.phase == ActionPhase::Confirmed && !nothing_to_do(a)
+    a.is_verified_effect()
 }
 
-/// The platform or the re-read says the action found nothing to act on.
-fn nothing_to_do(a: &ActionState) -> bool {
-    let detail = a.detail.to_lowercase();
-    let message = a
-        .answer
-        .as_ref()
-        .map(|x| x.message.to_lowercase())
-        .unwrap_or_default();
-    detail.contains("no longer running")
-        || detail.contains(" before the ")
-        || detail.contains("nothing to")
-        || detail.contains("already ended")
-        || message.starts_with("run already")
-        || message.contains("nothing to")
-}
-
-/// What an action came to, as the reports word it.
+/// What an action came to, as the reports word it (from its phase: the
+/// outcome the re-read established).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// Verified by a fresh read (see [`verified`]).
+    /// Verified by a fresh read of the same object (see [`verified`]).
     Verified,
-    /// Confirmed, but there was nothing to do (the run had already ended).
+    /// A rollback of which some planned writes were reverted, some failed.
+    PartlyDone,
+    /// The run had ended before the action reached it.
+    AlreadyEnded,
+    /// Nothing to act on (a rollback whose plan reverts nothing).
     NothingToDo,
     Unconfirmed,
     Refused,
     NoAnswer,
+    /// Never sent: its intent could not be journaled.
+    NotSent,
+    /// The platform says it never received it.
+    NotReceived,
+    /// After a restart, whether it was applied cannot be told.
+    Unknown,
     /// Still under way when the report was written.
     Open,
 }
@@ -52,10 +47,15 @@ pub enum Outcome {
 pub fn outcome(a: &ActionState) -> Outcome {
     match a.phase {
         _ if verified(a) => Outcome::Verified,
-        ActionPhase::Confirmed => Outcome::NothingToDo,
+        ActionPhase::Partial => Outcome::PartlyDone,
+        ActionPhase::AlreadyEnded => Outcome::AlreadyEnded,
+        ActionPhase::NothingToDo => Outcome::NothingToDo,
         ActionPhase::Unconfirmed => Outcome::Unconfirmed,
         ActionPhase::Refused => Outcome::Refused,
         ActionPhase::Failed => Outcome::NoAnswer,
+        ActionPhase::NotSent => Outcome::NotSent,
+        ActionPhase::NotReceived => Outcome::NotReceived,
+        ActionPhase::Unknown => Outcome::Unknown,
         _ => Outcome::Open,
     }
 }
@@ -64,12 +64,22 @@ impl Outcome {
     pub fn words(&self) -> &'static str {
         match self {
             Outcome::Verified => "verified",
-            Outcome::NothingToDo => "nothing to do (it had already ended)",
+            Outcome::PartlyDone => "partly done",
+            Outcome::AlreadyEnded => "nothing to do (it had already ended)",
+            Outcome::NothingToDo => "nothing to do",
             Outcome::Unconfirmed => "NOT confirmed",
             Outcome::Refused => "refused by the platform",
             Outcome::NoAnswer => "no answer from the platform",
+            Outcome::NotSent => "not sent (the journal could not record it)",
+            Outcome::NotReceived => "never received by the platform",
+            Outcome::Unknown => "unknown (cordon restarted before the answer)",
             Outcome::Open => "still under way",
         }
+    }
+
+    /// Nothing was there to act on: says nothing about the control.
+    pub fn is_no_op(&self) -> bool {
+        matches!(self, Outcome::AlreadyEnded | Outcome::NothingToDo)
     }
 }
 
@@ -375,12 +385,9 @@ impl<'a> Facts<'a> {
         };
         for a in &app.actions {
             for e in f.reverted_by(a) {
-                let target = e
-                    .target
-                    .as_deref()
-                    .or_else(|| e.summary.strip_prefix("Reverted "))
-                    .unwrap_or_default();
-                f.reverted.insert(target.to_string());
+                if let Some(t) = e.target.as_deref() {
+                    f.reverted.insert(t.to_string());
+                }
             }
         }
         f.known = super::plain::known_names(app, f.events.iter().map(|x| x.e));
@@ -526,10 +533,11 @@ impl<'a> Facts<'a> {
         (shown, more)
     }
 
-    /// A change still to repair: marked open, and not reverted by a
-    /// verified rollback.
+    /// A change still to repair: its repair state is open (a rollback
+    /// confirmed by a re-read marks a target reverted only when every change
+    /// to it was reverted).
     pub fn open_repair(&self, c: &crate::app::triage::Change) -> bool {
-        c.repair == crate::model::incident::Repair::Open && !self.reverted.contains(&c.target)
+        c.repair == crate::model::incident::Repair::Open
     }
 
     /// People reached, counted once: each group by its size (or what the
@@ -753,24 +761,16 @@ impl<'a> Facts<'a> {
     /// The writes a verified rollback reverted, as the platform's
     /// containment events report them (`Reverted <target>`).
     pub fn reverted_by(&self, a: &ActionState) -> Vec<&'a Event> {
-        if a.req.kind != ActionKind::RollbackRun || !verified(a) {
+        // The writes the re-read showed in the run's `rollback.reverted`.
+        if a.req.kind != ActionKind::RollbackRun
+            || !matches!(a.phase, ActionPhase::Confirmed | ActionPhase::Partial)
+        {
             return vec![];
         }
-        let Some(ri) = a
-            .req
-            .target
-            .run_id
-            .as_deref()
-            .and_then(|id| self.app.store.run_idx(&a.req.source, id))
-        else {
-            return vec![];
-        };
         let store = &self.app.store;
-        store
-            .events_of_run(ri)
+        a.reverted
             .iter()
-            .map(|&i| &store.events[i as usize].event)
-            .filter(|e| e.kind == EventKind::Containment && e.summary.starts_with("Reverted "))
+            .filter_map(|id| store.event_by_id(&a.req.source, id))
             .collect()
     }
 }

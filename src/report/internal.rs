@@ -93,7 +93,11 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
     for a in app.actions.iter() {
         if matches!(
             outcome(a),
-            Outcome::Unconfirmed | Outcome::Open | Outcome::NoAnswer
+            Outcome::Unconfirmed
+                | Outcome::Open
+                | Outcome::NoAnswer
+                | Outcome::PartlyDone
+                | Outcome::Unknown
         ) {
             any = true;
             let _ = writeln!(

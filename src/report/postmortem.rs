@@ -218,7 +218,8 @@ fn impact_table(f: &Facts, o: &mut String) {
         };
         let repair =
             if c.repair == crate::model::incident::Repair::Open && f.reverted.contains(&c.target) {
-                "reverted by a verified rollback"
+                // Some of its changes were reverted, not all.
+                "open (partly reverted by a verified rollback)"
             } else {
                 c.repair.as_str()
             };
@@ -619,12 +620,30 @@ fn why(f: &Facts, o: &mut String) {
     if app.actions.is_empty() {
         let _ = writeln!(o, "- No containment action was taken from cordon.");
     } else {
+        // Only controls put to the test count: not their inverses, not
+        // stops of runs that had already ended, not what never left.
+        let tried: Vec<bool> = app
+            .actions
+            .iter()
+            .filter_map(|a| a.control_worked())
+            .collect();
+        let worked = tried.iter().filter(|w| **w).count();
+        let _ = writeln!(
+            o,
+            "- The containment controls worked {worked} of {} times they were put to the test (a fresh read of the same object showed the effect; a 2xx alone is never counted; inverses, actions that found nothing to do (a stop of a run that had already ended, a rollback with nothing to revert) and actions that never left are not counted).",
+            tried.len()
+        );
         let c: Vec<String> = [
             Outcome::Verified,
+            Outcome::PartlyDone,
+            Outcome::AlreadyEnded,
             Outcome::NothingToDo,
             Outcome::Unconfirmed,
             Outcome::Refused,
             Outcome::NoAnswer,
+            Outcome::NotSent,
+            Outcome::NotReceived,
+            Outcome::Unknown,
             Outcome::Open,
         ]
         .iter()
@@ -634,7 +653,7 @@ fn why(f: &Facts, o: &mut String) {
         .collect();
         let _ = writeln!(
             o,
-            "- {}: {} (verified = a fresh read showed the effect; a 2xx alone is never counted).",
+            "- {}: {}.",
             md::plural(app.actions.len() as u64, "action", "actions"),
             c.join(", ")
         );
@@ -852,11 +871,10 @@ fn went(f: &Facts, o: &mut String) {
         );
     }
     o.push_str(&more);
-    for a in app
-        .actions
-        .iter()
-        .filter(|a| outcome(a) != Outcome::Verified)
-    {
+    for a in app.actions.iter().filter(|a| {
+        let out = outcome(a);
+        out != Outcome::Verified && !out.is_no_op()
+    }) {
         let _ = writeln!(
             o,
             "- {} on {}: {}.",

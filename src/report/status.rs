@@ -474,13 +474,19 @@ impl Writer<'_, '_> {
                 ActionKind::StopRun | ActionKind::TerminateRun => {
                     format!("stopped the automated process {role}")
                 }
-                ActionKind::RollbackRun => match f.reverted_by(a).len() as u64 {
-                    0 => format!("stopped the automated process {role}"),
-                    n => format!(
-                        "stopped the automated process {role} and undid {} it had made",
-                        md::plural(n, "change", "changes")
-                    ),
-                },
+                // A rollback proves the run is not running and which
+                // writes were undone, not that it stopped the run: the
+                // run may have ended before (its writes are still undone).
+                ActionKind::RollbackRun => {
+                    let undone = undone(&f.reverted_by(a));
+                    if undone.is_empty() {
+                        format!("made sure the automated process {role} is no longer running")
+                    } else {
+                        format!(
+                            "undid {undone} made by an automated process that is no longer running"
+                        )
+                    }
+                }
                 ActionKind::PauseWorkflow => "paused the automated workflow involved".into(),
                 ActionKind::ResumeWorkflow => "resumed the automated workflow".into(),
                 ActionKind::HoldQueue if global => {
@@ -511,23 +517,33 @@ impl Writer<'_, '_> {
                 a.verified_at.unwrap_or(a.at_key).format("%H:%M")
             );
         }
-        for c in f
-            .tri
-            .changes
-            .iter()
-            .filter(|c| !matches!(c.repair, Repair::Open | Repair::Accepted))
-        {
-            any = true;
+        // Repairs the commander recorded, one line per kind of thing
+        // (a rollback's are said with it above).
+        let mut repaired: Vec<(String, usize)> = Vec::new();
+        for c in f.tri.changes.iter().filter(|c| {
+            !matches!(c.repair, Repair::Open | Repair::Accepted)
+                && !c.repair_note.starts_with("reverted by rollback ")
+        }) {
             let thing = plain_target(&c.target, c.recipients);
-            let _ = writeln!(
-                self.o,
-                "- {}",
-                match c.repair {
-                    Repair::Reverted => format!("We reversed the change to {thing}."),
-                    Repair::Compensated => format!("We put right the change to {thing}."),
-                    _ => format!("We have written to the people who received {thing}."),
-                }
-            );
+            let line = match c.repair {
+                Repair::Reverted => format!("We reversed the change{{s}} to {thing}."),
+                Repair::Compensated => format!("We put right the change{{s}} to {thing}."),
+                _ => format!("We have written to the people who received {thing}."),
+            };
+            match repaired.iter_mut().find(|(l, _)| *l == line) {
+                Some((_, n)) => *n += 1,
+                None => repaired.push((line, 1)),
+            }
+        }
+        for (line, n) in repaired {
+            any = true;
+            let line = match n {
+                1 => line.replace("{s}", ""),
+                n => line
+                    .replace("the change{s}", &format!("{} changes", md::num(n as u64)))
+                    .replace("{s}", "s"),
+            };
+            let _ = writeln!(self.o, "- {line}");
         }
         let unverified = f
             .app
@@ -723,6 +739,28 @@ fn with_article(noun: &str) -> String {
 }
 
 /// A changed target in a customer's words.
+/// What a rollback undid, by kind of thing: "9 changes to our own
+/// software and 1 change to a customer's account details".
+fn undone(events: &[&crate::model::Event]) -> String {
+    let mut by: Vec<(String, u64)> = Vec::new();
+    for e in events {
+        let thing = plain_target(e.target.as_deref().unwrap_or(""), 0);
+        match by.iter_mut().find(|(t, _)| *t == thing) {
+            Some((_, n)) => *n += 1,
+            None => by.push((thing, 1)),
+        }
+    }
+    let parts: Vec<String> = by
+        .into_iter()
+        .map(|(t, n)| format!("{} to {t}", md::plural(n, "change", "changes")))
+        .collect();
+    match parts.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 fn plain_target(target: &str, recipients: u64) -> String {
     let (scheme, _) = target.split_once(':').unwrap_or(("", target));
     if scheme == "file" || scheme == "repo" {

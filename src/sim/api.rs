@@ -22,7 +22,7 @@ pub fn router(world: Shared) -> Router {
         .route("/v1/runs", get(runs))
         .route("/v1/runs/{id}", get(run))
         .route("/v1/events", get(events))
-        .route("/v1/actions", post(act))
+        .route("/v1/actions", post(act).get(by_key))
         .route("/v1/actions/{id}", get(action))
         .route("/v1/controls", get(controls))
         .with_state(world)
@@ -44,7 +44,7 @@ fn err(status: StatusCode, code: &str, message: &str) -> Response {
 async fn info(State(w): State<Shared>) -> Json<Value> {
     let w = lock(&w);
     let actions: Vec<&str> = w.offered.iter().map(|k| k.as_str()).collect();
-    Json(json!({"platform": "cordon-sim", "api_version": "1", "actions": actions}))
+    Json(json!({"platform": "cordon-sim", "api_version": "1.1", "actions": actions}))
 }
 
 #[derive(Deserialize)]
@@ -161,6 +161,31 @@ async fn act(
         Err(ActionError::Conflict(m)) => {
             err(StatusCode::UNPROCESSABLE_ENTITY, "idempotency_conflict", &m)
         }
+    }
+}
+
+#[derive(Deserialize)]
+struct KeyQuery {
+    idempotency_key: Option<String>,
+}
+
+/// ACA/1.1: what became of the action sent under a key (404: never
+/// received).
+async fn by_key(State(w): State<Shared>, Query(q): Query<KeyQuery>) -> Response {
+    let Some(key) = q.idempotency_key.filter(|k| !k.is_empty()) else {
+        return err(
+            StatusCode::BAD_REQUEST,
+            "bad_request",
+            "idempotency_key is required",
+        );
+    };
+    match lock(&w).action_by_key(&key) {
+        Some(a) => Json(a).into_response(),
+        None => err(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            "no action was received with this idempotency key",
+        ),
     }
 }
 

@@ -9,7 +9,10 @@ use serde_json::{Value, json};
 
 use super::scenarios;
 use super::script::{Emit, Plan, Step};
-use crate::model::{ActionAnswer, ActionKind, Controls, Target, Time, ToolRevocation};
+use crate::model::{
+    ActionAnswer, ActionKind, AnswerState, CannotRevert, Controls, PlannedRevert, Target, Time,
+    ToolRevocation,
+};
 
 const BACKGROUND_CYCLE: Duration = Duration::from_secs(60);
 const BACKGROUND_PER_CYCLE: usize = 8;
@@ -27,10 +30,42 @@ pub struct SimRun {
     /// Remaining iterations of each `Repeat` step, by step index.
     pub loops: HashMap<usize, u32>,
     pub stats: [u64; 4], // tool_calls, errors, retries, external_actions
-    /// Reversible writes, for rollback.
-    pub reversible_writes: Vec<String>,
+    /// Every change it made to the world, for rollback (ACA/1.1).
+    pub writes: Vec<SimWrite>,
+    /// What a rollback did, once one ran.
+    pub rollback: Option<SimRollback>,
     /// When it leaves the queue (if queued).
     pub start_due: Option<Time>,
+}
+
+/// One world-changing event of a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimWrite {
+    pub event_id: String,
+    pub kind: &'static str,
+    pub target: String,
+    /// A file edit or a database write with a compensation.
+    pub reversible: bool,
+    /// Reverted by a rollback.
+    pub reverted: bool,
+}
+
+impl SimWrite {
+    /// Why a rollback cannot undo it.
+    fn why_not(&self) -> &'static str {
+        match self.kind {
+            "message_sent" => "a sent message cannot be unsent",
+            "external_action" => "an action in another system has no compensation here",
+            _ => "the platform has no compensation for this write",
+        }
+    }
+}
+
+/// `rollback` on the run resource.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimRollback {
+    pub at: Time,
+    pub reverted: Vec<String>,
 }
 
 impl SimRun {
@@ -42,7 +77,7 @@ impl SimRun {
     }
 
     pub fn to_json(&self) -> Value {
-        json!({
+        let mut v = json!({
             "id": self.id, "agent": self.plan.agent, "agent_class": self.plan.agent_class,
             "workflow": self.plan.workflow, "state": self.state,
             "started_at": ts(self.started_at), "updated_at": ts(self.updated_at),
@@ -50,7 +85,35 @@ impl SimRun {
             "tools": self.plan.tools, "credentials": self.plan.credentials,
             "stats": {"tool_calls": self.stats[0], "errors": self.stats[1],
                       "retries": self.stats[2], "external_actions": self.stats[3]},
-        })
+        });
+        if let Some(rb) = &self.rollback {
+            v["rollback"] = json!({"at": ts(rb.at), "reverted": rb.reverted, "failed": []});
+        }
+        v
+    }
+
+    /// A rollback's plan now: the writes it would revert (newest first)
+    /// and those it cannot.
+    pub fn rollback_plan(&self) -> (Vec<PlannedRevert>, Vec<CannotRevert>) {
+        let mut reverts = Vec::new();
+        let mut cannot = Vec::new();
+        for w in self.writes.iter().rev().filter(|w| !w.reverted) {
+            if w.reversible {
+                reverts.push(PlannedRevert {
+                    event_id: w.event_id.clone(),
+                    kind: w.kind.into(),
+                    target: w.target.clone(),
+                });
+            } else {
+                cannot.push(CannotRevert {
+                    event_id: w.event_id.clone(),
+                    kind: w.kind.into(),
+                    target: w.target.clone(),
+                    why: w.why_not().into(),
+                });
+            }
+        }
+        (reverts, cannot)
     }
 }
 
@@ -159,7 +222,7 @@ impl World {
         }
     }
 
-    fn push_event(&mut self, run: usize, kind: &str, summary: String, extra: Value) {
+    fn push_event(&mut self, run: usize, kind: &str, summary: String, extra: Value) -> String {
         let id = format!("evt_{:06}", self.events.len() + 1);
         let mut ev = json!({"id": id, "run_id": self.runs[run].id, "at": ts(self.now),
                             "kind": kind, "summary": summary});
@@ -168,6 +231,7 @@ impl World {
         }
         self.events.push(ev);
         self.runs[run].updated_at = self.now;
+        id
     }
 
     fn set_state(&mut self, run: usize, state: &str, why: &str) {
@@ -265,7 +329,8 @@ impl World {
             due: at + chrono::Duration::from_std(first).unwrap_or_default(),
             loops: HashMap::new(),
             stats: [0; 4],
-            reversible_writes: Vec::new(),
+            writes: Vec::new(),
+            rollback: None,
             start_due: queued.then_some(start_due),
         };
         self.by_id.insert(id, self.runs.len());
@@ -389,12 +454,19 @@ impl World {
         st[1] += c.error as u64;
         st[2] += c.retry as u64;
         st[3] += c.external as u64;
-        if em.reversible == Some(true)
-            && let Some(t) = &em.target
-        {
-            self.runs[i].reversible_writes.push(t.clone());
+        let id = self.push_event(i, em.kind, em.summary.clone(), extra);
+        if matches!(
+            em.kind,
+            "file_write" | "db_write" | "message_sent" | "external_action"
+        ) {
+            self.runs[i].writes.push(SimWrite {
+                event_id: id,
+                kind: em.kind,
+                target: em.target.clone().unwrap_or_default(),
+                reversible: em.reversible == Some(true),
+                reverted: false,
+            });
         }
-        self.push_event(i, em.kind, em.summary.clone(), extra);
     }
 
     pub fn run(&self, id: &str) -> Option<&SimRun> {
@@ -416,7 +488,8 @@ impl World {
         };
         self.runs
             .iter()
-            .filter(|r| r.active())
+            // A rollback acts on a finished run too (its writes).
+            .filter(|r| r.active() || (kind == RollbackRun && !r.rollback_plan().0.is_empty()))
             .filter(|r| match kind {
                 StopRun | RollbackRun | TerminateRun => t.run_id.as_deref() == Some(&r.id),
                 PauseWorkflow | ResumeWorkflow => t.workflow.as_deref() == Some(r.plan.workflow),
@@ -506,13 +579,31 @@ impl World {
         }
         self.validate(kind, &target)?;
         let affected = self.affected(kind, &target);
+        let plan = (kind == ActionKind::RollbackRun)
+            .then(|| {
+                target
+                    .run_id
+                    .as_deref()
+                    .and_then(|id| self.run(id))
+                    .map(|r| r.rollback_plan())
+            })
+            .flatten();
         if dry {
             return Ok(ActionAnswer {
-                action_id: String::new(),
                 kind: kind.as_str().into(),
-                state: "preview".into(),
-                message: format!("would affect {} run(s)", affected.len()),
+                state: AnswerState::Preview,
+                message: match &plan {
+                    Some((r, c)) => format!(
+                        "would revert {} write(s); {} cannot be reverted",
+                        r.len(),
+                        c.len()
+                    ),
+                    None => format!("would affect {} run(s)", affected.len()),
+                },
                 affected_runs: affected,
+                reverts: plan.as_ref().map(|p| p.0.clone()),
+                cannot_revert: plan.map(|p| p.1).unwrap_or_default(),
+                ..ActionAnswer::default()
             });
         }
         let id = format!("act_{}", self.actions.len() + 1);
@@ -525,9 +616,12 @@ impl World {
         let answer = ActionAnswer {
             action_id: id.clone(),
             kind: kind.as_str().into(),
-            state: state.into(),
+            state: AnswerState::parse(state),
             affected_runs: affected,
             message,
+            reverts: plan.as_ref().map(|p| p.0.clone()),
+            cannot_revert: plan.map(|p| p.1).unwrap_or_default(),
+            ..ActionAnswer::default()
         };
         if state == "pending" {
             self.pending_actions.push((id.clone(), kind, target));
@@ -538,6 +632,72 @@ impl World {
                 .insert(k.to_string(), (body.clone(), answer.clone()));
         }
         Ok(answer)
+    }
+
+    /// `GET /v1/actions?idempotency_key=K` (ACA/1.1): the answer of the
+    /// action sent with that key, as it stands now.
+    pub fn action_by_key(&self, key: &str) -> Option<ActionAnswer> {
+        let (_, first) = self.idem.get(key)?;
+        Some(
+            self.actions
+                .get(&first.action_id)
+                .cloned()
+                .unwrap_or_else(|| first.clone()),
+        )
+    }
+
+    /// ACA/1.1 rollback: stop the run if it is still active, then revert
+    /// its reversible writes newest first, one `containment` event each.
+    fn rollback(&mut self, i: usize, reason: &str) -> (&'static str, String) {
+        let (plan, cannot) = self.runs[i].rollback_plan();
+        let was_active = self.runs[i].active();
+        if plan.is_empty() && !was_active {
+            return (
+                "applied",
+                format!(
+                    "nothing to roll back: run {} has no reversible write left ({} cannot be reverted)",
+                    self.runs[i].state,
+                    cannot.len()
+                ),
+            );
+        }
+        self.containment_event(i, format!("rollback_run by operator: {reason}"));
+        if was_active {
+            self.set_state(i, "stopped", "stopped by operator for a rollback");
+        }
+        let mut reverted = Vec::new();
+        for p in &plan {
+            self.push_event(
+                i,
+                "containment",
+                format!("Reverted {} ({})", p.target, p.event_id),
+                json!({"target": p.target, "data": {"reverts": p.event_id}}),
+            );
+            if let Some(w) = self.runs[i]
+                .writes
+                .iter_mut()
+                .find(|w| w.event_id == p.event_id)
+            {
+                w.reverted = true;
+            }
+            reverted.push(p.event_id.clone());
+        }
+        let n = reverted.len();
+        let at = self.now;
+        let rb = self.runs[i].rollback.get_or_insert(SimRollback {
+            at,
+            reverted: Vec::new(),
+        });
+        rb.at = at;
+        rb.reverted.extend(reverted);
+        (
+            "applied",
+            format!(
+                "{}{n} write(s) reverted; {} cannot be reverted",
+                if was_active { "run stopped; " } else { "" },
+                cannot.len()
+            ),
+        )
     }
 
     fn containment_event(&mut self, run: usize, msg: String) {
@@ -560,7 +720,7 @@ impl World {
             .collect();
         let all = |o: &Option<String>| o.clone().unwrap_or_else(|| "*".into());
         match kind {
-            StopRun | RollbackRun | TerminateRun => {
+            StopRun | TerminateRun => {
                 let Some(&i) = self.by_id.get(t.run_id.as_deref().unwrap_or_default()) else {
                     return ("failed", "no such run".into());
                 };
@@ -568,19 +728,14 @@ impl World {
                     return ("applied", format!("run already {}", self.runs[i].state));
                 }
                 self.containment_event(i, format!("{} by operator: {reason}", kind.as_str()));
-                if kind == RollbackRun {
-                    for target in std::mem::take(&mut self.runs[i].reversible_writes) {
-                        self.containment_event(i, format!("Reverted {target}"));
-                    }
-                    self.set_state(i, "rolled_back", "rolled back by operator");
-                    (
-                        "applied",
-                        "run stopped and its reversible writes reverted".into(),
-                    )
-                } else {
-                    self.set_state(i, "stopped", "stopped by operator");
-                    ("applied", "run stopped".into())
-                }
+                self.set_state(i, "stopped", "stopped by operator");
+                ("applied", "run stopped".into())
+            }
+            RollbackRun => {
+                let Some(&i) = self.by_id.get(t.run_id.as_deref().unwrap_or_default()) else {
+                    return ("failed", "no such run".into());
+                };
+                self.rollback(i, reason)
             }
             PauseWorkflow => {
                 let w = t.workflow.clone().unwrap_or_default();
@@ -701,7 +856,7 @@ impl World {
                     self.set_state(i, "paused", "workflow paused by operator");
                 }
                 if let Some(a) = self.actions.get_mut(&id) {
-                    a.state = "applied".into();
+                    a.state = AnswerState::Applied;
                     a.message = format!("{w} paused");
                 }
             }

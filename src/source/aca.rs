@@ -308,16 +308,7 @@ impl AcaActor {
     ) -> Result<crate::model::ActionAnswer, HttpError> {
         self.client.check()?;
         let (_, body) = http::send(req).await?;
-        let mut a: crate::model::ActionAnswer = http::json(&body)?;
-        a.message = crate::sanitize::line(&a.message, 512);
-        a.state = crate::sanitize::line(&a.state, 32);
-        a.affected_runs = a
-            .affected_runs
-            .iter()
-            .take(10_000)
-            .map(|r| crate::sanitize::id(r).into_owned())
-            .collect();
-        Ok(a)
+        Ok(http::json::<crate::model::ActionAnswer>(&body)?.sanitized())
     }
 
     async fn controls(&self) -> Result<Controls, HttpError> {
@@ -325,7 +316,13 @@ impl AcaActor {
         Ok(http::json::<Controls>(&body)?.sanitized())
     }
 
-    async fn run_state(&self, id: &str) -> Result<Option<crate::model::RunState>, HttpError> {
+    /// A fresh read of one run, with its rollback record (ACA/1.1);
+    /// `None` when the platform does not know it.
+    async fn read_run(
+        &self,
+        id: &str,
+    ) -> Result<Option<(Run, Option<super::RollbackRecord>)>, HttpError> {
+        // The URL names the platform's raw id, not its visible spelling.
         let raw = crate::sanitize::id_raw(id).unwrap_or(std::borrow::Cow::Borrowed(id));
         let req = self
             .client
@@ -333,7 +330,28 @@ impl AcaActor {
         match http::send(req).await {
             Ok((_, body)) => {
                 let v: serde_json::Value = http::json(&body)?;
-                Ok(Run::from_wire(&self.name, &v).map(|r| r.state))
+                let rollback = v
+                    .get("rollback")
+                    .filter(|r| r.is_object())
+                    .and_then(|r| serde_json::from_value::<super::RollbackRecord>(r.clone()).ok())
+                    .map(|r| super::RollbackRecord {
+                        reverted: r
+                            .reverted
+                            .iter()
+                            .take(10_000)
+                            .map(|e| crate::sanitize::id(e).into_owned())
+                            .collect(),
+                        failed: r
+                            .failed
+                            .into_iter()
+                            .take(10_000)
+                            .map(|f| super::RevertFailure {
+                                event_id: crate::sanitize::id(&f.event_id).into_owned(),
+                                why: crate::sanitize::line(&f.why, 256),
+                            })
+                            .collect(),
+                    });
+                Ok(Run::from_wire(&self.name, &v).map(|r| (r, rollback)))
             }
             Err(e) if e.status == Some(404) => Ok(None),
             Err(e) => Err(e),
@@ -343,6 +361,7 @@ impl AcaActor {
     async fn check_inner(
         &self,
         req: &crate::model::ActionRequest,
+        answer: Option<&crate::model::ActionAnswer>,
     ) -> Result<super::Check, HttpError> {
         use super::Check::{Confirmed, NotYet};
         use crate::model::ActionKind::*;
@@ -350,21 +369,25 @@ impl AcaActor {
         let all = |o: &Option<String>| o.clone().unwrap_or_else(|| "*".into());
         let has = |list: &[String], x: &str| list.iter().any(|v| v == x);
         Ok(match req.kind {
-            StopRun | RollbackRun | TerminateRun => {
+            StopRun | TerminateRun => {
                 let id = t.run_id.clone().unwrap_or_default();
-                match self.run_state(&id).await? {
-                    Some(s) if s.as_str() == "stopped" || s.as_str() == "rolled_back" => {
-                        Confirmed(format!("run {id} is {}", s.as_str()))
-                    }
-                    Some(s) if !s.is_active() => {
-                        Confirmed(format!("run {id} is {} (no longer running)", s.as_str()))
-                    }
-                    Some(s) => NotYet(format!("run {id} is still {}", s.as_str())),
-                    None if req.kind == RollbackRun => {
-                        Confirmed(format!("run {id} is gone (rolled back)"))
-                    }
-                    None => NotYet(format!("run {id} not found")),
-                }
+                let seen = self.read_run(&id).await?;
+                super::check_run_stopped(
+                    &id,
+                    seen.as_ref()
+                        .map(|(r, _)| (r.id.as_str(), &r.state, r.state.as_str())),
+                    answer,
+                )
+            }
+            RollbackRun => {
+                let id = t.run_id.clone().unwrap_or_default();
+                let seen = self.read_run(&id).await?;
+                super::check_rolled_back(
+                    &id,
+                    seen.as_ref()
+                        .map(|(r, rb)| (r.id.as_str(), &r.state, rb.as_ref())),
+                    answer,
+                )
             }
             PauseWorkflow | ResumeWorkflow => {
                 let w = t.workflow.clone().unwrap_or_default();
@@ -378,19 +401,27 @@ impl AcaActor {
                 } else if !paused {
                     NotYet(format!("{w} not yet in paused_workflows"))
                 } else {
+                    // Running, or in a state cordon does not know (which
+                    // might be running): either way not proven paused.
                     let runs = self.list_active().await?;
-                    let running: Vec<&str> = runs
+                    let busy: Vec<String> = runs
                         .iter()
-                        .filter(|r| r.workflow == w && r.state == crate::model::RunState::Running)
-                        .map(|r| r.id.as_str())
+                        .filter(|r| r.workflow == w)
+                        .filter(|r| {
+                            matches!(
+                                r.state,
+                                crate::model::RunState::Running | crate::model::RunState::Other(_)
+                            )
+                        })
+                        .map(|r| format!("{} ({})", r.id, r.state.as_str()))
                         .collect();
-                    if running.is_empty() {
+                    if busy.is_empty() {
                         Confirmed(format!("{w} paused, none of its runs running"))
                     } else {
                         NotYet(format!(
-                            "{w} paused but {} still running: {}",
-                            running.len(),
-                            running.join(", ")
+                            "{w} paused but {} not proven stopped: {}",
+                            busy.len(),
+                            busy.join(", ")
                         ))
                     }
                 }
@@ -440,6 +471,35 @@ impl AcaActor {
         })
     }
 
+    /// `GET /v1/actions?idempotency_key=K`: 200 is the action's answer;
+    /// a 404 in the contract's error shape means it never arrived; any
+    /// other refusal (a server without ACA/1.1's lookup: 404 without that
+    /// shape, 405, 501) means it cannot be asked.
+    async fn lookup_inner(
+        &self,
+        r: &crate::model::ActionRequest,
+    ) -> Result<super::Lookup, HttpError> {
+        self.client.check()?;
+        let req = self
+            .client
+            .get(format!("{}/v1/actions", self.base))
+            .query(&[("idempotency_key", r.key.as_str())]);
+        match fetch(req).await? {
+            (200..=299, body) => {
+                let a: crate::model::ActionAnswer = http::json(&body)?;
+                Ok(super::Lookup::Found(a.sanitized()))
+            }
+            (404, body) if aca_error(&body) => Ok(super::Lookup::NeverReceived),
+            (s, _) if s >= 500 || s == 429 || s == 408 => Err(HttpError {
+                message: format!("idempotency lookup: HTTP {s}"),
+                status: Some(s),
+                retry_after: None,
+                permanent: false,
+            }),
+            _ => Ok(super::Lookup::Unsupported),
+        }
+    }
+
     async fn list_active(&self) -> Result<Vec<Run>, HttpError> {
         Aca::with(&self.name, &self.base, self.client.clone())
             .list_active()
@@ -483,9 +543,49 @@ impl super::Actor for AcaActor {
     fn check<'a>(
         &'a self,
         req: &'a crate::model::ActionRequest,
+        answer: Option<&'a crate::model::ActionAnswer>,
     ) -> BoxFuture<'a, Result<super::Check, HttpError>> {
-        Box::pin(self.check_inner(req))
+        Box::pin(self.check_inner(req, answer))
     }
+
+    fn lookup<'a>(
+        &'a self,
+        req: &'a crate::model::ActionRequest,
+    ) -> BoxFuture<'a, Result<super::Lookup, HttpError>> {
+        Box::pin(self.lookup_inner(req))
+    }
+}
+
+/// Status and body (at most 1 MiB) whatever the status: the lookup must
+/// tell a 404 in the contract's shape from one that is not.
+async fn fetch(req: reqwest::RequestBuilder) -> Result<(u16, Vec<u8>), HttpError> {
+    use futures_util::StreamExt;
+    let failed = |e: reqwest::Error| {
+        HttpError::other(format!(
+            "idempotency lookup: {}",
+            crate::sanitize::line(&e.to_string(), 200)
+        ))
+    };
+    let resp = req.send().await.map_err(failed)?;
+    let status = resp.status().as_u16();
+    let mut body = Vec::new();
+    let mut chunks = resp.bytes_stream();
+    while let Some(c) = chunks.next().await {
+        let c = c.map_err(failed)?;
+        if body.len() + c.len() > (1 << 20) {
+            return Err(HttpError::other("idempotency lookup: answer over 1 MiB"));
+        }
+        body.extend_from_slice(&c);
+    }
+    Ok((status, body))
+}
+
+/// An ACA error body: `{"error": {"code": …}}`.
+fn aca_error(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| v.get("error")?.get("code")?.as_str().map(|_| ()))
+        .is_some()
 }
 
 /// The shared client plus this source's bearer token, if it has one.

@@ -26,7 +26,8 @@ use serde_json::{Value, json};
 
 use super::Check;
 use super::http::{self, HttpError};
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use crate::model::{ActionAnswer, ActionKind, ActionRequest, RunState, Target};
+use crate::sanitize;
 use crate::secret::Secret;
 
 pub use poll::LangGraph;
@@ -211,6 +212,13 @@ impl Conn {
     }
 }
 
+/// A LangGraph run status as a cordon run state, exactly (as a fresh read
+/// of the run alone says it): what is not listed stays `Other`, shown as it
+/// came and never taken for proof.
+pub fn run_state(status: Option<&str>) -> RunState {
+    convert::run_state(status.unwrap_or(""), false)
+}
+
 fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
@@ -353,12 +361,134 @@ impl LangGraphActor {
         message: String,
     ) -> ActionAnswer {
         ActionAnswer {
-            action_id: String::new(),
             kind: kind.as_str().into(),
             state: state.into(),
             affected_runs: affected,
             message,
+            ..ActionAnswer::default()
         }
+    }
+
+    /// A fresh read of a run on its thread: its id as the server names
+    /// it, its state, and LangGraph's own word for it (`None`: not found).
+    async fn read_run(
+        &self,
+        tid: &str,
+        run: &str,
+    ) -> Result<Option<(String, RunState, String)>, HttpError> {
+        let mut bytes = 0;
+        Ok(self.conn.run(tid, run, &mut bytes).await?.map(|v| {
+            let s = |k: &str| {
+                v.get(k)
+                    .and_then(|x| x.as_str())
+                    .map(|x| sanitize::line(x, 128))
+            };
+            let status = s("status");
+            let state = run_state(status.as_deref());
+            // An id is identity: spelled as the feed spells it.
+            let id = v
+                .get("run_id")
+                .and_then(|x| x.as_str())
+                .map(|x| sanitize::id(x).into_owned());
+            (id.unwrap_or_default(), state, status.unwrap_or_default())
+        }))
+    }
+
+    /// Stop or roll back one run. An ended run is not cancelled (the
+    /// server would answer 404): the answer says it affected nothing. The
+    /// runs queued on its thread start as soon as it stops: they are
+    /// named as what comes next.
+    async fn act_on_run(
+        &self,
+        kind: ActionKind,
+        run: String,
+        dry: bool,
+    ) -> Result<ActionAnswer, HttpError> {
+        let tid = self.thread_of(&run).await?;
+        let before = self.read_run(&tid, &run).await?;
+        let rollback = kind == ActionKind::RollbackRun;
+        let ended = |state: &RunState| {
+            let mut a = Self::answer(
+                kind,
+                if dry { "preview" } else { "applied" },
+                vec![],
+                format!(
+                    "run already {}: nothing to {}",
+                    state.as_str(),
+                    if rollback {
+                        "roll back (LangGraph rolls back only a run that is still active)"
+                    } else {
+                        "stop"
+                    }
+                ),
+            );
+            if rollback {
+                a.reverts = Some(vec![]);
+            }
+            a
+        };
+        match &before {
+            Some((_, s, _)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
+                return Ok(ended(s));
+            }
+            None => {
+                return Err(HttpError {
+                    message: format!("run {run} not found on thread {tid}"),
+                    status: Some(404),
+                    retry_after: None,
+                    permanent: true,
+                });
+            }
+            _ => {}
+        }
+        // What starts next is for the dialog: asked on the dry run only,
+        // so the stop itself leaves at once.
+        let mut starts_next = Vec::new();
+        if dry {
+            let mut bytes = 0;
+            starts_next = self
+                .conn
+                .runs_of(&tid, "pending", &mut bytes)
+                .await?
+                .iter()
+                .filter_map(|r| r.get("run_id").and_then(|x| x.as_str()))
+                .filter(|id| *id != run)
+                .map(|id| sanitize::id(id).into_owned())
+                .collect();
+        }
+        let action = if rollback { "rollback" } else { "interrupt" };
+        let mut a = if dry {
+            Self::answer(
+                kind,
+                "preview",
+                vec![run.clone()],
+                format!("would cancel the run (action={action})"),
+            )
+        } else {
+            let sent = http::send(self.conn.req(
+                reqwest::Method::POST,
+                &format!("/threads/{tid}/runs/{run}/cancel?action={action}"),
+            ))
+            .await;
+            match sent {
+                Ok(_) => Self::answer(
+                    kind,
+                    "pending",
+                    vec![run.clone()],
+                    format!("cancel (action={action}) accepted"),
+                ),
+                // "No matching runs to cancel": it ended meanwhile.
+                Err(e) if e.status == Some(404) => match self.read_run(&tid, &run).await? {
+                    Some((_, s, _)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
+                        ended(&s)
+                    }
+                    _ => return Err(e),
+                },
+                Err(e) => return Err(e),
+            }
+        };
+        a.starts_next = starts_next;
+        Ok(a)
     }
 
     async fn act(
@@ -369,32 +499,8 @@ impl LangGraphActor {
     ) -> Result<ActionAnswer, HttpError> {
         match kind {
             ActionKind::StopRun | ActionKind::RollbackRun => {
-                let run = target.run_id.clone().unwrap_or_default();
-                let tid = self.thread_of(&run).await?;
-                if dry {
-                    return Ok(Self::answer(
-                        kind,
-                        "preview",
-                        vec![run],
-                        "would cancel the run".into(),
-                    ));
-                }
-                let action = if kind == ActionKind::StopRun {
-                    "interrupt"
-                } else {
-                    "rollback"
-                };
-                let (_, _) = http::send(self.conn.req(
-                    reqwest::Method::POST,
-                    &format!("/threads/{tid}/runs/{run}/cancel?action={action}"),
-                ))
-                .await?;
-                Ok(Self::answer(
-                    kind,
-                    "pending",
-                    vec![run],
-                    format!("cancel (action={action}) accepted"),
-                ))
+                self.act_on_run(kind, target.run_id.clone().unwrap_or_default(), dry)
+                    .await
             }
             ActionKind::HoldQueue => {
                 let pending = self.pending(target.workflow.as_deref()).await?;
@@ -480,35 +586,70 @@ impl LangGraphActor {
         }
     }
 
-    async fn check_inner(&self, req: &ActionRequest) -> Result<Check, HttpError> {
-        let mut bytes = 0;
+    async fn check_inner(
+        &self,
+        req: &ActionRequest,
+        answer: Option<&ActionAnswer>,
+    ) -> Result<Check, HttpError> {
         match req.kind {
-            ActionKind::StopRun | ActionKind::RollbackRun => {
+            ActionKind::StopRun => {
                 let run = req.target.run_id.clone().unwrap_or_default();
                 let tid = self.thread_of(&run).await?;
-                let status = self
-                    .conn
-                    .run(&tid, &run, &mut bytes)
-                    .await?
-                    .and_then(|v| v.get("status").and_then(|s| s.as_str()).map(String::from));
-                Ok(match (req.kind, status.as_deref()) {
-                    (ActionKind::StopRun, Some("interrupted")) => {
-                        Check::Confirmed(format!("run {run} is interrupted"))
+                let seen = self.read_run(&tid, &run).await?;
+                Ok(super::check_run_stopped(
+                    &run,
+                    seen.as_ref()
+                        .map(|(id, s, word)| (id.as_str(), s, word.as_str())),
+                    answer,
+                ))
+            }
+            ActionKind::RollbackRun => {
+                let run = req.target.run_id.clone().unwrap_or_default();
+                if answer.is_some_and(|a| a.reverts.as_ref().is_some_and(|r| r.is_empty())) {
+                    return Ok(Check::NothingToDo(format!(
+                        "nothing to roll back: run {run} had already ended, and LangGraph rolls back only a run that is still active{}",
+                        answer
+                            .map(|a| format!(" ({})", a.message))
+                            .unwrap_or_default()
+                    )));
+                }
+                let tid = self.thread_of(&run).await?;
+                Ok(match self.read_run(&tid, &run).await? {
+                    None => Check::Confirmed(format!(
+                        "run {run} is gone: LangGraph deleted it and its checkpoints; nothing it did outside LangGraph was reverted"
+                    )),
+                    Some((id, _, _)) if id != run => {
+                        Check::NotYet(format!("the re-read of run {run} named run {id}: no proof"))
                     }
-                    (ActionKind::RollbackRun, None) => {
-                        Check::Confirmed(format!("run {run} is gone (rolled back)"))
+                    Some((_, RunState::Succeeded | RunState::Failed, word)) => {
+                        Check::AlreadyEnded(format!(
+                            "run {run} ended as {word} before the rollback: LangGraph did not delete it"
+                        ))
                     }
-                    (_, Some(s @ ("success" | "error" | "timeout"))) => {
-                        Check::Confirmed(format!("run {run} ended ({s}) before the cancel"))
+                    Some((_, RunState::Other(raw), _)) => Check::NotYet(format!(
+                        "run {run} reports state '{raw}', which cordon does not know: no proof"
+                    )),
+                    Some((_, _, word)) => {
+                        Check::NotYet(format!("run {run} is {word} and not yet deleted"))
                     }
-                    (_, s) => Check::NotYet(format!("run {run} is {}", s.unwrap_or("present"))),
                 })
             }
             ActionKind::HoldQueue => {
                 let left = self.pending(req.target.workflow.as_deref()).await?;
                 let crons = self.crons(req.target.workflow.as_deref(), true).await?;
-                Ok(if left.is_empty() && crons.is_empty() {
-                    Check::Confirmed("no pending runs and no enabled crons in scope".into())
+                // LangGraph has no queue to hold: the hold cancels what is
+                // pending and disables crons. With none, it did nothing.
+                let had = answer.is_none_or(|a| !a.affected_runs.is_empty());
+                Ok(if left.is_empty() && crons.is_empty() && !had {
+                    Check::NothingToDo(
+                        "no pending run and no enabled cron in scope: nothing to hold (runs started later are not held)"
+                            .into(),
+                    )
+                } else if left.is_empty() && crons.is_empty() {
+                    Check::Confirmed(
+                        "no pending runs and no enabled crons in scope (runs started later are not held)"
+                            .into(),
+                    )
                 } else {
                     Check::NotYet(format!(
                         "{} pending runs and {} enabled crons remain",
@@ -547,7 +688,11 @@ impl super::Actor for LangGraphActor {
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
         Box::pin(self.act(req.kind, &req.target, false))
     }
-    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>> {
-        Box::pin(self.check_inner(req))
+    fn check<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+        answer: Option<&'a ActionAnswer>,
+    ) -> BoxFuture<'a, Result<Check, HttpError>> {
+        Box::pin(self.check_inner(req, answer))
     }
 }

@@ -17,7 +17,9 @@ use futures_util::future::BoxFuture;
 pub use http::HttpError;
 pub use spec::SourceSpec;
 
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, Controls, Event, Run, Target};
+use crate::model::{
+    ActionAnswer, ActionKind, ActionRequest, Controls, Event, Run, RunState, Target,
+};
 
 /// What one poll brought: changed or new runs, new events (oldest first),
 /// and the controls in force if the adapter read them.
@@ -332,13 +334,215 @@ async fn drive(mut src: Box<dyn Source>, interval: Duration, tx: impl Sink) {
     }
 }
 
-/// What a fresh read says about an action's effect.
+/// What a fresh read says about an action's effect (ACA/1.1 strictness:
+/// the read must be of the same object, states are compared exactly, and
+/// what cordon does not know proves nothing).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Check {
-    /// The effect is in place; the text says what was seen.
+    /// The effect is in place on the object asked about; the text says
+    /// what was seen.
     Confirmed(String),
-    /// Not yet; the text says what was seen instead.
+    /// A rollback whose every planned write shows in `rollback.reverted`.
+    Reverted {
+        detail: String,
+        reverted: Vec<String>,
+    },
+    /// A rollback that is over, with some planned writes reverted and the
+    /// others failed.
+    Partial {
+        detail: String,
+        reverted: Vec<String>,
+    },
+    /// Not (yet) proven: the text says what was seen instead (a state
+    /// cordon does not know is quoted as it came).
     NotYet(String),
+    /// The run had already ended (or ended on its own, not by this
+    /// action): nothing to stop.
+    AlreadyEnded(String),
+    /// A rollback whose plan reverts nothing.
+    NothingToDo(String),
+}
+
+/// What the platform says about an Idempotency-Key (ACA/1.1
+/// `GET /v1/actions?idempotency_key=K`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum Lookup {
+    /// It received the action: its answer as it stands now.
+    Found(ActionAnswer),
+    /// It never received an action under this key.
+    NeverReceived,
+    /// The platform cannot be asked.
+    Unsupported,
+}
+
+/// The strict reading of a run after `stop_run` / `terminate_run`:
+/// `seen` is the re-read (its id, its state, and the platform's own word
+/// for it; `None` when it is not found), `answer` the platform's answer to
+/// the action, if it came.
+pub fn check_run_stopped(
+    asked: &str,
+    seen: Option<(&str, &RunState, &str)>,
+    answer: Option<&ActionAnswer>,
+) -> Check {
+    let Some((id, state, word)) = seen else {
+        return Check::NotYet(format!("run {asked} not found: no proof of a stop"));
+    };
+    if id != asked {
+        return Check::NotYet(format!(
+            "the re-read of run {asked} named run {id}: no proof"
+        ));
+    }
+    match state {
+        RunState::Stopped => match answer {
+            // The platform says this action affected no run: it was
+            // stopped before (by someone, or by an earlier action).
+            Some(a) if !a.affected_runs.iter().any(|r| r == asked) => Check::AlreadyEnded(format!(
+                "run {asked} was already stopped: nothing to stop (the platform affected no run{})",
+                said(a)
+            )),
+            _ => Check::Confirmed(format!("run {asked} is {word}")),
+        },
+        RunState::Succeeded | RunState::Failed => Check::AlreadyEnded(format!(
+            "run {asked} ended as {word}, not by this action: nothing to stop"
+        )),
+        RunState::Other(raw) => Check::NotYet(format!(
+            "run {asked} reports state '{raw}', which cordon does not know: no proof"
+        )),
+        _ => Check::NotYet(format!("run {asked} is still {word}")),
+    }
+}
+
+/// ": '<message>'" when the platform said something.
+fn said(a: &ActionAnswer) -> String {
+    if a.message.is_empty() {
+        String::new()
+    } else {
+        format!(": '{}'", a.message)
+    }
+}
+
+/// A run's rollback record (ACA/1.1 `rollback` on the run resource).
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct RollbackRecord {
+    #[serde(default)]
+    pub reverted: Vec<String>,
+    #[serde(default)]
+    pub failed: Vec<RevertFailure>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
+pub struct RevertFailure {
+    #[serde(default)]
+    pub event_id: String,
+    #[serde(default)]
+    pub why: String,
+}
+
+/// The strict reading of a run after `rollback_run`: confirmed when every
+/// planned write (the answer's `reverts`; without an answer, what the
+/// run's record says was attempted) shows in `rollback.reverted`; partly
+/// when the rest are in `failed`; nothing to roll back when the plan is
+/// empty. The run must also no longer be running.
+pub fn check_rolled_back(
+    asked: &str,
+    seen: Option<(&str, &RunState, Option<&RollbackRecord>)>,
+    answer: Option<&ActionAnswer>,
+) -> Check {
+    let Some((id, state, record)) = seen else {
+        return Check::NotYet(format!("run {asked} not found: no proof of a rollback"));
+    };
+    if id != asked {
+        return Check::NotYet(format!(
+            "the re-read of run {asked} named run {id}: no proof"
+        ));
+    }
+    let plan: Option<Vec<&str>> = answer
+        .and_then(|a| a.reverts.as_ref())
+        .map(|v| v.iter().map(|r| r.event_id.as_str()).collect());
+    let cannot = answer.map(|a| a.cannot_revert.len()).unwrap_or(0);
+    if plan.as_ref().is_some_and(|p| p.is_empty()) {
+        return Check::NothingToDo(format!(
+            "nothing to roll back: the platform's plan reverts no write of run {asked}{}",
+            if cannot > 0 {
+                format!(" ({cannot} cannot be reverted)")
+            } else {
+                String::new()
+            }
+        ));
+    }
+    if let RunState::Other(raw) = state {
+        return Check::NotYet(format!(
+            "run {asked} reports state '{raw}', which cordon does not know: no proof"
+        ));
+    }
+    if state.is_active() {
+        return Check::NotYet(format!("run {asked} is still {}", state.as_str()));
+    }
+    let Some(rec) = record else {
+        return Check::NotYet(format!("run {asked} shows no rollback record yet"));
+    };
+    let failed: Vec<&str> = rec.failed.iter().map(|f| f.event_id.as_str()).collect();
+    let plan: Vec<&str> = plan.unwrap_or_else(|| {
+        rec.reverted
+            .iter()
+            .map(String::as_str)
+            .chain(failed.iter().copied())
+            .collect()
+    });
+    if plan.is_empty() {
+        return Check::NothingToDo(format!(
+            "nothing to roll back: run {asked}'s rollback record lists no write"
+        ));
+    }
+    let reverted: Vec<String> = plan
+        .iter()
+        .filter(|e| rec.reverted.iter().any(|r| r == *e))
+        .map(|e| e.to_string())
+        .collect();
+    let failed_planned: Vec<&RevertFailure> = rec
+        .failed
+        .iter()
+        .filter(|f| plan.contains(&f.event_id.as_str()))
+        .collect();
+    let n = plan.len();
+    if reverted.len() == n {
+        Check::Reverted {
+            detail: format!(
+                "run {asked}: all {n} planned write{} reverted ({})",
+                if n == 1 { "" } else { "s" },
+                list(&reverted)
+            ),
+            reverted,
+        }
+    } else if reverted.len() + failed_planned.len() == n {
+        Check::Partial {
+            detail: format!(
+                "run {asked}: {} of {n} planned writes reverted; failed: {}",
+                reverted.len(),
+                failed_planned
+                    .iter()
+                    .take(6)
+                    .map(|f| format!("{} ({})", f.event_id, f.why))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+            reverted,
+        }
+    } else {
+        Check::NotYet(format!(
+            "run {asked}: {} of {n} planned writes reverted so far",
+            reverted.len()
+        ))
+    }
+}
+
+/// Up to six ids, then a count.
+fn list(ids: &[String]) -> String {
+    let mut s = ids.iter().take(6).cloned().collect::<Vec<_>>().join(", ");
+    if ids.len() > 6 {
+        s.push_str(&format!(" … +{}", ids.len() - 6));
+    }
+    s
 }
 
 /// The acting side of an adapter: dry runs, actions, and reading back
@@ -354,8 +558,19 @@ pub trait Actor: Send + Sync {
     /// One attempt at the real action (the caller retries with the same key).
     fn send<'a>(&'a self, req: &'a ActionRequest)
     -> BoxFuture<'a, Result<ActionAnswer, HttpError>>;
-    /// Read the platform afresh and say whether the effect shows.
-    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>>;
+    /// Read the platform afresh and say whether the effect shows. `answer`
+    /// is the platform's answer to the action, when one came (its
+    /// `affected_runs` and rollback plan are part of what is checked).
+    fn check<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+        answer: Option<&'a ActionAnswer>,
+    ) -> BoxFuture<'a, Result<Check, HttpError>>;
+    /// Ask what became of the action sent under `req.key`, when its answer
+    /// was lost. By default the platform cannot be asked.
+    fn lookup<'a>(&'a self, _req: &'a ActionRequest) -> BoxFuture<'a, Result<Lookup, HttpError>> {
+        Box::pin(async { Ok(Lookup::Unsupported) })
+    }
 }
 
 /// Build the acting side of an adapter from a spec.

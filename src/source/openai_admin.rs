@@ -123,9 +123,19 @@ impl Conn {
     }
 
     async fn exists(&self, key: &str) -> Result<bool, HttpError> {
+        Ok(self.read_key(key).await?.is_some())
+    }
+
+    /// A fresh read of one key: the id its body names (`None`: 404).
+    async fn read_key(&self, key: &str) -> Result<Option<String>, HttpError> {
         match http::send(self.req(reqwest::Method::GET, &format!("/api_keys/{key}"))?).await {
-            Ok(_) => Ok(true),
-            Err(e) if e.status == Some(404) => Ok(false),
+            Ok((_, body)) => Ok(Some(
+                serde_json::from_slice::<Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("id")?.as_str().map(|s| crate::sanitize::line(s, 128)))
+                    .unwrap_or_default(),
+            )),
+            Err(e) if e.status == Some(404) => Ok(None),
             Err(e) => Err(e),
         }
     }
@@ -211,15 +221,16 @@ impl super::Actor for OpenAiAdminActor {
             let key = target.credential.unwrap_or_default();
             let exists = self.conn.exists(&key).await?;
             Ok(ActionAnswer {
-                action_id: String::new(),
                 kind: kind.as_str().into(),
                 state: "preview".into(),
-                affected_runs: vec![],
+                // The key, when there is one to revoke.
+                affected_runs: if exists { vec![key.clone()] } else { vec![] },
                 message: if exists {
                     format!("would delete project API key {key}")
                 } else {
-                    format!("no key {key} in the project")
+                    format!("no key {key} in the project: nothing to revoke")
                 },
+                ..ActionAnswer::default()
             })
         })
     }
@@ -229,6 +240,7 @@ impl super::Actor for OpenAiAdminActor {
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
         Box::pin(async move {
             only_revoke(req.kind)?;
+            // A key that is not there is refused by the platform (404).
             let key = req.target.credential.clone().unwrap_or_default();
             let (_, body) = http::send(
                 self.conn
@@ -238,21 +250,31 @@ impl super::Actor for OpenAiAdminActor {
             let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let deleted = v.get("deleted").and_then(|d| d.as_bool()).unwrap_or(false);
             Ok(ActionAnswer {
-                action_id: String::new(),
                 kind: req.kind.as_str().into(),
                 state: if deleted { "applied" } else { "pending" }.into(),
-                affected_runs: vec![],
+                affected_runs: vec![key.clone()],
                 message: format!("delete of {key} answered deleted={deleted}"),
+                ..ActionAnswer::default()
             })
         })
     }
-    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>> {
+    fn check<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+        answer: Option<&'a ActionAnswer>,
+    ) -> BoxFuture<'a, Result<Check, HttpError>> {
         Box::pin(async move {
             let key = req.target.credential.clone().unwrap_or_default();
-            Ok(if self.conn.exists(&key).await? {
-                Check::NotYet(format!("key {key} still listed"))
-            } else {
-                Check::Confirmed(format!("key {key} no longer exists"))
+            let had = answer.is_none_or(|a| a.affected_runs.contains(&key));
+            Ok(match self.conn.read_key(&key).await? {
+                None if had => Check::Confirmed(format!("key {key} no longer exists")),
+                None => Check::NothingToDo(format!(
+                    "key {key} was not in the project: nothing to revoke"
+                )),
+                Some(id) if id == key => Check::NotYet(format!("key {key} still listed")),
+                Some(id) => Check::NotYet(format!(
+                    "the read of key {key} named '{id}': no proof either way"
+                )),
             })
         })
     }

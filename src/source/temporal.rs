@@ -32,6 +32,7 @@ use serde_json::{Value, json};
 use super::Check;
 use super::http::{self, HttpError};
 use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use crate::sanitize;
 use crate::secret::Secret;
 
 pub use poll::Temporal;
@@ -299,6 +300,91 @@ impl Conn {
     }
 }
 
+/// A Temporal execution status, exactly as the server names it (the
+/// actor compares these; what is not listed proves nothing).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ExecStatus {
+    Running,
+    Completed,
+    Failed,
+    TimedOut,
+    Canceled,
+    Terminated,
+    ContinuedAsNew,
+    Paused,
+    Other(String),
+}
+
+impl ExecStatus {
+    pub fn parse(s: &str) -> ExecStatus {
+        match s.trim_start_matches("WORKFLOW_EXECUTION_STATUS_") {
+            "RUNNING" => ExecStatus::Running,
+            "COMPLETED" => ExecStatus::Completed,
+            "FAILED" => ExecStatus::Failed,
+            "TIMED_OUT" => ExecStatus::TimedOut,
+            "CANCELED" => ExecStatus::Canceled,
+            "TERMINATED" => ExecStatus::Terminated,
+            "CONTINUED_AS_NEW" => ExecStatus::ContinuedAsNew,
+            "PAUSED" => ExecStatus::Paused,
+            o => ExecStatus::Other(sanitize::line(o, 64)),
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        match self {
+            ExecStatus::Running => "running",
+            ExecStatus::Completed => "completed",
+            ExecStatus::Failed => "failed",
+            ExecStatus::TimedOut => "timed out",
+            ExecStatus::Canceled => "canceled",
+            ExecStatus::Terminated => "terminated",
+            ExecStatus::ContinuedAsNew => "continued as new",
+            ExecStatus::Paused => "paused",
+            ExecStatus::Other(s) => s,
+        }
+    }
+
+    /// Closed: nothing left to stop.
+    pub fn is_closed(&self) -> bool {
+        !matches!(
+            self,
+            ExecStatus::Running | ExecStatus::Paused | ExecStatus::Other(_)
+        )
+    }
+}
+
+/// The strict reading of an execution after a cancel (`want` Canceled) or
+/// a terminate (`want` Terminated): `seen` is the describe's workflow id
+/// and status.
+pub fn check_closed(
+    asked: &str,
+    want: &ExecStatus,
+    verb: &str,
+    seen: Option<(&str, &ExecStatus)>,
+    answer: Option<&ActionAnswer>,
+) -> Check {
+    let Some((id, st)) = seen else {
+        return Check::NotYet(format!("workflow {asked} not found: no proof"));
+    };
+    if id != asked {
+        return Check::NotYet(format!(
+            "the re-read of workflow {asked} named {id}: no proof"
+        ));
+    }
+    let affected = answer.is_none_or(|a| a.affected_runs.iter().any(|r| r == asked));
+    match st {
+        s if s == want && affected => Check::Confirmed(format!("{asked} is {}", s.as_str())),
+        s if s.is_closed() => Check::AlreadyEnded(format!(
+            "{asked} closed as {}, not by this {verb}: nothing to stop",
+            s.as_str()
+        )),
+        ExecStatus::Other(raw) => Check::NotYet(format!(
+            "{asked} reports status '{raw}', which cordon does not know: no proof"
+        )),
+        s => Check::NotYet(format!("{asked} is still {}", s.as_str())),
+    }
+}
+
 pub struct TemporalActor {
     name: String,
     conn: Conn,
@@ -328,6 +414,37 @@ impl TemporalActor {
             .collect())
     }
 
+    /// A fresh describe: the workflow id it names, its status, and whether
+    /// it is paused (status or pause info).
+    /// The id comes back in the form it was asked in: `wid@run` (the
+    /// execution the describe names) or a bare workflow id, so a describe
+    /// of another execution never passes for the one asked about.
+    async fn read(&self, wid: &str) -> Result<Option<(String, ExecStatus, bool)>, HttpError> {
+        let by_run = convert::execution_of(wid).1.is_some();
+        Ok(self.conn.describe(wid).await?.map(|d| {
+            let field = |k: &str| {
+                d.pointer(&format!("/workflowExecutionInfo/execution/{k}"))
+                    .and_then(|x| x.as_str())
+                    .map(|x| sanitize::id(x).into_owned())
+                    .unwrap_or_default()
+            };
+            let id = if by_run {
+                format!("{}@{}", field("workflowId"), field("runId"))
+            } else {
+                field("workflowId")
+            };
+            let st = ExecStatus::parse(
+                d.pointer("/workflowExecutionInfo/status")
+                    .and_then(|s| s.as_str())
+                    .unwrap_or_default(),
+            );
+            let paused = st == ExecStatus::Paused
+                || d.pointer("/workflowExtendedInfo/pauseInfo")
+                    .is_some_and(|p| !p.is_null());
+            (id, st, paused)
+        }))
+    }
+
     async fn act(
         &self,
         req: Option<&ActionRequest>,
@@ -335,11 +452,11 @@ impl TemporalActor {
         target: &Target,
     ) -> Result<ActionAnswer, HttpError> {
         let answer = |state: &str, affected: Vec<String>, message: String| ActionAnswer {
-            action_id: String::new(),
             kind: kind.as_str().into(),
             state: state.into(),
             affected_runs: affected,
             message,
+            ..ActionAnswer::default()
         };
         let (reason, identity, key) = match req {
             Some(r) => (r.reason.clone(), r.actor.clone(), r.key.clone()),
@@ -348,13 +465,21 @@ impl TemporalActor {
         match kind {
             ActionKind::StopRun | ActionKind::TerminateRun => {
                 let wid = target.run_id.clone().unwrap_or_default();
-                if self.conn.describe(&wid).await?.is_none() {
+                let Some((_, st, _)) = self.read(&wid).await? else {
                     return Err(HttpError {
                         message: format!("no workflow {wid}"),
                         status: Some(404),
                         retry_after: None,
                         permanent: true,
                     });
+                };
+                if st.is_closed() {
+                    // Nothing to stop: say so rather than send it.
+                    return Ok(answer(
+                        if req.is_none() { "preview" } else { "applied" },
+                        vec![],
+                        format!("{wid} already closed as {}: nothing to stop", st.as_str()),
+                    ));
                 }
                 if req.is_none() {
                     return Ok(answer(
@@ -431,61 +556,57 @@ impl TemporalActor {
         }
     }
 
-    async fn check_inner(&self, req: &ActionRequest) -> Result<Check, HttpError> {
+    async fn check_inner(
+        &self,
+        req: &ActionRequest,
+        answer: Option<&ActionAnswer>,
+    ) -> Result<Check, HttpError> {
         match req.kind {
             ActionKind::StopRun | ActionKind::TerminateRun => {
                 let wid = req.target.run_id.clone().unwrap_or_default();
-                let st = self
-                    .conn
-                    .describe(&wid)
-                    .await?
-                    .and_then(|d| {
-                        d.pointer("/workflowExecutionInfo/status")
-                            .and_then(|s| s.as_str())
-                            .map(String::from)
-                    })
-                    .unwrap_or_default();
-                let want = if req.kind == ActionKind::StopRun {
-                    "CANCELED"
+                let (want, verb) = if req.kind == ActionKind::StopRun {
+                    (ExecStatus::Canceled, "cancel")
                 } else {
-                    "TERMINATED"
+                    (ExecStatus::Terminated, "terminate")
                 };
-                let short = st.trim_start_matches("WORKFLOW_EXECUTION_STATUS_");
-                Ok(if short == want {
-                    Check::Confirmed(format!("{wid} is {}", short.to_lowercase()))
-                } else if short != "RUNNING" && !short.is_empty() {
-                    Check::Confirmed(format!(
-                        "{wid} closed as {} before the {}",
-                        short.to_lowercase(),
-                        req.kind.as_str()
-                    ))
-                } else {
-                    Check::NotYet(format!("{wid} is still {}", short.to_lowercase()))
-                })
+                let seen = self.read(&wid).await?;
+                Ok(check_closed(
+                    &wid,
+                    &want,
+                    verb,
+                    seen.as_ref().map(|(id, st, _)| (id.as_str(), st)),
+                    answer,
+                ))
             }
             ActionKind::PauseWorkflow | ActionKind::ResumeWorkflow => {
                 let wtype = req.target.workflow.clone().unwrap_or_default();
+                let pause = req.kind == ActionKind::PauseWorkflow;
+                // The executions the action was sent to; without its
+                // answer, those of the type running now.
+                let ids = match answer {
+                    Some(a) => a.affected_runs.clone(),
+                    None => self.of_type(&wtype).await?,
+                };
+                if ids.is_empty() {
+                    return Ok(Check::NothingToDo(format!(
+                        "no running {wtype} execution to {}",
+                        if pause { "pause" } else { "unpause" }
+                    )));
+                }
                 let mut not = Vec::new();
-                for id in self.of_type(&wtype).await? {
-                    let paused = self.conn.describe(&id).await?.is_some_and(|d| {
-                        d.pointer("/workflowExecutionInfo/status")
-                            .and_then(|s| s.as_str())
-                            == Some("WORKFLOW_EXECUTION_STATUS_PAUSED")
-                            || d.pointer("/workflowExtendedInfo/pauseInfo")
-                                .is_some_and(|p| !p.is_null())
-                    });
-                    if paused != (req.kind == ActionKind::PauseWorkflow) {
-                        not.push(id);
+                for id in &ids {
+                    match self.read(id).await? {
+                        Some((seen, st, paused))
+                            if seen == *id && !st.is_closed() && paused == pause => {}
+                        Some((_, st, _)) => not.push(format!("{id} ({})", st.as_str())),
+                        None => not.push(format!("{id} (not found)")),
                     }
                 }
                 Ok(if not.is_empty() {
                     Check::Confirmed(format!(
-                        "every {wtype} is {}",
-                        if req.kind == ActionKind::PauseWorkflow {
-                            "paused"
-                        } else {
-                            "unpaused"
-                        }
+                        "all {} {wtype} execution(s) {}",
+                        ids.len(),
+                        if pause { "paused" } else { "unpaused" }
                     ))
                 } else {
                     Check::NotYet(format!("not yet: {}", not.join(", ")))
@@ -513,7 +634,11 @@ impl super::Actor for TemporalActor {
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
         Box::pin(self.act(Some(req), req.kind, &req.target))
     }
-    fn check<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>> {
-        Box::pin(self.check_inner(req))
+    fn check<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+        answer: Option<&'a ActionAnswer>,
+    ) -> BoxFuture<'a, Result<Check, HttpError>> {
+        Box::pin(self.check_inner(req, answer))
     }
 }

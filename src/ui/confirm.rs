@@ -100,10 +100,11 @@ fn content<'a>(c: &Confirm, theme: &Theme) -> (String, Vec<Line<'a>>) {
     let radius = match &c.preview {
         Preview::Loading => Span::styled("asking the platform (dry run)…", theme.dim),
         Preview::Failed(e) => Span::styled(format!("unknown: {e}"), theme.warn),
-        Preview::Ready(a) if a.is_empty() => {
+        Preview::Ready(a) if a.affected_runs.is_empty() => {
             Span::styled("0 runs affected now (dry run)", theme.ok)
         }
         Preview::Ready(a) => {
+            let a = &a.affected_runs;
             let shown: Vec<&str> = a.iter().take(8).map(String::as_str).collect();
             let more = if a.len() > 8 {
                 format!(" … +{}", a.len() - 8)
@@ -129,6 +130,28 @@ fn content<'a>(c: &Confirm, theme: &Theme) -> (String, Vec<Line<'a>>) {
         Span::styled(" Blast radius ", theme.title),
         radius,
     ]));
+    if c.what == What::Builtin(crate::model::ActionKind::RollbackRun) {
+        plan_lines(c, theme, &mut lines);
+    }
+    if let Some(n) = &c.note {
+        lines.push(Line::from(vec![
+            Span::styled(" Platform     ", theme.title),
+            Span::styled(n.clone(), theme.warn),
+        ]));
+    }
+    if let Some(n) = &c.next {
+        lines.push(Line::from(vec![
+            Span::styled(" Starts next  ", theme.title),
+            Span::styled(n.warning.clone(), theme.danger),
+        ]));
+        lines.push(Line::from(vec![
+            Span::raw("              "),
+            Span::styled(
+                format!("[{}] a: {}", if n.on { "x" } else { " " }, n.label),
+                if n.on { theme.selected } else { theme.text },
+            ),
+        ]));
+    }
     let undo_style = if undo.starts_with("cannot") || undo.starts_with("a custom") {
         theme.danger
     } else {
@@ -187,10 +210,86 @@ fn content<'a>(c: &Confirm, theme: &Theme) -> (String, Vec<Line<'a>>) {
         button(verb, c.focus == ConfirmFocus::Confirm, true),
     ]));
     lines.push(Line::from(Span::styled(
-        " Tab moves · ←/→ choose · Enter presses · Esc cancels",
+        if c.next.is_some() {
+            " Tab moves · ←/→ choose · a adds what starts next · Enter presses · Esc cancels"
+        } else {
+            " Tab moves · ←/→ choose · Enter presses · Esc cancels"
+        },
         theme.dim,
     )));
     (title, lines)
+}
+
+/// A rollback's plan: what it will revert, what it cannot, and (when the
+/// platform plans no reverts of its own) the changes cordon saw that stay.
+fn plan_lines(c: &Confirm, theme: &Theme, lines: &mut Vec<Line<'static>>) {
+    const SHOWN: usize = 6;
+    let mut list = |label: &'static str, items: Vec<String>, style| {
+        for (n, it) in items.iter().take(SHOWN).enumerate() {
+            lines.push(Line::from(vec![
+                Span::styled(if n == 0 { label } else { "              " }, theme.title),
+                Span::styled(it.clone(), style),
+            ]));
+        }
+        if items.len() > SHOWN {
+            lines.push(Line::from(vec![
+                Span::raw("              "),
+                Span::styled(format!("… +{} more", items.len() - SHOWN), theme.dim),
+            ]));
+        }
+    };
+    let Preview::Ready(a) = &c.preview else {
+        return;
+    };
+    match &a.reverts {
+        Some(r) if r.is_empty() => list(
+            " Will revert  ",
+            vec![format!(
+                "NOTHING TO ROLL BACK: the platform's plan reverts no write{}",
+                if a.message.is_empty() {
+                    String::new()
+                } else {
+                    format!(" ({})", a.message)
+                }
+            )],
+            theme.warn,
+        ),
+        Some(r) => list(
+            " Will revert  ",
+            std::iter::once(format!(
+                "{} write{}:",
+                r.len(),
+                if r.len() == 1 { "" } else { "s" }
+            ))
+            .chain(
+                r.iter()
+                    .map(|w| format!("{} {} {}", w.event_id, w.kind, w.target)),
+            )
+            .collect(),
+            theme.ok,
+        ),
+        None => list(
+            " Will revert  ",
+            vec!["nothing outside the platform: it plans no reverts of its own".into()],
+            theme.warn,
+        ),
+    }
+    let mut stays: Vec<String> = a
+        .cannot_revert
+        .iter()
+        .map(|w| format!("{} {} {} — {}", w.event_id, w.kind, w.target, w.why))
+        .collect();
+    if a.reverts.is_none() {
+        stays.extend(c.seen_writes.iter().cloned());
+    }
+    if !stays.is_empty() {
+        let n = stays.len();
+        stays.insert(
+            0,
+            format!("{n} change{}, they stay:", if n == 1 { "" } else { "s" }),
+        );
+        list(" Won't revert ", stays, theme.danger);
+    }
 }
 
 pub fn draw_picker(p: &Picker, theme: &Theme, f: &mut Frame, area: Rect) {

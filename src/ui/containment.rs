@@ -13,7 +13,13 @@ use crate::model::ActionPhase;
 fn phase_style(p: ActionPhase, theme: &Theme) -> ratatui::style::Style {
     match p {
         ActionPhase::Confirmed => theme.ok,
-        ActionPhase::Intent | ActionPhase::Sent | ActionPhase::Accepted => theme.warn,
+        // In flight, or over with nothing done that needed doing.
+        ActionPhase::Intent
+        | ActionPhase::Sent
+        | ActionPhase::Accepted
+        | ActionPhase::AlreadyEnded
+        | ActionPhase::NothingToDo
+        | ActionPhase::Partial => theme.warn,
         _ => theme.danger,
     }
 }
@@ -36,8 +42,11 @@ pub fn progress(a: &crate::app::ActionState) -> String {
     }
     if let Some(t) = a.secs(a.answered_at) {
         let word = match a.phase {
+            _ if a.lost.is_some() && a.answer.is_some() => "answer lost, found by key",
+            _ if a.lost.is_some() => "answer lost",
             ActionPhase::Refused => "refused",
             ActionPhase::Failed => "no answer",
+            ActionPhase::NotSent => "not sent",
             _ => "accepted",
         };
         s.push_str(&format!(" → {word} {}", dur(t)));
@@ -50,13 +59,30 @@ pub fn progress(a: &crate::app::ActionState) -> String {
             s.push_str(&format!(" → CONFIRMED in {}", dur(t)))
         }
         (ActionPhase::Confirmed, Some(t)) => s.push_str(&format!(" → CONFIRMED in {t:.1} s")),
-        (ActionPhase::Unconfirmed, Some(t)) => {
-            s.push_str(&format!(" → UNCONFIRMED after {t:.1} s"))
-        }
         (ActionPhase::Accepted, _) => s.push_str(" → confirming…"),
+        (ActionPhase::Sent, _) if a.lost.is_some() => s.push_str(" → re-reading…"),
+        (p, Some(t)) => s.push_str(&format!(" → {} after {t:.1} s", p.label())),
         _ => {}
     }
     s
+}
+
+/// The persistent banner of a journal that cannot be written (in place of
+/// the header): actions are refused, watching goes on.
+pub fn draw_journal_banner(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
+    let Some(fault) = &app.journal_fault else {
+        return;
+    };
+    // Most important first: a narrow screen cuts from the right.
+    let since = fault.strip_prefix("journal not writable ").unwrap_or(fault);
+    let text = format!(
+        " ✖ JOURNAL NOT WRITABLE: actions refused, watching only — {since} — free the disk, then restart cordon "
+    );
+    f.render_widget(
+        Paragraph::new(super::fit(&text, area.width as usize).to_string())
+            .style(theme.badge_irreversible),
+        area,
+    );
 }
 
 pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {

@@ -36,6 +36,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     }
     let areas = layout::compute_for(app, f.area());
     status::draw_header(app, theme, f, areas.header);
+    containment::draw_journal_banner(app, theme, f, areas.header);
     if app.zoom {
         // One pane, full screen; z again goes back.
         panes::draw(app, app.focus, theme, f, areas.body);

@@ -9,11 +9,20 @@ use super::theme::{Theme, state_symbol};
 use super::{age, pane_block};
 use crate::app::{App, Mode, Pane};
 
+/// "7 active", and how many runs are in a state cordon does not know
+/// (they may be running): "7 active +2 unknown".
+pub fn active_label(app: &App) -> String {
+    match app.store.unknown {
+        0 => format!("{} active", app.store.active),
+        n => format!("{} active +{n} unknown", app.store.active),
+    }
+}
+
 pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let v = &app.runs;
-    let active = app.store.active;
+    let active = active_label(app);
     let mut title = format!(
-        "Runs {}/{} · {} active · sort {}{}",
+        "Runs {}/{} · {} · sort {}{}",
         v.rows.len(),
         app.store.runs.len(),
         active,

@@ -14,7 +14,7 @@ use crate::model::incident::Role;
 const FRESH_SECS: i64 = 5;
 
 pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
-    let active = app.store.active;
+    let active = super::runs::active_label(app);
     let commander = match &app.watching {
         // A watcher says whether the commander is still there.
         Some(w) => crate::app::Commander::of(app, w).label(),
@@ -30,7 +30,7 @@ pub fn draw_header(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     // shows minutes: a second hand would repaint the header every second
     // (event times in the timeline carry the milliseconds).
     let text = format!(
-        " cordon │ {} UTC │ {} │ {} active / {} runs │ {} events │ commander {} ",
+        " cordon │ {} UTC │ {} │ {} / {} runs │ {} events │ commander {} ",
         app.now.format("%Y-%m-%d %H:%M"),
         app.incident_id,
         active,

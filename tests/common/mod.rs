@@ -200,3 +200,54 @@ pub fn rows_of(screen: &str, area: ratatui::layout::Rect) -> String {
         .collect::<Vec<_>>()
         .join("\n")
 }
+/// Wait until an incident's writer lock is free, as the next console
+/// needs it. A SIGKILLed console's command line leaves /proc (what pgrep
+/// reads) when its main thread drops the address space, but its lock goes
+/// with the file table, after its last thread: a journal thread inside an
+/// fsync keeps it for as long as the disk takes (seconds under load).
+pub fn wait_lock_free(dir: &std::path::Path, what: &str) {
+    let start = std::time::Instant::now();
+    loop {
+        let free = match std::fs::OpenOptions::new()
+            .write(true)
+            .open(dir.join(cordon::journal::LOCK))
+        {
+            Ok(f) => f.try_lock().is_ok(),
+            Err(_) => true,
+        };
+        if free {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{what}: the killed console still holds the incident's lock"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Run tmux; its stdout.
+pub fn tmux(args: &[&str]) -> String {
+    let o = std::process::Command::new("tmux")
+        .args(args)
+        .output()
+        .expect("tmux runs");
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+/// Wait for a condition on something outside this process (a terminal, a
+/// file): polled, with a deadline, never a fixed sleep. On timeout, the
+/// screen of `session` is in the message.
+pub fn wait_for(session: &str, what: &str, mut f: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while !f() {
+        if std::time::Instant::now() >= deadline {
+            let screen = match session {
+                "" => tmux(&["capture-pane", "-p"]),
+                s => tmux(&["capture-pane", "-p", "-t", s]),
+            };
+            panic!("timed out waiting for {what}; the screen:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -120,7 +120,7 @@ impl Console {
 
     /// Every event in the journal, as written (fsync'd first).
     pub fn journal_events(&self) -> Vec<Event> {
-        self.journal.handle.sync();
+        self.journal.handle.sync().expect("the journal syncs");
         let out = journal::read::read_journal(&journal::journal_path(self.dir.path())).unwrap();
         assert!(
             out.bad.is_none() && out.torn.is_none(),

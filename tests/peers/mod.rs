@@ -207,8 +207,13 @@ async fn langgraph_with(extra: &[&str]) -> Option<Peer> {
     let bin = require("langgraph")?;
     let port = free_port();
     // A fresh copy of the app per server: `langgraph dev` keeps its
-    // in-memory state on disk next to the app, and tests start clean.
+    // in-memory state on disk next to the app (`.langgraph_api`), and tests
+    // start clean. A port comes round again: an earlier server's directory
+    // with its runs still pending would be loaded, and its one background
+    // worker would run those first (seen: a 60 s run from an hour before
+    // kept a new test's run pending until it timed out).
     let app = std::env::temp_dir().join(format!("cordon-lg-app-{port}"));
+    let _ = std::fs::remove_dir_all(&app);
     std::fs::create_dir_all(&app).unwrap();
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/langgraph");
     for f in ["agent.py", "agents.py", "langgraph.json"] {
@@ -354,7 +359,7 @@ pub async fn act(
 pub fn confirmed(msgs: &[cordon::contain::ActionMsg]) -> Option<String> {
     msgs.iter().find_map(|m| match m {
         cordon::contain::ActionMsg::Verified {
-            confirmed: true,
+            outcome: cordon::model::ActionPhase::Confirmed,
             detail,
             ..
         } => Some(detail.clone()),
@@ -371,31 +376,79 @@ pub async fn start_run(base: &str, sleep: f64, loops: u32) -> (String, String) {
 /// [`start_run`], the run held pending by the server for `after` seconds
 /// first (LangGraph's `after_seconds`) when `after` > 0.
 pub async fn start_run_after(base: &str, sleep: f64, loops: u32, after: u32) -> (String, String) {
-    let c = cordon::source::http::client();
-    let t: serde_json::Value = c
-        .post(format!("{base}/threads"))
-        .json(&serde_json::json!({"metadata": {"workflow": "refund-followups"}}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let t = post_json(
+        &format!("{base}/threads"),
+        serde_json::json!({"metadata": {"workflow": "refund-followups"}}),
+    )
+    .await;
     let tid = t["thread_id"].as_str().unwrap().to_string();
     let mut body = serde_json::json!({"assistant_id": "support_agent", "input": {"sleep": sleep, "loops": loops}});
     if after > 0 {
         body["after_seconds"] = after.into();
     }
-    let r: serde_json::Value = c
-        .post(format!("{base}/threads/{tid}/runs"))
+    let r = post_json(&format!("{base}/threads/{tid}/runs"), body).await;
+    (tid, r["run_id"].as_str().unwrap().to_string())
+}
+
+/// Another run on thread `tid`, queued behind the one running there
+/// (`multitask_strategy: enqueue`); its id.
+pub async fn enqueue_run(base: &str, tid: &str) -> String {
+    let body = serde_json::json!({"assistant_id": "support_agent",
+        "input": {"sleep": 1.0, "loops": 20}, "multitask_strategy": "enqueue"});
+    let r = post_json(&format!("{base}/threads/{tid}/runs"), body).await;
+    r["run_id"].as_str().unwrap().to_string()
+}
+
+async fn post_json(url: &str, body: serde_json::Value) -> serde_json::Value {
+    cordon::source::http::client()
+        .post(url)
         .json(&body)
         .send()
         .await
         .unwrap()
         .json()
         .await
+        .unwrap()
+}
+
+/// A source's poller and actor from its spec.
+pub fn pair(
+    spec: &str,
+) -> (
+    Box<dyn cordon::source::Source>,
+    std::sync::Arc<dyn cordon::source::Actor>,
+) {
+    let spec: cordon::source::SourceSpec = spec.parse().unwrap();
+    cordon::source::build_pair(&spec, cordon::source::http::client()).unwrap()
+}
+
+/// A LangGraph run's status as the server says it (`None`: not found).
+pub async fn lg_status(base: &str, tid: &str, rid: &str) -> Option<String> {
+    let r = cordon::source::http::client()
+        .get(format!("{base}/threads/{tid}/runs/{rid}"))
+        .send()
+        .await
         .unwrap();
-    (tid, r["run_id"].as_str().unwrap().to_string())
+    if r.status() == 404 {
+        return None;
+    }
+    let v: serde_json::Value = r.json().await.unwrap();
+    v["status"].as_str().map(String::from)
+}
+
+/// Wait until a LangGraph run's status is `want`.
+pub async fn lg_wait_status(base: &str, tid: &str, rid: &str, want: &str) {
+    let (b, t, r, w) = (
+        base.to_string(),
+        tid.to_string(),
+        rid.to_string(),
+        want.to_string(),
+    );
+    wait_until(&format!("run {rid} {want}"), 60, || {
+        let (b, t, r, w) = (b.clone(), t.clone(), r.clone(), w.clone());
+        async move { lg_status(&b, &t, &r).await.as_deref() == Some(w.as_str()) }
+    })
+    .await;
 }
 
 /// POST JSON, the answer as JSON (panics on transport errors: the peer is
@@ -443,12 +496,6 @@ pub async fn lg_run(base: &str, tid: &str, assistant: &str, mut body: serde_json
 pub fn react_input(plan: serde_json::Value, sleep: f64) -> serde_json::Value {
     let script = serde_json::json!({"plan": plan, "sleep": sleep, "final": "done"});
     serde_json::json!({"input": {"messages": [{"type": "human", "content": script.to_string()}]}})
-}
-
-pub async fn lg_status(base: &str, tid: &str, rid: &str) -> Option<String> {
-    get(&format!("{base}/threads/{tid}/runs/{rid}"))
-        .await
-        .and_then(|v| v["status"].as_str().map(String::from))
 }
 
 /// Wait until the run's status is one of `want`.

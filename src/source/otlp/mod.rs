@@ -168,7 +168,11 @@ impl Actor for OtlpActor {
         Box::pin(async move { Err(self.refuse()) })
     }
 
-    fn check<'a>(&'a self, _req: &'a ActionRequest) -> BoxFuture<'a, Result<Check, HttpError>> {
+    fn check<'a>(
+        &'a self,
+        _req: &'a ActionRequest,
+        _answer: Option<&'a ActionAnswer>,
+    ) -> BoxFuture<'a, Result<Check, HttpError>> {
         Box::pin(async move { Err(self.refuse()) })
     }
 }
