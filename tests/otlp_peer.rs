@@ -331,7 +331,7 @@ async fn a_temporal_workflow_traced_with_opentelemetry_is_one_run_stopped_on_tem
     let deadline = Instant::now() + Duration::from_secs(60);
     let on_run = |app: &App| -> Vec<String> {
         app.store
-            .run_idx("tm", wf)
+            .resolve_run("tm", wf)
             .map(|ri| {
                 app.store
                     .events_of_run(ri)
@@ -356,7 +356,10 @@ async fn a_temporal_workflow_traced_with_opentelemetry_is_one_run_stopped_on_tem
         assert!(Instant::now() < deadline, "{:?}", on_run(&app));
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    // Temporal keys a run `{workflow id}@{run id}`; the spans name only
+    // the workflow id and are filed under its latest execution.
     assert_eq!(app.store.runs.len(), 1, "one run: Temporal's");
+    assert!(app.store.runs[0].id.starts_with(&format!("{wf}@")));
     let evs = on_run(&app);
     assert!(
         evs.iter().any(|s| s.starts_with("[otel] lookup_customer(")),
@@ -366,7 +369,7 @@ async fn a_temporal_workflow_traced_with_opentelemetry_is_one_run_stopped_on_tem
         .runs
         .rows
         .iter()
-        .position(|&r| app.store.runs[r].id == wf)
+        .position(|&r| Some(r) == app.store.resolve_run("tm", wf))
         .unwrap();
     app.runs.sel = row;
     let fx = app.update(common::ch('x'));

@@ -129,6 +129,9 @@ pub struct Store {
     seen: hashbrown::HashTable<u32>,
     /// Event indexes per run index.
     by_run: Vec<Vec<u32>>,
+    /// The latest execution of a workflow id, for runs keyed
+    /// `{workflow id}@{run uuid}` (Temporal): what a bare workflow id names.
+    latest_execution: HashMap<(u16, Short), usize>,
     /// Events whose run has not been seen yet, by run key.
     orphans: HashMap<(u16, Short), Vec<u32>>,
     /// How many runs are active (kept, not counted per frame).
@@ -191,6 +194,18 @@ impl Store {
         self.run_index.get(&(s, Short::new(id))).copied()
     }
 
+    /// The run an id names in a source: the exact id, else, for a bare
+    /// workflow id, its latest execution (`{id}@{run uuid}`). A span that
+    /// carries only a Temporal workflow id is evidence about that run.
+    pub fn resolve_run(&self, source: &str, id: &str) -> Option<usize> {
+        let s = self.source_index(source)?;
+        let k = (s, Short::new(id));
+        self.run_index
+            .get(&k)
+            .or_else(|| self.latest_execution.get(&k))
+            .copied()
+    }
+
     /// Is this run new or different from what we hold?
     pub fn run_changed(&self, run: &Run) -> bool {
         match self.run_idx(&run.source, &run.id) {
@@ -232,6 +247,19 @@ impl Store {
                 index(&mut self.by_workflow, (s, r.workflow.to_string()), i);
                 index(&mut self.by_class, (s, r.agent_class.to_string()), i);
                 self.run_index.insert(key.clone(), i);
+                if let Some((w, r)) = r.id.rsplit_once('@')
+                    && crate::model::is_uuid(r)
+                    && !w.is_empty()
+                {
+                    let wk = (s, Short::new(w));
+                    let newer = match self.latest_execution.get(&wk) {
+                        Some(&j) => self.runs[j].started_at <= self.runs[i].started_at,
+                        None => true,
+                    };
+                    if newer {
+                        self.latest_execution.insert(wk, i);
+                    }
+                }
                 // Events may have arrived before their run.
                 if let Some(orphans) = self.orphans.remove(&key) {
                     for &n in &orphans {
@@ -522,5 +550,41 @@ impl<T> std::ops::Index<usize> for Chunked<T> {
     type Output = T;
     fn index(&self, i: usize) -> &T {
         &self.chunks[i / CHUNK][i % CHUNK]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::RunState;
+
+    fn run(id: &str, started: i64) -> Run {
+        let mut r = Run::from_wire("tm", &serde_json::json!({"id": id, "state": "running"}))
+            .expect("a run");
+        r.state = RunState::Running;
+        r.started_at = chrono::DateTime::from_timestamp(started, 0);
+        r
+    }
+
+    #[test]
+    fn a_bare_workflow_id_names_its_latest_execution() {
+        let mut s = Store::default();
+        let newer = "wf-1@01a23049-438f-7c83-936f-3cf10151b9f5";
+        let older = "wf-1@01a23046-e395-738a-a1db-7cd568c7dcba";
+        // Listed newest first, as Temporal lists them.
+        s.upsert_run(run(newer, 200));
+        s.upsert_run(run(older, 100));
+        s.upsert_run(run("plain", 50));
+        fn at(s: &Store, id: &str) -> Option<String> {
+            s.resolve_run("tm", id).map(|i| s.runs[i].id.to_string())
+        }
+        assert_eq!(at(&s, "wf-1").as_deref(), Some(newer));
+        assert_eq!(at(&s, older).as_deref(), Some(older), "an exact id wins");
+        assert_eq!(at(&s, "plain").as_deref(), Some("plain"));
+        assert_eq!(at(&s, "wf-2"), None);
+        assert_eq!(s.resolve_run("other", "wf-1"), None);
+        // Not a run uuid after the `@`: no alias.
+        s.upsert_run(run("mail@example.com", 300));
+        assert_eq!(at(&s, "mail"), None);
     }
 }

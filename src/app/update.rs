@@ -119,6 +119,7 @@ impl App {
                     event,
                 } in batch.linked
                 {
+                    let mut event = event;
                     // A listening source's evidence about another source's
                     // run (a span naming a Temporal workflow): filed under
                     // that run, so the two show as one and its platform's
@@ -129,6 +130,11 @@ impl App {
                     } else {
                         source.clone()
                     };
+                    // Filed under the run the id names there (a bare
+                    // workflow id: its latest execution).
+                    if let Some(ri) = self.store.resolve_run(&owner, &event.run_id) {
+                        event.run_id = self.store.runs[ri].id.clone();
+                    }
                     if !self.store.has_event(&owner, &event.id) {
                         self.record(
                             Record::Event {
