@@ -230,6 +230,25 @@ pub fn stale_after(poll_secs: f64) -> i64 {
 
 /// Exit code of the console: how it ended, unless its journal failed
 /// (then 9, saying what is missing: that is what the next person needs).
+/// After a journal failure: what the commander did that is not on disk,
+/// on stderr (the terminal is back), to copy into the incident channel.
+fn say_unsaved(unsaved: &[String]) {
+    if unsaved.is_empty() {
+        return;
+    }
+    eprintln!(
+        "cordon: NOT SAVED — the journal could not be written, so these {} are not in it; copy them now:",
+        if unsaved.len() == 1 {
+            "1 entry".to_string()
+        } else {
+            format!("{} entries", unsaved.len())
+        }
+    );
+    for l in unsaved {
+        eprintln!("  {}", crate::sanitize::line(l, 4096));
+    }
+}
+
 fn ended_code((e, fault): (Ended, Option<journal::Fault>)) -> Result<(), Fail> {
     if let Some(f) = fault {
         return Err(Fail::new(
@@ -309,6 +328,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         dir.display(),
         dir.display()
     );
+    say_unsaved(&c.unsaved);
     say_head(c.head, &dir, key.as_deref());
     ended_code((c.ended, c.fault))
 }
@@ -389,6 +409,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         "  reopen it: cordon --incident-dir {} --source sim=aca:http://127.0.0.1:7300",
         dir.display()
     );
+    say_unsaved(&c.unsaved);
     say_head(c.head, &dir, key.as_deref());
     ended_code((c.ended, c.fault))
 }

@@ -282,6 +282,9 @@ pub struct Console {
     pub head: Option<crate::journal::Head>,
     /// The journal's write failure, if it had one.
     pub fault: Option<crate::journal::Fault>,
+    /// What the commander did after that failure, to copy (never lost
+    /// silently): [`App::unsaved_lines`].
+    pub unsaved: Vec<String>,
 }
 
 /// Run the console until quit. `app` already holds the replayed journal.
@@ -448,6 +451,7 @@ pub async fn run_console(
         ended,
         head,
         fault: handle.fault(),
+        unsaved: app.unsaved_lines(),
     })
 }
 

@@ -86,11 +86,32 @@ async fn a_journal_that_cannot_be_written_refuses_actions_and_says_so() {
     );
     // The banner stays.
     assert!(screen().contains("JOURNAL NOT WRITABLE"));
+    // A note typed now cannot reach the journal: it is said at exit, to
+    // copy, not lost.
+    tmux(&["send-keys", "-t", &session, "5", "i"]);
+    tmux(&[
+        "send-keys",
+        "-t",
+        &session,
+        "-l",
+        "segment id was fuzzy-matched",
+    ]);
+    tmux(&["send-keys", "-t", &session, "C-s"]);
+    wait_for(&session, "the note listed", || {
+        screen().contains("segment id was fuzzy-matched")
+    });
+    tmux(&["send-keys", "-t", &session, "Escape"]);
     tmux(&["send-keys", "-t", &session, "q"]);
     wait_for(&session, "the exit", || screen().contains("EXIT=9"));
     let s = screen();
     assert!(
         s.contains("the journal stops at its last durable line"),
+        "{s}"
+    );
+    assert!(s.contains("NOT SAVED"), "{s}");
+    assert!(
+        s.lines()
+            .any(|l| l.contains("note (note)") && l.contains("segment id was fuzzy-matched")),
         "{s}"
     );
     // What is on disk is a whole chain.

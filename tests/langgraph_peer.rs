@@ -603,6 +603,29 @@ async fn an_interrupt_waits_for_a_human_and_the_resume_is_a_decision() {
     })
     .await;
     assert!(run_of(&c.app, &first).unwrap().state.is_active());
+    // `x` on it: nothing executes while it waits, so nothing is cancelled
+    // and the verdict says what it is waiting for (not "already
+    // succeeded", which is what LangGraph calls the run).
+    let (_, actor) = build_pair(&spec(&base), http::client()).unwrap();
+    let msgs = peers::act(
+        actor,
+        ActionKind::StopRun,
+        Target {
+            run_id: Some(first.clone()),
+            ..Target::default()
+        },
+    )
+    .await;
+    let verdict = msgs.iter().find_map(|m| match m {
+        cordon::contain::ActionMsg::Verified {
+            outcome, detail, ..
+        } => Some((*outcome, detail.clone())),
+        _ => None,
+    });
+    let (outcome, detail) = verdict.expect("a verdict");
+    assert_eq!(outcome, cordon::model::ActionPhase::NothingToDo, "{detail}");
+    assert!(detail.contains("waiting at an interrupt()"), "{detail}");
+    assert!(!detail.contains("succeeded"), "{detail}");
     let resume = peers::lg_run(
         &base,
         &tid,

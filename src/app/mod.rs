@@ -240,6 +240,10 @@ pub struct App {
     /// Set when the journal cannot be written: actions are refused and a
     /// red banner says so until the end of the session.
     pub journal_fault: Option<String>,
+    /// What the commander did after the journal failed (notes, the note
+    /// being typed, incident changes): not on disk, so said at exit for
+    /// them to copy — never silently lost.
+    pub unsaved: Vec<Record>,
 }
 
 impl App {
@@ -298,6 +302,7 @@ impl App {
             triage_filter: String::new(),
             notes_filter: String::new(),
             journal_fault: None,
+            unsaved: Vec::new(),
         }
     }
 
@@ -425,7 +430,44 @@ impl App {
     /// Apply and ask for it to be journaled.
     pub(crate) fn record(&mut self, r: Record, fx: &mut Vec<Effect>) {
         self.apply(&r);
+        if self.journal_fault.is_some() {
+            match &r {
+                Record::Note { .. } | Record::Incident { .. } => self.unsaved.push(r.clone()),
+                // Only the latest draft matters.
+                Record::NoteDraft { .. } => {
+                    self.unsaved
+                        .retain(|u| !matches!(u, Record::NoteDraft { .. }));
+                    self.unsaved.push(r.clone());
+                }
+                _ => {}
+            }
+        }
         fx.push(Effect::Journal(r));
+    }
+
+    /// The commander's work the journal did not take, as lines to copy:
+    /// each note's text, each incident change, the unsaved draft.
+    pub fn unsaved_lines(&self) -> Vec<String> {
+        self.unsaved
+            .iter()
+            .filter_map(|r| match r {
+                Record::Note { note } => Some(format!(
+                    "note ({}) {}: {}",
+                    note.kind.as_str(),
+                    note.at.format("%H:%M:%S"),
+                    note.text
+                )),
+                Record::NoteDraft { text, .. } if !text.trim().is_empty() => {
+                    Some(format!("draft (not saved as a note): {text}"))
+                }
+                Record::Incident { change, at, .. } => Some(format!(
+                    "incident change {}: {}",
+                    at.format("%H:%M:%S"),
+                    serde_json::to_string(change).unwrap_or_default()
+                )),
+                _ => None,
+            })
+            .collect()
     }
 
     /// The `/` filter of a pane.

@@ -369,6 +369,22 @@ impl LangGraphActor {
         }
     }
 
+    /// Is the thread waiting at an `interrupt()` (its status
+    /// `interrupted`)? A run LangGraph calls `success` on such a thread
+    /// waits for a human (the poll side shows it so too).
+    async fn thread_waiting(&self, tid: &str) -> Result<bool, HttpError> {
+        let mut bytes = 0;
+        let t = self
+            .conn
+            .json(
+                self.conn
+                    .req(reqwest::Method::GET, &format!("/threads/{tid}")),
+                &mut bytes,
+            )
+            .await?;
+        Ok(t.get("status").and_then(|x| x.as_str()) == Some("interrupted"))
+    }
+
     /// A fresh read of a run on its thread: its id as the server names
     /// it, its state, and LangGraph's own word for it (`None`: not found).
     async fn read_run(
@@ -377,7 +393,7 @@ impl LangGraphActor {
         run: &str,
     ) -> Result<Option<(String, RunState, String)>, HttpError> {
         let mut bytes = 0;
-        Ok(self.conn.run(tid, run, &mut bytes).await?.map(|v| {
+        let seen = self.conn.run(tid, run, &mut bytes).await?.map(|v| {
             let s = |k: &str| {
                 v.get(k)
                     .and_then(|x| x.as_str())
@@ -391,7 +407,15 @@ impl LangGraphActor {
                 .and_then(|x| x.as_str())
                 .map(|x| sanitize::id(x).into_owned());
             (id.unwrap_or_default(), state, status.unwrap_or_default())
-        }))
+        });
+        match seen {
+            Some((id, RunState::Succeeded, word)) if self.thread_waiting(tid).await? => Ok(Some((
+                id,
+                RunState::WaitingReview,
+                format!("waiting at an interrupt() (LangGraph: {word})"),
+            ))),
+            other => Ok(other),
+        }
     }
 
     /// Stop or roll back one run. An ended run is not cancelled (the
@@ -430,6 +454,24 @@ impl LangGraphActor {
         match &before {
             Some((_, s, _)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
                 return Ok(ended(s));
+            }
+            // Nothing executes while a run waits at an interrupt(): there
+            // is nothing to cancel. What would go on is a resume, a new
+            // run on the thread: a hold keeps one from starting.
+            Some((_, RunState::WaitingReview, _)) => {
+                let mut a = Self::answer(
+                    kind,
+                    if dry { "preview" } else { "applied" },
+                    vec![],
+                    format!(
+                        "run {run} waits for a human at an interrupt(): nothing is executing to {}; a resume would start a new run on thread {tid}: hold its workflow's queue (h) to keep one from starting",
+                        if rollback { "roll back" } else { "stop" }
+                    ),
+                );
+                if rollback {
+                    a.reverts = Some(vec![]);
+                }
+                return Ok(a);
             }
             None => {
                 return Err(HttpError {

@@ -408,6 +408,16 @@ pub fn check_run_stopped(
         RunState::Other(raw) => Check::NotYet(format!(
             "run {asked} reports state '{raw}', which cordon does not know: no proof"
         )),
+        // Waiting for a human, nothing executing, and the platform says
+        // this action affected no run: there was nothing to stop.
+        RunState::WaitingReview
+            if answer.is_some_and(|a| !a.affected_runs.iter().any(|r| r == asked)) =>
+        {
+            Check::NothingToDo(format!(
+                "run {asked} is {word}: nothing executing to stop{}",
+                answer.map(said).unwrap_or_default()
+            ))
+        }
         _ => Check::NotYet(format!("run {asked} is still {word}")),
     }
 }
