@@ -333,3 +333,33 @@ async fn connection_reset_dns_failure_and_tls_error_are_one_line_each() {
     );
     eprintln!("reset/dns/tls messages ok: {}", e.message);
 }
+
+/// A run read back under another id (`GET /v1/runs/run_a` answering
+/// `run_b`) is no news of `run_a`, and never a run of its own.
+#[tokio::test]
+async fn a_run_read_answering_for_another_run_adds_no_phantom() {
+    let server = MockServer::start().await;
+    healthy_info(&server).await;
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [
+            {"id": "e1", "run_id": "run_a", "kind": "tool_call", "at": "2026-11-24T10:00:00Z", "summary": "x"}
+        ], "next_cursor": "c1"})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/runs/run_a"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": "run_b", "state": "stopped", "agent": "x", "workflow": "w"}),
+        ))
+        .mount(&server)
+        .await;
+    let mut a = Aca::new("w", &server.uri(), quick_client());
+    let b = a.poll().await.unwrap();
+    assert_eq!(b.events.len(), 1);
+    assert!(
+        b.runs.iter().all(|r| r.id != "run_b"),
+        "{:?}",
+        b.runs.iter().map(|r| r.id.to_string()).collect::<Vec<_>>()
+    );
+}

@@ -110,7 +110,9 @@ impl Aca {
         match self.get(&path, &[], bytes).await {
             Ok(body) => {
                 let v: serde_json::Value = http::json(&body)?;
-                Ok(Run::from_wire(&self.name, &v))
+                // An answer about another run is not news of this one
+                // (nor a run of its own: it would be a phantom row).
+                Ok(Run::from_wire(&self.name, &v).filter(|r| r.id == id))
             }
             // A run that vanished is not a source failure.
             Err(e) if e.status == Some(404) => Ok(None),
