@@ -100,7 +100,11 @@ async fn a_journal_that_cannot_be_written_refuses_actions_and_says_so() {
     wait_for(&session, "the note listed", || {
         screen().contains("segment id was fuzzy-matched")
     });
+    // Esc then q as separate keystrokes (ESC q together reads as Alt-q).
     tmux(&["send-keys", "-t", &session, "Escape"]);
+    wait_for(&session, "the editor to close", || {
+        screen().contains("i write")
+    });
     tmux(&["send-keys", "-t", &session, "q"]);
     wait_for(&session, "the exit", || screen().contains("EXIT=9"));
     let s = screen();

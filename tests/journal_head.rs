@@ -241,7 +241,9 @@ fn the_console_says_the_head_at_export_and_on_quit() {
     wait("the export's head", &|| screen().contains("journal head "));
     let s = screen();
     assert!(s.contains("signed: "), "{s}");
+    // Esc then q as separate keystrokes (ESC q together reads as Alt-q).
     tmux(&["send-keys", "-t", &session, "Escape"]);
+    wait("the preview to close", &|| !screen().contains("Preview:"));
     tmux(&["send-keys", "-t", &session, "q"]);
     wait("the head on quit", &|| {
         std::fs::read_to_string(&log).is_ok_and(|l| l.contains("pin it: cordon verify"))
