@@ -107,6 +107,35 @@ fn confirm_dialog_small_blast_radius() {
     insta::assert_snapshot!(render(&mut a, 160, 48).backend());
 }
 
+/// A dry run that affects nothing says why, in the platform's words (a
+/// run waiting at an interrupt(), one that had ended).
+#[test]
+fn confirm_dialog_nothing_affected_says_why() {
+    let mut a = app_with(&["all"], true, 30);
+    on_workflow(&mut a, "refund-followups");
+    a.update(ch('x'));
+    let proposal = match &a.mode {
+        cordon::app::Mode::Confirm(c) => c.proposal,
+        _ => panic!("no dialog"),
+    };
+    a.update(Msg::Action(
+        cordon::contain::ActionMsg::Preview {
+            proposal,
+            result: Ok(cordon::model::ActionAnswer {
+                message: "run r1 waits for a human at an interrupt(): nothing is executing to stop"
+                    .into(),
+                ..Default::default()
+            }),
+        },
+        at(30),
+    ));
+    let screen = format!("{:?}", render(&mut a, 160, 48).backend());
+    assert!(
+        screen.contains("0 runs affected now (dry run): run r1 waits for a human at an"),
+        "{screen}"
+    );
+}
+
 #[test]
 fn confirm_dialog_large_blast_radius_needs_typing() {
     let mut a = app_with(&["all"], true, 30);

@@ -100,6 +100,12 @@ fn content<'a>(c: &Confirm, theme: &Theme) -> (String, Vec<Line<'a>>) {
     let radius = match &c.preview {
         Preview::Loading => Span::styled("asking the platform (dry run)…", theme.dim),
         Preview::Failed(e) => Span::styled(format!("unknown: {e}"), theme.warn),
+        // The platform's word for why (a run that ended, one waiting at
+        // an interrupt()): the commander sees what the key would do.
+        Preview::Ready(a) if a.affected_runs.is_empty() && !a.message.is_empty() => Span::styled(
+            format!("0 runs affected now (dry run): {}", a.message),
+            theme.ok,
+        ),
         Preview::Ready(a) if a.affected_runs.is_empty() => {
             Span::styled("0 runs affected now (dry run)", theme.ok)
         }
