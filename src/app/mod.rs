@@ -204,6 +204,8 @@ pub struct App {
     pub custom_actions: Vec<CustomAction>,
     /// Custom actions that ran: (name, exit, output, time).
     pub custom_log: Vec<(String, Option<i32>, String, Time)>,
+    /// A drill, not a real incident: its canaries (`Record::Drill`).
+    pub drill: Option<Vec<String>>,
     /// Palette history.
     pub history: Vec<String>,
     /// First help line shown (help scrolls on small screens).
@@ -276,6 +278,7 @@ impl App {
             next_proposal: 0,
             custom_actions: Vec::new(),
             custom_log: Vec::new(),
+            drill: None,
             history: Vec::new(),
             help_scroll: 0,
             incident: IncidentState::default(),
@@ -409,6 +412,11 @@ impl App {
             } => {
                 self.custom_log
                     .push((name.clone(), *exit, output.clone(), *at));
+            }
+            Record::Drill { canaries, .. } => {
+                self.drill
+                    .get_or_insert_with(Vec::new)
+                    .extend(canaries.iter().cloned());
             }
             Record::ActionIntent { .. }
             | Record::ActionSent { .. }

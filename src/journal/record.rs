@@ -181,6 +181,14 @@ pub enum Record {
         output: String,
         at: Time,
     },
+    /// This incident is a drill (`cordon drill`): the stop controls
+    /// exercised on canaries, not a real incident. Triage and exports say so.
+    Drill {
+        at: Time,
+        operator: Operator,
+        /// The canary runs (source and id) the drill acted on.
+        canaries: Vec<String>,
+    },
 }
 
 /// One journal line, as read back.
