@@ -165,6 +165,17 @@ async fn a_drill_over_every_kind_confirms_each_in_a_time_and_its_inverse() {
         })
         .count();
     assert_eq!((intents, verified), (11, 11));
+    // Exports say it was a drill.
+    let now = chrono::Utc::now();
+    let pm = cordon::report::draft_from_dir(&tmp.path().join("d"), "postmortem", now).unwrap();
+    assert!(
+        pm.text.starts_with("# DRILL — Postmortem draft"),
+        "{}",
+        pm.text
+    );
+    let st = cordon::report::draft_from_dir(&tmp.path().join("d"), "status", now).unwrap();
+    assert!(st.text.starts_with("# DRILL — Update"), "{}", st.text);
+    assert!(st.warnings.iter().any(|w| w.contains("DRILL")));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
