@@ -68,7 +68,7 @@ pub struct Config {
 }
 
 /// Keys the console already uses; a custom action may not take one.
-const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXKpPhHtcbBuieAE 12345";
+const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXKpPhHtcbBuieAER[] 12345";
 
 /// Sources from the config file and the flags (flags add to the file).
 pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {

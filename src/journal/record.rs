@@ -189,6 +189,12 @@ pub enum Record {
         /// The canary runs (source and id) the drill acted on.
         canaries: Vec<String>,
     },
+    /// A step of a staged restart (`id` numbers the restart).
+    Restart {
+        id: u32,
+        at: Time,
+        step: crate::model::restart::RestartStep,
+    },
 }
 
 /// One journal line, as read back.
