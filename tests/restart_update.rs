@@ -297,3 +297,38 @@ fn the_window_is_editable_and_replays_from_the_journal() {
     assert_eq!(c.restarts, b.restarts);
     assert_eq!(c.restarts[0].window_secs, 90);
 }
+
+#[test]
+fn the_postmortem_tells_every_stage_window_and_recontainment() {
+    let (mut a, _) = watching();
+    let b = Batch {
+        events: vec![event("e9", "run_a", 40, true)],
+        ..Batch::default()
+    };
+    a.update(polled("sim", b, at(40)));
+    let j = cordon::report::JournalView::from_bytes(b"");
+    let pm = cordon::report::render("postmortem", &a, &j, at(60));
+    let section = &pm[pm.find("## Containment").unwrap()..pm.find("## Timeline").unwrap()];
+    assert!(
+        section.contains("### Staged restart 1 of `pause_workflow`"),
+        "{section}"
+    );
+    for said in [
+        "staged restart planned",
+        "stage 1: resume_workflow workflow refund-followups sent",
+        "watching",
+        "harm in the window",
+    ] {
+        assert!(section.contains(said), "{said} missing:\n{section}");
+    }
+    let timeline = &pm[pm.find("## Timeline").unwrap()..];
+    assert!(timeline.contains("**Staged restart 1**"), "{timeline}");
+    assert!(timeline.contains("re-applied at once"), "{timeline}");
+}
+
+#[test]
+fn containment_pane_with_a_staged_restart_in_progress() {
+    let mut a = cordon::scenes::restart_app();
+    assert!(matches!(a.restarts[0].phase, Phase::Watching { .. }));
+    insta::assert_snapshot!(screen(&mut a, 160, 48));
+}
