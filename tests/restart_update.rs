@@ -332,3 +332,22 @@ fn containment_pane_with_a_staged_restart_in_progress() {
     assert!(matches!(a.restarts[0].phase, Phase::Watching { .. }));
     insta::assert_snapshot!(screen(&mut a, 160, 48));
 }
+
+#[test]
+fn after_a_recontainment_r_starts_a_new_restart() {
+    let (mut a, _) = watching();
+    let b = Batch {
+        events: vec![event("e9", "run_a", 40, true)],
+        ..Batch::default()
+    };
+    a.update(polled("sim", b, at(40)));
+    a.update(key(KeyCode::Esc));
+    let (recs, _) = split(a.update(ch('R')));
+    assert!(
+        matches!(&restart_steps(&recs)[..], [RestartStep::Planned { .. }]),
+        "{:?} {:?}",
+        recs,
+        a.flash
+    );
+    assert_eq!(a.restarts.len(), 2);
+}

@@ -47,7 +47,14 @@ pub struct Restart {
 }
 
 impl Restart {
+    /// Still going: a re-contained or ended restart is over (a new `R`
+    /// starts another).
     pub fn active(&self) -> bool {
+        !matches!(self.phase, Phase::Ended(_) | Phase::Recontained { .. })
+    }
+
+    /// Shown in the pane: going, or re-contained (why matters now).
+    pub fn shown(&self) -> bool {
         !matches!(self.phase, Phase::Ended(_))
     }
 
@@ -248,7 +255,7 @@ impl App {
                 Phase::Clean => {}
                 _ => {
                     self.flash = Some(format!(
-                        "staged restart {} is in progress; wait for its window (or Esc it with :restart-end)",
+                        "staged restart {} is in progress; wait for its window to end",
                         r.id
                     ));
                     return;

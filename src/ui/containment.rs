@@ -100,7 +100,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let focused = app.focus == Pane::Containment;
     let mut lines: Vec<Line> = Vec::new();
     // Staged restarts in progress first: a window running out matters now.
-    for r in app.restarts.iter().filter(|r| r.active()) {
+    for r in app.restarts.iter().filter(|r| r.shown()) {
         let style = match r.phase {
             crate::app::restart::Phase::Recontained { .. } => theme.danger,
             crate::app::restart::Phase::Clean => theme.ok,
