@@ -298,14 +298,20 @@ fn the_window_is_editable_and_replays_from_the_journal() {
     assert_eq!(c.restarts[0].window_secs, 90);
 }
 
-#[test]
-fn the_postmortem_tells_every_stage_window_and_recontainment() {
+/// Watching, then an outbound send in scope at 40 s.
+fn recontained() -> App {
     let (mut a, _) = watching();
     let b = Batch {
         events: vec![event("e9", "run_a", 40, true)],
         ..Batch::default()
     };
     a.update(polled("sim", b, at(40)));
+    a
+}
+
+#[test]
+fn the_postmortem_tells_every_stage_window_and_recontainment() {
+    let mut a = recontained();
     let j = cordon::report::JournalView::from_bytes(b"");
     let pm = cordon::report::render("postmortem", &a, &j, at(60));
     let section = &pm[pm.find("## Containment").unwrap()..pm.find("## Timeline").unwrap()];
@@ -335,12 +341,7 @@ fn containment_pane_with_a_staged_restart_in_progress() {
 
 #[test]
 fn after_a_recontainment_r_starts_a_new_restart() {
-    let (mut a, _) = watching();
-    let b = Batch {
-        events: vec![event("e9", "run_a", 40, true)],
-        ..Batch::default()
-    };
-    a.update(polled("sim", b, at(40)));
+    let mut a = recontained();
     a.update(key(KeyCode::Esc));
     let (recs, _) = split(a.update(ch('R')));
     assert!(

@@ -50,6 +50,18 @@ async fn info(State(w): State<Shared>) -> Json<Value> {
     )
 }
 
+/// A request body that must be a JSON object, else the 400 to answer.
+fn object(body: &str) -> Result<Value, Box<Response>> {
+    match serde_json::from_str(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(Box::new(err(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            "body must be a JSON object",
+        ))),
+    }
+}
+
 /// A token the world holds as read-only: it may read and preview, not act.
 fn read_only(w: &World, headers: &HeaderMap) -> bool {
     let token = headers
@@ -69,17 +81,11 @@ fn forbidden() -> Response {
 
 /// ACA/1.1 `POST /v1/canaries`: a harmless run for drills (`201`).
 async fn canary(State(w): State<Shared>, headers: HeaderMap, body: String) -> Response {
-    let body: Value = match body.trim() {
+    let body = match body.trim() {
         "" => json!({}),
-        b => match serde_json::from_str(b) {
-            Ok(v @ Value::Object(_)) => v,
-            _ => {
-                return err(
-                    StatusCode::BAD_REQUEST,
-                    "bad_body",
-                    "body must be a JSON object",
-                );
-            }
+        b => match object(b) {
+            Ok(v) => v,
+            Err(e) => return *e,
         },
     };
     let mut w = lock(&w);
@@ -183,15 +189,9 @@ async fn act(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: Value = match serde_json::from_str(&body) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => {
-            return err(
-                StatusCode::BAD_REQUEST,
-                "bad_body",
-                "body must be a JSON object",
-            );
-        }
+    let body = match object(&body) {
+        Ok(v) => v,
+        Err(e) => return *e,
     };
     let dry = q.dry_run.unwrap_or(false);
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
