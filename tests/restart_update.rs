@@ -311,7 +311,7 @@ fn recontained() -> App {
 
 #[test]
 fn the_postmortem_tells_every_stage_window_and_recontainment() {
-    let mut a = recontained();
+    let a = recontained();
     let j = cordon::report::JournalView::from_bytes(b"");
     let pm = cordon::report::render("postmortem", &a, &j, at(60));
     let section = &pm[pm.find("## Containment").unwrap()..pm.find("## Timeline").unwrap()];
