@@ -88,6 +88,8 @@ pub enum Command {
     },
     /// Take one containment action, journaled and verified (for scripts and runbooks)
     Act(ActArgs),
+    /// Drill the stop controls on canaries before an incident; writes a readiness report
+    Drill(DrillArgs),
     /// Regenerate the screenshots (SVG from the real render buffer)
     Screenshots {
         #[arg(long, default_value = "screenshots")]
@@ -144,6 +146,12 @@ pub struct SimArgs {
     /// No healthy background runs
     #[arg(long)]
     pub no_background: bool,
+    /// Drill fault: stops are accepted but never take effect
+    #[arg(long)]
+    pub stops_ignored: bool,
+    /// A read-only bearer token (read from this variable): reads and previews only, 403 on actions
+    #[arg(long, value_name = "VAR")]
+    pub read_only_token_env: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -189,4 +197,38 @@ pub struct ActArgs {
     /// Seconds to wait for the effect to show
     #[arg(long, default_value_t = 20.0)]
     pub verify_timeout: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DrillArgs {
+    /// A platform to drill: [NAME=]KIND:URL (repeatable)
+    #[arg(long = "source", value_name = "[NAME=]KIND:URL")]
+    pub sources: Vec<SourceSpec>,
+    /// Where the drill is journaled (a new directory; default: a new drill incident)
+    #[arg(long, value_name = "DIR")]
+    pub incident_dir: Option<PathBuf>,
+    /// A run to drill on, where the platform cannot start a canary (Temporal: WORKFLOW_ID@RUN_ID)
+    #[arg(long, value_name = "RUN")]
+    pub canary: Option<String>,
+    /// LangGraph: the drill assistant to start a canary run of
+    #[arg(long, value_name = "NAME")]
+    pub canary_assistant: Option<String>,
+    /// Temporal: the drill task queue to start a canary workflow on
+    #[arg(long, value_name = "QUEUE")]
+    pub canary_task_queue: Option<String>,
+    /// Temporal: the canary's workflow type
+    #[arg(long, value_name = "TYPE", default_value = "DrillCanary")]
+    pub canary_workflow_type: String,
+    /// Also act on kinds whose scope reaches beyond the canary (else they are previewed only)
+    #[arg(long)]
+    pub include_global: bool,
+    /// The readiness report (default: readiness.md in the incident directory)
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Seconds to wait for each effect to show
+    #[arg(long, default_value_t = 20.0, value_name = "SECS")]
+    pub verify_timeout: f64,
+    /// Play a past incident back instead, read-only (a table-top exercise)
+    #[arg(long, value_name = "DIR", conflicts_with_all = ["sources", "canary", "include_global"])]
+    pub replay: Option<PathBuf>,
 }

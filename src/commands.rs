@@ -68,7 +68,7 @@ pub struct Config {
 }
 
 /// Keys the console already uses; a custom action may not take one.
-const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXKpPhHtcbBuieAE 12345";
+const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXKpPhHtcbBuieAER[] 12345";
 
 /// Sources from the config file and the flags (flags add to the file).
 pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
@@ -424,9 +424,23 @@ pub async fn sim(args: SimArgs) -> Result<(), Fail> {
         seed: args.seed,
         speed: args.speed,
     };
+    let read_only_token = match &args.read_only_token_env {
+        Some(var) => Some(
+            std::env::var(var)
+                .ok()
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| Fail::new(2, format!("--read-only-token-env: ${var} is not set")))?,
+        ),
+        None => None,
+    };
     let sim = sim::start(args.listen, opts)
         .await
         .map_err(|e| Fail::new(2, e))?;
+    {
+        let mut w = sim.world.lock().unwrap_or_else(|p| p.into_inner());
+        w.stops_ignored = args.stops_ignored;
+        w.read_only_tokens.extend(read_only_token);
+    }
     eprintln!(
         "cordon sim: serving ACA/1 on {} (scenario {}, seed {}, speed {}x); Ctrl-C stops",
         sim.url(),
@@ -842,6 +856,99 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
             format!("{}; and its record is incomplete: {e}", f.message),
         )),
         (_, outcome) => outcome,
+    }
+}
+
+/// `cordon drill`: every offered action on canaries, journaled as a
+/// drill, told as a readiness report. Exit 3 when an offered action could
+/// not be confirmed (a credential that may not act is a finding, not a
+/// failure). `--replay DIR` is the replay, for table-top exercises.
+pub async fn drill(a: crate::cli::DrillArgs) -> Result<(), Fail> {
+    if let Some(dir) = &a.replay {
+        return replay(dir, 1.0, None).await;
+    }
+    let specs: Vec<SourceSpec> = a
+        .sources
+        .iter()
+        .cloned()
+        .flat_map(SourceSpec::expand)
+        .collect();
+    if specs.is_empty() {
+        return Err(Fail::new(
+            2,
+            "no source given; try `cordon drill --source sim=aca:http://127.0.0.1:7300`",
+        ));
+    }
+    for s in &specs {
+        crate::source::check(s).map_err(|e| Fail::new(2, format!("source {}: {e}", s.name)))?;
+    }
+    let now = chrono::Utc::now();
+    let dir = a.incident_dir.clone().unwrap_or_else(|| {
+        journal::default_dir(&format!("{}-drill", journal::new_incident_id(now)))
+    });
+    // A drill never mixes into a real incident's evidence.
+    if std::fs::metadata(journal::journal_path(&dir)).is_ok_and(|m| m.len() > 0) {
+        return Err(Fail::new(
+            2,
+            format!(
+                "{} already holds an incident; a drill writes only to a new directory",
+                dir.display()
+            ),
+        ));
+    }
+    let journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let operator = Operator::from_env();
+    let incident = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_else(|| "drill".into());
+    journal.handle.append(Record::SessionStarted {
+        incident: incident.clone(),
+        operator: operator.clone(),
+        version: env!("CARGO_PKG_VERSION").into(),
+        sources: specs.iter().map(SourceSpec::shown).collect(),
+    });
+    let opts = crate::drill::Options {
+        canary: a.canary.clone(),
+        ask: crate::source::CanaryAsk {
+            assistant: a.canary_assistant.clone(),
+            task_queue: a.canary_task_queue.clone(),
+            workflow_type: Some(a.canary_workflow_type.clone()),
+            ..crate::source::CanaryAsk::default()
+        },
+        include_global: a.include_global,
+        policy: crate::contain::Policy {
+            verify_timeout: Duration::from_secs_f64(a.verify_timeout.clamp(0.5, 600.0)),
+            ..crate::contain::Policy::default()
+        },
+        operator,
+        incident,
+    };
+    let d = crate::drill::run(&specs, &opts, &journal.handle).await;
+    let text = crate::drill::report::render(&d);
+    let out = a.output.clone().unwrap_or_else(|| dir.join("readiness.md"));
+    let written = std::fs::write(&out, &text)
+        .map_err(|e| Fail::new(1, format!("cannot write {}: {e}", out.display())));
+    let durable = journal.handle.sync();
+    journal.close();
+    written?;
+    println!("{}", out.display());
+    eprintln!("journal: {} (a drill)", dir.display());
+    if let Err(e) = durable {
+        return Err(Fail::new(
+            act_exit::JOURNAL,
+            format!("the drill's journal is incomplete: {e}"),
+        ));
+    }
+    match d.failures() {
+        0 => Ok(()),
+        n => Err(Fail::new(
+            act_exit::UNCONFIRMED,
+            format!(
+                "NOT READY: {n} offered action(s) could not be confirmed; see {}",
+                out.display()
+            ),
+        )),
     }
 }
 

@@ -8,6 +8,7 @@ pub mod app;
 pub mod cli;
 pub mod commands;
 pub mod contain;
+pub mod drill;
 pub mod journal;
 pub mod mem;
 pub mod model;

@@ -71,6 +71,7 @@ fn main() {
             }) => commands::verify(dir, head.as_deref(), allowed_signers, signature),
             Some(Command::Screenshots { out }) => commands::screenshots(out),
             Some(Command::Act(a)) => commands::act(a).await,
+            Some(Command::Drill(a)) => commands::drill(a).await,
             Some(Command::Watch { incident_dir }) => commands::watch(incident_dir).await,
             Some(Command::Replay { dir, speed, from }) => {
                 commands::replay(&dir, speed, from.as_deref()).await

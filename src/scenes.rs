@@ -137,7 +137,44 @@ pub fn write_screenshots(dir: &Path) -> std::io::Result<Vec<String>> {
     save("postmortem-120x80.svg", postmortem_buffer(120, 80))?;
     let mut app = export_preview_app("status");
     save("status-preview-160x48.svg", render(&mut app, 160, 48))?;
+    let mut app = restart_app();
+    save("staged-restart-160x48.svg", render(&mut app, 160, 48))?;
     Ok(written)
+}
+
+/// After the contain story: the outbound block lifted for its canary scope
+/// (confirmed), its watch window running, 40 s in.
+pub fn restart_app() -> App {
+    use crate::contain::ActionMsg;
+    let mut app = demo_app(&["all"], 30);
+    contain_story(&mut app);
+    app.update(key('4'));
+    app.contain_sel = 0;
+    app.update(key('R'));
+    app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
+    let mut id = None;
+    for fx in app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))) {
+        if let crate::app::Effect::Execute(r) = fx {
+            id = Some(r.id);
+        }
+    }
+    let base = app.now;
+    if let Some(id) = id {
+        app.update(Msg::Action(
+            ActionMsg::Verified {
+                id,
+                outcome: crate::model::ActionPhase::Confirmed,
+                detail: "outbound unblocked for support-drafter".into(),
+                reverted: vec![],
+            },
+            base + chrono::Duration::seconds(1),
+        ));
+        app.store
+            .controls
+            .insert("sim".into(), crate::model::Controls::default());
+    }
+    app.update(Msg::Tick(base + chrono::Duration::seconds(41)));
+    app
 }
 
 /// Stop the wrong-segment run and block outbound for its class, with the

@@ -83,6 +83,7 @@ impl App {
                 }
             }
             m => {
+                let verdict = verdict_of(&m);
                 let repairs = match &m {
                     ActionMsg::Verified {
                         id,
@@ -97,6 +98,9 @@ impl App {
                 }
                 if let Some(id) = repairs {
                     self.record_repairs(&id, at, fx);
+                }
+                if let Some((id, outcome)) = verdict {
+                    self.restart_on_verified(&id, outcome, fx);
                 }
             }
         }
@@ -387,5 +391,24 @@ impl App {
             }
             None => uuid::Uuid::new_v4().to_string(),
         }
+    }
+}
+
+/// An action's final verdict in an executor report, if it is one: the
+/// re-read's, or a refusal, or nothing sent.
+fn verdict_of(m: &ActionMsg) -> Option<(String, ActionPhase)> {
+    match m {
+        ActionMsg::Verified { id, outcome, .. } => Some((id.clone(), *outcome)),
+        ActionMsg::NotSent { id, .. } => Some((id.clone(), ActionPhase::NotSent)),
+        ActionMsg::Answered {
+            id,
+            result: Err(_),
+            lost: None,
+            ..
+        } => Some((id.clone(), ActionPhase::Refused)),
+        ActionMsg::Answered {
+            id, result: Ok(a), ..
+        } if !a.state.accepted() => Some((id.clone(), ActionPhase::Refused)),
+        _ => None,
     }
 }

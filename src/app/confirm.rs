@@ -344,7 +344,7 @@ impl App {
         dry_run: Option<ActionAnswer>,
         note: Option<String>,
         fx: &mut Vec<Effect>,
-    ) {
+    ) -> String {
         let actor = match &self.operator.ssh_client {
             Some(ip) => format!("{} (ssh from {ip})", self.operator.label()),
             None => self.operator.label(),
@@ -371,6 +371,28 @@ impl App {
             },
             fx,
         );
+        let id = req.id.clone();
+        self.restart_on_sent(req.kind, &req.target, &id, fx);
         fx.push(Effect::Execute(req));
+        id
+    }
+
+    /// An action cordon sends on its own (a staged restart's automatic
+    /// re-containment): the same path, intent journaled before it leaves.
+    pub(super) fn send_one_now(
+        &mut self,
+        source: String,
+        kind: ActionKind,
+        target: Target,
+        reason: String,
+        fx: &mut Vec<Effect>,
+    ) -> String {
+        let note = self
+            .sources
+            .iter()
+            .find(|s| s.name == source)
+            .and_then(|s| crate::model::platform_note(&s.kind, kind))
+            .map(str::to_string);
+        self.send_one(source, kind, target, reason, None, note, fx)
     }
 }

@@ -82,7 +82,7 @@ fn shown(ids: &[&str]) -> String {
 }
 
 /// Keys that act on the world. Not bound at all in read-only mode.
-pub const DANGEROUS: &[char] = &['x', 'X', 'K', 'P', 'h', 'H', 't', 'c', 'b', 'B', 'u'];
+pub const DANGEROUS: &[char] = &['x', 'X', 'K', 'P', 'h', 'H', 't', 'c', 'b', 'B', 'u', 'R'];
 
 impl App {
     /// The run the containment keys act on: the selected run, or in the
@@ -431,6 +431,13 @@ impl App {
         }
         if self.focus == Pane::Containment && matches!(c, 'u') {
             self.propose_inverse(fx);
+            return true;
+        }
+        if self.focus == Pane::Containment && matches!(c, 'R' | '[' | ']') {
+            match c {
+                'R' => self.staged_restart_key(fx),
+                c => self.restart_window_key(c == ']', fx),
+            }
             return true;
         }
         if let Some(i) = self.custom_actions.iter().position(|a| a.key == c) {

@@ -11,6 +11,7 @@ pub mod incident;
 pub mod inspect;
 pub mod keymap;
 pub mod palette;
+pub mod restart;
 pub mod store;
 pub mod triage;
 mod update;
@@ -204,6 +205,14 @@ pub struct App {
     pub custom_actions: Vec<CustomAction>,
     /// Custom actions that ran: (name, exit, output, time).
     pub custom_log: Vec<(String, Option<i32>, String, Time)>,
+    /// A drill, not a real incident: its canaries (`Record::Drill`).
+    pub drill: Option<Vec<String>>,
+    /// Staged restarts of this incident (`Record::Restart`).
+    pub restarts: Vec<restart::Restart>,
+    /// The restart stage whose inverse the open dialog proposes.
+    pub staging: Option<(u32, usize)>,
+    /// The watch window a new staged restart starts with (seconds).
+    pub restart_window: u32,
     /// Palette history.
     pub history: Vec<String>,
     /// First help line shown (help scrolls on small screens).
@@ -280,6 +289,10 @@ impl App {
             next_proposal: 0,
             custom_actions: Vec::new(),
             custom_log: Vec::new(),
+            drill: None,
+            restarts: Vec::new(),
+            staging: None,
+            restart_window: restart::default_window(),
             history: Vec::new(),
             help_scroll: 0,
             incident: IncidentState::default(),
@@ -415,6 +428,12 @@ impl App {
                 self.custom_log
                     .push((name.clone(), *exit, output.clone(), *at));
             }
+            Record::Drill { canaries, .. } => {
+                self.drill
+                    .get_or_insert_with(Vec::new)
+                    .extend(canaries.iter().cloned());
+            }
+            Record::Restart { id, at, step } => self.apply_restart(*id, *at, step),
             Record::ActionIntent { .. }
             | Record::ActionSent { .. }
             | Record::ActionResult { .. }

@@ -28,6 +28,7 @@ impl App {
                 }
                 self.now = t;
                 self.on_tick_autosave(&mut fx);
+                self.restart_tick(&mut fx);
             }
             Msg::Rendered { request, result } => {
                 self.on_rendered(request, result);
@@ -98,6 +99,7 @@ impl App {
                         fx,
                     );
                 }
+                let from = self.store.events.len();
                 for run in batch.runs {
                     if self.store.run_changed(&run) {
                         self.record(Record::Run { run }, fx);
@@ -164,6 +166,9 @@ impl App {
                         fx,
                     );
                 }
+                // Harm in a scope being restarted is answered in this
+                // same update, before the next poll.
+                self.restart_watch(from, fx);
                 self.dirty = true;
             }
             SourceMsg::Failed {

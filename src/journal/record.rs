@@ -181,6 +181,20 @@ pub enum Record {
         output: String,
         at: Time,
     },
+    /// This incident is a drill (`cordon drill`): the stop controls
+    /// exercised on canaries, not a real incident. Triage and exports say so.
+    Drill {
+        at: Time,
+        operator: Operator,
+        /// The canary runs (source and id) the drill acted on.
+        canaries: Vec<String>,
+    },
+    /// A step of a staged restart (`id` numbers the restart).
+    Restart {
+        id: u32,
+        at: Time,
+        step: crate::model::restart::RestartStep,
+    },
 }
 
 /// One journal line, as read back.

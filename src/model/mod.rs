@@ -6,6 +6,7 @@ pub mod classify;
 pub mod event;
 pub mod health;
 pub mod incident;
+pub mod restart;
 pub mod run;
 
 pub use action::{

@@ -471,7 +471,26 @@ pub fn heading(f: &Facts, what: &str) -> String {
     } else {
         f.prose(&s.title)
     };
-    format!("# {what}: {} — {title}\n", md::code(&f.app.incident_id))
+    let drill = match &f.app.drill {
+        Some(c) => format!(
+            "\n> **DRILL**: this was a stop-control drill (`cordon drill`) on canary runs{}, not a real incident.\n",
+            if c.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", md::codes(c))
+            }
+        ),
+        None => String::new(),
+    };
+    let what = if f.app.drill.is_some() {
+        format!("DRILL — {what}")
+    } else {
+        what.to_string()
+    };
+    format!(
+        "# {what}: {} — {title}\n{drill}",
+        md::code(&f.app.incident_id)
+    )
 }
 
 /// "`run_1` (`agent-1`, `workflow`, running), …" or "none".

@@ -792,6 +792,19 @@ fn containment(f: &Facts, o: &mut String) {
     if !app.custom_log.is_empty() {
         o.push('\n');
     }
+    for r in &app.restarts {
+        let _ = writeln!(
+            o,
+            "### Staged restart {} of {} on {}\n",
+            r.id,
+            md::code(r.control.as_str()),
+            md::code(&r.source)
+        );
+        for (at, said) in &r.log {
+            let _ = writeln!(o, "- {} {}", md::clock(*at), md::text(said));
+        }
+        o.push('\n');
+    }
 }
 
 fn went(f: &Facts, o: &mut String) {

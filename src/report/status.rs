@@ -124,7 +124,14 @@ impl Writer<'_, '_> {
         } else {
             title
         };
-        let _ = writeln!(self.o, "# Update: {}\n", md::text(&title));
+        if self.f.app.drill.is_some() {
+            self.warnings.push(
+                "This incident is a DRILL (cordon drill): do not send this update to users.".into(),
+            );
+            let _ = writeln!(self.o, "# DRILL — Update: {}\n", md::text(&title));
+        } else {
+            let _ = writeln!(self.o, "# Update: {}\n", md::text(&title));
+        }
         let _ = writeln!(self.o, "_Posted {}_\n", now.format("%Y-%m-%d %H:%M UTC"));
     }
 

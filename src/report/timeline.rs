@@ -178,6 +178,21 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
             format!("**Decision** by {}: {}", md::text(&n.by), f.prose(&n.text)),
         ));
     }
+    // Staged restarts: each stage, window and re-containment.
+    for r in &app.restarts {
+        for (at, said) in &r.log {
+            v.push(line(
+                *at,
+                true,
+                format!(
+                    "**Staged restart {}** ({}): {}",
+                    r.id,
+                    md::code(&r.source),
+                    md::text(said)
+                ),
+            ));
+        }
+    }
     v
 }
 

@@ -25,6 +25,7 @@ pub fn router(world: Shared) -> Router {
         .route("/v1/actions", post(act).get(by_key))
         .route("/v1/actions/{id}", get(action))
         .route("/v1/controls", get(controls))
+        .route("/v1/canaries", post(canary))
         .with_state(world)
 }
 
@@ -44,7 +45,62 @@ fn err(status: StatusCode, code: &str, message: &str) -> Response {
 async fn info(State(w): State<Shared>) -> Json<Value> {
     let w = lock(&w);
     let actions: Vec<&str> = w.offered.iter().map(|k| k.as_str()).collect();
-    Json(json!({"platform": "cordon-sim", "api_version": "1.1", "actions": actions}))
+    Json(
+        json!({"platform": "cordon-sim", "api_version": "1.1", "actions": actions, "canaries": true}),
+    )
+}
+
+/// A request body that must be a JSON object, else the 400 to answer.
+fn object(body: &str) -> Result<Value, Box<Response>> {
+    match serde_json::from_str(body) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        _ => Err(Box::new(err(
+            StatusCode::BAD_REQUEST,
+            "bad_body",
+            "body must be a JSON object",
+        ))),
+    }
+}
+
+/// A token the world holds as read-only: it may read and preview, not act.
+fn read_only(w: &World, headers: &HeaderMap) -> bool {
+    let token = headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "));
+    token.is_some_and(|t| w.read_only_tokens.iter().any(|r| r == t))
+}
+
+fn forbidden() -> Response {
+    err(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "this token is read-only: it may read and preview, not act",
+    )
+}
+
+/// ACA/1.1 `POST /v1/canaries`: a harmless run for drills (`201`).
+async fn canary(State(w): State<Shared>, headers: HeaderMap, body: String) -> Response {
+    let body = match body.trim() {
+        "" => json!({}),
+        b => match object(b) {
+            Ok(v) => v,
+            Err(e) => return *e,
+        },
+    };
+    let mut w = lock(&w);
+    if read_only(&w, &headers) {
+        return forbidden();
+    }
+    match w.start_canary(&body) {
+        Ok(run) => (StatusCode::CREATED, Json(run)).into_response(),
+        Err(ActionError::BadRequest(m)) => err(StatusCode::BAD_REQUEST, "bad_request", &m),
+        Err(e) => err(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "canary",
+            &format!("{e:?}"),
+        ),
+    }
 }
 
 #[derive(Deserialize)]
@@ -133,19 +189,18 @@ async fn act(
     headers: HeaderMap,
     body: String,
 ) -> Response {
-    let body: Value = match serde_json::from_str(&body) {
-        Ok(v @ Value::Object(_)) => v,
-        _ => {
-            return err(
-                StatusCode::BAD_REQUEST,
-                "bad_body",
-                "body must be a JSON object",
-            );
-        }
+    let body = match object(&body) {
+        Ok(v) => v,
+        Err(e) => return *e,
     };
     let dry = q.dry_run.unwrap_or(false);
     let key = headers.get("idempotency-key").and_then(|v| v.to_str().ok());
-    let result = lock(&w).act(&body, key, dry);
+    let mut w = lock(&w);
+    if !dry && read_only(&w, &headers) {
+        return forbidden();
+    }
+    let result = w.act(&body, key, dry);
+    drop(w);
     match result {
         Ok(a) => {
             let status = if dry {

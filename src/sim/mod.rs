@@ -2,6 +2,7 @@
 //! over ACA/1 so the console (and tests) meet a real HTTP peer.
 
 pub mod api;
+pub mod canary;
 pub mod scale;
 pub mod scenarios;
 pub mod script;

@@ -86,6 +86,9 @@ impl SimRun {
             "stats": {"tool_calls": self.stats[0], "errors": self.stats[1],
                       "retries": self.stats[2], "external_actions": self.stats[3]},
         });
+        if self.plan.scenario == super::canary::SCENARIO {
+            v["canary"] = json!(true);
+        }
         if let Some(rb) = &self.rollback {
             v["rollback"] = json!({"at": ts(rb.at), "reverted": rb.reverted, "failed": []});
         }
@@ -149,6 +152,11 @@ pub struct World {
     /// When each real action arrived, by Idempotency-Key (for latency
     /// figures and for tests that check the key on the wire).
     pub arrivals: Vec<(String, std::time::Instant)>,
+    /// Fault for drills: stops (and terminates) are accepted but never
+    /// take effect, so a drill must fail.
+    pub stops_ignored: bool,
+    /// Bearer tokens that may read and preview but not act (403).
+    pub read_only_tokens: Vec<String>,
 }
 
 impl World {
@@ -196,6 +204,8 @@ impl World {
                 .filter(|k| *k != ActionKind::TerminateRun)
                 .collect(),
             arrivals: Vec::new(),
+            stops_ignored: false,
+            read_only_tokens: Vec::new(),
         };
         plans.sort_by_key(|p| p.start);
         w.pending_plans = plans;
@@ -469,6 +479,30 @@ impl World {
         }
     }
 
+    /// `POST /v1/canaries` (ACA/1.1): start a canary now, its assignment
+    /// and reversible writes made before it is returned, so a drill can
+    /// roll them back whatever the clock does.
+    pub fn start_canary(&mut self, body: &Value) -> Result<Value, ActionError> {
+        let ask = super::canary::Ask::from_body(body).map_err(ActionError::BadRequest)?;
+        let n = self
+            .runs
+            .iter()
+            .filter(|r| r.plan.scenario == super::canary::SCENARIO)
+            .count()
+            + 1;
+        let plan = ask.plan(n);
+        let upfront = 1 + ask.writes as usize;
+        let created = self.runs.len();
+        self.create_run(plan);
+        let i = created;
+        if self.runs[i].state == "running" {
+            while self.runs[i].pc < upfront {
+                self.tick_run(i);
+            }
+        }
+        Ok(self.runs[i].to_json())
+    }
+
     pub fn run(&self, id: &str) -> Option<&SimRun> {
         self.by_id.get(id).map(|&i| &self.runs[i])
     }
@@ -726,6 +760,10 @@ impl World {
                 };
                 if !self.runs[i].active() {
                     return ("applied", format!("run already {}", self.runs[i].state));
+                }
+                if self.stops_ignored {
+                    // Says yes, does nothing: the fault a drill exists to find.
+                    return ("applied", "run stopping".into());
                 }
                 self.containment_event(i, format!("{} by operator: {reason}", kind.as_str()));
                 self.set_state(i, "stopped", "stopped by operator");

@@ -54,6 +54,9 @@ struct RunsPage {
 struct Info {
     #[serde(default)]
     actions: Vec<String>,
+    /// ACA/1.1: it starts canaries on `POST /v1/canaries`.
+    #[serde(default)]
+    canaries: bool,
 }
 
 fn cursor_str(v: &Option<serde_json::Value>) -> Option<String> {
@@ -502,6 +505,25 @@ impl AcaActor {
         }
     }
 
+    /// ACA/1.1 canary: asked only of a platform whose `/v1/info` lists
+    /// `"canaries": true`.
+    async fn canary(&self, ask: &super::CanaryAsk) -> Result<Option<Run>, HttpError> {
+        self.client.check()?;
+        let (_, body) = http::send(self.client.get(format!("{}/v1/info", self.base))).await?;
+        if !http::json::<Info>(&body)?.canaries {
+            return Ok(None);
+        }
+        let req = self
+            .client
+            .post(format!("{}/v1/canaries", self.base))
+            .json(&serde_json::json!({"workflow": ask.workflow, "agent_class": ask.agent_class, "writes": ask.writes}));
+        let (_, body) = http::send(req).await?;
+        let v: serde_json::Value = http::json(&body)?;
+        Run::from_wire(&self.name, &v)
+            .map(Some)
+            .ok_or_else(|| HttpError::other("the canary the platform started is not a run"))
+    }
+
     async fn list_active(&self) -> Result<Vec<Run>, HttpError> {
         Aca::with(&self.name, &self.base, self.client.clone())
             .list_active()
@@ -555,6 +577,13 @@ impl super::Actor for AcaActor {
         req: &'a crate::model::ActionRequest,
     ) -> BoxFuture<'a, Result<super::Lookup, HttpError>> {
         Box::pin(self.lookup_inner(req))
+    }
+
+    fn start_canary<'a>(
+        &'a self,
+        ask: &'a super::CanaryAsk,
+    ) -> BoxFuture<'a, Result<Option<Run>, HttpError>> {
+        Box::pin(self.canary(ask))
     }
 }
 

@@ -581,6 +581,44 @@ pub trait Actor: Send + Sync {
     fn lookup<'a>(&'a self, _req: &'a ActionRequest) -> BoxFuture<'a, Result<Lookup, HttpError>> {
         Box::pin(async { Ok(Lookup::Unsupported) })
     }
+    /// Start a harmless canary run for a drill, where the platform allows
+    /// it (`Ok(None)`: it cannot; the drill then needs a run the operator
+    /// names, or does dry runs only).
+    fn start_canary<'a>(
+        &'a self,
+        _ask: &'a CanaryAsk,
+    ) -> BoxFuture<'a, Result<Option<Run>, HttpError>> {
+        Box::pin(async { Ok(None) })
+    }
+}
+
+/// What a drill asks a platform to start as its canary.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CanaryAsk {
+    /// ACA: the canary's workflow and agent class (its own, so every
+    /// scoped action touches only it).
+    pub workflow: String,
+    pub agent_class: String,
+    /// Reversible writes it makes, so a rollback can be proven.
+    pub writes: u32,
+    /// LangGraph: the drill assistant the operator names.
+    pub assistant: Option<String>,
+    /// Temporal: the drill task queue (and its workflow type).
+    pub task_queue: Option<String>,
+    pub workflow_type: Option<String>,
+}
+
+impl Default for CanaryAsk {
+    fn default() -> Self {
+        CanaryAsk {
+            workflow: "drill".into(),
+            agent_class: "drill".into(),
+            writes: 2,
+            assistant: None,
+            task_queue: None,
+            workflow_type: None,
+        }
+    }
 }
 
 /// Build the acting side of an adapter from a spec.

@@ -99,6 +99,24 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let h = area.height.saturating_sub(2) as usize;
     let focused = app.focus == Pane::Containment;
     let mut lines: Vec<Line> = Vec::new();
+    // Staged restarts in progress first: a window running out matters now.
+    for r in app.restarts.iter().filter(|r| r.shown()) {
+        let style = match r.phase {
+            crate::app::restart::Phase::Recontained { .. } => theme.danger,
+            crate::app::restart::Phase::Clean => theme.ok,
+            _ => theme.warn,
+        };
+        lines.push(Line::from(vec![
+            Span::styled("↻ ", style),
+            Span::styled(r.line(app.now), style),
+        ]));
+        if let Some((at, said)) = r.log.last() {
+            lines.push(Line::from(Span::styled(
+                format!("  {} {said}", at.format("%H:%M:%S")),
+                theme.dim,
+            )));
+        }
+    }
     if controls == 0 {
         lines.push(Line::from(Span::styled("No controls in force.", theme.dim)));
     }
@@ -117,7 +135,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
                 Span::styled(format!("@{source}"), theme.dim),
                 Span::styled(
                     match kind.inverse() {
-                        Some(inv) => format!("  u: {}", inv.as_str()),
+                        Some(inv) => format!("  u: {} · R: in stages", inv.as_str()),
                         None => String::new(),
                     },
                     theme.dim,

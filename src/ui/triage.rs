@@ -18,7 +18,8 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let focused = app.focus == Pane::Triage;
     let sev = s.current_severity();
     let title = format!(
-        "Triage · {} · {}",
+        "{}Triage · {} · {}",
+        if app.drill.is_some() { "DRILL · " } else { "" },
         s.current_status().as_str(),
         sev.map(|x| x.label())
             .unwrap_or_else(|| "severity not set".into())
