@@ -31,7 +31,7 @@ impl Secret {
     /// Wrap and remember it, so it is redacted wherever it turns up.
     pub fn new(s: String) -> Secret {
         let secret = SecretString::from(s);
-        remember(secret.expose_secret());
+        remember_encoded(secret.expose_secret());
         Secret(secret)
     }
 
@@ -57,6 +57,23 @@ pub fn remember(s: &str) {
         *slot = Some(std::sync::Arc::new(m));
     }
     ANY.store(true, Ordering::Release);
+}
+
+/// Remember a secret and the forms a platform may echo it in: base64
+/// (how HTTP basic auth carries it) and hex.
+pub fn remember_encoded(s: &str) {
+    use base64::Engine;
+    remember(s);
+    remember(&base64::engine::general_purpose::STANDARD.encode(s));
+    remember(&hex::encode(s));
+}
+
+/// A URL's credentials: the password, and `user:password` as the basic
+/// auth header carries it (base64), which a platform may echo back.
+pub fn remember_userinfo(user: &str, password: &str) {
+    use base64::Engine;
+    remember_encoded(password);
+    remember(&base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}")));
 }
 
 /// Is any secret known at all?
@@ -244,8 +261,31 @@ mod tests {
             );
         }
         assert_eq!(redact("sk-live and 4f9A"), "sk-live and 4f9A");
+        // Encoded as a platform may echo it: base64, hex.
+        use base64::Engine;
+        for echo in [
+            base64::engine::general_purpose::STANDARD.encode(tok),
+            hex::encode(tok),
+        ] {
+            assert!(
+                redact(&format!("got {echo}")).contains("[redacted]"),
+                "{echo}"
+            );
+        }
         // A JSON document stays JSON: a match never spans a quote.
         let doc = format!(r#"{{"a":"{}","b":"{}"}}"#, &tok[..9], &tok[9..]);
         assert!(serde_json::from_str::<serde_json::Value>(&redact(&doc)).is_ok());
+    }
+
+    /// A URL's password comes back as the basic auth header a platform
+    /// echoes: `Basic base64(user:password)`.
+    #[test]
+    fn a_basic_auth_echo_of_a_url_password_is_redacted() {
+        use base64::Engine;
+        remember_userinfo("opsuser", "Zq7vKp2mWx9rLt4n");
+        let header = base64::engine::general_purpose::STANDARD.encode("opsuser:Zq7vKp2mWx9rLt4n");
+        let out = redact(&format!("upstream rejected header: Basic {header}"));
+        assert!(out.contains("[redacted]"), "{out}");
+        assert!(!out.contains(&header[..12]), "{out}");
     }
 }

@@ -139,3 +139,45 @@ async fn the_binary_never_prints_the_token() {
             .is_some_and(|v| v.to_str().unwrap_or("").contains(TOKEN))
     }));
 }
+
+/// A password in a source URL goes out as basic auth; a platform that
+/// echoes the header back (`Basic base64(user:password)`) puts it in an
+/// event: the event enters cleaned.
+#[tokio::test]
+async fn a_url_password_echoed_as_basic_auth_is_redacted_where_it_enters() {
+    use base64::Engine;
+    let server = MockServer::start().await;
+    let basic = base64::engine::general_purpose::STANDARD.encode("opsuser:Zq7vKp2mWx9rLt4n");
+    Mock::given(method("GET"))
+        .and(path("/v1/info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"actions": ["stop_run"]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/events"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"events": [{
+            "id": "e1", "run_id": "r1", "kind": "error", "at": "2026-11-24T10:00:00Z",
+            "summary": format!("upstream rejected header: Basic {basic}")
+        }]})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/controls"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({})))
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/runs"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"runs": []})))
+        .mount(&server)
+        .await;
+    let url = server
+        .uri()
+        .replace("http://", "http://opsuser:Zq7vKp2mWx9rLt4n@");
+    let spec: cordon::source::SourceSpec = format!("h=aca:{url}").parse().unwrap();
+    let (mut src, _) = cordon::source::build_pair(&spec, http::client()).unwrap();
+    let b = src.poll().await.unwrap();
+    let summary = b.events[0].summary.to_string();
+    assert!(summary.contains("[redacted]"), "{summary}");
+    assert!(!summary.contains(&basic[..12]), "{summary}");
+}

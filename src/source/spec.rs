@@ -44,9 +44,12 @@ impl std::str::FromStr for SourceSpec {
         // A password in the URL is sent (as basic auth) but never shown or
         // journaled: remember it so an echo of it is redacted too.
         if let Some(p) = parsed.password() {
-            crate::secret::remember(p);
+            let user = std::str::from_utf8(&percent_decode(parsed.username()))
+                .unwrap_or(parsed.username())
+                .to_string();
+            crate::secret::remember_userinfo(&user, p);
             if let Ok(decoded) = std::str::from_utf8(&percent_decode(p)) {
-                crate::secret::remember(decoded);
+                crate::secret::remember_userinfo(&user, decoded);
             }
         }
         let name = name
