@@ -1081,7 +1081,7 @@ pub fn set_theme(choice: Option<&str>) -> Result<(), Fail> {
     );
     let name = choice.or(env.as_deref()).unwrap_or("dark");
     let mut theme = crate::ui::Theme::load(name).map_err(|e| Fail::new(2, e))?;
-    theme.mode = crate::ui::palette::ColorMode::detect(|k| std::env::var(k).ok());
+    theme.mode = crate::ui::colors::ColorMode::detect(|k| std::env::var(k).ok());
     let _ = THEME.set(theme);
     Ok(())
 }

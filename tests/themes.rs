@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use cordon::ui::Theme;
-use cordon::ui::palette::{ColorMode, to_16, to_256};
+use cordon::ui::colors::{ColorMode, to_16, to_256};
 use ratatui::style::{Color, Modifier};
 
 fn themed(name: &str, mode: ColorMode) -> ratatui::buffer::Buffer {

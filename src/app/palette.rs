@@ -137,7 +137,7 @@ impl App {
                 return t;
             }
             if words[0] == "theme" && done == 1 {
-                let mut t: Vec<String> = crate::ui::palette::BUILTIN
+                let mut t: Vec<String> = crate::ui::colors::BUILTIN
                     .iter()
                     .map(|b| b.0.to_string())
                     .collect();

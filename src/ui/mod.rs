@@ -1,6 +1,7 @@
 //! Drawing: `draw(&App, frame)` reads state and renders only what is
 //! visible. One module per pane.
 
+pub mod colors;
 pub mod confirm;
 pub mod containment;
 pub mod export;
@@ -8,7 +9,6 @@ pub mod help;
 pub mod inspector;
 pub mod layout;
 pub mod notes;
-pub mod palette;
 pub mod panes;
 pub mod run_id;
 pub mod runs;
@@ -31,7 +31,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     let theme = &app.theme;
     if let Some(why) = app.too_small() {
         too_small(&why, theme, f);
-        palette::adapt(f.buffer_mut(), theme.mode);
+        colors::adapt(f.buffer_mut(), theme.mode);
         return;
     }
     let areas = layout::compute_for(app, f.area());
@@ -43,7 +43,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         status::draw_status(app, theme, f, areas.status);
         draw_overlays(app, theme, f);
         width::settle(f.buffer_mut());
-        palette::adapt(f.buffer_mut(), theme.mode);
+        colors::adapt(f.buffer_mut(), theme.mode);
         return;
     }
     runs::draw(app, theme, f, areas.runs);
@@ -72,7 +72,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     // Every cell as wide on any terminal as it was laid out.
     width::settle(f.buffer_mut());
     // Down to what the terminal can show (NO_COLOR, 256, 16 colours).
-    palette::adapt(f.buffer_mut(), theme.mode);
+    colors::adapt(f.buffer_mut(), theme.mode);
 }
 
 fn draw_overlays(app: &App, theme: &Theme, f: &mut Frame) {

@@ -10,7 +10,7 @@ pub struct Theme {
     /// The name or path it was loaded from.
     pub name: String,
     /// What the terminal can show (frames are adapted to it).
-    pub mode: super::palette::ColorMode,
+    pub mode: super::colors::ColorMode,
     /// Per event kind / run state colours a theme overrides.
     pub kinds: std::collections::BTreeMap<String, Color>,
     pub states: std::collections::BTreeMap<String, Color>,
@@ -32,7 +32,7 @@ impl Default for Theme {
     fn default() -> Self {
         Theme {
             name: "dark".into(),
-            mode: super::palette::ColorMode::TrueColor,
+            mode: super::colors::ColorMode::TrueColor,
             kinds: Default::default(),
             states: Default::default(),
             text: Style::default(),
