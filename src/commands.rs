@@ -179,7 +179,6 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     let operator = Operator::from_env();
     let now = chrono::Utc::now();
     let mut app = App::new(now, &incident, &dir.display().to_string(), operator.clone());
-    app.theme = theme();
     for s in specs {
         app.add_source(&s.name, &s.kind, &s.shown_url());
     }
@@ -271,13 +270,14 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     for s in &specs {
         crate::source::check(s).map_err(|e| Fail::new(2, format!("source {}: {e}", s.name)))?;
     }
-    let config_theme =
-        match config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed)) {
-            Some(name) => Some(
-                crate::ui::Theme::load(&name).map_err(|e| Fail::new(2, format!("config: {e}")))?,
-            ),
-            None => None,
-        };
+    let mut theme = theme();
+    if let Some(name) =
+        config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        theme
+            .switch(&name)
+            .map_err(|e| Fail::new(2, format!("config: {e}")))?;
+    }
     crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("the console {e}")))?;
     let dir = args
         .incident_dir
@@ -289,11 +289,6 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     app.custom_actions = custom.clone();
     app.keymap = keymap;
     app.store.set_rules(rules);
-    if let Some(theme) = config_theme {
-        let mode = app.theme.mode;
-        app.theme = theme;
-        app.theme.mode = mode;
-    }
     let key = sign_key(args.sign_key.clone());
     let c = run_console(
         app,
@@ -302,6 +297,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         Duration::from_secs_f64(poll),
         custom,
         key.clone(),
+        theme,
     )
     .await?;
     eprintln!(
@@ -380,6 +376,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         Duration::from_millis(500),
         Vec::new(),
         key.clone(),
+        theme(),
     )
     .await?;
     drop(sim);
@@ -1001,8 +998,6 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
         .unwrap_or_default();
     let (mut rp, mut app) =
         crate::replay::Replay::new(out.entries, &id, &dir.display().to_string(), speed);
-    rp.theme = theme();
-    app.theme = theme();
     if let Some(f) = from {
         let t = chrono::DateTime::parse_from_rfc3339(f)
             .map(|d| d.with_timezone(&chrono::Utc))
@@ -1015,7 +1010,7 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
             .ok_or_else(|| Fail::new(2, "--from takes HH:MM[:SS] (UTC) or an RFC 3339 time"))?;
         rp.advance_to(&mut app, t.max(rp.start));
     }
-    let ended = crate::runtime::run_replay(rp, app).await?;
+    let ended = crate::runtime::run_replay(rp, app, theme()).await?;
     ended_code((ended, None))
 }
 
@@ -1061,8 +1056,7 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
         Operator::from_env(),
     );
     app.read_only = true;
-    app.theme = theme();
-    let ended = crate::runtime::run_watch(dir, app).await?;
+    let ended = crate::runtime::run_watch(dir, app, theme()).await?;
     ended_code((ended, None))
 }
 

@@ -17,6 +17,7 @@ use crate::contain::{self, ActionMsg, Policy, custom::CustomAction};
 use crate::journal::{Journal, JournalHandle, Record};
 use crate::model::Time;
 use crate::source::{self, Actor, SourceMsg, SourceSpec};
+use crate::ui::Theme;
 
 /// Input comes a few times a second: its size does not matter.
 #[allow(clippy::large_enum_variant)]
@@ -99,8 +100,8 @@ impl Executor {
             Effect::Quit => return true,
             // Only replay moves its clock.
             Effect::JumpTo(_) => {}
-            // Handled by the UI loop, which owns the terminal.
-            Effect::Suspend => {}
+            // Handled by the UI loop, which owns the terminal and the theme.
+            Effect::Suspend | Effect::Theme(_) => {}
             Effect::Copy(text) => {
                 // OSC 52: the terminal (also over SSH and in tmux with
                 // set-clipboard on) puts it on the clipboard.
@@ -295,6 +296,7 @@ pub async fn run_console(
     poll: Duration,
     custom: Vec<CustomAction>,
     sign_key: Option<std::path::PathBuf>,
+    mut theme: Theme,
 ) -> Result<Console, String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     // Listening sources (OTLP) are bounded: a console behind is felt by
@@ -349,7 +351,7 @@ pub async fn run_console(
 
     let ended = loop {
         if app.dirty {
-            draw(&mut terminal, &app);
+            draw(&mut terminal, &app, &theme);
             app.dirty = false;
         }
         let mut msgs = Vec::new();
@@ -405,7 +407,9 @@ pub async fn run_console(
                 exec.flush();
                 panic!("CORDON_TEST_PANIC: F12 pressed");
             }
-            for fx in app.update(m) {
+            let fxs = app.update(m);
+            switch_theme(&mut theme, &fxs, &mut app);
+            for fx in fxs {
                 suspend |= fx == Effect::Suspend;
                 quit |= exec.run(fx);
             }
@@ -543,8 +547,23 @@ impl FrameOut {
 }
 
 /// One frame (see [`FrameOut`]).
-fn draw(terminal: &mut Term, app: &App) {
-    let _ = terminal.draw(|f| crate::ui::draw(app, f));
+fn draw(terminal: &mut Term, app: &App, theme: &Theme) {
+    let _ = terminal.draw(|f| crate::ui::draw(app, theme, f));
+}
+
+/// `:theme NAME` asked for another theme: the loop draws with it from now
+/// on; one that does not load goes back to the palette with why.
+fn switch_theme(theme: &mut Theme, fx: &[Effect], app: &mut App) {
+    for f in fx {
+        if let Effect::Theme(name) = f {
+            match theme.switch(name) {
+                Ok(()) => app.dirty = true,
+                Err(e) => {
+                    app.update(Msg::ThemeFailed(e));
+                }
+            }
+        }
+    }
 }
 
 /// The console needs a terminal to draw on and read keys from: without
@@ -672,7 +691,11 @@ pub fn base64(data: &[u8]) -> String {
 }
 
 /// Play a journal back in the console (read-only; nothing is written).
-pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<Ended, String> {
+pub async fn run_replay(
+    mut rp: crate::replay::Replay,
+    mut app: App,
+    mut theme: Theme,
+) -> Result<Ended, String> {
     use ratatui::crossterm::event::KeyCode;
     let mut terminal = init_terminal()?;
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
@@ -690,7 +713,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
     let ended = loop {
         app.replay_badge = Some(rp.badge());
         if app.dirty {
-            draw(&mut terminal, &app);
+            draw(&mut terminal, &app, &theme);
             app.dirty = false;
         }
         tokio::select! {
@@ -714,9 +737,11 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                             });
                         }
                         _ => {
-                            if app.update(Msg::Key(k)).contains(&Effect::Quit) {
+                            let fx = app.update(Msg::Key(k));
+                            if fx.contains(&Effect::Quit) {
                                 break Ended::Quit;
                             }
+                            switch_theme(&mut theme, &fx, &mut app);
                         }
                     }
                     app.dirty = true;
@@ -726,6 +751,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                     if fx.contains(&Effect::Quit) {
                         break Ended::Quit;
                     }
+                    switch_theme(&mut theme, &fx, &mut app);
                     for f in fx {
                         if let Effect::JumpTo(t) = f {
                             rp.paused = true;
@@ -751,7 +777,11 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
 }
 
 /// Follow a commander's journal, read-only (responders' watch mode).
-pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, String> {
+pub async fn run_watch(
+    dir: std::path::PathBuf,
+    mut app: App,
+    mut theme: Theme,
+) -> Result<Ended, String> {
     let mut terminal = init_terminal()?;
     let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
     spawn_input(in_tx)?;
@@ -776,16 +806,18 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
     let ended = loop {
         app.replay_badge = Some(crate::watch::badge(&app));
         if app.dirty {
-            draw(&mut terminal, &app);
+            draw(&mut terminal, &app, &theme);
             app.dirty = false;
         }
         tokio::select! {
             Some(i) = in_rx.recv() => match i {
                 Input::Gone(w) => break Ended::TerminalGone(w),
                 Input::Msg(m) => {
-                    if app.update(m).contains(&Effect::Quit) {
+                    let fx = app.update(m);
+                    if fx.contains(&Effect::Quit) {
                         break Ended::Quit;
                     }
+                    switch_theme(&mut theme, &fx, &mut app);
                 }
             },
             n = enders.recv() => break Ended::Signal(n),
@@ -796,10 +828,9 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
                         if follower.records < before {
                             // Re-read from the start after a rewrite.
                             let (id, d) = (app.incident_id.clone(), app.incident_dir.clone());
-                            let (op, theme, size) = (app.operator.clone(), app.theme.clone(), app.size);
+                            let (op, size) = (app.operator.clone(), app.size);
                             app = App::new(chrono::Utc::now(), &id, &d, op);
                             app.read_only = true;
-                            app.theme = theme;
                             app.update(Msg::Resize(size.0, size.1));
                         }
                         crate::watch::apply(&mut app, entries);

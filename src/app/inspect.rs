@@ -126,7 +126,7 @@ impl App {
 
     /// Keep the selected evidence line inside the list.
     fn keep_in_view(&self, ins: &mut Inspect) {
-        let h = crate::ui::inspector::list_height(self.size).max(1);
+        let h = super::layout::inspector_list_height(self.size).max(1);
         let line = line_of(&ins.events, |e| self.event_group(e), ins.sel);
         ins.scroll = ins.scroll.min(line).max((line + 1).saturating_sub(h));
     }

@@ -6,6 +6,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, Effect, Mode};
 use crate::model::{ActionKind, Target};
 
+/// The builtin themes `:theme` completes (a file path works too).
+pub const THEMES: [&str; 4] = ["dark", "light", "high-contrast", "colorblind"];
+
 /// Palette verbs and the action each takes.
 pub const VERBS: &[(&str, ActionKind, &str)] = &[
     ("stop", ActionKind::StopRun, "RUN"),
@@ -137,10 +140,7 @@ impl App {
                 return t;
             }
             if words[0] == "theme" && done == 1 {
-                let mut t: Vec<String> = crate::ui::colors::BUILTIN
-                    .iter()
-                    .map(|b| b.0.to_string())
-                    .collect();
+                let mut t: Vec<String> = THEMES.iter().map(|b| b.to_string()).collect();
                 t.retain(|c| c.starts_with(partial));
                 return t;
             }
@@ -365,9 +365,9 @@ impl App {
                 let name = words
                     .get(1)
                     .ok_or("usage: theme dark|light|high-contrast|colorblind|PATH")?;
-                let mode = self.theme.mode;
-                self.theme = crate::ui::Theme::load(name)?;
-                self.theme.mode = mode;
+                // Loaded (a file, perhaps) by the loop that draws with it;
+                // one that does not load comes back as `Msg::ThemeFailed`.
+                fx.push(Effect::Theme(name.to_string()));
                 self.dirty = true;
                 return Ok(());
             }

@@ -51,6 +51,16 @@ impl App {
                 self.on_custom_done(d, &mut fx);
                 self.dirty = true;
             }
+            Msg::ThemeFailed(e) => {
+                // Back to the palette with the command and why, as for any
+                // command that fails.
+                self.mode = Mode::Palette(super::Palette {
+                    text: self.history.last().cloned().unwrap_or_default(),
+                    hist: None,
+                    error: Some(e),
+                });
+                self.dirty = true;
+            }
             Msg::JournalFailed(e) => {
                 if self.journal_fault.is_none() {
                     self.flash = Some(format!(
@@ -534,10 +544,7 @@ impl App {
         if self.mode != Mode::Normal {
             return;
         }
-        let areas = crate::ui::layout::compute_for(
-            self,
-            ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1),
-        );
+        let areas = super::layout::compute_for(self, self.screen());
         let at = ratatui::layout::Position::new(m.column, m.row);
         let side_focus = matches!(self.focus, Pane::Triage | Pane::Containment | Pane::Notes);
         let main_pane = if side_focus {
@@ -575,8 +582,7 @@ impl App {
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 self.focus = pane;
-                // Rows start below the border (and the Runs header).
-                let first = rect.y + if pane == Pane::Runs { 2 } else { 1 };
+                let first = super::layout::rows_in(pane, rect).y;
                 if m.row >= first {
                     let row = (m.row - first) as usize;
                     match pane {

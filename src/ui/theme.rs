@@ -28,6 +28,23 @@ pub struct Theme {
     pub badge_irreversible: Style,
 }
 
+impl Theme {
+    /// The styles a dialog's roles take in this theme.
+    pub fn roles(&self) -> crate::app::confirm_lines::Roles {
+        crate::app::confirm_lines::Roles {
+            text: self.text,
+            dim: self.dim,
+            title: self.title,
+            selected: self.selected,
+            header: self.header,
+            ok: self.ok,
+            warn: self.warn,
+            danger: self.danger,
+            badge_irreversible: self.badge_irreversible,
+        }
+    }
+}
+
 impl Default for Theme {
     fn default() -> Self {
         Theme {

@@ -99,9 +99,19 @@ pub fn keys(app: &mut App, s: &str) {
 }
 
 pub fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    render_themed(app, &cordon::ui::Theme::default(), w, h)
+}
+
+/// Drawn with a theme of the test's choosing (the loop's, not the app's).
+pub fn render_themed(
+    app: &mut App,
+    theme: &cordon::ui::Theme,
+    w: u16,
+    h: u16,
+) -> Terminal<TestBackend> {
     app.update(Msg::Resize(w, h));
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| cordon::ui::draw(app, f)).unwrap();
+    t.draw(|f| cordon::ui::draw(app, theme, f)).unwrap();
     t
 }
 
