@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::cli::{ConsoleArgs, DemoArgs, RunsArgs, SimArgs};
-use crate::contain::custom::CustomAction;
+pub use crate::config::{Config, load_config, sources_of};
 use crate::journal::{self, Journal, Operator, Record};
 use crate::runtime::{Ended, run_console};
 use crate::sim::{self, SimOptions};
@@ -31,143 +31,6 @@ impl From<String> for Fail {
     fn from(m: String) -> Self {
         Fail::new(1, m)
     }
-}
-
-#[derive(Debug, serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    poll: Option<f64>,
-    #[serde(default)]
-    source: Vec<SourceSpec>,
-    #[serde(default)]
-    action: Vec<CustomAction>,
-    /// Moved keys: binding name → key.
-    #[serde(default)]
-    keys: std::collections::BTreeMap<String, String>,
-    /// Theme name or file (the --theme flag wins).
-    #[serde(default)]
-    theme: Option<String>,
-    /// Rules that class tool calls (outbound, money, data write,
-    /// user-facing), tried before the defaults.
-    #[serde(default)]
-    classify: Vec<crate::model::classify::RuleConfig>,
-    /// `false`: only the rules above, none of the defaults.
-    #[serde(default)]
-    classify_defaults: Option<bool>,
-}
-
-/// Everything the console needs from the config file and flags.
-pub struct Config {
-    pub specs: Vec<SourceSpec>,
-    pub poll: f64,
-    pub custom: Vec<CustomAction>,
-    pub keymap: crate::app::bindings::Keymap,
-    pub theme: Option<String>,
-    pub rules: crate::model::classify::Rules,
-}
-
-/// Keys the console already uses; a custom action may not take one.
-const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXKpPhHtcbBuieAE 12345";
-
-/// Sources from the config file and the flags (flags add to the file).
-pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
-    load_config(args).map(|c| (c.specs, c.poll))
-}
-
-pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
-    let mut specs = Vec::new();
-    let mut custom = Vec::new();
-    let mut keymap = crate::app::bindings::Keymap::default();
-    let mut theme_name = None;
-    let mut rules = crate::model::classify::Rules::defaults();
-    let mut poll = args.poll;
-    if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Fail::new(2, format!("cannot read config {}: {e}", path.display())))?;
-        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
-            Fail::new(
-                2,
-                format!(
-                    "config {}: {}",
-                    path.display(),
-                    e.to_string().lines().next().unwrap_or("invalid")
-                ),
-            )
-        })?;
-        for s in cfg.source {
-            // Re-parse through the same checks as --source.
-            let spec: SourceSpec = format!("{}={}:{}", s.name, s.kind, s.url)
-                .parse()
-                .map_err(|e: String| Fail::new(2, format!("config {}: {e}", path.display())))?;
-            specs.extend(spec.expand());
-        }
-        if let Some(p) = cfg.poll {
-            poll = p;
-        }
-        theme_name = cfg.theme.clone();
-        rules = crate::model::classify::Rules::from_config(
-            &cfg.classify,
-            cfg.classify_defaults.unwrap_or(true),
-        )
-        .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
-        let entries: Vec<(String, String)> = cfg.keys.clone().into_iter().collect();
-        keymap = crate::app::bindings::Keymap::from_config(&entries)
-            .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
-        for a in cfg.action {
-            a.validate()
-                .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
-            if RESERVED_KEYS.contains(a.key) || keymap.label.values().any(|k| *k == a.key) {
-                return Err(Fail::new(
-                    2,
-                    format!(
-                        "config {}: custom action '{}' uses key '{}', which cordon already binds; pick another",
-                        path.display(),
-                        a.name,
-                        a.key
-                    ),
-                ));
-            }
-            if let Some(o) = custom.iter().find(|o: &&CustomAction| o.key == a.key) {
-                return Err(Fail::new(
-                    2,
-                    format!(
-                        "config {}: custom actions '{}' and '{}' both use key '{}'",
-                        path.display(),
-                        o.name,
-                        a.name,
-                        a.key
-                    ),
-                ));
-            }
-            custom.push(a);
-        }
-    }
-    specs.extend(args.sources.iter().cloned().flat_map(SourceSpec::expand));
-    let mut names = std::collections::HashSet::new();
-    for s in &specs {
-        if !names.insert(&s.name) {
-            return Err(Fail::new(
-                2,
-                format!(
-                    "two sources are named '{}'; give each a NAME= prefix",
-                    s.name
-                ),
-            ));
-        }
-    }
-    crate::source::otlp::check_links(&specs).map_err(|e| Fail::new(2, e))?;
-    if !(0.05..=3600.0).contains(&poll) {
-        return Err(Fail::new(2, "--poll must be between 0.05 and 3600 seconds"));
-    }
-    Ok(Config {
-        specs,
-        poll,
-        custom,
-        keymap,
-        theme: theme_name,
-        rules,
-    })
 }
 
 /// Open (or create) an incident and build the app from its journal.
@@ -297,7 +160,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         Duration::from_secs_f64(poll),
         custom,
         key.clone(),
-        theme,
+        term(theme),
     )
     .await?;
     eprintln!(
@@ -376,7 +239,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         Duration::from_millis(500),
         Vec::new(),
         key.clone(),
-        theme(),
+        term(theme()),
     )
     .await?;
     drop(sim);
@@ -1010,7 +873,7 @@ pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fa
             .ok_or_else(|| Fail::new(2, "--from takes HH:MM[:SS] (UTC) or an RFC 3339 time"))?;
         rp.advance_to(&mut app, t.max(rp.start));
     }
-    let ended = crate::runtime::run_replay(rp, app, theme()).await?;
+    let ended = crate::runtime::run_replay(rp, app, term(theme())).await?;
     ended_code((ended, None))
 }
 
@@ -1056,7 +919,7 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
         Operator::from_env(),
     );
     app.read_only = true;
-    let ended = crate::runtime::run_watch(dir, app, theme()).await?;
+    let ended = crate::runtime::run_watch(dir, app, term(theme())).await?;
     ended_code((ended, None))
 }
 
@@ -1087,6 +950,15 @@ pub fn theme() -> crate::ui::Theme {
 
 /// `--mouse`: opt-in mouse capture.
 pub static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The terminal's settings for a console loop, as values: `--mouse`, and
+/// the theme to draw with.
+fn term(theme: crate::ui::Theme) -> crate::runtime::TermOptions {
+    crate::runtime::TermOptions {
+        mouse: MOUSE.load(std::sync::atomic::Ordering::Relaxed),
+        theme,
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod contain;
 pub mod journal;
 pub mod mem;
@@ -19,5 +20,6 @@ pub mod scenes;
 pub mod secret;
 pub mod sim;
 pub mod source;
+pub mod tui;
 pub mod ui;
 pub mod watch;

@@ -1,7 +1,8 @@
 //! SIGINT, SIGTERM and SIGHUP on the real binary (in tmux): the journal gets a
 //! `session_ended` record and still verifies, the terminal is restored
 //! (alternate screen off, cursor shown, mouse capture off), and the exit
-//! code is 128 + the signal.
+//! code is 128 + the signal. Mouse capture follows the console through
+//! Ctrl-Z, `fg` and quit.
 
 use std::path::Path;
 use std::process::Command;
@@ -216,4 +217,45 @@ fn ctrl_z_suspends_and_fg_resumes() {
         screen().contains("incident journal in")
     });
     tmux(&["kill-session", "-t", &session]);
+}
+
+/// The terminal set-up the console loops share, with `--mouse`: mouse
+/// capture is on while the console runs, given back at Ctrl-Z and taken
+/// again at `fg`, and given back at quit (tmux says what the pane's
+/// program asked for).
+#[test]
+fn mouse_capture_follows_the_console_through_suspend_and_quit() {
+    if !have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-MOUSE");
+    let s = format!("cordon-mouse-{}", std::process::id());
+    tmux(&["new-session", "-d", "-s", &s, "-x", "160", "-y", "48", "sh"]);
+    let screen = || tmux(&["capture-pane", "-p", "-t", &s]);
+    let mouse = || tmux(&["display", "-p", "-t", &s, "#{mouse_any_flag}"]);
+    let run = format!(
+        "XDG_STATE_HOME={} {} --mouse demo --incident-dir {}",
+        tmp.path().display(),
+        env!("CARGO_BIN_EXE_cordon"),
+        dir.display()
+    );
+    tmux(&["send-keys", "-t", &s, "-l", &run]);
+    tmux(&["send-keys", "-t", &s, "Enter"]);
+    wait_for("the console", || screen().contains("sim ok"));
+    assert_eq!(mouse().trim(), "1", "captured while it runs");
+    tmux(&["send-keys", "-t", &s, "C-z"]);
+    wait_for("the shell after Ctrl-Z", || !screen().contains("sim ok"));
+    assert_eq!(mouse().trim(), "0", "given back at Ctrl-Z");
+    tmux(&["send-keys", "-t", &s, "-l", "fg"]);
+    tmux(&["send-keys", "-t", &s, "Enter"]);
+    wait_for("the console again", || screen().contains("sim ok"));
+    assert_eq!(mouse().trim(), "1", "taken again at fg");
+    // Ctrl-C twice: quits even when the demo's incident asks first.
+    tmux(&["send-keys", "-t", &s, "C-c"]);
+    tmux(&["send-keys", "-t", &s, "C-c"]);
+    wait_for("the shell after quit", || !screen().contains("sim ok"));
+    let after = mouse();
+    tmux(&["kill-session", "-t", &s]);
+    assert_eq!(after.trim(), "0", "given back at quit");
 }
