@@ -4,7 +4,7 @@
 //! one line naming the file.
 
 use crate::cli::ConsoleArgs;
-use crate::commands::Fail;
+use crate::commands::{Fail, exit};
 use crate::contain::custom::CustomAction;
 use crate::source::SourceSpec;
 
@@ -58,11 +58,15 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
     let mut rules = crate::model::classify::Rules::defaults();
     let mut poll = args.poll;
     if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Fail::new(2, format!("cannot read config {}: {e}", path.display())))?;
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Fail::new(
+                exit::USAGE,
+                format!("cannot read config {}: {e}", path.display()),
+            )
+        })?;
         let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
             Fail::new(
-                2,
+                exit::USAGE,
                 format!(
                     "config {}: {}",
                     path.display(),
@@ -72,9 +76,12 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
         })?;
         for s in cfg.source {
             // Re-parse through the same checks as --source.
-            let spec: SourceSpec = format!("{}={}:{}", s.name, s.kind, s.url)
-                .parse()
-                .map_err(|e: String| Fail::new(2, format!("config {}: {e}", path.display())))?;
+            let spec: SourceSpec =
+                format!("{}={}:{}", s.name, s.kind, s.url)
+                    .parse()
+                    .map_err(|e: String| {
+                        Fail::new(exit::USAGE, format!("config {}: {e}", path.display()))
+                    })?;
             specs.extend(spec.expand());
         }
         if let Some(p) = cfg.poll {
@@ -85,16 +92,16 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
             &cfg.classify,
             cfg.classify_defaults.unwrap_or(true),
         )
-        .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
+        .map_err(|e| Fail::new(exit::USAGE, format!("config {}: {e}", path.display())))?;
         let entries: Vec<(String, String)> = cfg.keys.clone().into_iter().collect();
         keymap = crate::app::bindings::Keymap::from_config(&entries)
-            .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
+            .map_err(|e| Fail::new(exit::USAGE, format!("config {}: {e}", path.display())))?;
         for a in cfg.action {
             a.validate()
-                .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
+                .map_err(|e| Fail::new(exit::USAGE, format!("config {}: {e}", path.display())))?;
             if RESERVED_KEYS.contains(a.key) || keymap.label.values().any(|k| *k == a.key) {
                 return Err(Fail::new(
-                    2,
+                    exit::USAGE,
                     format!(
                         "config {}: custom action '{}' uses key '{}', which cordon already binds; pick another",
                         path.display(),
@@ -105,7 +112,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
             }
             if let Some(o) = custom.iter().find(|o: &&CustomAction| o.key == a.key) {
                 return Err(Fail::new(
-                    2,
+                    exit::USAGE,
                     format!(
                         "config {}: custom actions '{}' and '{}' both use key '{}'",
                         path.display(),
@@ -121,9 +128,18 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
     specs.extend(args.sources.iter().cloned().flat_map(SourceSpec::expand));
     let mut names = std::collections::HashSet::new();
     for s in &specs {
+        if s.name == crate::model::CORDON_SOURCE {
+            return Err(Fail::new(
+                exit::USAGE,
+                format!(
+                    "a source may not be named '{}': cordon's own timeline lines go by that name; give it another NAME= prefix",
+                    s.name
+                ),
+            ));
+        }
         if !names.insert(&s.name) {
             return Err(Fail::new(
-                2,
+                exit::USAGE,
                 format!(
                     "two sources are named '{}'; give each a NAME= prefix",
                     s.name
@@ -131,9 +147,12 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
             ));
         }
     }
-    crate::source::otlp::check_links(&specs).map_err(|e| Fail::new(2, e))?;
+    crate::source::otlp::check_links(&specs).map_err(|e| Fail::new(exit::USAGE, e))?;
     if !(0.05..=3600.0).contains(&poll) {
-        return Err(Fail::new(2, "--poll must be between 0.05 and 3600 seconds"));
+        return Err(Fail::new(
+            exit::USAGE,
+            "--poll must be between 0.05 and 3600 seconds",
+        ));
     }
     Ok(Config {
         specs,

@@ -255,10 +255,7 @@ pub fn pin_and_sign(
 ) -> String {
     let mut s = format!("journal head {}", head.hash);
     if let Some(key) = key {
-        let incident = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let incident = crate::journal::incident_of(dir);
         match crate::journal::head::sign(key, dir, &incident, head) {
             Ok(sig) => s.push_str(&format!(", signed: {}", sig.display())),
             Err(e) => s.push_str(&format!(", NOT signed: {e}")),

@@ -297,14 +297,7 @@ impl App {
                 let t = args
                     .first()
                     .ok_or("usage: detected HH:MM[:SS] (UTC, today) or an RFC 3339 time")?;
-                let at = chrono::DateTime::parse_from_rfc3339(t)
-                    .map(|d| d.with_timezone(&chrono::Utc))
-                    .ok()
-                    .or_else(|| {
-                        let fmt = if t.len() > 5 { "%H:%M:%S" } else { "%H:%M" };
-                        let time = chrono::NaiveTime::parse_from_str(t, fmt).ok()?;
-                        Some(self.now.date_naive().and_time(time).and_utc())
-                    })
+                let at = crate::model::time::typed(t, self.now)
                     .ok_or("usage: detected HH:MM[:SS] (UTC, today) or an RFC 3339 time")?;
                 IncidentChange::Detected { detected: at }
             }
