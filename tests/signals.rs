@@ -4,6 +4,8 @@
 //! code is 128 + the signal. Mouse capture follows the console through
 //! Ctrl-Z, `fg` and quit.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -136,17 +138,9 @@ fn run(signal: &str, code: i32) {
     let _ = Path::new(&raw);
 }
 
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux").arg("-V").output().is_ok();
-    if !ok {
-        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
-    }
-    ok
-}
-
 #[test]
 fn sigterm_flushes_marks_restores_and_exits_143() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("TERM", 143);
     }
 }
@@ -154,28 +148,28 @@ fn sigterm_flushes_marks_restores_and_exits_143() {
 /// `kill -INT` (Ctrl-C itself is a key in raw mode): the same as SIGTERM.
 #[test]
 fn sigint_flushes_marks_restores_and_exits_130() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("INT", 130);
     }
 }
 
 #[test]
 fn sighup_flushes_marks_restores_and_exits_129() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("HUP", 129);
     }
 }
 
 #[test]
 fn a_panic_restores_the_terminal_keeps_the_journal_and_exits_101() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("PANIC", 101);
     }
 }
 
 #[test]
 fn ctrl_z_suspends_and_fg_resumes() {
-    if !have_tmux() {
+    if !common::have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -225,7 +219,7 @@ fn ctrl_z_suspends_and_fg_resumes() {
 /// program asked for).
 #[test]
 fn mouse_capture_follows_the_console_through_suspend_and_quit() {
-    if !have_tmux() {
+    if !common::have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();

@@ -35,8 +35,13 @@ fn wait_for(session: &str, what: &str, f: impl Fn(&str) -> bool) -> Duration {
 }
 
 fn start(session: &str, args: &str, state: &Path) {
+    start_with(session, "", args, state)
+}
+
+/// The real binary in a new tmux session, with `env` (`NAME=VALUE …`).
+fn start_with(session: &str, env: &str, args: &str, state: &Path) {
     let cmd = format!(
-        "exec env XDG_STATE_HOME={} {} {args}",
+        "exec env {env} XDG_STATE_HOME={} {} {args}",
         state.display(),
         env!("CARGO_BIN_EXE_cordon")
     );
@@ -55,8 +60,7 @@ fn start(session: &str, args: &str, state: &Path) {
 
 #[test]
 fn a_watcher_follows_the_commander() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
+    if !common::have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -141,8 +145,7 @@ fn header_style(screen: &str) -> String {
 #[test]
 fn a_rewritten_journal_keeps_the_watchers_theme_and_no_color() {
     use cordon::journal::{Journal, Record};
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
+    if !common::have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -173,23 +176,8 @@ fn a_rewritten_journal_keeps_the_watchers_theme_and_no_color() {
         (&plain, "NO_COLOR=1", ""),
         (&light, "COLORTERM=truecolor", "--theme light"),
     ] {
-        let cmd = format!(
-            "exec env {env} XDG_STATE_HOME={} {} {theme} watch --incident-dir {}",
-            tmp.path().display(),
-            env!("CARGO_BIN_EXE_cordon"),
-            dir.display()
-        );
-        tmux(&[
-            "new-session",
-            "-d",
-            "-s",
-            session,
-            "-x",
-            "160",
-            "-y",
-            "48",
-            &cmd,
-        ]);
+        let args = format!("{theme} watch --incident-dir {}", dir.display());
+        start_with(session, env, &args, tmp.path());
     }
     let styled = |s: &str| tmux(&["capture-pane", "-p", "-e", "-t", s]);
     for s in [&plain, &light] {

@@ -236,6 +236,19 @@ pub fn wait_lock_free(dir: &std::path::Path, what: &str) {
     }
 }
 
+/// Whether tmux is here to drive the real binary in (else the test says
+/// SKIP).
+pub fn have_tmux() -> bool {
+    let ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok();
+    if !ok {
+        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
+    }
+    ok
+}
+
 /// Run tmux; its stdout.
 pub fn tmux(args: &[&str]) -> String {
     let o = std::process::Command::new("tmux")
