@@ -222,8 +222,6 @@ fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-use targets::HELD;
-
 pub struct LangGraphActor {
     name: String,
     conn: Conn,
@@ -304,6 +302,17 @@ impl LangGraphActor {
     /// Disabled crons that cordon's hold disabled.
     async fn held_crons(&self, workflow: Option<&str>) -> Result<Vec<(String, Value)>, HttpError> {
         Ok(targets::held(self.crons(workflow, false).await?))
+    }
+
+    /// Enable or disable a cron; a disabled one is marked as held by
+    /// cordon (its metadata), so release re-enables only those.
+    async fn set_cron(&self, id: &str, enabled: bool, meta: Value) -> Result<(), HttpError> {
+        let meta = targets::mark_held(meta, !enabled);
+        let patch = self
+            .conn
+            .req(reqwest::Method::PATCH, &format!("/runs/crons/{id}"))
+            .json(&json!({"enabled": enabled, "metadata": meta}));
+        http::send(patch).await.map(|_| ())
     }
 
     fn answer(
@@ -481,14 +490,8 @@ impl LangGraphActor {
                 }
                 // Crons would start new runs: disable them, marked as held
                 // by cordon so release re-enables only these.
-                for (c, mut meta) in crons {
-                    meta[HELD] = json!(true);
-                    http::send(
-                        self.conn
-                            .req(reqwest::Method::PATCH, &format!("/runs/crons/{c}"))
-                            .json(&json!({"enabled": false, "metadata": meta})),
-                    )
-                    .await?;
+                for (c, meta) in crons {
+                    self.set_cron(&c, false, meta).await?;
                 }
                 hold::start(&self.shared, target.workflow.as_deref());
                 Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
@@ -504,16 +507,8 @@ impl LangGraphActor {
                         "would re-enable the crons cordon held".into(),
                     ));
                 }
-                for (c, mut meta) in held {
-                    if let Some(m) = meta.as_object_mut() {
-                        m.remove(HELD);
-                    }
-                    http::send(
-                        self.conn
-                            .req(reqwest::Method::PATCH, &format!("/runs/crons/{c}"))
-                            .json(&json!({"enabled": true, "metadata": meta})),
-                    )
-                    .await?;
+                for (c, meta) in held {
+                    self.set_cron(&c, true, meta).await?;
                 }
                 hold::end(&self.shared, target.workflow.as_deref());
                 Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))

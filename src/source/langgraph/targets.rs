@@ -58,6 +58,19 @@ pub fn held(crons: Vec<(String, Value)>) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// A cron's metadata with cordon's hold mark set (`held`) or taken off;
+/// everything else in it as the server had it.
+pub fn mark_held(mut meta: Value, held: bool) -> Value {
+    if let Some(m) = meta.as_object_mut() {
+        if held {
+            m.insert(HELD.into(), json!(true));
+        } else {
+            m.remove(HELD);
+        }
+    }
+    meta
+}
+
 /// A fresh read of a run: its id as the feed spells it, its state, and
 /// LangGraph's own word for it.
 pub fn run_read(r: &Handle) -> (String, RunState, String) {
@@ -113,7 +126,15 @@ mod tests {
         let off = crons_in(&crons, false, Some("refunds"), None);
         assert_eq!(held(off.clone()), off);
         assert_eq!(off[0].0, "01a2309a-4a99-735a-a9c0-bc77558cc832");
-        assert!(held(on).is_empty());
+        assert!(held(on.clone()).is_empty());
+        let marked = mark_held(on[0].1.clone(), true);
+        assert_eq!(marked, json!({"workflow": "nightly", "cordon_held": true}));
+        assert_eq!(held(vec![(on[0].0.clone(), marked.clone())]).len(), 1);
+        assert_eq!(mark_held(marked, false), on[0].1);
+        assert_eq!(
+            mark_held(off[0].1.clone(), false),
+            json!({"workflow": "refunds"})
+        );
     }
 
     #[test]
