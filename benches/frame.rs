@@ -97,8 +97,9 @@ fn bench(c: &mut Criterion) {
             continue;
         }
         let mut a = app(runs, events);
+        let theme = cordon::ui::Theme::default();
         let mut t = terminal();
-        t.draw(|f| cordon::ui::draw(&a, f)).unwrap();
+        t.draw(|f| cordon::ui::draw(&a, &theme, f)).unwrap();
         let mut up = false;
         c.bench_function(&format!("frame {name}: key j/k in Timeline"), |b| {
             b.iter(|| {
@@ -108,7 +109,7 @@ fn bench(c: &mut Criterion) {
                 } else {
                     KeyCode::Char('j')
                 }));
-                t.draw(|f| cordon::ui::draw(&a, f)).unwrap();
+                t.draw(|f| cordon::ui::draw(&a, &theme, f)).unwrap();
             })
         });
         let mut next = events;
@@ -122,7 +123,7 @@ fn bench(c: &mut Criterion) {
                         events: vec![one_event(next, runs)],
                         ..Batch::default()
                     }));
-                    t.draw(|f| cordon::ui::draw(&a, f)).unwrap();
+                    t.draw(|f| cordon::ui::draw(&a, &theme, f)).unwrap();
                 })
             },
         );
@@ -142,7 +143,7 @@ fn bench(c: &mut Criterion) {
                     } else {
                         KeyCode::Char('j')
                     }));
-                    t.draw(|f| cordon::ui::draw(&a, f)).unwrap();
+                    t.draw(|f| cordon::ui::draw(&a, &theme, f)).unwrap();
                 })
             },
         );

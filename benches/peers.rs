@@ -257,6 +257,7 @@ async fn langgraph_stream(n: usize) {
     );
     app.add_source("lg", "langgraph", &base);
     app.update(Msg::Resize(160, 48));
+    let theme = cordon::ui::Theme::default();
     let mut term = ratatui::Terminal::with_options(
         ratatui::backend::CrosstermBackend::new(std::io::sink()),
         ratatui::TerminalOptions {
@@ -280,7 +281,7 @@ async fn langgraph_stream(n: usize) {
             _ => Vec::new(),
         };
         app.update(Msg::Source(Box::new(m), chrono::Utc::now()));
-        term.draw(|f| cordon::ui::draw(&app, f)).unwrap();
+        term.draw(|f| cordon::ui::draw(&app, &theme, f)).unwrap();
         let shown = chrono::Utc::now();
         // The first poll reads the run's history so far: not streamed.
         if std::mem::take(&mut first) {

@@ -93,7 +93,8 @@ fn frame_ms(app: &App) -> f64 {
     )
     .unwrap();
     let start = Instant::now();
-    t.draw(|f| cordon::ui::draw(app, f)).unwrap();
+    t.draw(|f| cordon::ui::draw(app, &cordon::ui::Theme::default(), f))
+        .unwrap();
     start.elapsed().as_secs_f64() * 1e3
 }
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::app::App;
 use crate::cli::{ConsoleArgs, DemoArgs, RunsArgs, SimArgs};
-use crate::contain::custom::CustomAction;
+pub use crate::config::{Config, load_config, sources_of};
 use crate::journal::{self, Journal, Operator, Record};
 use crate::runtime::{Ended, run_console};
 use crate::sim::{self, SimOptions};
@@ -29,157 +29,29 @@ impl Fail {
 
 impl From<String> for Fail {
     fn from(m: String) -> Self {
-        Fail::new(1, m)
+        Fail::new(exit::FAILED, m)
     }
 }
 
-#[derive(Debug, serde::Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct ConfigFile {
-    #[serde(default)]
-    poll: Option<f64>,
-    #[serde(default)]
-    source: Vec<SourceSpec>,
-    #[serde(default)]
-    action: Vec<CustomAction>,
-    /// Moved keys: binding name → key.
-    #[serde(default)]
-    keys: std::collections::BTreeMap<String, String>,
-    /// Theme name or file (the --theme flag wins).
-    #[serde(default)]
-    theme: Option<String>,
-    /// Rules that class tool calls (outbound, money, data write,
-    /// user-facing), tried before the defaults.
-    #[serde(default)]
-    classify: Vec<crate::model::classify::RuleConfig>,
-    /// `false`: only the rules above, none of the defaults.
-    #[serde(default)]
-    classify_defaults: Option<bool>,
-}
-
-/// Everything the console needs from the config file and flags.
-pub struct Config {
-    pub specs: Vec<SourceSpec>,
-    pub poll: f64,
-    pub custom: Vec<CustomAction>,
-    pub keymap: crate::app::bindings::Keymap,
-    pub theme: Option<String>,
-    pub rules: crate::model::classify::Rules,
-}
-
-/// Keys the console already uses; a custom action may not take one.
-const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXKpPhHtcbBuieAER[] 12345";
-
-/// Sources from the config file and the flags (flags add to the file).
-pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
-    load_config(args).map(|c| (c.specs, c.poll))
-}
-
-pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
-    let mut specs = Vec::new();
-    let mut custom = Vec::new();
-    let mut keymap = crate::app::bindings::Keymap::default();
-    let mut theme_name = None;
-    let mut rules = crate::model::classify::Rules::defaults();
-    let mut poll = args.poll;
-    if let Some(path) = &args.config {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Fail::new(2, format!("cannot read config {}: {e}", path.display())))?;
-        let cfg: ConfigFile = toml::from_str(&text).map_err(|e| {
-            Fail::new(
-                2,
-                format!(
-                    "config {}: {}",
-                    path.display(),
-                    e.to_string().lines().next().unwrap_or("invalid")
-                ),
-            )
-        })?;
-        for s in cfg.source {
-            // Re-parse through the same checks as --source.
-            let spec: SourceSpec = format!("{}={}:{}", s.name, s.kind, s.url)
-                .parse()
-                .map_err(|e: String| Fail::new(2, format!("config {}: {e}", path.display())))?;
-            specs.extend(spec.expand());
-        }
-        if let Some(p) = cfg.poll {
-            poll = p;
-        }
-        theme_name = cfg.theme.clone();
-        rules = crate::model::classify::Rules::from_config(
-            &cfg.classify,
-            cfg.classify_defaults.unwrap_or(true),
-        )
-        .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
-        let entries: Vec<(String, String)> = cfg.keys.clone().into_iter().collect();
-        keymap = crate::app::bindings::Keymap::from_config(&entries)
-            .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
-        for a in cfg.action {
-            a.validate()
-                .map_err(|e| Fail::new(2, format!("config {}: {e}", path.display())))?;
-            if RESERVED_KEYS.contains(a.key) || keymap.label.values().any(|k| *k == a.key) {
-                return Err(Fail::new(
-                    2,
-                    format!(
-                        "config {}: custom action '{}' uses key '{}', which cordon already binds; pick another",
-                        path.display(),
-                        a.name,
-                        a.key
-                    ),
-                ));
-            }
-            if let Some(o) = custom.iter().find(|o: &&CustomAction| o.key == a.key) {
-                return Err(Fail::new(
-                    2,
-                    format!(
-                        "config {}: custom actions '{}' and '{}' both use key '{}'",
-                        path.display(),
-                        o.name,
-                        a.name,
-                        a.key
-                    ),
-                ));
-            }
-            custom.push(a);
-        }
-    }
-    specs.extend(args.sources.iter().cloned().flat_map(SourceSpec::expand));
-    let mut names = std::collections::HashSet::new();
-    for s in &specs {
-        if !names.insert(&s.name) {
-            return Err(Fail::new(
-                2,
-                format!(
-                    "two sources are named '{}'; give each a NAME= prefix",
-                    s.name
-                ),
-            ));
-        }
-    }
-    crate::source::otlp::check_links(&specs).map_err(|e| Fail::new(2, e))?;
-    if !(0.05..=3600.0).contains(&poll) {
-        return Err(Fail::new(2, "--poll must be between 0.05 and 3600 seconds"));
-    }
-    Ok(Config {
-        specs,
-        poll,
-        custom,
-        keymap,
-        theme: theme_name,
-        rules,
-    })
+/// Exit codes of every subcommand (`act` adds its own: [`act_exit`]).
+pub mod exit {
+    /// It failed; the message says what and what to do.
+    pub const FAILED: i32 = 1;
+    /// Bad flags, config or input: nothing was done.
+    pub const USAGE: i32 = 2;
+    /// Ended by signal N: this plus N, as shells do.
+    pub const SIGNAL: i32 = 128;
 }
 
 /// Open (or create) an incident and build the app from its journal.
 pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal), Fail> {
-    let incident = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "incident".into());
+    let incident = match journal::incident_of(dir) {
+        id if id.is_empty() => "incident".to_string(),
+        id => id,
+    };
     let operator = Operator::from_env();
     let now = chrono::Utc::now();
     let mut app = App::new(now, &incident, &dir.display().to_string(), operator.clone());
-    app.theme = theme();
     for s in specs {
         app.add_source(&s.name, &s.kind, &s.shown_url());
     }
@@ -190,7 +62,7 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
         replayed += 1;
         app.replay(e.record);
     })
-    .map_err(|e| Fail::new(1, e.to_string()))?;
+    .map_err(|e| Fail::new(exit::FAILED, e.to_string()))?;
     if replayed as u64 >= crate::mem::GIVE_BACK_AFTER {
         // Reading freed as much as it kept (lines, parse scratch).
         crate::mem::give_back();
@@ -261,11 +133,11 @@ fn ended_code((e, fault): (Ended, Option<journal::Fault>)) -> Result<(), Fail> {
     match e {
         Ended::Quit => Ok(()),
         Ended::Signal(n) => Err(Fail::new(
-            128 + n,
+            exit::SIGNAL + n,
             format!("ended by signal {n}; journal flushed"),
         )),
         Ended::TerminalGone(w) => Err(Fail::new(
-            1,
+            exit::FAILED,
             format!("terminal gone ({w}); journal flushed"),
         )),
     }
@@ -282,22 +154,25 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     } = load_config(&args)?;
     if specs.is_empty() {
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             "no source given; try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
         ));
     }
     // Sources and the config's theme are checked before anything opens.
     for s in &specs {
-        crate::source::check(s).map_err(|e| Fail::new(2, format!("source {}: {e}", s.name)))?;
+        crate::source::check(s)
+            .map_err(|e| Fail::new(exit::USAGE, format!("source {}: {e}", s.name)))?;
     }
-    let config_theme =
-        match config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed)) {
-            Some(name) => Some(
-                crate::ui::Theme::load(&name).map_err(|e| Fail::new(2, format!("config: {e}")))?,
-            ),
-            None => None,
-        };
-    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("the console {e}")))?;
+    let mut theme = theme();
+    if let Some(name) =
+        config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed))
+    {
+        theme
+            .switch(&name)
+            .map_err(|e| Fail::new(exit::USAGE, format!("config: {e}")))?;
+    }
+    crate::runtime::check_terminal()
+        .map_err(|e| Fail::new(exit::USAGE, format!("the console {e}")))?;
     let dir = args
         .incident_dir
         .clone()
@@ -308,11 +183,6 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
     app.custom_actions = custom.clone();
     app.keymap = keymap;
     app.store.set_rules(rules);
-    if let Some(theme) = config_theme {
-        let mode = app.theme.mode;
-        app.theme = theme;
-        app.theme.mode = mode;
-    }
     let key = sign_key(args.sign_key.clone());
     let c = run_console(
         app,
@@ -321,6 +191,7 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         Duration::from_secs_f64(poll),
         custom,
         key.clone(),
+        term(theme),
     )
     .await?;
     eprintln!(
@@ -357,7 +228,10 @@ fn say_head(head: Option<journal::Head>, dir: &Path, key: Option<&Path>) {
 
 pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
     if !(args.speed > 0.0 && args.speed <= 100.0) {
-        return Err(Fail::new(2, "--speed must be above 0 and at most 100"));
+        return Err(Fail::new(
+            exit::USAGE,
+            "--speed must be above 0 and at most 100",
+        ));
     }
     let opts = SimOptions {
         scenarios: vec![args.scenario.clone()],
@@ -375,7 +249,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
     // mix a drill into real evidence.
     if std::fs::metadata(journal::journal_path(&dir)).is_ok_and(|m| m.len() > 0) {
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             format!(
                 "{} already holds an incident; a demo writes only to a new directory (look at this one with `cordon replay {}` or `cordon watch --incident-dir {}`)",
                 dir.display(),
@@ -384,10 +258,11 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
             ),
         ));
     }
-    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("cordon demo {e}")))?;
+    crate::runtime::check_terminal()
+        .map_err(|e| Fail::new(exit::USAGE, format!("cordon demo {e}")))?;
     let sim = sim::start("127.0.0.1:0".parse().expect("literal address"), opts)
         .await
-        .map_err(|e| Fail::new(2, e))?;
+        .map_err(|e| Fail::new(exit::USAGE, e))?;
     let spec: SourceSpec = format!("sim=aca:{}", sim.url()).parse()?;
     let specs = vec![spec];
     let (mut app, journal) = open_incident(&dir, &specs)?;
@@ -400,6 +275,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
         Duration::from_millis(500),
         Vec::new(),
         key.clone(),
+        term(theme()),
     )
     .await?;
     drop(sim);
@@ -416,7 +292,7 @@ pub async fn demo(args: DemoArgs) -> Result<(), Fail> {
 
 pub async fn sim(args: SimArgs) -> Result<(), Fail> {
     if !(args.speed >= 0.0 && args.speed <= 1000.0) {
-        return Err(Fail::new(2, "--speed must be between 0 and 1000"));
+        return Err(Fail::new(exit::USAGE, "--speed must be between 0 and 1000"));
     }
     let opts = SimOptions {
         scenarios: args.scenario.clone(),
@@ -429,13 +305,18 @@ pub async fn sim(args: SimArgs) -> Result<(), Fail> {
             std::env::var(var)
                 .ok()
                 .filter(|t| !t.is_empty())
-                .ok_or_else(|| Fail::new(2, format!("--read-only-token-env: ${var} is not set")))?,
+                .ok_or_else(|| {
+                    Fail::new(
+                        exit::USAGE,
+                        format!("--read-only-token-env: ${var} is not set"),
+                    )
+                })?,
         ),
         None => None,
     };
     let sim = sim::start(args.listen, opts)
         .await
-        .map_err(|e| Fail::new(2, e))?;
+        .map_err(|e| Fail::new(exit::USAGE, e))?;
     {
         let mut w = sim.world.lock().unwrap_or_else(|p| p.into_inner());
         w.stops_ignored = args.stops_ignored;
@@ -462,10 +343,11 @@ pub async fn runs(args: RunsArgs) -> Result<(), Fail> {
         .flat_map(SourceSpec::expand)
         .collect();
     for spec in &specs {
-        let mut src = crate::source::build(spec, client.clone()).map_err(|e| Fail::new(2, e))?;
+        let mut src =
+            crate::source::build(spec, client.clone()).map_err(|e| Fail::new(exit::USAGE, e))?;
         let runs = src.list_active().await.map_err(|e| {
             Fail::new(
-                1,
+                exit::FAILED,
                 format!("source {} ({}): {e}", spec.name, spec.shown_url()),
             )
         })?;
@@ -521,7 +403,7 @@ pub fn verify(
     let mut pins: Vec<(String, String)> = Vec::new();
     if let Some(h) = head {
         pins.push((
-            head::parse_hash(h).map_err(|e| Fail::new(2, e))?,
+            head::parse_hash(h).map_err(|e| Fail::new(exit::USAGE, e))?,
             "pinned".into(),
         ));
     }
@@ -531,16 +413,21 @@ pub fn verify(
             Some(s) => PathBuf::from(s),
             None => dir.join(head::STATEMENT),
         };
-        let (who, signed) =
-            head::verify_signature(&statement, &sig, allowed).map_err(|e| Fail::new(1, e))?;
+        let (who, signed) = head::verify_signature(&statement, &sig, allowed)
+            .map_err(|e| Fail::new(exit::FAILED, e))?;
         println!("signature good: {who} signed head {signed}");
         pins.push((signed, format!("signed by {who}")));
     }
     let (head, n) = match journal::verify(&file) {
-        Err(e) => return Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
+        Err(e) => {
+            return Err(Fail::new(
+                exit::USAGE,
+                format!("cannot read {}: {e}", file.display()),
+            ));
+        }
         Ok(Err((line, reason))) => {
             return Err(Fail::new(
-                1,
+                exit::FAILED,
                 format!("{}: line {line}: {reason}", file.display()),
             ));
         }
@@ -556,7 +443,7 @@ pub fn verify(
             ),
             Ok(Ok((_, _, None))) => {
                 return Err(Fail::new(
-                    1,
+                    exit::FAILED,
                     format!(
                         "{what} head {pin} is not in {}: the journal was rewritten or cut before that point (its chain verifies on its own, the pin does not)",
                         file.display()
@@ -565,11 +452,16 @@ pub fn verify(
             }
             Ok(Err((line, reason))) => {
                 return Err(Fail::new(
-                    1,
+                    exit::FAILED,
                     format!("{}: line {line}: {reason}", file.display()),
                 ));
             }
-            Err(e) => return Err(Fail::new(2, format!("cannot read {}: {e}", file.display()))),
+            Err(e) => {
+                return Err(Fail::new(
+                    exit::USAGE,
+                    format!("cannot read {}: {e}", file.display()),
+                ));
+            }
         }
     }
     Ok(())
@@ -578,7 +470,7 @@ pub fn verify(
 pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
     let files = crate::scenes::write_screenshots(&out).map_err(|e| {
         Fail::new(
-            1,
+            exit::FAILED,
             format!("cannot write screenshots to {}: {e}", out.display()),
         )
     })?;
@@ -592,7 +484,7 @@ pub fn screenshots(out: PathBuf) -> Result<(), Fail> {
 pub mod act_exit {
     /// A fresh read of the same object showed the effect.
     pub const CONFIRMED: i32 = 0;
-    pub const USAGE: i32 = 2;
+    pub const USAGE: i32 = super::exit::USAGE;
     /// Accepted, but the effect was not (fully) seen: UNCONFIRMED, or a
     /// rollback PARTLY DONE.
     pub const UNCONFIRMED: i32 = 3;
@@ -708,10 +600,7 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         target,
         reason: crate::sanitize::line(&a.reason, 500),
         key,
-        actor: match &operator.ssh_client {
-            Some(ip) => format!("{} (ssh from {ip})", operator.label()),
-            None => operator.label(),
-        },
+        actor: operator.actor(),
     };
     // Nothing to act on: say so, send nothing.
     if kind == ActionKind::RollbackRun && preview.reverts.as_ref().is_some_and(|r| r.is_empty()) {
@@ -758,7 +647,7 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         .incident_dir
         .clone()
         .unwrap_or_else(|| journal::default_dir(&journal::new_incident_id(chrono::Utc::now())));
-    let mut journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let mut journal = Journal::open(&dir).map_err(|e| Fail::new(exit::FAILED, e.to_string()))?;
     let policy = Policy {
         verify_timeout: Duration::from_secs_f64(a.verify_timeout.clamp(0.5, 600.0)),
         ..Policy::default()
@@ -1039,7 +928,7 @@ pub fn export(
 ) -> Result<(), Fail> {
     if !crate::report::KINDS.contains(&kind) {
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             format!(
                 "unknown export '{kind}'; one of {}",
                 crate::report::KINDS.join(", ")
@@ -1048,7 +937,7 @@ pub fn export(
     }
     if !journal::journal_path(dir).exists() {
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             format!(
                 "no incident journal in {}; pass the incident directory",
                 dir.display()
@@ -1056,8 +945,10 @@ pub fn export(
         ));
     }
     let now = chrono::Utc::now();
-    let draft = crate::report::draft_from_dir(dir, kind, now).map_err(|e| Fail::new(1, e))?;
-    let w = crate::report::write_export(dir, &draft, output).map_err(|e| Fail::new(1, e))?;
+    let draft =
+        crate::report::draft_from_dir(dir, kind, now).map_err(|e| Fail::new(exit::FAILED, e))?;
+    let w =
+        crate::report::write_export(dir, &draft, output).map_err(|e| Fail::new(exit::FAILED, e))?;
     println!("{}", w.path);
     for warning in &draft.warnings {
         eprintln!("check before sending: {warning}");
@@ -1091,8 +982,8 @@ pub fn export(
     };
     println!("journal head {}", head.hash);
     if let Some(key) = sign_key(sign_key_flag) {
-        let sig = journal::head::sign(&key, dir, &crate::report::incident_of(dir), &head)
-            .map_err(|e| Fail::new(1, e))?;
+        let sig = journal::head::sign(&key, dir, &journal::incident_of(dir), &head)
+            .map_err(|e| Fail::new(exit::FAILED, e))?;
         println!("signed: {}", sig.display());
     }
     Ok(())
@@ -1101,49 +992,45 @@ pub fn export(
 /// `cordon replay DIR [--speed X] [--from TIME]`.
 pub async fn replay(dir: &Path, speed: f64, from: Option<&str>) -> Result<(), Fail> {
     if !(speed > 0.0 && speed <= 1024.0) {
-        return Err(Fail::new(2, "--speed must be above 0 and at most 1024"));
+        return Err(Fail::new(
+            exit::USAGE,
+            "--speed must be above 0 and at most 1024",
+        ));
     }
     let path = journal::journal_path(dir);
     if !path.exists() {
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             format!(
                 "no incident journal in {}; pass the incident directory",
                 dir.display()
             ),
         ));
     }
-    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("cordon replay {e}")))?;
+    crate::runtime::check_terminal()
+        .map_err(|e| Fail::new(exit::USAGE, format!("cordon replay {e}")))?;
     // Read-only: no lock, so a live incident can be replayed beside it.
     let out = journal::read_journal(&path)
-        .map_err(|e| Fail::new(1, format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Fail::new(exit::FAILED, format!("cannot read {}: {e}", path.display())))?;
     if out.entries.is_empty() {
         return Err(Fail::new(
-            1,
+            exit::FAILED,
             format!("{} holds no records yet", path.display()),
         ));
     }
-    let id = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    let id = journal::incident_of(dir);
     let (mut rp, mut app) =
         crate::replay::Replay::new(out.entries, &id, &dir.display().to_string(), speed);
-    rp.theme = theme();
-    app.theme = theme();
     if let Some(f) = from {
-        let t = chrono::DateTime::parse_from_rfc3339(f)
-            .map(|d| d.with_timezone(&chrono::Utc))
-            .ok()
-            .or_else(|| {
-                let fmt = if f.len() > 5 { "%H:%M:%S" } else { "%H:%M" };
-                let time = chrono::NaiveTime::parse_from_str(f, fmt).ok()?;
-                Some(rp.start.date_naive().and_time(time).and_utc())
-            })
-            .ok_or_else(|| Fail::new(2, "--from takes HH:MM[:SS] (UTC) or an RFC 3339 time"))?;
+        let t = crate::model::time::typed(f, rp.start).ok_or_else(|| {
+            Fail::new(
+                exit::USAGE,
+                "--from takes HH:MM[:SS] (UTC) or an RFC 3339 time",
+            )
+        })?;
         rp.advance_to(&mut app, t.max(rp.start));
     }
-    let ended = crate::runtime::run_replay(rp, app).await?;
+    let ended = crate::runtime::run_replay(rp, app, term(theme())).await?;
     ended_code((ended, None))
 }
 
@@ -1158,7 +1045,7 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
         let items = crate::watch::recent_incidents(&base, 10);
         if items.is_empty() {
             return Err(Fail::new(
-                2,
+                exit::USAGE,
                 format!(
                     "no incident found under {}; pass --incident-dir DIR",
                     base.display()
@@ -1167,21 +1054,19 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
         }
         print!("{}", crate::watch::listing(&items, chrono::Utc::now()));
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             "which one? pass --incident-dir DIR (cordon watch never guesses)",
         ));
     };
     if !dir.is_dir() {
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             format!("{} is not an incident directory", dir.display()),
         ));
     }
-    crate::runtime::check_terminal().map_err(|e| Fail::new(2, format!("cordon watch {e}")))?;
-    let id = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default();
+    crate::runtime::check_terminal()
+        .map_err(|e| Fail::new(exit::USAGE, format!("cordon watch {e}")))?;
+    let id = journal::incident_of(&dir);
     let mut app = App::new(
         chrono::Utc::now(),
         &id,
@@ -1189,18 +1074,18 @@ pub async fn watch(dir: Option<PathBuf>) -> Result<(), Fail> {
         Operator::from_env(),
     );
     app.read_only = true;
-    app.theme = theme();
-    let ended = crate::runtime::run_watch(dir, app).await?;
+    let ended = crate::runtime::run_watch(dir, app, term(theme())).await?;
     ended_code((ended, None))
 }
 
+/// The theme chosen at start, at the terminal's colour depth.
 static THEME: std::sync::OnceLock<crate::ui::Theme> = std::sync::OnceLock::new();
 
-/// Load the chosen theme once (flag, else $CORDON_THEME, else dark) and fit
-/// it to the terminal's colour depth; a bad theme is a one-line error.
 /// The theme came from --theme or $CORDON_THEME (they win over the config).
 pub static THEME_FLAG: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
+/// Load the chosen theme once (flag, else $CORDON_THEME, else dark) and fit
+/// it to the terminal's colour depth; a bad theme is a one-line error.
 pub fn set_theme(choice: Option<&str>) -> Result<(), Fail> {
     let env = std::env::var("CORDON_THEME").ok();
     THEME_FLAG.store(
@@ -1208,8 +1093,8 @@ pub fn set_theme(choice: Option<&str>) -> Result<(), Fail> {
         std::sync::atomic::Ordering::Relaxed,
     );
     let name = choice.or(env.as_deref()).unwrap_or("dark");
-    let mut theme = crate::ui::Theme::load(name).map_err(|e| Fail::new(2, e))?;
-    theme.mode = crate::ui::palette::ColorMode::detect(|k| std::env::var(k).ok());
+    let mut theme = crate::ui::Theme::load(name).map_err(|e| Fail::new(exit::USAGE, e))?;
+    theme.mode = crate::ui::colors::ColorMode::detect(|k| std::env::var(k).ok());
     let _ = THEME.set(theme);
     Ok(())
 }
@@ -1221,6 +1106,15 @@ pub fn theme() -> crate::ui::Theme {
 
 /// `--mouse`: opt-in mouse capture.
 pub static MOUSE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The terminal's settings for a console loop, as values: `--mouse`, and
+/// the theme to draw with.
+fn term(theme: crate::ui::Theme) -> crate::runtime::TermOptions {
+    crate::runtime::TermOptions {
+        mouse: MOUSE.load(std::sync::atomic::Ordering::Relaxed),
+        theme,
+    }
+}
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@
 pub mod app;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod contain;
 pub mod drill;
 pub mod journal;
@@ -20,5 +21,6 @@ pub mod scenes;
 pub mod secret;
 pub mod sim;
 pub mod source;
+pub mod tui;
 pub mod ui;
 pub mod watch;

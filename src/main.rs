@@ -38,7 +38,7 @@ fn main() {
                 "cordon: {} (see cordon --help)",
                 first.trim_start_matches("error: ")
             );
-            std::process::exit(2);
+            std::process::exit(commands::exit::USAGE);
         }
     };
     let rt = match tokio::runtime::Builder::new_multi_thread()
@@ -49,7 +49,7 @@ fn main() {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("cordon: cannot start the async runtime: {e}");
-            std::process::exit(1);
+            std::process::exit(commands::exit::FAILED);
         }
     };
     commands::MOUSE.store(cli.mouse, std::sync::atomic::Ordering::Relaxed);

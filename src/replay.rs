@@ -18,7 +18,6 @@ pub struct Replay {
     pub end: Time,
     incident: String,
     dir: String,
-    pub theme: crate::ui::Theme,
 }
 
 impl Replay {
@@ -35,7 +34,6 @@ impl Replay {
             end,
             incident: incident.into(),
             dir: dir.into(),
-            theme: crate::ui::Theme::default(),
         };
         let app = r.fresh_app();
         (r, app)
@@ -52,8 +50,6 @@ impl Replay {
             .unwrap_or_default();
         let mut app = App::new(self.start, &self.incident, &self.dir, op);
         app.read_only = true;
-        app.theme = self.theme.clone();
-        app.theme = self.theme.clone();
         // The sources the incident watched, so the screen has their names.
         for e in &self.entries {
             if let Record::SessionStarted { sources, .. } = &e.record {

@@ -5,8 +5,6 @@
 use std::io::Write;
 use std::time::Duration;
 
-use ratatui::crossterm::event::{self, Event as TermEvent, KeyEventKind};
-use ratatui::crossterm::{execute, terminal};
 use tokio::sync::mpsc;
 
 use std::collections::HashMap;
@@ -17,14 +15,8 @@ use crate::contain::{self, ActionMsg, Policy, custom::CustomAction};
 use crate::journal::{Journal, JournalHandle, Record};
 use crate::model::Time;
 use crate::source::{self, Actor, SourceMsg, SourceSpec};
-
-/// Input comes a few times a second: its size does not matter.
-#[allow(clippy::large_enum_variant)]
-enum Input {
-    Msg(Msg),
-    /// The terminal went away (EIO, closed pty): end instead of spinning.
-    Gone(String),
-}
+use crate::tui::{Input, Tui};
+pub use crate::tui::{TermOptions, check_terminal};
 
 /// How the console ended.
 #[derive(Debug, PartialEq)]
@@ -99,8 +91,8 @@ impl Executor {
             Effect::Quit => return true,
             // Only replay moves its clock.
             Effect::JumpTo(_) => {}
-            // Handled by the UI loop, which owns the terminal.
-            Effect::Suspend => {}
+            // Handled by the UI loop, which owns the terminal and the theme.
+            Effect::Suspend | Effect::Theme(_) => {}
             Effect::Copy(text) => {
                 // OSC 52: the terminal (also over SSH and in tmux with
                 // set-clipboard on) puts it on the clipboard.
@@ -263,10 +255,7 @@ pub fn pin_and_sign(
 ) -> String {
     let mut s = format!("journal head {}", head.hash);
     if let Some(key) = key {
-        let incident = dir
-            .file_name()
-            .map(|n| n.to_string_lossy().to_string())
-            .unwrap_or_default();
+        let incident = crate::journal::incident_of(dir);
         match crate::journal::head::sign(key, dir, &incident, head) {
             Ok(sig) => s.push_str(&format!(", signed: {}", sig.display())),
             Err(e) => s.push_str(&format!(", NOT signed: {e}")),
@@ -298,6 +287,7 @@ pub async fn run_console(
     poll: Duration,
     custom: Vec<CustomAction>,
     sign_key: Option<std::path::PathBuf>,
+    term: TermOptions,
 ) -> Result<Console, String> {
     let (src_tx, mut src_rx) = mpsc::unbounded_channel::<SourceMsg>();
     // Listening sources (OTLP) are bounded: a console behind is felt by
@@ -328,19 +318,10 @@ pub async fn run_console(
     exec.incident_dir = journal.dir.clone();
     exec.sign_key = sign_key;
 
-    let mut terminal = init_terminal()?;
-    let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
-    spawn_input(in_tx)?;
-    if let Ok(mut j) = PANIC_JOURNAL.lock() {
-        *j = Some(journal.handle.clone());
-    }
+    let (mut tui, mut in_rx) = Tui::open(term, &mut app)?;
+    crate::tui::panic_journal(Some(journal.handle.clone()));
     // Fault injection for the crash tests: F12 panics the UI loop.
     let test_panic = std::env::var_os("CORDON_TEST_PANIC").is_some();
-    let size = terminal
-        .size()
-        .map(|s| (s.width, s.height))
-        .unwrap_or((80, 24));
-    app.update(Msg::Resize(size.0, size.1));
     // Actions left without an outcome by the last session: settle them
     // with the platform (never re-sent).
     for fx in app.reconcile_effects() {
@@ -351,10 +332,7 @@ pub async fn run_console(
     let mut given_back_at = app.generation;
 
     let ended = loop {
-        if app.dirty {
-            draw(&mut terminal, &app);
-            app.dirty = false;
-        }
+        tui.draw(&mut app);
         let mut msgs = Vec::new();
         tokio::select! {
             Some(i) = in_rx.recv() => match i {
@@ -408,14 +386,16 @@ pub async fn run_console(
                 exec.flush();
                 panic!("CORDON_TEST_PANIC: F12 pressed");
             }
-            for fx in app.update(m) {
+            let fxs = app.update(m);
+            tui.on_effects(&fxs, &mut app);
+            for fx in fxs {
                 suspend |= fx == Effect::Suspend;
                 quit |= exec.run(fx);
             }
         }
         if suspend {
             exec.flush();
-            suspend_terminal(&mut terminal);
+            tui.suspend();
             app.dirty = true;
         }
         // One group per loop turn: one write and one fsync.
@@ -441,12 +421,10 @@ pub async fn run_console(
         };
         journal.handle.append(Record::SessionEnded { reason });
     }
-    if let Ok(mut j) = PANIC_JOURNAL.lock() {
-        *j = None;
-    }
+    crate::tui::panic_journal(None);
     let handle = journal.handle.clone();
     let head = journal.close();
-    restore_terminal();
+    drop(tui);
     Ok(Console {
         ended,
         head,
@@ -488,171 +466,6 @@ impl Enders {
     }
 }
 
-/// The console's terminal: ratatui over crossterm, writing into a
-/// [`FrameOut`].
-type Term = ratatui::Terminal<ratatui::backend::CrosstermBackend<FrameOut>>;
-
-/// The terminal's output, held until a frame is complete, then written in
-/// one piece inside synchronized output (DEC 2026) so SSH links don't
-/// flicker. ratatui only emits the cells that changed, but every frame
-/// also resets the styles and hides the cursor: a frame that brings only
-/// that (learned once at start, `idle`) is not sent at all, so an idle
-/// console is silent.
-#[derive(Default)]
-pub struct FrameOut {
-    buf: Vec<u8>,
-    /// What a frame that changed no cell writes.
-    idle: Vec<u8>,
-    /// The next flush is that no-op frame: keep it as `idle` (set from
-    /// outside: the backend does not lend its writer).
-    learning: Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl Write for FrameOut {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.buf.extend_from_slice(b);
-        Ok(b.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        let Some(frame) = self.take_frame() else {
-            return Ok(());
-        };
-        let mut out = std::io::stdout().lock();
-        out.write_all(&frame).and_then(|_| out.flush())
-    }
-}
-
-impl FrameOut {
-    /// The bytes to send for what was written since the last flush, in
-    /// synchronized output; `None` for nothing or a no-op frame.
-    fn take_frame(&mut self) -> Option<Vec<u8>> {
-        let buf = std::mem::take(&mut self.buf);
-        if self
-            .learning
-            .swap(false, std::sync::atomic::Ordering::Relaxed)
-        {
-            self.idle = buf;
-            return None;
-        }
-        if buf.is_empty() || buf == self.idle {
-            return None;
-        }
-        let mut frame = Vec::with_capacity(buf.len() + 16);
-        frame.extend_from_slice(b"\x1b[?2026h");
-        frame.extend_from_slice(&buf);
-        frame.extend_from_slice(b"\x1b[?2026l");
-        Some(frame)
-    }
-}
-
-/// One frame (see [`FrameOut`]).
-fn draw(terminal: &mut Term, app: &App) {
-    let _ = terminal.draw(|f| crate::ui::draw(app, f));
-}
-
-/// The console needs a terminal to draw on and read keys from: without
-/// one (stdout redirected, no controlling tty under cron or `ssh` without
-/// `-t`) say so in one line instead of failing inside the terminal set-up.
-pub fn check_terminal() -> Result<(), String> {
-    use std::io::IsTerminal;
-    if !std::io::stdout().is_terminal() {
-        return Err(
-            "needs a terminal: stdout is not a tty (run it in a terminal, or over `ssh -t`)".into(),
-        );
-    }
-    // crossterm reads keys from stdin when it is a tty, else /dev/tty.
-    if !std::io::stdin().is_terminal() && std::fs::File::open("/dev/tty").is_err() {
-        return Err("needs a terminal: stdin is not a tty and there is no controlling terminal (run it in a terminal, or over `ssh -t`)".into());
-    }
-    Ok(())
-}
-
-/// Keys, mouse and resizes on one thread; a hangup watch on another.
-fn spawn_input(tx: mpsc::UnboundedSender<Input>) -> Result<(), String> {
-    let hup_tx = tx.clone();
-    std::thread::Builder::new()
-        .name("input".into())
-        .spawn(move || input_thread(tx))
-        .map_err(|e| format!("cannot start the input thread: {e}"))?;
-    std::thread::Builder::new()
-        .name("hangup".into())
-        .spawn(move || hangup_watch(hup_tx))
-        .map_err(|e| format!("cannot start the hangup watch: {e}"))?;
-    Ok(())
-}
-
-fn input_thread(tx: mpsc::UnboundedSender<Input>) {
-    let mut errors = 0;
-    loop {
-        match event::read() {
-            Ok(TermEvent::Key(k)) if k.kind != KeyEventKind::Release => {
-                if tx.send(Input::Msg(Msg::Key(k))).is_err() {
-                    return;
-                }
-            }
-            Ok(TermEvent::Mouse(m)) => {
-                if tx.send(Input::Msg(Msg::Mouse(m))).is_err() {
-                    return;
-                }
-            }
-            Ok(TermEvent::Resize(w, h)) => {
-                if tx.send(Input::Msg(Msg::Resize(w, h))).is_err() {
-                    return;
-                }
-            }
-            Ok(_) => {}
-            Err(e) => {
-                errors += 1;
-                if errors > 3 {
-                    let _ = tx.send(Input::Gone(e.to_string()));
-                    return;
-                }
-            }
-        }
-    }
-}
-
-/// Wait (without CPU) for the terminal to hang up: the far side of the pty
-/// closed. crossterm's reader spins on the EIO that follows instead of
-/// returning an error, so this watch is what ends the console then. With
-/// no events asked for, poll(2) still reports POLLHUP/POLLERR.
-fn hangup_watch(tx: mpsc::UnboundedSender<Input>) {
-    // crossterm reads stdin when it is a tty, else /dev/tty: watch the same.
-    // SAFETY: isatty only inspects the descriptor.
-    let tty = if unsafe { libc::isatty(libc::STDIN_FILENO) } == 1 {
-        None
-    } else {
-        match std::fs::File::open("/dev/tty") {
-            Ok(f) => Some(f),
-            Err(_) => return,
-        }
-    };
-    let fd = tty
-        .as_ref()
-        .map(std::os::fd::AsRawFd::as_raw_fd)
-        .unwrap_or(libc::STDIN_FILENO);
-    loop {
-        let mut p = libc::pollfd {
-            fd,
-            events: 0,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, blocking until something happens.
-        let n = unsafe { libc::poll(&mut p, 1, -1) };
-        if n < 0 {
-            if std::io::Error::last_os_error().kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return;
-        }
-        if p.revents & (libc::POLLHUP | libc::POLLERR | libc::POLLNVAL) != 0 {
-            let _ = tx.send(Input::Gone("the terminal hung up".into()));
-            return;
-        }
-    }
-}
-
 /// Standard base64 (for OSC 52).
 pub fn base64(data: &[u8]) -> String {
     const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -676,16 +489,13 @@ pub fn base64(data: &[u8]) -> String {
 }
 
 /// Play a journal back in the console (read-only; nothing is written).
-pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<Ended, String> {
+pub async fn run_replay(
+    mut rp: crate::replay::Replay,
+    mut app: App,
+    term: TermOptions,
+) -> Result<Ended, String> {
     use ratatui::crossterm::event::KeyCode;
-    let mut terminal = init_terminal()?;
-    let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
-    spawn_input(in_tx)?;
-    let size = terminal
-        .size()
-        .map(|s| (s.width, s.height))
-        .unwrap_or((80, 24));
-    app.update(Msg::Resize(size.0, size.1));
+    let (mut tui, mut in_rx) = Tui::open(term, &mut app)?;
     let clock = rp.clock;
     rp.advance_to(&mut app, clock);
     let mut tick = tokio::time::interval(Duration::from_millis(100));
@@ -693,10 +503,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
     let mut enders = Enders::new()?;
     let ended = loop {
         app.replay_badge = Some(rp.badge());
-        if app.dirty {
-            draw(&mut terminal, &app);
-            app.dirty = false;
-        }
+        tui.draw(&mut app);
         tokio::select! {
             Some(i) = in_rx.recv() => match i {
                 Input::Gone(w) => break Ended::TerminalGone(w),
@@ -718,9 +525,11 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                             });
                         }
                         _ => {
-                            if app.update(Msg::Key(k)).contains(&Effect::Quit) {
+                            let fx = app.update(Msg::Key(k));
+                            if fx.contains(&Effect::Quit) {
                                 break Ended::Quit;
                             }
+                            tui.on_effects(&fx, &mut app);
                         }
                     }
                     app.dirty = true;
@@ -730,6 +539,7 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
                     if fx.contains(&Effect::Quit) {
                         break Ended::Quit;
                     }
+                    tui.on_effects(&fx, &mut app);
                     for f in fx {
                         if let Effect::JumpTo(t) = f {
                             rp.paused = true;
@@ -750,21 +560,18 @@ pub async fn run_replay(mut rp: crate::replay::Replay, mut app: App) -> Result<E
             }
         }
     };
-    restore_terminal();
+    drop(tui);
     Ok(ended)
 }
 
 /// Follow a commander's journal, read-only (responders' watch mode).
-pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, String> {
-    let mut terminal = init_terminal()?;
-    let (in_tx, mut in_rx) = mpsc::unbounded_channel::<Input>();
-    spawn_input(in_tx)?;
+pub async fn run_watch(
+    dir: std::path::PathBuf,
+    mut app: App,
+    term: TermOptions,
+) -> Result<Ended, String> {
+    let (mut tui, mut in_rx) = Tui::open(term, &mut app)?;
     let mut follower = crate::watch::Follower::new(&dir);
-    let size = terminal
-        .size()
-        .map(|s| (s.width, s.height))
-        .unwrap_or((80, 24));
-    app.update(Msg::Resize(size.0, size.1));
     // Often enough to be "within a second" of the commander, cheap when idle.
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     let mut ticks = 0u64;
@@ -779,17 +586,16 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
     let mut enders = Enders::new()?;
     let ended = loop {
         app.replay_badge = Some(crate::watch::badge(&app));
-        if app.dirty {
-            draw(&mut terminal, &app);
-            app.dirty = false;
-        }
+        tui.draw(&mut app);
         tokio::select! {
             Some(i) = in_rx.recv() => match i {
                 Input::Gone(w) => break Ended::TerminalGone(w),
                 Input::Msg(m) => {
-                    if app.update(m).contains(&Effect::Quit) {
+                    let fx = app.update(m);
+                    if fx.contains(&Effect::Quit) {
                         break Ended::Quit;
                     }
+                    tui.on_effects(&fx, &mut app);
                 }
             },
             n = enders.recv() => break Ended::Signal(n),
@@ -800,10 +606,9 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
                         if follower.records < before {
                             // Re-read from the start after a rewrite.
                             let (id, d) = (app.incident_id.clone(), app.incident_dir.clone());
-                            let (op, theme, size) = (app.operator.clone(), app.theme.clone(), app.size);
+                            let (op, size) = (app.operator.clone(), app.size);
                             app = App::new(chrono::Utc::now(), &id, &d, op);
                             app.read_only = true;
-                            app.theme = theme;
                             app.update(Msg::Resize(size.0, size.1));
                         }
                         crate::watch::apply(&mut app, entries);
@@ -825,117 +630,12 @@ pub async fn run_watch(dir: std::path::PathBuf, mut app: App) -> Result<Ended, S
             }
         }
     };
-    restore_terminal();
+    drop(tui);
     Ok(ended)
-}
-
-/// Where a panic leaves its last word: the console's journal, while it runs.
-static PANIC_JOURNAL: std::sync::Mutex<Option<JournalHandle>> = std::sync::Mutex::new(None);
-
-/// On a panic: journal why (the unwinding then drops `Journal`, which
-/// writes out everything queued), give the terminal back (mouse capture
-/// too, which `ratatui::init`'s own hook leaves on), then print the panic.
-fn install_panic_hook() {
-    static ONCE: std::sync::Once = std::sync::Once::new();
-    ONCE.call_once(|| {
-        let prev = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if let Ok(j) = PANIC_JOURNAL.lock()
-                && let Some(h) = j.as_ref()
-            {
-                let msg = info
-                    .payload()
-                    .downcast_ref::<&str>()
-                    .map(|s| s.to_string())
-                    .or_else(|| info.payload().downcast_ref::<String>().cloned())
-                    .unwrap_or_default();
-                h.append(Record::SessionEnded {
-                    reason: crate::sanitize::line(
-                        &format!("panic: {msg}"),
-                        crate::sanitize::MAX_SHORT,
-                    ),
-                });
-            }
-            restore_terminal();
-            prev(info);
-        }));
-    });
-}
-
-/// Enter the alternate screen and raw mode (and mouse capture with
-/// --mouse); an error is one line saying what is missing.
-fn init_terminal() -> Result<Term, String> {
-    check_terminal()?;
-    install_panic_hook();
-    let fail = |e: std::io::Error| format!("cannot set up the terminal: {e}");
-    terminal::enable_raw_mode().map_err(fail)?;
-    execute!(std::io::stdout(), terminal::EnterAlternateScreen).map_err(fail)?;
-    if crate::commands::MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
-        let _ = execute!(
-            std::io::stdout(),
-            ratatui::crossterm::event::EnableMouseCapture
-        );
-    }
-    let learning = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let out = FrameOut {
-        learning: learning.clone(),
-        ..FrameOut::default()
-    };
-    let mut t =
-        ratatui::Terminal::new(ratatui::backend::CrosstermBackend::new(out)).map_err(fail)?;
-    // Two empty frames: the second changes no cell, so what it writes is
-    // the per-frame noise never worth sending.
-    let _ = t.draw(|_| {});
-    learning.store(true, std::sync::atomic::Ordering::Relaxed);
-    let _ = t.draw(|_| {});
-    Ok(t)
-}
-
-fn restore_terminal() {
-    if crate::commands::MOUSE.load(std::sync::atomic::Ordering::Relaxed) {
-        let _ = execute!(
-            std::io::stdout(),
-            ratatui::crossterm::event::DisableMouseCapture
-        );
-    }
-    ratatui::restore();
-}
-
-/// Ctrl-Z: restore the terminal, stop like any job (SIGTSTP), and take
-/// the screen back when the shell continues us.
-fn suspend_terminal(terminal: &mut Term) {
-    restore_terminal();
-    // SAFETY: raising a signal on ourselves; SIGTSTP's default action stops
-    // the process until SIGCONT.
-    unsafe {
-        libc::raise(libc::SIGTSTP);
-    }
-    if let Ok(t) = init_terminal() {
-        *terminal = t;
-    }
-    let _ = terminal.clear();
 }
 
 #[cfg(test)]
 mod tests {
-    #[test]
-    fn a_frame_that_changes_no_cell_sends_nothing() {
-        use std::io::Write;
-        let mut out = super::FrameOut::default();
-        let noise = b"\x1b[39m\x1b[49m\x1b[59m\x1b[0m\x1b[?25l";
-        out.learning
-            .store(true, std::sync::atomic::Ordering::Relaxed);
-        out.write_all(noise).unwrap();
-        assert_eq!(out.take_frame(), None, "learned, not sent");
-        out.write_all(noise).unwrap();
-        assert_eq!(out.take_frame(), None, "a no-op frame is not sent");
-        assert_eq!(out.take_frame(), None, "nothing is not sent");
-        out.write_all(b"\x1b[1;27H5").unwrap();
-        out.write_all(noise).unwrap();
-        let f = out.take_frame().expect("a changed cell is sent");
-        assert!(f.starts_with(b"\x1b[?2026h\x1b[1;27H5") && f.ends_with(b"\x1b[?2026l"));
-    }
-
     #[test]
     fn base64_matches_rfc4648() {
         assert_eq!(super::base64(b""), "");

@@ -68,7 +68,7 @@ pub fn demo_app(scenarios: &[&str], secs: u64) -> App {
 pub fn render(app: &mut App, w: u16, h: u16) -> ratatui::buffer::Buffer {
     app.update(Msg::Resize(w, h));
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap_or_else(|e| panic!("{e}"));
-    let _ = t.draw(|f| crate::ui::draw(app, f));
+    let _ = t.draw(|f| crate::ui::draw(app, &crate::ui::Theme::default(), f));
     t.backend().buffer().clone()
 }
 

@@ -269,6 +269,45 @@ fn help_opens_and_closes() {
     assert_eq!(a.mode, Mode::Normal);
 }
 
+/// A mode stays until one of its keys closes it: help scrolls and ignores
+/// the rest, a filter takes every character, the inspector survives a key
+/// neither it nor containment binds.
+#[test]
+fn each_mode_keeps_its_state_until_closed() {
+    let mut a = app_with(&["wrong-segment"], false, 5);
+    a.update(ch('?'));
+    for c in ['j', 'j', 'w', 'k'] {
+        a.update(ch(c));
+        assert_eq!(a.mode, Mode::Help, "after {c}");
+    }
+    assert_eq!(a.help_scroll, 1);
+    a.update(ch('q'));
+    assert_eq!((a.mode.clone(), a.help_scroll), (Mode::Normal, 0));
+    a.update(ch('/'));
+    keys(&mut a, "zz");
+    a.update(key(KeyCode::Left));
+    assert_eq!(
+        a.mode,
+        Mode::Filter {
+            pane: Pane::Runs,
+            before: String::new()
+        }
+    );
+    assert_eq!(a.runs.filter, "zz");
+    a.update(key(KeyCode::Esc));
+    assert_eq!((a.mode.clone(), a.runs.filter.as_str()), (Mode::Normal, ""));
+    a.update(key(KeyCode::Enter));
+    let Mode::Inspect(before) = a.mode.clone() else {
+        panic!("{:?}", a.mode)
+    };
+    a.update(ch('w'));
+    assert_eq!(
+        a.mode,
+        Mode::Inspect(before),
+        "an unbound key closes nothing"
+    );
+}
+
 #[test]
 fn q_and_ctrl_c_quit_after_journaling_the_end() {
     let mut a = app_with(&["wrong-segment"], false, 5);

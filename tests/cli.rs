@@ -31,6 +31,22 @@ fn bad_source_flag_is_one_line() {
     assert!(err.contains("expected [NAME=]KIND:URL"), "{err}");
 }
 
+/// `cordon` names the lines cordon adds to the timeline: a platform source
+/// by that name would have its runs drop out of triage, so it is refused.
+#[test]
+fn a_source_named_cordon_is_refused_at_start() {
+    let out = cordon()
+        .args(["--source", "cordon=aca:http://127.0.0.1:1"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = one_line_err(&out);
+    assert!(
+        err.contains("may not be named 'cordon'") && err.contains("NAME="),
+        "{err}"
+    );
+}
+
 #[test]
 fn no_source_points_at_demo() {
     let out = cordon().output().unwrap();

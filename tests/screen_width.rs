@@ -296,7 +296,9 @@ fn dialogs_open_and_close_over_hostile_text_without_leftovers() {
                 for k in keys.iter() {
                     a.update(key(*k));
                 }
-                let frame = term.draw(|f| cordon::ui::draw(&a, f)).unwrap();
+                let frame = term
+                    .draw(|f| cordon::ui::draw(&a, &cordon::ui::Theme::default(), f))
+                    .unwrap();
                 let buf = frame.buffer.clone();
                 let bytes = std::mem::take(&mut *tap.0.lock().unwrap());
                 vt.process(&bytes);

@@ -1,7 +1,10 @@
 //! SIGINT, SIGTERM and SIGHUP on the real binary (in tmux): the journal gets a
 //! `session_ended` record and still verifies, the terminal is restored
 //! (alternate screen off, cursor shown, mouse capture off), and the exit
-//! code is 128 + the signal.
+//! code is 128 + the signal. Mouse capture follows the console through
+//! Ctrl-Z, `fg` and quit.
+
+mod common;
 
 use std::path::Path;
 use std::process::Command;
@@ -135,17 +138,9 @@ fn run(signal: &str, code: i32) {
     let _ = Path::new(&raw);
 }
 
-fn have_tmux() -> bool {
-    let ok = Command::new("tmux").arg("-V").output().is_ok();
-    if !ok {
-        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
-    }
-    ok
-}
-
 #[test]
 fn sigterm_flushes_marks_restores_and_exits_143() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("TERM", 143);
     }
 }
@@ -153,28 +148,28 @@ fn sigterm_flushes_marks_restores_and_exits_143() {
 /// `kill -INT` (Ctrl-C itself is a key in raw mode): the same as SIGTERM.
 #[test]
 fn sigint_flushes_marks_restores_and_exits_130() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("INT", 130);
     }
 }
 
 #[test]
 fn sighup_flushes_marks_restores_and_exits_129() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("HUP", 129);
     }
 }
 
 #[test]
 fn a_panic_restores_the_terminal_keeps_the_journal_and_exits_101() {
-    if have_tmux() {
+    if common::have_tmux() {
         run("PANIC", 101);
     }
 }
 
 #[test]
 fn ctrl_z_suspends_and_fg_resumes() {
-    if !have_tmux() {
+    if !common::have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -216,4 +211,45 @@ fn ctrl_z_suspends_and_fg_resumes() {
         screen().contains("incident journal in")
     });
     tmux(&["kill-session", "-t", &session]);
+}
+
+/// The terminal set-up the console loops share, with `--mouse`: mouse
+/// capture is on while the console runs, given back at Ctrl-Z and taken
+/// again at `fg`, and given back at quit (tmux says what the pane's
+/// program asked for).
+#[test]
+fn mouse_capture_follows_the_console_through_suspend_and_quit() {
+    if !common::have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-MOUSE");
+    let s = format!("cordon-mouse-{}", std::process::id());
+    tmux(&["new-session", "-d", "-s", &s, "-x", "160", "-y", "48", "sh"]);
+    let screen = || tmux(&["capture-pane", "-p", "-t", &s]);
+    let mouse = || tmux(&["display", "-p", "-t", &s, "#{mouse_any_flag}"]);
+    let run = format!(
+        "XDG_STATE_HOME={} {} --mouse demo --incident-dir {}",
+        tmp.path().display(),
+        env!("CARGO_BIN_EXE_cordon"),
+        dir.display()
+    );
+    tmux(&["send-keys", "-t", &s, "-l", &run]);
+    tmux(&["send-keys", "-t", &s, "Enter"]);
+    wait_for("the console", || screen().contains("sim ok"));
+    assert_eq!(mouse().trim(), "1", "captured while it runs");
+    tmux(&["send-keys", "-t", &s, "C-z"]);
+    wait_for("the shell after Ctrl-Z", || !screen().contains("sim ok"));
+    assert_eq!(mouse().trim(), "0", "given back at Ctrl-Z");
+    tmux(&["send-keys", "-t", &s, "-l", "fg"]);
+    tmux(&["send-keys", "-t", &s, "Enter"]);
+    wait_for("the console again", || screen().contains("sim ok"));
+    assert_eq!(mouse().trim(), "1", "taken again at fg");
+    // Ctrl-C twice: quits even when the demo's incident asks first.
+    tmux(&["send-keys", "-t", &s, "C-c"]);
+    tmux(&["send-keys", "-t", &s, "C-c"]);
+    wait_for("the shell after quit", || !screen().contains("sim ok"));
+    let after = mouse();
+    tmux(&["kill-session", "-t", &s]);
+    assert_eq!(after.trim(), "0", "given back at quit");
 }

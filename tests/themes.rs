@@ -6,15 +6,14 @@ mod common;
 
 use common::*;
 use cordon::ui::Theme;
-use cordon::ui::palette::{ColorMode, to_16, to_256};
+use cordon::ui::colors::{ColorMode, to_16, to_256};
 use ratatui::style::{Color, Modifier};
 
 fn themed(name: &str, mode: ColorMode) -> ratatui::buffer::Buffer {
     let mut a = app_with(&["wrong-segment", "retry-loop"], false, 20);
     let mut t = Theme::load(name).unwrap();
     t.mode = mode;
-    a.theme = t;
-    render(&mut a, 80, 24).backend().buffer().clone()
+    render_themed(&mut a, &t, 80, 24).backend().buffer().clone()
 }
 
 #[test]
@@ -171,8 +170,11 @@ fn palette_switches_theme_with_completion() {
         panic!()
     };
     assert_eq!(p.text, "theme high-contrast ");
-    a.update(key(KeyCode::Enter));
-    assert_eq!(a.theme.name, "high-contrast");
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(
+        fx.contains(&cordon::app::Effect::Theme("high-contrast".into())),
+        "{fx:?}"
+    );
 }
 
 #[test]
@@ -192,4 +194,39 @@ fn z_zooms_the_focused_pane() {
     insta::assert_snapshot!("zoomed_timeline_80x24", s);
     a.update(ch('z'));
     assert!(!a.zoom);
+}
+
+#[test]
+fn a_theme_that_does_not_load_goes_back_to_the_palette_with_why() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut a = app_with(&["wrong-segment"], false, 5);
+    a.update(ch(':'));
+    keys(&mut a, "theme /nonexistent/mine.toml");
+    let fx = a.update(key(KeyCode::Enter));
+    assert!(
+        fx.contains(&cordon::app::Effect::Theme("/nonexistent/mine.toml".into())),
+        "the app reads no file: {fx:?}"
+    );
+    assert_eq!(a.mode, cordon::app::Mode::Normal);
+    let why = Theme::load("/nonexistent/mine.toml").unwrap_err();
+    a.update(cordon::app::Msg::ThemeFailed(why.clone()));
+    let cordon::app::Mode::Palette(p) = &a.mode else {
+        panic!("{:?}", a.mode)
+    };
+    assert_eq!(p.text, "theme /nonexistent/mine.toml");
+    assert_eq!(p.error.as_deref(), Some(why.as_str()));
+}
+
+#[test]
+fn switching_theme_keeps_the_colour_depth() {
+    let mut t = Theme::load("dark").unwrap();
+    t.mode = ColorMode::NoColor;
+    t.switch("light").unwrap();
+    assert_eq!((t.name.as_str(), t.mode), ("light", ColorMode::NoColor));
+    let e = t.switch("/nonexistent/mine.toml").unwrap_err();
+    assert!(e.contains("builtin themes"), "{e}");
+    assert_eq!(
+        t.name, "light",
+        "a theme that does not load changes nothing"
+    );
 }

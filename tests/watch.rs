@@ -35,8 +35,13 @@ fn wait_for(session: &str, what: &str, f: impl Fn(&str) -> bool) -> Duration {
 }
 
 fn start(session: &str, args: &str, state: &Path) {
+    start_with(session, "", args, state)
+}
+
+/// The real binary in a new tmux session, with `env` (`NAME=VALUE …`).
+fn start_with(session: &str, env: &str, args: &str, state: &Path) {
     let cmd = format!(
-        "exec env XDG_STATE_HOME={} {} {args}",
+        "exec env {env} XDG_STATE_HOME={} {} {args}",
         state.display(),
         env!("CARGO_BIN_EXE_cordon")
     );
@@ -55,8 +60,7 @@ fn start(session: &str, args: &str, state: &Path) {
 
 #[test]
 fn a_watcher_follows_the_commander() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
+    if !common::have_tmux() {
         return;
     }
     let tmp = tempfile::tempdir().unwrap();
@@ -126,4 +130,81 @@ fn a_watcher_follows_the_commander() {
     });
     tmux(&["kill-session", "-t", &cmd]);
     tmux(&["kill-session", "-t", &wat]);
+}
+
+/// The escape sequences a `capture-pane -e` screen starts with: the style
+/// of the header line's first cell.
+fn header_style(screen: &str) -> String {
+    screen[..screen.find(" cordon ").unwrap_or(0)].to_string()
+}
+
+/// A journal rewritten under a watcher (the commander's restart cut it)
+/// makes the watcher rebuild its view from the start: it keeps drawing
+/// with the theme it started with, and without colour under NO_COLOR (the
+/// header then stands out in reverse video).
+#[test]
+fn a_rewritten_journal_keeps_the_watchers_theme_and_no_color() {
+    use cordon::journal::{Journal, Record};
+    if !common::have_tmux() {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("INC-THEME");
+    let j = Journal::open(&dir).unwrap();
+    j.handle.append(Record::SessionStarted {
+        incident: "INC-THEME".into(),
+        operator: cordon::journal::Operator::default(),
+        version: "t".into(),
+        sources: vec![],
+    });
+    for n in 0..5 {
+        j.handle.append(Record::NoteDraft {
+            text: format!("draft {n}"),
+            at: common::at(n),
+        });
+    }
+    j.handle.append(Record::SessionEnded {
+        reason: "quit".into(),
+    });
+    j.close();
+    let pid = std::process::id();
+    let (plain, light) = (
+        format!("cordon-nocolor-{pid}"),
+        format!("cordon-light-{pid}"),
+    );
+    for (session, env, theme) in [
+        (&plain, "NO_COLOR=1", ""),
+        (&light, "COLORTERM=truecolor", "--theme light"),
+    ] {
+        let args = format!("{theme} watch --incident-dir {}", dir.display());
+        start_with(session, env, &args, tmp.path());
+    }
+    let styled = |s: &str| tmux(&["capture-pane", "-p", "-e", "-t", s]);
+    for s in [&plain, &light] {
+        wait_for(s, "the watcher", |x| x.contains("7 records"));
+    }
+    let light_header = header_style(&styled(&light));
+    assert!(!light_header.is_empty(), "{}", styled(&light));
+    assert_eq!(header_style(&styled(&plain)), "\x1b[7m");
+    // The commander's restart cut the journal: its first three lines stay.
+    let path = cordon::journal::journal_path(&dir);
+    let text = std::fs::read_to_string(&path).unwrap();
+    let kept: String = text.split_inclusive('\n').take(3).collect();
+    std::fs::write(&path, kept).unwrap();
+    for s in [&plain, &light] {
+        wait_for(s, "the rebuilt view", |x| x.contains("3 records"));
+    }
+    let (plain_after, light_after) = (styled(&plain), styled(&light));
+    tmux(&["kill-session", "-t", &plain]);
+    tmux(&["kill-session", "-t", &light]);
+    assert_eq!(
+        header_style(&plain_after),
+        "\x1b[7m",
+        "NO_COLOR's reverse header after the rebuild:\n{plain_after}"
+    );
+    assert_eq!(
+        header_style(&light_after),
+        light_header,
+        "the light theme's header after the rebuild:\n{light_after}"
+    );
 }

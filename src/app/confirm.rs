@@ -345,10 +345,7 @@ impl App {
         note: Option<String>,
         fx: &mut Vec<Effect>,
     ) -> String {
-        let actor = match &self.operator.ssh_client {
-            Some(ip) => format!("{} (ssh from {ip})", self.operator.label()),
-            None => self.operator.label(),
-        };
+        let actor = self.operator.actor();
         self.action_seq += 1;
         let key = self.new_key();
         let req = ActionRequest {

@@ -677,7 +677,7 @@ impl App {
         rows
     }
 
-    fn propose_inverse(&mut self, fx: &mut Vec<Effect>) {
+    pub(super) fn propose_inverse(&mut self, fx: &mut Vec<Effect>) {
         let rows = self.contain_rows();
         let (source, kind, target) = match rows.get(self.contain_sel) {
             Some(ContainRow::Control {

@@ -203,7 +203,7 @@ impl App {
             reversible: None,
             data: Default::default(),
         };
-        if let Some(n) = self.store.push_event("cordon", ev) {
+        if let Some(n) = self.store.push_event(crate::model::CORDON_SOURCE, ev) {
             self.on_event_stored(n);
         }
     }
@@ -571,15 +571,10 @@ impl App {
                             fx,
                         );
                     }
-                    PromptFor::JumpTo => {
-                        let fmt = if text.len() > 5 { "%H:%M:%S" } else { "%H:%M" };
-                        match chrono::NaiveTime::parse_from_str(&text, fmt) {
-                            Ok(t) => {
-                                fx.push(Effect::JumpTo(self.now.date_naive().and_time(t).and_utc()))
-                            }
-                            Err(_) => self.flash = Some("jump to HH:MM or HH:MM:SS (UTC)".into()),
-                        }
-                    }
+                    PromptFor::JumpTo => match crate::model::time::clock_on(&text, self.now) {
+                        Some(t) => fx.push(Effect::JumpTo(t)),
+                        None => self.flash = Some("jump to HH:MM or HH:MM:SS (UTC)".into()),
+                    },
                     PromptFor::SeverityReason(sev) => {
                         if text.is_empty() {
                             self.flash = Some("a severity override needs a reason".into());

@@ -94,7 +94,9 @@ impl App {
         // Also what cordon did to it (actions, notes pinned on it).
         let id = self.store.runs[run].id.clone();
         for (i, s) in self.store.events.iter().enumerate() {
-            if self.store.source_name(s.source) == "cordon" && s.event.run_id == id {
+            if self.store.source_name(s.source) == crate::model::CORDON_SOURCE
+                && s.event.run_id == id
+            {
                 events.push(i);
             }
         }
@@ -126,7 +128,7 @@ impl App {
 
     /// Keep the selected evidence line inside the list.
     fn keep_in_view(&self, ins: &mut Inspect) {
-        let h = crate::ui::inspector::list_height(self.size).max(1);
+        let h = super::layout::inspector_list_height(self.size).max(1);
         let line = line_of(&ins.events, |e| self.event_group(e), ins.sel);
         ins.scroll = ins.scroll.min(line).max((line + 1).saturating_sub(h));
     }
@@ -149,7 +151,7 @@ impl App {
     fn take_in(&self, ins: &mut Inspect, n: usize) {
         let st = &self.store.events[n];
         let ours = self.store.run_of_event(n) == Some(ins.run)
-            || (self.store.source_name(st.source) == "cordon"
+            || (self.store.source_name(st.source) == crate::model::CORDON_SOURCE
                 && self
                     .store
                     .runs
@@ -221,9 +223,8 @@ impl App {
                 }
             }
             _ if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                // Containment keys act on this run.
-                let before = self.mode.clone();
-                self.mode = Mode::Normal;
+                // Containment keys act on this run (the mode is Normal
+                // while they do).
                 self.inspected = Some(ins.run);
                 let handled = self.on_contain_key(k, fx);
                 self.inspected = None;
@@ -232,7 +233,7 @@ impl App {
                     self.return_to = Some(ins);
                     return;
                 }
-                self.mode = before;
+                self.mode = Mode::Inspect(ins);
                 return;
             }
             _ => {}

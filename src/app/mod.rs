@@ -4,12 +4,14 @@
 pub mod actions;
 pub mod bindings;
 pub mod confirm;
+pub mod confirm_lines;
 pub mod contain;
 pub mod export;
 pub mod harm;
 pub mod incident;
 pub mod inspect;
 pub mod keymap;
+pub mod layout;
 pub mod palette;
 pub mod restart;
 pub mod store;
@@ -69,6 +71,8 @@ pub enum Msg {
     /// The journal cannot be written (its first failure, said plainly):
     /// from now on every action is refused.
     JournalFailed(String),
+    /// The theme `:theme` asked for did not load: why, for the palette.
+    ThemeFailed(String),
 }
 
 /// A custom action's outcome.
@@ -123,6 +127,9 @@ pub enum Effect {
     JumpTo(Time),
     /// Ctrl-Z: give the terminal back and stop (SIGTSTP); redraw on resume.
     Suspend,
+    /// `:theme NAME`: draw with this theme (a builtin name or a file),
+    /// at the terminal's colour depth.
+    Theme(String),
     Quit,
 }
 
@@ -237,7 +244,6 @@ pub struct App {
     pub return_to: Option<Box<Inspect>>,
     /// Shown in the status bar while replaying a journal.
     pub replay_badge: Option<String>,
-    pub theme: crate::ui::Theme,
     /// The focused pane fills the screen.
     pub zoom: bool,
     /// Keys the config moved.
@@ -308,7 +314,6 @@ impl App {
             inspected: None,
             return_to: None,
             replay_badge: None,
-            theme: crate::ui::Theme::default(),
             zoom: false,
             keymap: bindings::Keymap::default(),
             contain_filter: String::new(),
@@ -548,7 +553,10 @@ impl App {
             ));
         }
         let need = match &self.mode {
-            Mode::Confirm(c) => Some(crate::ui::confirm::needed(c, w)),
+            Mode::Confirm(c) => Some(layout::dialog_size(
+                &confirm_lines::content(c, &confirm_lines::Roles::default()).1,
+                w,
+            )),
             Mode::Pick(p) => Some((w, p.items.len() as u16 + 4)),
             _ => None,
         };
@@ -560,17 +568,16 @@ impl App {
         }
     }
 
-    /// Rows a list pane can show at the current size (mirrors ui::layout).
+    /// Rows a list pane can show at the current size.
     pub fn list_height(&self, pane: Pane) -> usize {
-        let areas =
-            crate::ui::layout::compute(ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1));
-        let r = match pane {
-            _ if self.zoom && pane == self.focus => areas.body,
-            Pane::Runs => areas.runs,
-            _ => areas.timeline,
-        };
-        // Borders and the header row.
-        r.height
-            .saturating_sub(if pane == Pane::Runs { 3 } else { 2 }) as usize
+        let areas = layout::compute(self.screen());
+        areas
+            .list_rows(pane, self.zoom && pane == self.focus)
+            .height as usize
+    }
+
+    /// The whole terminal, as the layout sees it.
+    pub fn screen(&self) -> ratatui::layout::Rect {
+        ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1)
     }
 }

@@ -6,6 +6,9 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use super::{App, Effect, Mode};
 use crate::model::{ActionKind, Target};
 
+/// The builtin themes `:theme` completes (a file path works too).
+pub const THEMES: [&str; 4] = ["dark", "light", "high-contrast", "colorblind"];
+
 /// Palette verbs and the action each takes.
 pub const VERBS: &[(&str, ActionKind, &str)] = &[
     ("stop", ActionKind::StopRun, "RUN"),
@@ -137,10 +140,7 @@ impl App {
                 return t;
             }
             if words[0] == "theme" && done == 1 {
-                let mut t: Vec<String> = crate::ui::palette::BUILTIN
-                    .iter()
-                    .map(|b| b.0.to_string())
-                    .collect();
+                let mut t: Vec<String> = THEMES.iter().map(|b| b.to_string()).collect();
                 t.retain(|c| c.starts_with(partial));
                 return t;
             }
@@ -297,14 +297,7 @@ impl App {
                 let t = args
                     .first()
                     .ok_or("usage: detected HH:MM[:SS] (UTC, today) or an RFC 3339 time")?;
-                let at = chrono::DateTime::parse_from_rfc3339(t)
-                    .map(|d| d.with_timezone(&chrono::Utc))
-                    .ok()
-                    .or_else(|| {
-                        let fmt = if t.len() > 5 { "%H:%M:%S" } else { "%H:%M" };
-                        let time = chrono::NaiveTime::parse_from_str(t, fmt).ok()?;
-                        Some(self.now.date_naive().and_time(time).and_utc())
-                    })
+                let at = crate::model::time::typed(t, self.now)
                     .ok_or("usage: detected HH:MM[:SS] (UTC, today) or an RFC 3339 time")?;
                 IncidentChange::Detected { detected: at }
             }
@@ -365,9 +358,9 @@ impl App {
                 let name = words
                     .get(1)
                     .ok_or("usage: theme dark|light|high-contrast|colorblind|PATH")?;
-                let mode = self.theme.mode;
-                self.theme = crate::ui::Theme::load(name)?;
-                self.theme.mode = mode;
+                // Loaded (a file, perhaps) by the loop that draws with it;
+                // one that does not load comes back as `Msg::ThemeFailed`.
+                fx.push(Effect::Theme(name.to_string()));
                 self.dirty = true;
                 return Ok(());
             }

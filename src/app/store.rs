@@ -295,7 +295,7 @@ impl Store {
             return;
         };
         let errors = r.stats.errors.or_zero().max(a.errors as u64);
-        if r.source != "cordon" && implicates(a, errors) {
+        if r.source != crate::model::CORDON_SOURCE && implicates(a, errors) {
             self.flagged.insert(ri);
         } else {
             self.flagged.remove(&ri);

@@ -123,11 +123,12 @@ impl App {
             .actions
             .iter()
             .filter_map(|a| store.run_idx(&a.req.source, a.req.target.run_id.as_deref()?));
-        implicated.extend(
-            acted
-                .chain(self.marked.iter().copied())
-                .filter(|&ri| store.runs.get(ri).is_some_and(|r| r.source != "cordon")),
-        );
+        implicated.extend(acted.chain(self.marked.iter().copied()).filter(|&ri| {
+            store
+                .runs
+                .get(ri)
+                .is_some_and(|r| r.source != crate::model::CORDON_SOURCE)
+        }));
         implicated.sort_unstable();
         implicated.dedup();
         // The evidence: each implicated run's events, and events naming a

@@ -52,6 +52,16 @@ impl App {
                 self.on_custom_done(d, &mut fx);
                 self.dirty = true;
             }
+            Msg::ThemeFailed(e) => {
+                // Back to the palette with the command and why, as for any
+                // command that fails.
+                self.mode = Mode::Palette(super::Palette {
+                    text: self.history.last().cloned().unwrap_or_default(),
+                    hist: None,
+                    error: Some(e),
+                });
+                self.dirty = true;
+            }
             Msg::JournalFailed(e) => {
                 if self.journal_fault.is_none() {
                     self.flash = Some(format!(
@@ -242,19 +252,22 @@ impl App {
             // longer follows the most harmful run.
             self.runs.chosen = true;
         }
-        match self.mode.clone() {
+        // Each mode's handler takes its state and puts back what it becomes
+        // (Normal when it closes).
+        match std::mem::replace(&mut self.mode, Mode::Normal) {
             Mode::Help => match k.code {
                 KeyCode::Esc | KeyCode::Char('?') | KeyCode::Char('q') | KeyCode::Enter => {
-                    self.mode = Mode::Normal;
                     self.help_scroll = 0;
                 }
                 KeyCode::Char('j') | KeyCode::Down => {
-                    self.help_scroll = (self.help_scroll + 1).min(200)
+                    self.help_scroll = (self.help_scroll + 1).min(200);
+                    self.mode = Mode::Help;
                 }
                 KeyCode::Char('k') | KeyCode::Up => {
-                    self.help_scroll = self.help_scroll.saturating_sub(1)
+                    self.help_scroll = self.help_scroll.saturating_sub(1);
+                    self.mode = Mode::Help;
                 }
-                _ => {}
+                _ => self.mode = Mode::Help,
             },
             Mode::Filter { pane, before } => self.on_filter_key(k, pane, before),
             Mode::Confirm(c) => self.on_confirm_key(k, c, fx),
@@ -262,7 +275,10 @@ impl App {
             Mode::Palette(p) => self.on_palette_key(k, p, fx),
             Mode::Prompt(p) => self.on_prompt_key(k, p, fx),
             Mode::Inspect(i) => self.on_inspect_key(k, i, fx),
-            Mode::Export(_) => self.on_export_key(k, fx),
+            m @ Mode::Export(_) => {
+                self.mode = m;
+                self.on_export_key(k, fx)
+            }
             Mode::Normal => {
                 if self.notes_editing && self.focus == Pane::Notes {
                     return self.on_editor_key(k, fx);
@@ -380,13 +396,13 @@ impl App {
 
     fn on_filter_key(&mut self, k: KeyEvent, pane: Pane, before: String) {
         match k.code {
-            KeyCode::Enter => self.mode = Mode::Normal,
+            KeyCode::Enter => return self.mode = Mode::Normal,
             KeyCode::Esc => {
                 if let Some(f) = self.filter_mut(pane) {
                     *f = before;
                 }
                 self.mode = Mode::Normal;
-                self.filter_changed(pane);
+                return self.filter_changed(pane);
             }
             KeyCode::Backspace => {
                 if let Some(f) = self.filter_mut(pane) {
@@ -404,6 +420,7 @@ impl App {
             }
             _ => {}
         }
+        self.mode = Mode::Filter { pane, before };
     }
 
     fn on_normal_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) {
@@ -455,15 +472,9 @@ impl App {
                     error: None,
                 })
             }
-            KeyCode::Enter if self.focus == Pane::Containment => {
-                let mut dummy = Vec::new();
-                if !self.read_only {
-                    self.on_contain_key(
-                        KeyEvent::new(KeyCode::Char('u'), KeyModifiers::NONE),
-                        &mut dummy,
-                    );
-                    fx.append(&mut dummy);
-                }
+            // Enter on a containment row: its inverse, as `u` there.
+            KeyCode::Enter if self.focus == Pane::Containment && !self.read_only => {
+                self.propose_inverse(fx)
             }
             KeyCode::Esc => {
                 self.flash = None;
@@ -539,10 +550,7 @@ impl App {
         if self.mode != Mode::Normal {
             return;
         }
-        let areas = crate::ui::layout::compute_for(
-            self,
-            ratatui::layout::Rect::new(0, 0, self.size.0, self.size.1),
-        );
+        let areas = super::layout::compute_for(self, self.screen());
         let at = ratatui::layout::Position::new(m.column, m.row);
         let side_focus = matches!(self.focus, Pane::Triage | Pane::Containment | Pane::Notes);
         let main_pane = if side_focus {
@@ -580,8 +588,7 @@ impl App {
             }
             MouseEventKind::Down(MouseButton::Left) => {
                 self.focus = pane;
-                // Rows start below the border (and the Runs header).
-                let first = rect.y + if pane == Pane::Runs { 2 } else { 1 };
+                let first = super::layout::rows_in(pane, rect).y;
                 if m.row >= first {
                     let row = (m.row - first) as usize;
                     match pane {

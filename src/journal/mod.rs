@@ -51,6 +51,14 @@ pub fn default_dir(incident_id: &str) -> PathBuf {
     base.join("cordon").join("incidents").join(incident_id)
 }
 
+/// The incident id a directory names: its last component ("" for none,
+/// as `/` or `..`).
+pub fn incident_of(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default()
+}
+
 /// A new incident id from the wall clock: `INC-20261124-101502`.
 pub fn new_incident_id(now: chrono::DateTime<chrono::Utc>) -> String {
     now.format("INC-%Y%m%d-%H%M%S").to_string()

@@ -38,6 +38,15 @@ impl Operator {
     pub fn label(&self) -> String {
         format!("{}@{}", self.user, self.host)
     }
+
+    /// Who sent an action, as its request says: the label and, over SSH,
+    /// where from.
+    pub fn actor(&self) -> String {
+        match &self.ssh_client {
+            Some(ip) => format!("{} (ssh from {ip})", self.label()),
+            None => self.label(),
+        }
+    }
 }
 
 /// The login name of our uid from /etc/passwd (tmux and cron often leave

@@ -15,7 +15,7 @@ pub fn render(app: &App, j: &JournalView) -> String {
         .collect();
     let mut runs = Vec::new();
     for (ri, r) in app.store.runs.iter().enumerate() {
-        if r.source == "cordon" {
+        if r.source == crate::model::CORDON_SOURCE {
             continue;
         }
         let evs: Vec<&crate::model::Event> = app

@@ -170,12 +170,7 @@ pub fn draft_from_dir(dir: &Path, kind: &str, now: crate::model::Time) -> Result
     Ok(draft(kind, &app, &j, now))
 }
 
-/// The incident id a directory names (its last component).
-pub fn incident_of(dir: &Path) -> String {
-    dir.file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_default()
-}
+pub use crate::journal::incident_of;
 
 /// The one place exports are written: the draft's text, atomically, to
 /// `path` (default: its file in the incident directory).

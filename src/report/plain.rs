@@ -31,7 +31,7 @@ pub fn known_names<'a>(
         }
     };
     for r in &app.store.runs {
-        if r.source == "cordon" {
+        if r.source == crate::model::CORDON_SOURCE {
             continue;
         }
         for s in [

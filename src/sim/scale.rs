@@ -6,7 +6,7 @@
 
 use serde_json::{Value, json};
 
-use crate::model::{Event, Run, Time, event::WireEvent};
+use crate::model::{Event, Run, Time};
 
 const TOOLS: [&str; 6] = [
     "crm.update",
@@ -112,20 +112,9 @@ pub fn page(from: usize, to: usize, runs: usize, now: Time) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Parse and sanitize a page, as the `aca` adapter does.
+/// Parse and sanitize a page with the `aca` adapter's own reader.
 pub fn parse_page(body: &[u8], now: Time) -> Vec<Event> {
-    #[derive(serde::Deserialize)]
-    struct Page<'a> {
-        #[serde(borrow)]
-        events: Vec<WireEvent<'a>>,
-    }
-    let text = crate::source::http::text(body);
-    crate::source::http::json_str::<Page>(&text)
-        .map(|p| {
-            p.events
-                .into_iter()
-                .filter_map(|w| Event::from_wire(w, now))
-                .collect()
-        })
+    crate::source::aca::events_page(&crate::source::http::text(body), now)
+        .map(|p| p.events)
         .unwrap_or_default()
 }

@@ -67,6 +67,49 @@ fn cursor_str(v: &Option<serde_json::Value>) -> Option<String> {
     }
 }
 
+/// One page of the event feed, parsed and cleaned.
+#[derive(Debug, Default)]
+pub struct EventsRead {
+    /// The events that were events (an element that is not costs itself).
+    pub events: Vec<Event>,
+    /// Elements the page held, events or not (a short page is the last).
+    pub read: usize,
+    pub next_cursor: Option<String>,
+}
+
+/// A page of `GET /v1/events` as the poller reads it: each element on its
+/// own, sanitized; a page refused only for a NaN or a number beyond f64
+/// (one event's) is read with that value marked, and the feed goes on.
+pub fn events_page(text: &str, now: crate::model::Time) -> Result<EventsRead, HttpError> {
+    let fixed;
+    let (page, repaired): (EventsPage, bool) = match http::json_str(text) {
+        Ok(p) => (p, false),
+        Err(e) => {
+            fixed = crate::sanitize::repair_json(text).ok_or(e)?;
+            (http::json_str(&fixed)?, true)
+        }
+    };
+    let read = page.events.len();
+    let mut events: Vec<Event> = page
+        .events
+        .into_iter()
+        .filter_map(|w| Event::from_wire(w.0?, now))
+        .collect();
+    if repaired {
+        for e in &mut events {
+            if e.data.has_repaired_number() {
+                e.summary
+                    .push_str(" [a number JSON cannot carry is kept as text]");
+            }
+        }
+    }
+    Ok(EventsRead {
+        events,
+        read,
+        next_cursor: cursor_str(&page.next_cursor),
+    })
+}
+
 impl Aca {
     /// `URL[?token_env=VAR|token_file=PATH]`: the token is sent as
     /// `Authorization: Bearer`, read from the environment or a 0600 file.
@@ -171,36 +214,12 @@ impl Aca {
                 q.push(("after", c.clone()));
             }
             let body = self.get("/v1/events", &q, &mut bytes).await?;
-            let text = http::text(&body);
-            // A page refused only for a NaN or a number beyond f64 (one
-            // event's) is read with that value marked: the feed goes on.
-            let fixed;
-            let (page, repaired): (EventsPage, bool) = match http::json_str(&text) {
-                Ok(p) => (p, false),
-                Err(e) => {
-                    fixed = crate::sanitize::repair_json(&text).ok_or(e)?;
-                    (http::json_str(&fixed)?, true)
-                }
-            };
-            let n = page.events.len();
-            let from = batch.events.len();
-            batch.events.extend(
-                page.events
-                    .into_iter()
-                    .filter_map(|w| Event::from_wire(w.0?, now)),
-            );
-            if repaired {
-                for e in &mut batch.events[from..] {
-                    if e.data.has_repaired_number() {
-                        e.summary
-                            .push_str(" [a number JSON cannot carry is kept as text]");
-                    }
-                }
-            }
-            if let Some(c) = cursor_str(&page.next_cursor) {
+            let page = events_page(&http::text(&body), now)?;
+            batch.events.extend(page.events);
+            if let Some(c) = page.next_cursor {
                 self.cursor = Some(c);
             }
-            if n < PAGE {
+            if page.read < PAGE {
                 break;
             }
         }
@@ -678,5 +697,34 @@ impl Authed {
 
     pub fn post(&self, url: String) -> reqwest::RequestBuilder {
         self.auth(self.inner.post(url))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::events_page;
+
+    /// The benchmarks' synthetic feed reads through this same function: a
+    /// page of it is every event, cleaned, with its cursor.
+    #[test]
+    fn a_page_is_read_element_by_element_with_its_cursor() {
+        let now = "2026-11-24T10:00:00Z".parse().unwrap();
+        let body = crate::sim::scale::page(10, 13, 100, now);
+        let p = events_page(&String::from_utf8(body).unwrap(), now).unwrap();
+        assert_eq!((p.events.len(), p.read), (3, 3));
+        assert_eq!(p.next_cursor.as_deref(), Some("13"));
+        assert_eq!(crate::sim::scale::parse_page(b"not json", now), vec![]);
+        // One element that is not an event costs itself; a NaN (not JSON)
+        // is kept as text and said.
+        let text = r#"{"events": [7, {"id": "e1", "run_id": "r1", "at": "2026-11-24T10:00:00Z",
+            "kind": "tool_call", "summary": "s", "data": {"x": NaN}}], "next_cursor": 9}"#;
+        let p = events_page(text, now).unwrap();
+        assert_eq!((p.events.len(), p.read), (1, 2));
+        assert!(
+            p.events[0].summary.ends_with("kept as text]"),
+            "{}",
+            p.events[0].summary
+        );
+        assert_eq!(p.next_cursor.as_deref(), Some("9"));
     }
 }

@@ -16,12 +16,14 @@
 pub mod convert;
 pub mod hold;
 mod poll;
+pub mod targets;
 pub mod wire;
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
 use futures_util::future::BoxFuture;
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Check;
@@ -156,33 +158,34 @@ impl Conn {
         http::json(&body)
     }
 
-    async fn busy_threads(&self, bytes: &mut usize) -> Result<Vec<Value>, HttpError> {
-        let v = self
-            .json(
-                self.req(reqwest::Method::POST, "/threads/search")
-                    .json(&json!({"status": "busy", "limit": 1000})),
-                bytes,
-            )
-            .await?;
-        Ok(v.as_array().cloned().unwrap_or_default())
+    /// A list answer, each element read alone as a [`wire::Handle`].
+    async fn handles(
+        &self,
+        r: reqwest::RequestBuilder,
+        bytes: &mut usize,
+    ) -> Result<Vec<wire::Handle>, HttpError> {
+        Ok(wire::list(&self.json(r, bytes).await?))
     }
 
+    async fn busy_threads(&self, bytes: &mut usize) -> Result<Vec<wire::Handle>, HttpError> {
+        let r = self
+            .req(reqwest::Method::POST, "/threads/search")
+            .json(&json!({"status": "busy", "limit": 1000}));
+        self.handles(r, bytes).await
+    }
+
+    /// The ids of a thread's runs in this status.
     async fn runs_of(
         &self,
         thread: &str,
         status: &str,
         bytes: &mut usize,
-    ) -> Result<Vec<Value>, HttpError> {
-        let v = self
-            .json(
-                self.req(
-                    reqwest::Method::GET,
-                    &format!("/threads/{thread}/runs?status={status}&limit=100"),
-                ),
-                bytes,
-            )
+    ) -> Result<Vec<String>, HttpError> {
+        let path = format!("/threads/{thread}/runs?status={status}&limit=100");
+        let runs = self
+            .handles(self.req(reqwest::Method::GET, &path), bytes)
             .await?;
-        Ok(v.as_array().cloned().unwrap_or_default())
+        Ok(targets::run_ids(&runs))
     }
 
     async fn run(
@@ -206,10 +209,6 @@ impl Conn {
             Err(e) => Err(e),
         }
     }
-
-    fn workflow(&self, meta: &Value) -> String {
-        convert::workflow_of(meta, self.workflow_key.as_deref(), "")
-    }
 }
 
 /// A LangGraph run status as a cordon run state, exactly (as a fresh read
@@ -222,9 +221,6 @@ pub fn run_state(status: Option<&str>) -> RunState {
 fn lock(s: &Mutex<Shared>) -> std::sync::MutexGuard<'_, Shared> {
     s.lock().unwrap_or_else(|p| p.into_inner())
 }
-
-/// Cron metadata mark: disabled by cordon's hold_queue.
-const HELD: &str = "cordon_held";
 
 pub struct LangGraphActor {
     name: String,
@@ -252,24 +248,17 @@ impl LangGraphActor {
             return Ok(t.clone());
         }
         let mut bytes = 0;
-        let all = self
+        let search = self
             .conn
-            .json(
-                self.conn
-                    .req(reqwest::Method::POST, "/threads/search")
-                    .json(&json!({"limit": 1000})),
-                &mut bytes,
-            )
-            .await?;
-        for t in all.as_array().cloned().unwrap_or_default() {
-            let Some(tid) = t.get("thread_id").and_then(|x| x.as_str()) else {
-                continue;
-            };
-            if self.conn.run(tid, run, &mut bytes).await?.is_some() {
+            .req(reqwest::Method::POST, "/threads/search")
+            .json(&json!({"limit": 1000}));
+        let all = self.conn.handles(search, &mut bytes).await?;
+        for tid in targets::threads_in(&all, None, None) {
+            if self.conn.run(&tid, run, &mut bytes).await?.is_some() {
                 lock(&self.shared)
                     .thread_of
-                    .insert(run.to_string(), tid.to_string());
-                return Ok(tid.to_string());
+                    .insert(run.to_string(), tid.clone());
+                return Ok(tid);
             }
         }
         Err(HttpError {
@@ -284,21 +273,11 @@ impl LangGraphActor {
     async fn pending(&self, workflow: Option<&str>) -> Result<Vec<(String, String)>, HttpError> {
         let mut bytes = 0;
         let mut out = Vec::new();
-        for t in self.conn.busy_threads(&mut bytes).await? {
-            let Some(tid) = t.get("thread_id").and_then(|x| x.as_str()) else {
-                continue;
-            };
-            if workflow.is_some_and(|w| {
-                self.conn
-                    .workflow(t.get("metadata").unwrap_or(&Value::Null))
-                    != w
-            }) {
-                continue;
-            }
-            for r in self.conn.runs_of(tid, "pending", &mut bytes).await? {
-                if let Some(id) = r.get("run_id").and_then(|x| x.as_str()) {
-                    out.push((tid.to_string(), id.to_string()));
-                }
+        let threads = self.conn.busy_threads(&mut bytes).await?;
+        let key = self.conn.workflow_key.as_deref();
+        for tid in targets::threads_in(&threads, workflow, key) {
+            for id in self.conn.runs_of(&tid, "pending", &mut bytes).await? {
+                out.push((tid.clone(), id));
             }
         }
         Ok(out)
@@ -311,47 +290,29 @@ impl LangGraphActor {
         enabled: bool,
     ) -> Result<Vec<(String, Value)>, HttpError> {
         let mut bytes = 0;
-        let v = self
+        let search = self
             .conn
-            .json(
-                self.conn
-                    .req(reqwest::Method::POST, "/runs/crons/search")
-                    .json(&json!({"enabled": enabled, "limit": 1000})),
-                &mut bytes,
-            )
-            .await?;
-        Ok(v.as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|c| c.get("enabled").and_then(|e| e.as_bool()).unwrap_or(true) == enabled)
-            .filter(|c| {
-                workflow.is_none_or(|w| {
-                    self.conn
-                        .workflow(c.get("metadata").unwrap_or(&Value::Null))
-                        == w
-                })
-            })
-            .filter_map(|c| {
-                let id = c.get("cron_id")?.as_str()?.to_string();
-                let meta = c
-                    .get("metadata")
-                    .cloned()
-                    .filter(|m| m.is_object())
-                    .unwrap_or_else(|| json!({}));
-                Some((id, meta))
-            })
-            .collect())
+            .req(reqwest::Method::POST, "/runs/crons/search")
+            .json(&json!({"enabled": enabled, "limit": 1000}));
+        let crons = self.conn.handles(search, &mut bytes).await?;
+        let key = self.conn.workflow_key.as_deref();
+        Ok(targets::crons_in(&crons, enabled, workflow, key))
     }
 
     /// Disabled crons that cordon's hold disabled.
     async fn held_crons(&self, workflow: Option<&str>) -> Result<Vec<(String, Value)>, HttpError> {
-        Ok(self
-            .crons(workflow, false)
-            .await?
-            .into_iter()
-            .filter(|(_, m)| m.get(HELD).is_some_and(|h| h == true))
-            .collect())
+        Ok(targets::held(self.crons(workflow, false).await?))
+    }
+
+    /// Enable or disable a cron; a disabled one is marked as held by
+    /// cordon (its metadata), so release re-enables only those.
+    async fn set_cron(&self, id: &str, enabled: bool, meta: Value) -> Result<(), HttpError> {
+        let meta = targets::mark_held(meta, !enabled);
+        let patch = self
+            .conn
+            .req(reqwest::Method::PATCH, &format!("/runs/crons/{id}"))
+            .json(&json!({"enabled": enabled, "metadata": meta}));
+        http::send(patch).await.map(|_| ())
     }
 
     fn answer(
@@ -382,7 +343,8 @@ impl LangGraphActor {
                 &mut bytes,
             )
             .await?;
-        Ok(t.get("status").and_then(|x| x.as_str()) == Some("interrupted"))
+        let t = wire::Handle::deserialize(&t).unwrap_or_default();
+        Ok(t.status.as_deref() == Some("interrupted"))
     }
 
     /// A fresh read of a run on its thread: its id as the server names
@@ -393,21 +355,11 @@ impl LangGraphActor {
         run: &str,
     ) -> Result<Option<(String, RunState, String)>, HttpError> {
         let mut bytes = 0;
-        let seen = self.conn.run(tid, run, &mut bytes).await?.map(|v| {
-            let s = |k: &str| {
-                v.get(k)
-                    .and_then(|x| x.as_str())
-                    .map(|x| sanitize::line(x, 128))
-            };
-            let status = s("status");
-            let state = run_state(status.as_deref());
-            // An id is identity: spelled as the feed spells it.
-            let id = v
-                .get("run_id")
-                .and_then(|x| x.as_str())
-                .map(|x| sanitize::id(x).into_owned());
-            (id.unwrap_or_default(), state, status.unwrap_or_default())
-        });
+        let seen = self
+            .conn
+            .run(tid, run, &mut bytes)
+            .await?
+            .map(|v| targets::run_read(&wire::Handle::deserialize(&v).unwrap_or_default()));
         match seen {
             Some((id, RunState::Succeeded, word)) if self.thread_waiting(tid).await? => Ok(Some((
                 id,
@@ -493,8 +445,7 @@ impl LangGraphActor {
                 .runs_of(&tid, "pending", &mut bytes)
                 .await?
                 .iter()
-                .filter_map(|r| r.get("run_id").and_then(|x| x.as_str()))
-                .filter(|id| *id != run)
+                .filter(|id| **id != run)
                 .map(|id| sanitize::id(id).into_owned())
                 .collect();
         }
@@ -582,14 +533,8 @@ impl LangGraphActor {
                 }
                 // Crons would start new runs: disable them, marked as held
                 // by cordon so release re-enables only these.
-                for (c, mut meta) in crons {
-                    meta[HELD] = json!(true);
-                    http::send(
-                        self.conn
-                            .req(reqwest::Method::PATCH, &format!("/runs/crons/{c}"))
-                            .json(&json!({"enabled": false, "metadata": meta})),
-                    )
-                    .await?;
+                for (c, meta) in crons {
+                    self.set_cron(&c, false, meta).await?;
                 }
                 hold::start(&self.shared, target.workflow.as_deref());
                 Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
@@ -605,16 +550,8 @@ impl LangGraphActor {
                         "would re-enable the crons cordon held".into(),
                     ));
                 }
-                for (c, mut meta) in held {
-                    if let Some(m) = meta.as_object_mut() {
-                        m.remove(HELD);
-                    }
-                    http::send(
-                        self.conn
-                            .req(reqwest::Method::PATCH, &format!("/runs/crons/{c}"))
-                            .json(&json!({"enabled": true, "metadata": meta})),
-                    )
-                    .await?;
+                for (c, meta) in held {
+                    self.set_cron(&c, true, meta).await?;
                 }
                 hold::end(&self.shared, target.workflow.as_deref());
                 Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))

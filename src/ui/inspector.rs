@@ -135,7 +135,7 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
             Span::styled(tree, theme.dim),
         ]));
     }
-    let [head_area, mid, pat_area] = areas(area);
+    let [head_area, mid, pat_area] = crate::app::layout::inspector(area);
     let hb = Block::default()
         .borders(Borders::ALL)
         .border_type(BorderType::Double)
@@ -313,29 +313,8 @@ pub fn draw(app: &App, ins: &Inspect, theme: &Theme, f: &mut Frame, area: Rect) 
     f.render_widget(Paragraph::new(pl).block(pb), pat_area);
 }
 
-/// Header, middle (evidence and detail) and pattern finder, for an area.
-fn areas(area: Rect) -> [Rect; 3] {
-    let rows = Layout::default()
-        .direction(Direction::Vertical)
-        .constraints([
-            Constraint::Length(HEAD_LINES + 2),
-            Constraint::Min(5),
-            Constraint::Length(7),
-        ])
-        .split(area);
-    [rows[0], rows[1], rows[2]]
-}
-
-/// The run's header lines (the last, parent / children, only when the
-/// platform links runs).
-const HEAD_LINES: u16 = 7;
-
-/// Evidence lines the list shows at this terminal size (the app keeps the
-/// selection inside them).
-pub fn list_height(size: (u16, u16)) -> usize {
-    let area = Rect::new(0, 1, size.0, size.1.saturating_sub(2));
-    areas(area)[1].height.saturating_sub(2) as usize
-}
+/// Evidence lines the list shows at this terminal size.
+pub use crate::app::layout::inspector_list_height as list_height;
 
 /// Pretty JSON with colours: keys, strings, numbers, literals. Strings
 /// longer than FOLD are folded unless expanded; everything is capped.

@@ -1,14 +1,14 @@
-//! Drawing: `draw(&App, frame)` reads state and renders only what is
-//! visible. One module per pane.
+//! Drawing: `draw(&App, &Theme, frame)` reads state and renders only what
+//! is visible. One module per pane. The theme is the loop's, not the app's:
+//! state knows no drawing.
 
+pub mod colors;
 pub mod confirm;
 pub mod containment;
 pub mod export;
 pub mod help;
 pub mod inspector;
-pub mod layout;
 pub mod notes;
-pub mod palette;
 pub mod panes;
 pub mod run_id;
 pub mod runs;
@@ -24,14 +24,15 @@ use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::widgets::{Block, BorderType, Borders};
 
+/// Where each pane goes: pure geometry the app shares.
+pub use crate::app::layout;
 use crate::app::{App, Mode, Pane};
 pub use theme::Theme;
 
-pub fn draw(app: &App, f: &mut Frame) {
-    let theme = &app.theme;
+pub fn draw(app: &App, theme: &Theme, f: &mut Frame) {
     if let Some(why) = app.too_small() {
         too_small(&why, theme, f);
-        palette::adapt(f.buffer_mut(), theme.mode);
+        colors::adapt(f.buffer_mut(), theme.mode);
         return;
     }
     let areas = layout::compute_for(app, f.area());
@@ -43,7 +44,7 @@ pub fn draw(app: &App, f: &mut Frame) {
         status::draw_status(app, theme, f, areas.status);
         draw_overlays(app, theme, f);
         width::settle(f.buffer_mut());
-        palette::adapt(f.buffer_mut(), theme.mode);
+        colors::adapt(f.buffer_mut(), theme.mode);
         return;
     }
     runs::draw(app, theme, f, areas.runs);
@@ -72,7 +73,7 @@ pub fn draw(app: &App, f: &mut Frame) {
     // Every cell as wide on any terminal as it was laid out.
     width::settle(f.buffer_mut());
     // Down to what the terminal can show (NO_COLOR, 256, 16 colours).
-    palette::adapt(f.buffer_mut(), theme.mode);
+    colors::adapt(f.buffer_mut(), theme.mode);
 }
 
 fn draw_overlays(app: &App, theme: &Theme, f: &mut Frame) {
@@ -86,7 +87,7 @@ fn draw_overlays(app: &App, theme: &Theme, f: &mut Frame) {
             i,
             theme,
             f,
-            Rect::new(0, 1, f.area().width, f.area().height.saturating_sub(2)),
+            layout::inspector_area((f.area().width, f.area().height)),
         ),
         _ => {}
     }
@@ -151,15 +152,6 @@ pub fn age(secs: i64) -> String {
         3600..86400 => format!("{}h", s / 3600),
         _ => format!("{}d", s / 86400),
     }
-}
-
-/// Rows `lines` take in `width` columns when word-wrapped as a Paragraph
-/// draws them.
-pub fn wrapped_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
-    ratatui::widgets::Paragraph::new(lines.to_vec())
-        .wrap(ratatui::widgets::Wrap { trim: false })
-        .line_count(width.max(1))
-        .min(u16::MAX as usize) as u16
 }
 
 /// Clear an area (for overlays).

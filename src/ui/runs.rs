@@ -54,7 +54,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         title.push_str(&format!(" · filter /{}", v.filter));
     }
     let block = pane_block(app, Pane::Runs, title, theme);
-    let inner_h = area.height.saturating_sub(3) as usize;
+    let inner_h = crate::app::layout::rows_in(Pane::Runs, area).height as usize;
     let wide = area.width >= 100;
     let multi = app.sources.len() > 1;
     // HARM stays at every width: it is what the list is sorted by.

@@ -10,7 +10,7 @@ pub struct Theme {
     /// The name or path it was loaded from.
     pub name: String,
     /// What the terminal can show (frames are adapted to it).
-    pub mode: super::palette::ColorMode,
+    pub mode: super::colors::ColorMode,
     /// Per event kind / run state colours a theme overrides.
     pub kinds: std::collections::BTreeMap<String, Color>,
     pub states: std::collections::BTreeMap<String, Color>,
@@ -28,11 +28,28 @@ pub struct Theme {
     pub badge_irreversible: Style,
 }
 
+impl Theme {
+    /// The styles a dialog's roles take in this theme.
+    pub fn roles(&self) -> crate::app::confirm_lines::Roles {
+        crate::app::confirm_lines::Roles {
+            text: self.text,
+            dim: self.dim,
+            title: self.title,
+            selected: self.selected,
+            header: self.header,
+            ok: self.ok,
+            warn: self.warn,
+            danger: self.danger,
+            badge_irreversible: self.badge_irreversible,
+        }
+    }
+}
+
 impl Default for Theme {
     fn default() -> Self {
         Theme {
             name: "dark".into(),
-            mode: super::palette::ColorMode::TrueColor,
+            mode: super::colors::ColorMode::TrueColor,
             kinds: Default::default(),
             states: Default::default(),
             text: Style::default(),

@@ -216,7 +216,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     // instead of being cut; the rows below are one line each.
     let inner = block.inner(area);
     f.render_widget(block, area);
-    let head_h = super::wrapped_height(&head, inner.width).min(inner.height);
+    let head_h = crate::app::layout::wrapped_height(&head, inner.width).min(inner.height);
     let [head_area, body_area] = ratatui::layout::Layout::vertical([
         ratatui::layout::Constraint::Length(head_h),
         ratatui::layout::Constraint::Min(0),

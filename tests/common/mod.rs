@@ -99,9 +99,19 @@ pub fn keys(app: &mut App, s: &str) {
 }
 
 pub fn render(app: &mut App, w: u16, h: u16) -> Terminal<TestBackend> {
+    render_themed(app, &cordon::ui::Theme::default(), w, h)
+}
+
+/// Drawn with a theme of the test's choosing (the loop's, not the app's).
+pub fn render_themed(
+    app: &mut App,
+    theme: &cordon::ui::Theme,
+    w: u16,
+    h: u16,
+) -> Terminal<TestBackend> {
     app.update(Msg::Resize(w, h));
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
-    t.draw(|f| cordon::ui::draw(app, f)).unwrap();
+    t.draw(|f| cordon::ui::draw(app, theme, f)).unwrap();
     t
 }
 
@@ -224,6 +234,19 @@ pub fn wait_lock_free(dir: &std::path::Path, what: &str) {
         );
         std::thread::sleep(Duration::from_millis(20));
     }
+}
+
+/// Whether tmux is here to drive the real binary in (else the test says
+/// SKIP).
+pub fn have_tmux() -> bool {
+    let ok = std::process::Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok();
+    if !ok {
+        eprintln!("SKIP: tmux is not installed; this test drives the real binary in tmux");
+    }
+    ok
 }
 
 /// Run tmux; its stdout.

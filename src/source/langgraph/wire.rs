@@ -151,6 +151,34 @@ pub fn messages_of(values: &Value) -> Vec<Message> {
     .unwrap_or_default()
 }
 
+/// A thread, run or cron as the actor reads it before and after acting:
+/// the few fields it uses, each read leniently (a field of another type
+/// reads as absent), so no odd field hides the object.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct Handle {
+    #[serde(deserialize_with = "lenient")]
+    pub thread_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub run_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub cron_id: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub status: Option<String>,
+    #[serde(deserialize_with = "lenient")]
+    pub enabled: Option<bool>,
+    pub metadata: Value,
+}
+
+/// A field as `T`, or absent when it is something else.
+fn lenient<'de, D, T>(d: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    Ok(T::deserialize(Value::deserialize(d)?).ok())
+}
+
 /// A list answer, element by element (a malformed element is skipped, not
 /// the whole page).
 pub fn list<T: serde::de::DeserializeOwned>(v: &Value) -> Vec<T> {

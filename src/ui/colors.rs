@@ -13,15 +13,14 @@ use ratatui::buffer::Buffer;
 use ratatui::style::{Color, Modifier, Style};
 
 use super::theme::{Theme, indexed_rgb};
+use crate::app::palette::THEMES;
 
+/// The builtin themes, by the names the `:theme` command completes.
 pub const BUILTIN: [(&str, &str); 4] = [
-    ("dark", include_str!("../../themes/dark.toml")),
-    ("light", include_str!("../../themes/light.toml")),
-    (
-        "high-contrast",
-        include_str!("../../themes/high-contrast.toml"),
-    ),
-    ("colorblind", include_str!("../../themes/colorblind.toml")),
+    (THEMES[0], include_str!("../../themes/dark.toml")),
+    (THEMES[1], include_str!("../../themes/light.toml")),
+    (THEMES[2], include_str!("../../themes/high-contrast.toml")),
+    (THEMES[3], include_str!("../../themes/colorblind.toml")),
 ];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,6 +117,15 @@ impl Theme {
             .apply_toml(&text)
             .map_err(|e| format!("{label}: {e}"))?;
         Ok(theme)
+    }
+
+    /// `:theme NAME`: another theme, kept at this terminal's colour depth
+    /// (NO_COLOR stays without colour).
+    pub fn switch(&mut self, name_or_path: &str) -> Result<(), String> {
+        let mode = self.mode;
+        *self = Theme::load(name_or_path)?;
+        self.mode = mode;
+        Ok(())
     }
 
     /// Override what the TOML names.

@@ -1,7 +1,10 @@
-//! Where each pane goes, as a pure function of the terminal size, so the
-//! app can know list heights without drawing.
+//! Where each pane goes, as a pure function of the terminal size: the app
+//! pages, clicks and refuses what a window cannot show from it without
+//! drawing, and the Screen draws into the same areas.
 
 use ratatui::layout::{Constraint, Direction, Layout, Rect};
+
+use super::{App, ContainRow, Pane};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Areas {
@@ -17,6 +20,33 @@ pub struct Areas {
 
 /// Side panes appear from this width on.
 pub const WIDE: u16 = 120;
+
+impl Areas {
+    /// The rows of list `pane` as paging sees them: the zoomed pane fills
+    /// the body, the Runs list its own area, any other list the big area
+    /// (where a focused side pane is drawn).
+    pub fn list_rows(&self, pane: Pane, zoomed: bool) -> Rect {
+        let area = match pane {
+            _ if zoomed => self.body,
+            Pane::Runs => self.runs,
+            _ => self.timeline,
+        };
+        rows_in(pane, area)
+    }
+}
+
+/// The rows of list `pane` drawn in `area`: inside its border and, for
+/// Runs, below the header row. The one place these offsets live, so paging,
+/// clicks and drawing agree.
+pub fn rows_in(pane: Pane, area: Rect) -> Rect {
+    let top = if pane == Pane::Runs { 2 } else { 1 };
+    Rect::new(
+        area.x.saturating_add(1),
+        area.y.saturating_add(top),
+        area.width.saturating_sub(2),
+        area.height.saturating_sub(top + 1),
+    )
+}
 
 pub fn compute(area: Rect) -> Areas {
     let rows = Layout::default()
@@ -65,7 +95,7 @@ pub fn compute(area: Rect) -> Areas {
 /// The side column sized by what each pane holds: an empty pane collapses
 /// to one line, the rest is shared out (no pane gets more than it wants
 /// while another is short).
-pub fn compute_for(app: &crate::app::App, area: Rect) -> Areas {
+pub fn compute_for(app: &App, area: Rect) -> Areas {
     let mut a = compute(area);
     if a.side[0].width == 0 {
         return a;
@@ -83,13 +113,12 @@ pub fn compute_for(app: &crate::app::App, area: Rect) -> Areas {
 /// Lines each side pane (Containment, Triage, Notes) would use; 1 means
 /// it has nothing to show and collapses to its title line. The focused
 /// pane's slot shows the timeline, which always wants more.
-pub fn side_wants(app: &crate::app::App) -> [u16; 3] {
-    use crate::app::Pane;
+pub fn side_wants(app: &App) -> [u16; 3] {
     let contain = {
         let rows = app.contain_rows();
         let controls = rows
             .iter()
-            .filter(|r| matches!(r, crate::app::ContainRow::Control { .. }))
+            .filter(|r| matches!(r, ContainRow::Control { .. }))
             .count();
         let actions = rows.len() - controls;
         if rows.is_empty() && app.custom_log.is_empty() {
@@ -144,9 +173,70 @@ pub fn share(total: u16, wants: [u16; 3]) -> [u16; 3] {
     out
 }
 
+/// The inspector's header, middle (evidence and detail) and pattern
+/// finder, in an area.
+pub fn inspector(area: Rect) -> [Rect; 3] {
+    let rows = Layout::default()
+        .direction(Direction::Vertical)
+        .constraints([
+            Constraint::Length(INSPECTOR_HEAD_LINES + 2),
+            Constraint::Min(5),
+            Constraint::Length(7),
+        ])
+        .split(area);
+    [rows[0], rows[1], rows[2]]
+}
+
+/// The inspected run's header lines (the last, parent / children, only
+/// when the platform links runs).
+pub const INSPECTOR_HEAD_LINES: u16 = 7;
+
+/// The inspector's area on a terminal of this size: all but the header and
+/// status lines.
+pub fn inspector_area(size: (u16, u16)) -> Rect {
+    Rect::new(0, 1, size.0, size.1.saturating_sub(2))
+}
+
+/// Evidence lines the inspector's list shows at this terminal size (the
+/// app keeps the selection inside them).
+pub fn inspector_list_height(size: (u16, u16)) -> usize {
+    inspector(inspector_area(size))[1].height.saturating_sub(2) as usize
+}
+
+/// Rows `lines` take in `width` columns when word-wrapped as a Paragraph
+/// draws them.
+pub fn wrapped_height(lines: &[ratatui::text::Line], width: u16) -> u16 {
+    ratatui::widgets::Paragraph::new(lines.to_vec())
+        .wrap(ratatui::widgets::Wrap { trim: false })
+        .line_count(width.max(1))
+        .min(u16::MAX as usize) as u16
+}
+
+/// Columns and rows a bordered dialog of these lines takes on a screen
+/// this wide (at most 96 columns; wrapped, so its last lines are never cut).
+pub fn dialog_size(lines: &[ratatui::text::Line], width: u16) -> (u16, u16) {
+    let w = 96.min(width);
+    (w, wrapped_height(lines, w.saturating_sub(2)) + 2)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::share;
+    use super::{Pane, Rect, compute, rows_in, share};
+
+    #[test]
+    fn list_rows_sit_inside_the_border_and_below_the_runs_header() {
+        let area = Rect::new(3, 5, 40, 10);
+        assert_eq!(rows_in(Pane::Runs, area), Rect::new(4, 7, 38, 7));
+        assert_eq!(rows_in(Pane::Timeline, area), Rect::new(4, 6, 38, 8));
+        assert_eq!(rows_in(Pane::Runs, Rect::new(0, 0, 1, 2)).height, 0);
+        let a = compute(Rect::new(0, 0, 160, 48));
+        assert_eq!(a.list_rows(Pane::Runs, false), rows_in(Pane::Runs, a.runs));
+        assert_eq!(
+            a.list_rows(Pane::Notes, false),
+            rows_in(Pane::Notes, a.timeline)
+        );
+        assert_eq!(a.list_rows(Pane::Runs, true), rows_in(Pane::Runs, a.body));
+    }
 
     #[test]
     fn empty_panes_collapse_and_the_rest_is_shared() {
