@@ -596,15 +596,17 @@ pub mod act_exit {
     /// Accepted, but the effect was not (fully) seen: UNCONFIRMED, or a
     /// rollback PARTLY DONE.
     pub const UNCONFIRMED: i32 = 3;
-    /// The platform said no.
+    /// The platform said no (also to the dry run).
     pub const REFUSED: i32 = 4;
     /// No answer, and the re-reads did not show the effect (or the
-    /// platform says it never received it).
+    /// platform says it never received it, or it may still arrive); also a
+    /// dry run without a usable answer.
     pub const NO_ANSWER: i32 = 5;
     pub const NOT_CONFIRMED_BY_OPERATOR: i32 = 6;
     /// The run had already ended: nothing to stop.
     pub const ALREADY_ENDED: i32 = 7;
-    /// The rollback's plan reverts nothing.
+    /// The rollback's plan reverts nothing, or the control was already in
+    /// force before the action.
     pub const NOTHING_TO_DO: i32 = 8;
     /// The journal cannot be written: nothing was sent (or, if it failed
     /// after the intent was durable, the outcome is not all on record).

@@ -516,7 +516,8 @@ pub enum ActionPhase {
     Partial,
     /// The run had ended before the action reached it: nothing to stop.
     AlreadyEnded,
-    /// Nothing to do: a rollback whose plan reverts no write.
+    /// Nothing to do: a rollback whose plan reverts no write, or a
+    /// containment control already in force before the action was sent.
     NothingToDo,
     /// Accepted but the effect never showed within the time allowed.
     Unconfirmed,
@@ -527,10 +528,12 @@ pub enum ActionPhase {
     Failed,
     /// Never left cordon: its intent could not be made durable.
     NotSent,
-    /// The platform says it never received it (idempotency lookup after a
-    /// restart); closed, never re-sent.
+    /// The platform says it never received it (idempotency lookup, asked
+    /// again while re-reading, after a lost answer every attempt of which
+    /// was answered); closed, never re-sent.
     NotReceived,
-    /// After a restart, cordon cannot tell whether it was applied.
+    /// cordon cannot tell whether it was applied (after a restart, or an
+    /// attempt that may still be under way): it may still arrive.
     Unknown,
 }
 
