@@ -111,8 +111,15 @@ asyncio.run(main())
                 actor: "bench@local".into(),
             };
             let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-            cordon::contain::execute(actor, req, None, tx, cordon::contain::Policy::default())
-                .await;
+            cordon::contain::execute(
+                actor,
+                req,
+                None,
+                None,
+                tx,
+                cordon::contain::Policy::default(),
+            )
+            .await;
             let mut ok = false;
             while let Ok((m, _)) = rx.try_recv() {
                 ok |= matches!(

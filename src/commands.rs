@@ -488,15 +488,17 @@ pub mod act_exit {
     /// Accepted, but the effect was not (fully) seen: UNCONFIRMED, or a
     /// rollback PARTLY DONE.
     pub const UNCONFIRMED: i32 = 3;
-    /// The platform said no.
+    /// The platform said no (also to the dry run).
     pub const REFUSED: i32 = 4;
     /// No answer, and the re-reads did not show the effect (or the
-    /// platform says it never received it).
+    /// platform says it never received it, or it may still arrive); also a
+    /// dry run without a usable answer.
     pub const NO_ANSWER: i32 = 5;
     pub const NOT_CONFIRMED_BY_OPERATOR: i32 = 6;
     /// The run had already ended: nothing to stop.
     pub const ALREADY_ENDED: i32 = 7;
-    /// The rollback's plan reverts nothing.
+    /// The rollback's plan reverts nothing, or the control was already in
+    /// force before the action.
     pub const NOTHING_TO_DO: i32 = 8;
     /// The journal cannot be written: nothing was sent (or, if it failed
     /// after the intent was durable, the outcome is not all on record).
@@ -584,11 +586,18 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
     }
     let actor =
         crate::source::build_actor(&a.source, http::client()).map_err(|e| Fail::new(USAGE, e))?;
+    // A dry run the platform refused (a 4xx) is REFUSED; one without a
+    // usable answer (a timeout, a 5xx, an answer cordon cannot read) is
+    // NO ANSWER. Either way nothing was sent.
     let preview = actor.dry_run(kind, target.clone()).await.map_err(|e| {
-        Fail::new(
-            if e.permanent { REFUSED } else { NO_ANSWER },
-            format!("dry run refused: {e}"),
-        )
+        if e.permanent {
+            Fail::new(REFUSED, format!("dry run refused: {e}; nothing sent"))
+        } else {
+            Fail::new(
+                NO_ANSWER,
+                format!("no usable answer to the dry run: {e}; nothing sent"),
+            )
+        }
     })?;
     print_preview(kind, &a.source.kind, &target.label(), &preview);
     let operator = Operator::from_env();
@@ -602,29 +611,43 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         key,
         actor: operator.actor(),
     };
-    // Nothing to act on: say so, send nothing.
-    if kind == ActionKind::RollbackRun && preview.reverts.as_ref().is_some_and(|r| r.is_empty()) {
-        return Err(Fail::new(
-            NOTHING_TO_DO,
+    // Nothing to act on: say so, send nothing (and, unless this is only a
+    // dry run, put the attempt on record).
+    let idle = if kind == ActionKind::RollbackRun
+        && preview.reverts.as_ref().is_some_and(|r| r.is_empty())
+    {
+        Some((
+            ActionPhase::NothingToDo,
+            "NOTHING TO ROLL BACK",
             format!(
-                "NOTHING TO ROLL BACK: the platform's plan reverts no write ({}); nothing sent",
+                "nothing to roll back: the platform's plan reverts no write ({})",
                 preview.message
             ),
-        ));
-    }
-    if kind.on_run()
-        && kind != ActionKind::RollbackRun
-        && let Ok(crate::source::Check::AlreadyEnded(d)) = actor.check(&req, Some(&preview)).await
-    {
-        return Err(Fail::new(
-            ALREADY_ENDED,
-            format!("ALREADY ENDED: {d}; nothing sent"),
-        ));
-    }
+        ))
+    } else if kind.on_run() && kind != ActionKind::RollbackRun {
+        exec::read_before(&*actor, &req).await.and_then(|b| {
+            match crate::source::weigh(kind, Some(&b), b.check.clone()) {
+                crate::source::Check::AlreadyEnded(d) => Some((
+                    ActionPhase::AlreadyEnded,
+                    ActionPhase::AlreadyEnded.label(),
+                    d,
+                )),
+                _ => None,
+            }
+        })
+    } else {
+        None
+    };
+    let refuse = |(phase, head, d): &(ActionPhase, &str, String)| {
+        Fail::new(of(*phase), format!("{head}: {d}; nothing sent"))
+    };
     if a.dry_run {
-        return Ok(());
+        return match &idle {
+            Some(i) => Err(refuse(i)),
+            None => Ok(()),
+        };
     }
-    if !a.yes {
+    if idle.is_none() && !a.yes {
         use std::io::{BufRead, IsTerminal, Write};
         if !std::io::stdin().is_terminal() {
             return Err(Fail::new(
@@ -660,10 +683,39 @@ pub async fn act(a: crate::cli::ActArgs) -> Result<(), Fail> {
         preview: Some(preview.affected_runs.clone()),
         at: started,
         note: crate::model::platform_note(&a.source.kind, kind).map(str::to_string),
-        dry_run: Some(Box::new(preview)),
+        dry_run: Some(Box::new(preview.clone())),
     });
+    if let Some(i) = &idle {
+        // The attempt is on record, with why nothing left.
+        journal.handle.append(Record::ActionVerified {
+            id: req.id.clone(),
+            confirmed: false,
+            detail: format!("{}; nothing sent", i.2),
+            at: chrono::Utc::now(),
+            outcome: Some(i.0),
+            reverted: vec![],
+        });
+        let durable = journal.handle.sync();
+        journal.close();
+        eprintln!("journal: {}", dir.display());
+        return Err(match durable {
+            Ok(_) => refuse(i),
+            Err(e) => Fail::new(
+                JOURNAL,
+                format!("{}; and its record is incomplete: {e}", refuse(i).message),
+            ),
+        });
+    }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    exec::execute(actor, req.clone(), Some(journal.handle.clone()), tx, policy).await;
+    exec::execute(
+        actor,
+        req.clone(),
+        Some(preview),
+        Some(journal.handle.clone()),
+        tx,
+        policy,
+    )
+    .await;
     let mut outcome = Err(Fail::new(NO_ANSWER, "no answer from the platform"));
     while let Ok((m, at)) = rx.try_recv() {
         let secs = (at - started).num_milliseconds() as f64 / 1000.0;
@@ -872,14 +924,21 @@ async fn settle_leftovers(
         app.replay(e.record);
     }
     for fx in app.reconcile_effects() {
-        let Effect::Reconcile { request, answer } = fx else {
+        let Effect::Reconcile {
+            request,
+            answer,
+            dry_run,
+            since,
+        } = fx
+        else {
             continue;
         };
         let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
         let id = request.id.clone();
         let what = format!("{} {}", request.kind.as_str(), request.target.label());
         if request.source == source.name {
-            exec::reconcile(actor.clone(), request, answer, tx, policy.clone()).await;
+            let prior = exec::prior_after_crash(dry_run, since);
+            exec::reconcile(actor.clone(), request, answer, prior, tx, policy.clone()).await;
         } else {
             let _ = tx.send((
                 ActionMsg::Verified {

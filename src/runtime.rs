@@ -125,7 +125,7 @@ impl Executor {
                     ));
                 }
             },
-            Effect::Execute(req) => {
+            Effect::Execute(req, dry_run) => {
                 // The intent record is in `pending`: append it before the
                 // executor's sync, so it is durable before the request.
                 self.flush();
@@ -134,6 +134,7 @@ impl Executor {
                         tokio::spawn(contain::execute(
                             a.clone(),
                             req,
+                            dry_run.map(|d| *d),
                             Some(self.journal.clone()),
                             self.tx.clone(),
                             self.policy.clone(),
@@ -150,12 +151,18 @@ impl Executor {
                     }
                 }
             }
-            Effect::Reconcile { request, answer } => match self.actors.get(&request.source) {
+            Effect::Reconcile {
+                request,
+                answer,
+                dry_run,
+                since,
+            } => match self.actors.get(&request.source) {
                 Some(a) => {
                     tokio::spawn(contain::reconcile(
                         a.clone(),
                         request,
                         answer,
+                        contain::exec::prior_after_crash(dry_run, since),
                         self.tx.clone(),
                         self.policy.clone(),
                     ));

@@ -154,7 +154,7 @@ pub fn restart_app() -> App {
     app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
     let mut id = None;
     for fx in app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))) {
-        if let crate::app::Effect::Execute(r) = fx {
+        if let crate::app::Effect::Execute(r, _) = fx {
             id = Some(r.id);
         }
     }
@@ -194,7 +194,7 @@ fn contain_story(app: &mut App) {
         app.update(key(k));
         app.update(Msg::Key(KeyEvent::new(KeyCode::Tab, KeyModifiers::NONE)));
         for fx in app.update(Msg::Key(KeyEvent::new(KeyCode::Enter, KeyModifiers::NONE))) {
-            if let crate::app::Effect::Execute(r) = fx {
+            if let crate::app::Effect::Execute(r, _) = fx {
                 ids.push((r.id, r.kind));
             }
         }
@@ -392,7 +392,7 @@ impl Story<'_> {
         for f in fx {
             match f {
                 crate::app::Effect::Journal(r) => self.log.push((self.app.now, r)),
-                crate::app::Effect::Execute(req) => self.execute(req),
+                crate::app::Effect::Execute(req, _) => self.execute(req),
                 _ => {}
             }
         }
@@ -541,6 +541,7 @@ impl Story<'_> {
                 seen.as_ref()
                     .and_then(|(r, rb)| r.as_ref().map(|r| (r.id.as_str(), &r.state, rb.as_ref()))),
                 answer,
+                &crate::source::Prior::default(),
             ),
             other => {
                 assert_eq!(

@@ -10,10 +10,19 @@ use serde_json::{Value, json};
 use wiremock::matchers::{method, path, query_param, query_param_is_missing};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod scripted;
+
 /// A scripted platform: its dry run, its answer to the action, and the
-/// run as a fresh read shows it.
-async fn platform(dry: Value, answer: ResponseTemplate, run: Value) -> MockServer {
+/// run as a fresh read shows it: `before` until a real action reached
+/// the platform, `after` from then on.
+async fn platform_at(
+    dry: Value,
+    answer: ResponseTemplate,
+    before: Value,
+    after: Value,
+) -> MockServer {
     let s = MockServer::start().await;
+    let applied = scripted::Applied::new();
     Mock::given(method("POST"))
         .and(path("/v1/actions"))
         .and(query_param("dry_run", "true"))
@@ -23,15 +32,21 @@ async fn platform(dry: Value, answer: ResponseTemplate, run: Value) -> MockServe
     Mock::given(method("POST"))
         .and(path("/v1/actions"))
         .and(query_param_is_missing("dry_run"))
-        .respond_with(answer)
+        .respond_with(applied.on_action(answer))
         .mount(&s)
         .await;
     Mock::given(method("GET"))
         .and(path("/v1/runs/run_1"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(run))
+        .respond_with(applied.read(before, after))
         .mount(&s)
         .await;
     s
+}
+
+/// A platform whose `run_1` runs until the action arrives, then reads
+/// as `run`.
+async fn platform(dry: Value, answer: ResponseTemplate, run: Value) -> MockServer {
+    platform_at(dry, answer, json!({"id": "run_1", "state": "running"}), run).await
 }
 
 fn preview(affected: &[&str]) -> Value {
@@ -154,12 +169,8 @@ async fn applied_then_500_is_confirmed_by_the_re_read() {
 
 #[tokio::test]
 async fn a_stop_of_an_ended_run_sends_nothing_and_says_already_ended() {
-    let s = platform(
-        preview(&[]),
-        applied(&[]),
-        json!({"id": "run_1", "state": "succeeded"}),
-    )
-    .await;
+    let ended = json!({"id": "run_1", "state": "succeeded"});
+    let s = platform_at(preview(&[]), applied(&[]), ended.clone(), ended).await;
     let (o, _t) = act(&s, "stop_run", None).await;
     let out = text(&o);
     assert_eq!(o.status.code(), Some(7), "{out}");
@@ -172,12 +183,13 @@ async fn a_stop_of_an_ended_run_sends_nothing_and_says_already_ended() {
 
 #[tokio::test]
 async fn a_rollback_with_nothing_to_revert_sends_nothing() {
-    let s = platform(
+    let s = platform_at(
         json!({"action_id": "", "kind": "rollback_run", "state": "preview",
                "affected_runs": [], "message": "run already succeeded", "reverts": [],
                "cannot_revert": [{"event_id": "evt_3", "kind": "message_sent",
                    "target": "email:c1", "why": "a sent message cannot be unsent"}]}),
         applied(&[]),
+        json!({"id": "run_1", "state": "succeeded"}),
         json!({"id": "run_1", "state": "succeeded"}),
     )
     .await;
@@ -239,36 +251,7 @@ async fn an_earlier_action_cut_off_is_settled_not_re_sent() {
         .await;
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("inc");
-    {
-        use cordon::journal::Record;
-        let j = cordon::journal::Journal::open(&dir).unwrap();
-        let request = cordon::model::ActionRequest {
-            id: "CLI-earlier".into(),
-            source: "w".into(),
-            kind: cordon::model::ActionKind::StopRun,
-            target: cordon::model::Target {
-                run_id: Some("run_2".into()),
-                ..Default::default()
-            },
-            reason: "INC-1".into(),
-            key: key.into(),
-            actor: "alice@bastion-1".into(),
-        };
-        j.handle.append(Record::ActionIntent {
-            request,
-            operator: cordon::journal::Operator::default(),
-            preview: None,
-            at: chrono::Utc::now(),
-            dry_run: None,
-            note: None,
-        });
-        j.handle.append(Record::ActionSent {
-            id: "CLI-earlier".into(),
-            at: chrono::Utc::now(),
-        });
-        j.handle.sync().unwrap();
-        j.close();
-    }
+    scripted::crashed_earlier(&dir, key);
     let o = tokio::process::Command::new(env!("CARGO_BIN_EXE_cordon"))
         .args(["act", "--source", &format!("w=aca:{}", s.uri()), "stop_run"])
         .args(["--run", "run_1", "--reason", "INC-1: again", "--yes"])

@@ -12,6 +12,8 @@ use serde_json::json;
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod scripted;
+
 fn req() -> ActionRequest {
     ActionRequest {
         id: "A1-test".into(),
@@ -31,11 +33,38 @@ fn accepted() -> ResponseTemplate {
     ResponseTemplate::new(202).set_body_json(json!({"action_id":"act_1","kind":"stop_run","state":"applied","affected_runs":["run_1"],"message":"ok"}))
 }
 
-/// The platform answers every action with `r`.
-async fn answer_with(server: &MockServer, r: ResponseTemplate) {
+/// The platform answers every action with `r`, and applies it (whatever
+/// it answers): the returned flag says whether one arrived.
+async fn answer_with(server: &MockServer, r: ResponseTemplate) -> scripted::Applied {
+    let applied = scripted::Applied::new();
     Mock::given(method("POST"))
         .and(path("/v1/actions"))
-        .respond_with(r)
+        .respond_with(applied.on_action(r))
+        .mount(server)
+        .await;
+    applied
+}
+
+/// Asked by key, the platform says it has no such action (ACA/1.1 404).
+async fn lookup_never_received(server: &MockServer) {
+    Mock::given(method("GET"))
+        .and(path("/v1/actions"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(json!({"error": {"code": "not_found", "message": "no such key"}})),
+        )
+        .mount(server)
+        .await;
+}
+
+/// `run_1` runs until an action is applied, then reads as `state`.
+async fn run_becomes(server: &MockServer, applied: &scripted::Applied, state: &str) {
+    Mock::given(method("GET"))
+        .and(path("/v1/runs/run_1"))
+        .respond_with(applied.read(
+            json!({"id":"run_1","state":"running"}),
+            json!({"id":"run_1","state":state}),
+        ))
         .mount(server)
         .await;
 }
@@ -61,7 +90,7 @@ async fn go(server: &MockServer, policy: Policy, read_timeout: Duration) -> Vec<
     let client = http::client_with(Duration::from_millis(500), read_timeout, read_timeout * 2);
     let actor: Arc<dyn Actor> = Arc::new(AcaActor::new("w", &server.uri(), client));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    execute(actor, req(), None, tx, policy).await;
+    execute(actor, req(), None, None, tx, policy).await;
     let mut out = Vec::new();
     while let Ok((m, _)) = rx.try_recv() {
         out.push(m);
@@ -100,8 +129,8 @@ async fn timeout_then_success_is_retried_with_the_same_key() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    answer_with(&server, accepted()).await;
-    run_state(&server, "stopped").await;
+    let applied = answer_with(&server, accepted()).await;
+    run_becomes(&server, &applied, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_millis(300)).await;
     let keys = posted_keys(&server).await;
     assert_eq!(keys.len(), 2, "one timeout, one success");
@@ -134,8 +163,8 @@ async fn http_429_waits_for_retry_after() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    answer_with(&server, accepted()).await;
-    run_state(&server, "stopped").await;
+    let applied = answer_with(&server, accepted()).await;
+    run_becomes(&server, &applied, "stopped").await;
     let policy = Policy {
         retry_cap: Duration::from_secs(30),
         ..quick_policy()
@@ -168,8 +197,8 @@ async fn retry_after_is_capped() {
         .up_to_n_times(1)
         .mount(&server)
         .await;
-    answer_with(&server, accepted()).await;
-    run_state(&server, "stopped").await;
+    let applied = answer_with(&server, accepted()).await;
+    run_becomes(&server, &applied, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     assert!(msgs.iter().any(|m| matches!(m, ActionMsg::Retrying { error, .. } if error.contains("retrying in 0.1 s"))), "{msgs:?}");
 }
@@ -269,16 +298,27 @@ async fn accepted_but_never_effective_ends_unconfirmed() {
 #[tokio::test]
 async fn platform_answer_failed_is_refused() {
     let server = MockServer::start().await;
-    answer_with(
+    // It says failed, yet stopped the run: the re-read says so.
+    let applied = answer_with(
         &server,
         ResponseTemplate::new(202).set_body_json(
             json!({"action_id":"a","kind":"stop_run","state":"failed","message":"run is locked"}),
         ),
     )
     .await;
+    run_becomes(&server, &applied, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+    assert!(msgs.iter().any(
+        |m| matches!(m, ActionMsg::Answered { result: Ok(a), .. } if a.state == AnswerState::Failed)
+    ));
+    // Still refused (the safe side), after one re-read that says what is
+    // there.
+    let (phase, detail) = outcome(&msgs);
+    assert_eq!(phase, ActionPhase::Refused, "{detail}");
     assert!(
-        matches!(last(&msgs), ActionMsg::Answered { result: Ok(a), .. } if a.state == AnswerState::Failed)
+        detail.contains("answered failed ('run is locked')")
+            && detail.contains("a re-read shows: run run_1 is stopped"),
+        "{detail}"
     );
 }
 
@@ -333,12 +373,12 @@ async fn another_runs_answer_is_no_proof() {
 #[tokio::test]
 async fn applied_then_500_is_confirmed_by_the_re_read() {
     let server = MockServer::start().await;
-    answer_with(
+    let applied = answer_with(
         &server,
         ResponseTemplate::new(500).set_body_string("upstream died"),
     )
     .await;
-    run_state(&server, "stopped").await;
+    run_becomes(&server, &applied, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     let (phase, detail) = outcome(&msgs);
     assert_eq!(phase, ActionPhase::Confirmed, "{msgs:?}");
@@ -383,7 +423,7 @@ fn common_at() -> cordon::model::Time {
 #[tokio::test]
 async fn a_lost_answer_is_found_by_its_idempotency_key() {
     let server = MockServer::start().await;
-    answer_with(&server, ResponseTemplate::new(503)).await;
+    let applied = answer_with(&server, ResponseTemplate::new(503)).await;
     Mock::given(method("GET"))
         .and(path("/v1/actions"))
         .and(wiremock::matchers::query_param(
@@ -393,7 +433,7 @@ async fn a_lost_answer_is_found_by_its_idempotency_key() {
         .respond_with(accepted())
         .mount(&server)
         .await;
-    run_state(&server, "stopped").await;
+    run_becomes(&server, &applied, "stopped").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     assert!(msgs.iter().any(|m| matches!(
         m,
@@ -412,14 +452,7 @@ async fn a_lost_answer_is_found_by_its_idempotency_key() {
 async fn a_lost_request_the_platform_never_received_is_said_so() {
     let server = MockServer::start().await;
     answer_with(&server, ResponseTemplate::new(502)).await;
-    Mock::given(method("GET"))
-        .and(path("/v1/actions"))
-        .respond_with(
-            ResponseTemplate::new(404)
-                .set_body_json(json!({"error": {"code": "not_found", "message": "no such key"}})),
-        )
-        .mount(&server)
-        .await;
+    lookup_never_received(&server).await;
     run_state(&server, "running").await;
     let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
     let (phase, detail) = outcome(&msgs);
@@ -465,7 +498,7 @@ async fn go_with(server: &MockServer, r: ActionRequest) -> Vec<ActionMsg> {
     );
     let actor: Arc<dyn Actor> = Arc::new(AcaActor::new("w", &server.uri(), client));
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    execute(actor, r, None, tx, quick_policy()).await;
+    execute(actor, r, None, None, tx, quick_policy()).await;
     let mut out = Vec::new();
     while let Ok((m, _)) = rx.try_recv() {
         out.push(m);
@@ -521,15 +554,16 @@ async fn a_rollback_is_confirmed_by_its_reverted_list_and_no_less() {
         ),
     ] {
         let server = MockServer::start().await;
-        answer_with(
+        let applied = answer_with(
             &server,
             ResponseTemplate::new(202).set_body_json(plan.clone()),
         )
         .await;
         Mock::given(method("GET"))
             .and(path("/v1/runs/run_1"))
-            .respond_with(run_body(
-                json!({"id": "run_1", "state": "stopped", "rollback": record}),
+            .respond_with(applied.read(
+                json!({"id": "run_1", "state": "succeeded"}),
+                json!({"id": "run_1", "state": "succeeded", "rollback": record}),
             ))
             .mount(&server)
             .await;
@@ -545,4 +579,57 @@ async fn a_rollback_is_confirmed_by_its_reverted_list_and_no_less() {
             assert_eq!(reverted.len(), n);
         }
     }
+}
+
+/// The run was stopped before the action left; the console's executor
+/// sends the stop anyway (the commander confirmed it; a second stop of an
+/// ended run is harmless) and the platform's answer lists the run as
+/// affected. The read just before sending decides: ALREADY ENDED, never
+/// CONFIRMED (which it was when only the re-read after counted).
+#[tokio::test]
+async fn a_run_stopped_before_the_action_is_already_ended_though_the_answer_lists_it() {
+    let server = MockServer::start().await;
+    answer_with(&server, accepted()).await;
+    run_state(&server, "stopped").await;
+    let msgs = go(&server, quick_policy(), Duration::from_secs(2)).await;
+    let (phase, detail) = outcome(&msgs);
+    assert_eq!(phase, ActionPhase::AlreadyEnded, "{detail}");
+    assert!(
+        detail.contains("before the action was sent") && detail.contains("nothing to stop"),
+        "{detail}"
+    );
+    assert_eq!(posted_keys(&server).await.len(), 1);
+}
+
+/// Every attempt timed out (each may still be under way at the platform)
+/// and the lookup says it has no action under the key, asked again and
+/// again: that cannot prove it never arrived. UNKNOWN, not NOT RECEIVED
+/// (which it was at the first 404).
+#[tokio::test]
+async fn a_lost_request_that_may_still_be_in_flight_is_unknown_not_not_received() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/v1/actions"))
+        .respond_with(accepted().set_delay(Duration::from_secs(3)))
+        .mount(&server)
+        .await;
+    lookup_never_received(&server).await;
+    run_state(&server, "running").await;
+    let policy = Policy {
+        max_attempts: 2,
+        ..quick_policy()
+    };
+    let msgs = go(&server, policy, Duration::from_millis(300)).await;
+    let (phase, detail) = outcome(&msgs);
+    assert_eq!(phase, ActionPhase::Unknown, "{detail}");
+    assert!(detail.contains("may still arrive"), "{detail}");
+    let lookups = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/actions" && r.method.as_str() == "GET")
+        .count();
+    assert!(lookups >= 2, "asked again while re-reading: {lookups}");
+    assert_eq!(posted_keys(&server).await.len(), 2, "only the attempts");
 }

@@ -49,7 +49,7 @@ fn press_and_confirm(a: &mut App, k: char) -> (Vec<Record>, cordon::model::Actio
     let req = rest
         .iter()
         .find_map(|f| match f {
-            Effect::Execute(r) => Some(r.clone()),
+            Effect::Execute(r, _) => Some(r.clone()),
             _ => None,
         })
         .expect("an action sent");
@@ -156,7 +156,7 @@ fn confirm_journals_intent_then_executes_with_its_key() {
         Effect::Journal(Record::ActionIntent {
             request, operator, ..
         }),
-        Effect::Execute(req),
+        Effect::Execute(req, _),
     ) = (&fx[0], &fx[1])
     else {
         panic!("intent first, then execute: {fx:?}");
@@ -193,7 +193,7 @@ fn reason_is_editable_and_required() {
     assert_eq!(confirm(&a).focus, ConfirmFocus::Confirm);
     let fx = a.update(key(KeyCode::Enter));
     let (_, rest) = split(fx);
-    let Effect::Execute(req) = &rest[0] else {
+    let Effect::Execute(req, _) = &rest[0] else {
         panic!()
     };
     assert_eq!(req.reason, "retry storm on billing");
@@ -229,7 +229,7 @@ fn global_scope_needs_the_word_typed() {
     a.update(key(KeyCode::Enter));
     let (recs, rest) = split(a.update(key(KeyCode::Enter)));
     assert!(matches!(&recs[0], Record::ActionIntent { request, .. } if request.target.is_global()));
-    assert!(matches!(&rest[0], Effect::Execute(_)));
+    assert!(matches!(&rest[0], Effect::Execute(..)));
 }
 
 #[test]
@@ -259,7 +259,7 @@ fn ten_affected_runs_need_typing() {
     keys(&mut a, "refund-followups");
     a.update(key(KeyCode::Enter));
     let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    assert!(matches!(&rest[0], Effect::Execute(r) if r.kind == ActionKind::PauseWorkflow));
+    assert!(matches!(&rest[0], Effect::Execute(r, _) if r.kind == ActionKind::PauseWorkflow));
 }
 
 #[test]
@@ -293,7 +293,7 @@ fn marked_runs_are_all_targeted() {
     let keys: std::collections::HashSet<String> = rest
         .iter()
         .map(|e| {
-            if let Effect::Execute(r) = e {
+            if let Effect::Execute(r, _) = e {
                 r.key.clone()
             } else {
                 panic!()
@@ -312,7 +312,7 @@ fn read_only_binds_nothing_dangerous() {
         let fx = a.update(ch(*c));
         assert!(
             fx.iter()
-                .all(|e| !matches!(e, Effect::Preview { .. } | Effect::Execute(_))),
+                .all(|e| !matches!(e, Effect::Preview { .. } | Effect::Execute(..))),
             "key {c}"
         );
         assert!(
@@ -577,7 +577,7 @@ fn replayed_action_records_rebuild_the_pane() {
     a.update(ch('x'));
     a.update(key(KeyCode::Tab));
     let (mut recs, rest) = split(a.update(key(KeyCode::Enter)));
-    let Effect::Execute(req) = &rest[0] else {
+    let Effect::Execute(req, _) = &rest[0] else {
         panic!()
     };
     let (r2, _) = split(a.update(Msg::Action(ActionMsg::Sent { id: req.id.clone() }, at(21))));
@@ -775,7 +775,7 @@ fn an_unwritable_journal_refuses_every_action_and_says_so() {
     let fx = a.update(key(KeyCode::Enter));
     assert!(
         !fx.iter()
-            .any(|f| matches!(f, Effect::Execute(_) | Effect::Journal(_))),
+            .any(|f| matches!(f, Effect::Execute(..) | Effect::Journal(_))),
         "{fx:?}"
     );
     assert!(confirm(&a).warning.as_deref().unwrap().contains("refused"));
@@ -846,14 +846,14 @@ fn the_runs_queued_behind_a_stopped_run_can_be_stopped_with_it() {
     let order: Vec<String> = fx
         .iter()
         .filter_map(|f| match f {
-            Effect::Execute(r) => r.target.run_id.clone(),
+            Effect::Execute(r, _) => r.target.run_id.clone(),
             _ => None,
         })
         .collect();
     assert_eq!(order, vec!["run_q1", "run_q2", run.id.as_str()]);
     // Each intent is journaled before its execute.
     for (i, f) in fx.iter().enumerate() {
-        if let Effect::Execute(r) = f {
+        if let Effect::Execute(r, _) = f {
             assert!(fx[..i].iter().any(|g| matches!(g, Effect::Journal(Record::ActionIntent { request, .. }) if request.id == r.id)));
         }
     }
@@ -884,7 +884,7 @@ fn stopping_a_run_offers_to_hold_its_workflows_queue() {
     let kinds: Vec<ActionKind> = fx
         .iter()
         .filter_map(|f| match f {
-            Effect::Execute(r) => Some(r.kind),
+            Effect::Execute(r, _) => Some(r.kind),
             _ => None,
         })
         .collect();
@@ -943,7 +943,7 @@ fn only_verified_containment_counts_as_a_working_stop_control() {
     keys(&mut a, "yes");
     a.update(key(KeyCode::Enter));
     let (_, rest) = split(a.update(key(KeyCode::Enter)));
-    if let Effect::Execute(r) = &rest[0] {
+    if let Effect::Execute(r, _) = &rest[0] {
         ids.push(r.id.clone());
     }
     assert_eq!(ids.len(), 3);
@@ -987,7 +987,9 @@ fn reopening_reconciles_actions_left_without_an_outcome() {
         fx,
         vec![Effect::Reconcile {
             request: req.clone(),
-            answer: None
+            answer: None,
+            dry_run: b.actions[0].dry_run.clone().map(Box::new),
+            since: b.actions[0].at_key,
         }]
     );
     assert!(b.notices.last().unwrap().contains("never re-sent"));

@@ -110,7 +110,7 @@ fn the_inspector_follows_live_and_keeps_the_selected_event_in_place() {
     a.update(ch('x'));
     a.update(key(KeyCode::Tab));
     let fx = a.update(key(KeyCode::Enter));
-    assert!(fx.iter().any(|f| matches!(f, Effect::Execute(_))));
+    assert!(fx.iter().any(|f| matches!(f, Effect::Execute(..))));
     let i = inspecting(&a);
     assert!(
         i.events
@@ -251,7 +251,7 @@ fn the_in_force_list_follows_a_confirmed_unblock_at_once() {
     let id = fx
         .iter()
         .find_map(|f| match f {
-            Effect::Execute(r) => Some(r.id.clone()),
+            Effect::Execute(r, _) => Some(r.id.clone()),
             _ => None,
         })
         .expect("sent");
@@ -414,7 +414,7 @@ fn a_window_too_small_for_the_dialog_refuses_to_confirm() {
     a.update(key(KeyCode::BackTab));
     let fx = a.update(key(KeyCode::Enter));
     assert!(
-        !fx.iter().any(|f| matches!(f, Effect::Execute(_))),
+        !fx.iter().any(|f| matches!(f, Effect::Execute(..))),
         "not sent"
     );
     assert!(
@@ -427,7 +427,7 @@ fn a_window_too_small_for_the_dialog_refuses_to_confirm() {
     // Big enough: the same Enter sends it.
     a.update(Msg::Resize(160, 48));
     let fx = a.update(key(KeyCode::Enter));
-    assert!(fx.iter().any(|f| matches!(f, Effect::Execute(_))));
+    assert!(fx.iter().any(|f| matches!(f, Effect::Execute(..))));
 }
 
 #[test]

@@ -11,6 +11,8 @@ use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
+mod scripted;
+
 const PROJECT: &str = "proj_abc";
 const KEY: &str = "key_abc";
 const SECRET: &str = "sk-admin-test-0123456789";
@@ -52,12 +54,46 @@ async fn run(actor: Arc<dyn Actor>) -> Vec<ActionMsg> {
         verify_timeout: Duration::from_secs(2),
         ..Policy::default()
     };
-    execute(actor, req(), None, tx, policy).await;
+    execute(actor, req(), None, None, tx, policy).await;
     let mut out = Vec::new();
     while let Ok((m, _)) = rx.try_recv() {
         out.push(m);
     }
     out
+}
+
+/// The key reads as there until a DELETE of it was answered `deleted`
+/// (answered `first` the first time), then as gone.
+async fn key_deleted_on_request(server: &MockServer, first: Option<ResponseTemplate>) {
+    let deleted = scripted::Applied::new();
+    if let Some(first) = first {
+        Mock::given(method("DELETE"))
+            .and(path(key_path()))
+            .respond_with(first)
+            .up_to_n_times(1)
+            .mount(server)
+            .await;
+    }
+    Mock::given(method("DELETE"))
+        .and(path(key_path()))
+        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
+        .respond_with(deleted.on_action(ResponseTemplate::new(200).set_body_json(
+            json!({"object":"organization.project.api_key.deleted","id":KEY,"deleted":true}),
+        )))
+        .mount(server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(key_path()))
+        .respond_with(deleted.answer(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"object":"organization.project.api_key","id":KEY,"name":"agents-prod"}),
+            ),
+            ResponseTemplate::new(404).set_body_json(
+                json!({"error":{"message":"No such API key","type":"invalid_request_error"}}),
+            ),
+        ))
+        .mount(server)
+        .await;
 }
 
 async fn list_keys(server: &MockServer) {
@@ -76,21 +112,7 @@ async fn list_keys(server: &MockServer) {
 async fn revoke_deletes_the_key_and_confirms_it_is_gone() {
     let server = MockServer::start().await;
     list_keys(&server).await;
-    Mock::given(method("DELETE"))
-        .and(path(key_path()))
-        .and(header("authorization", format!("Bearer {SECRET}").as_str()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"object":"organization.project.api_key.deleted","id":KEY,"deleted":true}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(key_path()))
-        .respond_with(ResponseTemplate::new(404).set_body_json(
-            json!({"error":{"message":"No such API key","type":"invalid_request_error"}}),
-        ))
-        .mount(&server)
-        .await;
+    key_deleted_on_request(&server, None).await;
     let (mut src, actor) = build_pair(&spec(&server), http::client()).unwrap();
     // The poller lists the keys to pick from.
     let b = src.poll().await.unwrap();
@@ -159,24 +181,11 @@ async fn http_404_is_refused() {
 #[tokio::test]
 async fn http_429_is_retried_after_the_wait() {
     let server = MockServer::start().await;
-    Mock::given(method("DELETE"))
-        .and(path(key_path()))
-        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "1"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(method("DELETE"))
-        .and(path(key_path()))
-        .respond_with(ResponseTemplate::new(200).set_body_json(
-            json!({"object":"organization.project.api_key.deleted","id":KEY,"deleted":true}),
-        ))
-        .mount(&server)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(key_path()))
-        .respond_with(ResponseTemplate::new(404))
-        .mount(&server)
-        .await;
+    key_deleted_on_request(
+        &server,
+        Some(ResponseTemplate::new(429).insert_header("Retry-After", "1")),
+    )
+    .await;
     let (_, actor) = build_pair(&spec(&server), http::client()).unwrap();
     let msgs = run(actor).await;
     assert!(msgs.iter().any(|m| matches!(m, ActionMsg::Retrying { error, .. } if error.contains("retrying in 1.0 s"))), "{msgs:?}");

@@ -79,7 +79,7 @@ fn replay_paused_at_t_shows_the_live_screen_at_t() {
             a.update(ch('x'));
             a.update(key(KeyCode::Tab));
             let rest = live.journal(a.update(key(KeyCode::Enter)), t);
-            let Some(Effect::Execute(req)) = rest.into_iter().next() else {
+            let Some(Effect::Execute(req, _)) = rest.into_iter().next() else {
                 panic!()
             };
             let ans = ActionAnswer {

@@ -96,7 +96,7 @@ impl Play {
         self.app.update(key(KeyCode::Tab));
         let fx = self.app.update(key(KeyCode::Enter));
         for f in self.take(fx) {
-            if let Effect::Execute(req) = f {
+            if let Effect::Execute(req, _) = f {
                 let body = serde_json::json!({"kind": req.kind.as_str(), "target": req.target,
                     "reason": req.reason, "actor": req.actor});
                 let answer = self.world.act(&body, Some(&req.key), false).unwrap();
@@ -682,7 +682,7 @@ fn a_report_waits_for_no_unverified_action() {
     let id = rest
         .iter()
         .find_map(|f| match f {
-            Effect::Execute(r) => Some(r.id.clone()),
+            Effect::Execute(r, _) => Some(r.id.clone()),
             _ => None,
         })
         .unwrap();

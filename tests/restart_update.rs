@@ -71,7 +71,7 @@ fn restart_steps(recs: &[Record]) -> Vec<RestartStep> {
 fn executed(fx: &[Effect]) -> Vec<cordon::model::ActionRequest> {
     fx.iter()
         .filter_map(|f| match f {
-            Effect::Execute(r) => Some(r.clone()),
+            Effect::Execute(r, _) => Some(r.clone()),
             _ => None,
         })
         .collect()

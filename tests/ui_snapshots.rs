@@ -193,7 +193,7 @@ fn containment_pane_with_actions_in_every_state() {
         a.update(key(KeyCode::Tab));
         let fx = a.update(key(KeyCode::Enter));
         for f in fx {
-            if let cordon::app::Effect::Execute(r) = f {
+            if let cordon::app::Effect::Execute(r, _) = f {
                 ids.push(r.id);
             }
         }

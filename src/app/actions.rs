@@ -287,6 +287,8 @@ impl App {
                     .answer
                     .clone()
                     .filter(|_| a.phase == ActionPhase::Accepted),
+                dry_run: a.dry_run.clone().map(Box::new),
+                since: a.at_key,
             });
         }
         if !fx.is_empty() {

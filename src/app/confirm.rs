@@ -363,14 +363,14 @@ impl App {
                 operator: self.operator.clone(),
                 preview: dry_run.as_ref().map(|a| a.affected_runs.clone()),
                 at: self.now,
-                dry_run: dry_run.map(Box::new),
+                dry_run: dry_run.clone().map(Box::new),
                 note,
             },
             fx,
         );
         let id = req.id.clone();
         self.restart_on_sent(req.kind, &req.target, &id, fx);
-        fx.push(Effect::Execute(req));
+        fx.push(Effect::Execute(req, dry_run.map(Box::new)));
         id
     }
 

@@ -100,13 +100,20 @@ pub enum Effect {
         kind: ActionKind,
         targets: Vec<crate::model::Target>,
     },
-    /// Send an action whose intent was journaled just before this effect.
-    Execute(crate::model::ActionRequest),
+    /// Send an action whose intent was journaled just before this effect,
+    /// with the dry run the commander approved (what a rollback must prove).
+    Execute(
+        crate::model::ActionRequest,
+        Option<Box<crate::model::ActionAnswer>>,
+    ),
     /// After a restart: settle an action whose outcome was never journaled
-    /// (ask the platform by key, re-read), never sending it again.
+    /// (ask the platform by key, re-read), never sending it again. With
+    /// its approved dry run and when it was decided.
     Reconcile {
         request: crate::model::ActionRequest,
         answer: Option<crate::model::ActionAnswer>,
+        dry_run: Option<Box<crate::model::ActionAnswer>>,
+        since: crate::model::Time,
     },
     /// Run a custom action from the config.
     RunCustom {

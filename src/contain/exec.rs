@@ -7,7 +7,7 @@ use crate::journal::JournalHandle;
 use crate::model::{
     ActionAnswer, ActionKind, ActionPhase, ActionRequest, AnswerState, Target, Time,
 };
-use crate::source::{Actor, Check, HttpError, Lookup, http};
+use crate::source::{Actor, Before, Check, HttpError, Lookup, Prior, http, weigh};
 
 /// What the executor tells the app.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,18 +136,48 @@ pub fn merge(into: &mut ActionAnswer, a: ActionAnswer) {
 }
 
 /// A definite "no" from the platform: retrying cannot help, and it is an
-/// answer, not a lost one.
+/// answer, not a lost one. A redirect is neither: the platform answered
+/// the action with another address (often its result's), which cordon
+/// never follows with the action or its credential; whether it was
+/// applied is asked and re-read as for a lost answer.
 fn refused(e: &HttpError) -> bool {
-    e.permanent && e.status.is_some()
+    e.permanent && e.status.is_some_and(|s| !(300..400).contains(&s))
+}
+
+/// Whether a failed attempt may still be under way at the platform: no
+/// answer came to it (a timeout, a reset), or a gateway gave up waiting
+/// for the platform (504). A lookup that says "never received" after such
+/// an attempt can race the request itself.
+fn may_be_in_flight(e: &HttpError) -> bool {
+    matches!(e.status, None | Some(504))
+}
+
+/// Longest the read just before an action leaves may take: a platform
+/// slow to answer reads must not hold a stop back for long.
+const BEFORE_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// Read the object just before the action leaves ([`Actor::before`]);
+/// `None` when the read failed or took longer than [`BEFORE_TIMEOUT`]
+/// (the verdict then rests on the re-reads alone, as before ACA/1.1).
+pub async fn read_before(actor: &dyn Actor, req: &ActionRequest) -> Option<Before> {
+    match tokio::time::timeout(BEFORE_TIMEOUT, actor.before(req)).await {
+        Ok(Ok(b)) => Some(b),
+        _ => None,
+    }
 }
 
 /// Send `req` (after its intent is durable), retrying under the same key,
-/// then verify. Every step is reported on `tx` with the instant it
-/// happened (wall clock). Fails closed: if the journal cannot say the
-/// intent is on disk, nothing goes on the wire.
+/// then verify. `approved` is the dry run the commander approved (what a
+/// rollback must prove). Every step is reported on `tx` with the instant
+/// it happened (wall clock). Fails closed: if the journal cannot say the
+/// intent is on disk, nothing goes on the wire. Just before the first
+/// attempt the object is read, so an effect already in place (a run
+/// already stopped, a rollback record it already had, a control already
+/// in force) is never taken as this action's.
 pub async fn execute(
     actor: Arc<dyn Actor>,
     req: ActionRequest,
+    approved: Option<ActionAnswer>,
     journal: Option<JournalHandle>,
     tx: UnboundedSender<(ActionMsg, Time)>,
     policy: Policy,
@@ -167,9 +197,15 @@ pub async fn execute(
             return;
         }
     }
+    let prior = Prior {
+        approved,
+        before: read_before(&*actor, &req).await,
+        since: Some(chrono::Utc::now()),
+    };
     let started = Instant::now();
     let mut rng = fastrand::Rng::new();
     let mut attempts = 0u32;
+    let mut in_flight = false;
     let answer = loop {
         attempts += 1;
         if attempts == 1 {
@@ -178,6 +214,7 @@ pub async fn execute(
         match actor.send(&req).await {
             Ok(a) => break Ok(a),
             Err(e) => {
+                in_flight |= may_be_in_flight(&e);
                 let give_up = e.permanent
                     || attempts >= policy.max_attempts
                     || started.elapsed() >= policy.answer_deadline;
@@ -203,16 +240,13 @@ pub async fn execute(
     };
     match answer {
         Ok(a) => {
-            let accepted = a.state.accepted();
             send(ActionMsg::Answered {
                 id: req.id.clone(),
                 result: Ok(a.clone()),
                 attempts,
                 lost: None,
             });
-            if accepted {
-                verify(&*actor, &req, &a, &policy, "", &send).await;
-            }
+            after_answer(&*actor, &req, &a, &policy, &prior, "", &send).await;
         }
         Err(e) if e.permanent && e.status.is_none() => {
             // Refused by cordon itself (a token it cannot read): never left.
@@ -228,55 +262,134 @@ pub async fn execute(
             lost: None,
         }),
         Err(e) => {
-            // The answer was lost (timeouts, resets, 5xx): the platform may
-            // have applied it. Ask, then re-read, before calling it anything.
+            // The answer was lost (timeouts, resets, 5xx, a redirect): the
+            // platform may have applied it. Ask, then re-read, before
+            // calling it anything.
             let lost = format!("{} after {attempts} attempt(s)", e.message);
-            reconcile_lost(&*actor, &req, (e.status, lost), attempts, &policy, &send).await;
+            let how = Lost {
+                status: e.status,
+                lost,
+                attempts,
+                in_flight,
+            };
+            reconcile_lost(&*actor, &req, how, &policy, &prior, &send).await;
         }
     }
 }
 
+/// How the answer to an action was lost.
+struct Lost {
+    status: Option<u16>,
+    lost: String,
+    attempts: u32,
+    /// An attempt may still be under way at the platform.
+    in_flight: bool,
+}
+
+/// The platform answered (or was found, asked by key, to have answered):
+/// accepted → verified by re-reads; `failed` → refused (the safe side),
+/// after one re-read that says what is there.
+async fn after_answer(
+    actor: &dyn Actor,
+    req: &ActionRequest,
+    a: &ActionAnswer,
+    policy: &Policy,
+    prior: &Prior,
+    prefix: &str,
+    send: &impl Fn(ActionMsg),
+) {
+    if a.state.accepted() {
+        return verify(actor, req, a, policy, prior, prefix, send).await;
+    }
+    let seen = match actor.check(req, None, prior).await {
+        Ok(c) => weigh(req.kind, prior.before.as_ref(), c)
+            .detail()
+            .to_string(),
+        Err(e) => format!("the re-read failed: {}", e.message),
+    };
+    send(ActionMsg::Verified {
+        id: req.id.clone(),
+        outcome: ActionPhase::Refused,
+        detail: format!(
+            "{prefix}the platform answered {}{}; a re-read shows: {seen}",
+            a.state.as_str(),
+            if a.message.is_empty() {
+                String::new()
+            } else {
+                format!(" ('{}')", a.message)
+            }
+        ),
+        reverted: vec![],
+    });
+}
+
 /// An action whose answer never came: ask the platform by key, then read
-/// the effect. Applied → verified as usual; never received → closed as
-/// such; otherwise what the re-reads show decides.
+/// the effect. Applied → verified as usual; not (yet) under its key →
+/// asked again while the effect is re-read, then closed as not received
+/// (when every attempt was answered) or unknown (when one may still be
+/// under way); otherwise what the re-reads show decides.
 async fn reconcile_lost(
     actor: &dyn Actor,
     req: &ActionRequest,
-    (status, lost): (Option<u16>, String),
-    attempts: u32,
+    how: Lost,
     policy: &Policy,
+    prior: &Prior,
     send: &impl Fn(ActionMsg),
 ) {
     let answered = |result| ActionMsg::Answered {
         id: req.id.clone(),
         result,
-        attempts,
-        lost: Some(lost.clone()),
+        attempts: how.attempts,
+        lost: Some(how.lost.clone()),
     };
-    let (answer, on_timeout, why) = match actor.lookup(req).await {
+    let (ask, on_timeout, why) = match actor.lookup(req).await {
         Ok(Lookup::Found(a)) => {
             send(answered(Ok(a.clone())));
-            if !a.state.accepted() {
-                return;
-            }
-            (Some(a), ActionPhase::Unconfirmed, None)
+            return after_answer(actor, req, &a, policy, prior, "", send).await;
         }
         Ok(Lookup::NeverReceived) => {
-            let why = "the platform has no action under its key: it never received it";
-            send(answered(Err((status, format!("{lost}; {why}")))));
-            (None, ActionPhase::NotReceived, Some(why))
+            send(answered(Err((
+                how.status,
+                format!(
+                    "{}; the platform has no action under its key (yet): asking again while re-reading",
+                    how.lost
+                ),
+            ))));
+            let secs = policy.verify_timeout.as_secs_f64();
+            if how.in_flight {
+                (
+                    true,
+                    ActionPhase::Unknown,
+                    format!(
+                        "the platform had no action under its key for {secs:.0} s, but an attempt got no answer and may still be under way: it may still arrive; not re-sent"
+                    ),
+                )
+            } else {
+                (
+                    true,
+                    ActionPhase::NotReceived,
+                    format!(
+                        "every attempt was answered, and the platform had no action under its key for {secs:.0} s: it never received it"
+                    ),
+                )
+            }
         }
         Ok(Lookup::Unsupported) | Err(_) => {
-            send(answered(Err((status, lost.clone()))));
-            let why = "no answer, and the re-reads did not show the effect";
-            (None, ActionPhase::Failed, Some(why))
+            send(answered(Err((how.status, how.lost.clone()))));
+            (
+                false,
+                ActionPhase::Failed,
+                "no answer, and the re-reads did not show the effect".to_string(),
+            )
         }
     };
-    let v = reread(actor, req, answer.as_ref(), policy.verify_timeout).await;
-    send(v.into_msg(req, on_timeout, "", |last| match why {
-        Some(w) => format!("{w}: {last}"),
-        None => not_seen(policy, last),
-    }));
+    match reread(actor, req, None, prior, policy.verify_timeout, ask).await {
+        Verdict::Found(a) => {
+            send(answered(Ok(a.clone())));
+            after_answer(actor, req, &a, policy, prior, "", send).await;
+        }
+        v => send(v.into_msg(req, on_timeout, "", |last| format!("{why}: {last}"))),
+    }
 }
 
 fn not_seen(policy: &Policy, last: &str) -> String {
@@ -292,10 +405,19 @@ async fn verify(
     req: &ActionRequest,
     answer: &ActionAnswer,
     policy: &Policy,
+    prior: &Prior,
     prefix: &str,
     send: &impl Fn(ActionMsg),
 ) {
-    let v = reread(actor, req, Some(answer), policy.verify_timeout).await;
+    let v = reread(
+        actor,
+        req,
+        Some(answer),
+        prior,
+        policy.verify_timeout,
+        false,
+    )
+    .await;
     send(v.into_msg(req, ActionPhase::Unconfirmed, prefix, |last| {
         not_seen(policy, last)
     }));
@@ -308,6 +430,8 @@ enum Verdict {
     Final(ActionPhase, String, Vec<String>),
     /// Nothing proven in the time allowed; the last thing seen.
     NotSeen(String),
+    /// Asked again by key, the platform now has the action: its answer.
+    Found(ActionAnswer),
 }
 
 impl Verdict {
@@ -321,6 +445,13 @@ impl Verdict {
         let (outcome, detail, reverted) = match self {
             Verdict::Final(p, d, r) => (p, d, r),
             Verdict::NotSeen(last) => (on_timeout, why(&last), vec![]),
+            // Callers verify a found answer instead; should one get here,
+            // nothing was proven.
+            Verdict::Found(a) => (
+                on_timeout,
+                why(&format!("found by its key: {}", a.message)),
+                vec![],
+            ),
         };
         ActionMsg::Verified {
             id: req.id.clone(),
@@ -331,19 +462,34 @@ impl Verdict {
     }
 }
 
-/// Re-read at once, then on the schedule, for up to `timeout`.
+/// Re-read at once, then on the schedule, for up to `timeout`, each
+/// verdict weighed against the read made before the action left. With
+/// `ask`, the platform is also asked by key again at each later round (an
+/// action it had not yet recorded may arrive meanwhile).
 async fn reread(
     actor: &dyn Actor,
     req: &ActionRequest,
     answer: Option<&ActionAnswer>,
+    prior: &Prior,
     timeout: Duration,
+    ask: bool,
 ) -> Verdict {
     let deadline = Instant::now() + timeout;
     let mut n = 0;
     loop {
         tokio::time::sleep(verify_delay(n)).await;
         n += 1;
-        let last = match actor.check(req, answer).await {
+        if ask
+            && n > 1
+            && let Ok(Lookup::Found(a)) = actor.lookup(req).await
+        {
+            return Verdict::Found(a);
+        }
+        let checked = actor
+            .check(req, answer, prior)
+            .await
+            .map(|c| weigh(req.kind, prior.before.as_ref(), c));
+        let last = match checked {
             Ok(Check::Confirmed(d)) => return Verdict::Final(ActionPhase::Confirmed, d, vec![]),
             Ok(Check::Reverted { detail, reverted }) => {
                 return Verdict::Final(ActionPhase::Confirmed, detail, reverted);
@@ -366,15 +512,30 @@ async fn reread(
     }
 }
 
+/// What a reconcile after a crash weighs: the approved dry run and when
+/// the action was decided (no read made before it left survives a crash).
+pub fn prior_after_crash(dry_run: Option<Box<ActionAnswer>>, since: Time) -> Prior {
+    Prior {
+        approved: dry_run.map(|d| *d),
+        before: None,
+        since: Some(since),
+    }
+}
+
 /// After a restart: settle an action whose intent was journaled but whose
 /// outcome was not, without ever sending it again. With its answer on
 /// record it is verified as usual; otherwise the platform is asked by key
-/// (and the effect re-read once); what cannot be told is closed as
-/// unknown, with what was seen.
+/// and the effect re-read, again and again for the verify timeout: a
+/// request cut off by the crash may still be under way, so a key the
+/// platform does not know yet proves nothing. What cannot be told is
+/// closed as unknown, with what was seen. `prior` carries the approved
+/// plan and when the action was decided (no read before it survives a
+/// crash).
 pub async fn reconcile(
     actor: Arc<dyn Actor>,
     req: ActionRequest,
     answer: Option<ActionAnswer>,
+    prior: Prior,
     tx: UnboundedSender<(ActionMsg, Time)>,
     policy: Policy,
 ) {
@@ -382,41 +543,44 @@ pub async fn reconcile(
         let _ = tx.send((m, chrono::Utc::now()));
     };
     let prefix = "reconciled after a restart: ";
-    let answer = match answer {
-        Some(a) => a,
-        None => match actor.lookup(&req).await {
-            Ok(Lookup::Found(a)) => {
-                send(ActionMsg::Answered {
-                    id: req.id.clone(),
-                    result: Ok(a.clone()),
-                    attempts: 0,
-                    lost: Some("in a crash; found by its idempotency key".into()),
-                });
-                a
-            }
-            Ok(Lookup::NeverReceived) => {
-                return send(ActionMsg::Verified {
-                    id: req.id.clone(),
-                    outcome: ActionPhase::NotReceived,
-                    detail: format!(
-                        "{prefix}the platform has no action under its idempotency key: it never arrived; not re-sent"
-                    ),
-                    reverted: vec![],
-                });
-            }
-            Ok(Lookup::Unsupported) | Err(_) => {
-                // One look at the effect: if it shows, it was applied.
-                let v = reread(&*actor, &req, None, Duration::ZERO).await;
-                return send(v.into_msg(&req, ActionPhase::Unknown, prefix, |last| {
-                    format!(
-                        "cannot tell whether it was received (the platform cannot be asked by key); not re-sent; re-read: {last}"
-                    )
-                }));
-            }
-        },
+    let found = |a: &ActionAnswer, when: &str| {
+        send(ActionMsg::Answered {
+            id: req.id.clone(),
+            result: Ok(a.clone()),
+            attempts: 0,
+            lost: Some(format!("in a crash; found by its idempotency key{when}")),
+        })
     };
-    if answer.state.accepted() {
-        verify(&*actor, &req, &answer, &policy, prefix, &send).await;
+    if let Some(a) = answer {
+        return after_answer(&*actor, &req, &a, &policy, &prior, prefix, &send).await;
+    }
+    let secs = policy.verify_timeout.as_secs_f64();
+    let (ask, why) = match actor.lookup(&req).await {
+        Ok(Lookup::Found(a)) => {
+            found(&a, "");
+            return after_answer(&*actor, &req, &a, &policy, &prior, prefix, &send).await;
+        }
+        Ok(Lookup::NeverReceived) => (
+            true,
+            format!(
+                "the platform had no action under its idempotency key for {secs:.0} s after the restart, and the effect does not show; it may have been under way when cordon stopped and may still arrive; not re-sent; re-read"
+            ),
+        ),
+        Ok(Lookup::Unsupported) | Err(_) => (
+            false,
+            format!(
+                "cannot tell whether it was received (the platform cannot be asked by key) and the effect did not show in {secs:.0} s; not re-sent; re-read"
+            ),
+        ),
+    };
+    match reread(&*actor, &req, None, &prior, policy.verify_timeout, ask).await {
+        Verdict::Found(a) => {
+            found(&a, " (it arrived after the restart)");
+            after_answer(&*actor, &req, &a, &policy, &prior, prefix, &send).await;
+        }
+        v => send(v.into_msg(&req, ActionPhase::Unknown, prefix, |last| {
+            format!("{why}: {last}")
+        })),
     }
 }
 

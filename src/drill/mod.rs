@@ -607,13 +607,14 @@ async fn act(
         preview: preview.as_ref().map(|a| a.affected_runs.clone()),
         at: chrono::Utc::now(),
         note: None,
-        dry_run: preview.map(Box::new),
+        dry_run: preview.clone().map(Box::new),
     });
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
     let started = chrono::Utc::now();
     exec::execute(
         actor.clone(),
         req.clone(),
+        preview,
         Some(journal.clone()),
         tx,
         opts.policy.clone(),

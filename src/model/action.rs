@@ -291,18 +291,29 @@ pub struct CannotRevert {
     pub why: String,
 }
 
+/// `null` where a string or a list belongs reads as empty: it says
+/// nothing, and refusing the whole answer for it helps no one.
+fn or_empty<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
 /// The platform's answer to an action (`POST /v1/actions`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct ActionAnswer {
-    #[serde(default)]
+    /// `null` on a sloppy platform's dry run (which creates no action).
+    #[serde(default, deserialize_with = "or_empty")]
     pub action_id: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub kind: String,
     #[serde(default)]
     pub state: AnswerState,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub affected_runs: Vec<String>,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "or_empty")]
     pub message: String,
     /// Rollback: the writes it reverts. `None`: the platform plans no
     /// reverts of its own (LangGraph's rollback deletes the run instead);
@@ -505,7 +516,8 @@ pub enum ActionPhase {
     Partial,
     /// The run had ended before the action reached it: nothing to stop.
     AlreadyEnded,
-    /// Nothing to do: a rollback whose plan reverts no write.
+    /// Nothing to do: a rollback whose plan reverts no write, or a
+    /// containment control already in force before the action was sent.
     NothingToDo,
     /// Accepted but the effect never showed within the time allowed.
     Unconfirmed,
@@ -516,10 +528,12 @@ pub enum ActionPhase {
     Failed,
     /// Never left cordon: its intent could not be made durable.
     NotSent,
-    /// The platform says it never received it (idempotency lookup after a
-    /// restart); closed, never re-sent.
+    /// The platform says it never received it (idempotency lookup, asked
+    /// again while re-reading, after a lost answer every attempt of which
+    /// was answered); closed, never re-sent.
     NotReceived,
-    /// After a restart, cordon cannot tell whether it was applied.
+    /// cordon cannot tell whether it was applied (after a restart, or an
+    /// attempt that may still be under way): it may still arrive.
     Unknown,
 }
 

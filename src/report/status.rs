@@ -552,6 +552,12 @@ impl Writer<'_, '_> {
             };
             let _ = writeln!(self.o, "- {line}");
         }
+        // Only an action that left cordon was asked of anyone.
+        let asked = f
+            .app
+            .actions
+            .iter()
+            .any(|a| a.sent_at.is_some() || a.answered_at.is_some());
         let unverified = f
             .app
             .actions
@@ -559,17 +565,21 @@ impl Writer<'_, '_> {
             .filter(|a| !verified(a) && a.phase != crate::model::ActionPhase::Confirmed)
             .count();
         if unverified > 0 {
-            self.warnings.push(format!(
-                "{} not verified and not mentioned.",
-                if unverified == 1 {
-                    "1 containment action is".to_string()
-                } else {
-                    format!("{unverified} containment actions are")
-                }
-            ));
+            let n = if unverified == 1 {
+                "1 containment action is".to_string()
+            } else {
+                format!("{unverified} containment actions are")
+            };
+            self.warnings.push(if !any && asked {
+                format!(
+                    "{n} not verified: the update says only that a stop was asked for and is not yet confirmed."
+                )
+            } else {
+                format!("{n} not verified and not mentioned.")
+            });
         }
         if !any {
-            self.line(if !f.app.actions.is_empty() {
+            self.line(if asked {
                 "- We have asked for the automated process to be stopped; we have not yet confirmed that it has stopped."
             } else if f.harmful_active.is_empty() && !f.harm.is_empty() {
                 "- The automated processes involved had already finished. We are reviewing everything they did."

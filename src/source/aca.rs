@@ -359,6 +359,7 @@ impl AcaActor {
                     .filter(|r| r.is_object())
                     .and_then(|r| serde_json::from_value::<super::RollbackRecord>(r.clone()).ok())
                     .map(|r| super::RollbackRecord {
+                        at: r.at.as_deref().map(|t| crate::sanitize::line(t, 64)),
                         reverted: r
                             .reverted
                             .iter()
@@ -382,10 +383,39 @@ impl AcaActor {
         }
     }
 
+    /// The read just before an action leaves; for a rollback, the run's
+    /// record then, so that a record it already had proves nothing.
+    async fn before_inner(
+        &self,
+        req: &crate::model::ActionRequest,
+    ) -> Result<super::Before, HttpError> {
+        let none = super::Prior::default();
+        if req.kind != crate::model::ActionKind::RollbackRun {
+            let check = self.check_inner(req, None, &none).await?;
+            return Ok(super::Before {
+                check,
+                rollback: None,
+            });
+        }
+        let id = req.target.run_id.clone().unwrap_or_default();
+        let seen = self.read_run(&id).await?;
+        Ok(super::Before {
+            check: super::check_rolled_back(
+                &id,
+                seen.as_ref()
+                    .map(|(r, rb)| (r.id.as_str(), &r.state, rb.as_ref())),
+                None,
+                &none,
+            ),
+            rollback: seen.and_then(|(_, rb)| rb),
+        })
+    }
+
     async fn check_inner(
         &self,
         req: &crate::model::ActionRequest,
         answer: Option<&crate::model::ActionAnswer>,
+        prior: &super::Prior,
     ) -> Result<super::Check, HttpError> {
         use super::Check::{Confirmed, NotYet};
         use crate::model::ActionKind::*;
@@ -411,6 +441,7 @@ impl AcaActor {
                     seen.as_ref()
                         .map(|(r, rb)| (r.id.as_str(), &r.state, rb.as_ref())),
                     answer,
+                    prior,
                 )
             }
             PauseWorkflow | ResumeWorkflow => {
@@ -452,27 +483,33 @@ impl AcaActor {
             }
             HoldQueue | ReleaseQueue => {
                 let q = all(&t.workflow);
-                let held = has(&self.controls().await?.held_queues, &q);
-                match (req.kind == HoldQueue, held) {
-                    (true, true) => Confirmed(format!("queue {q} held")),
-                    (true, false) => NotYet(format!("queue {q} not yet held")),
-                    (false, false) => Confirmed(format!("queue {q} released")),
-                    (false, true) => NotYet(format!("queue {q} still held")),
-                }
+                let held = &self.controls().await?.held_queues;
+                scoped(
+                    req.kind == HoldQueue,
+                    &format!("queue {q}"),
+                    "held",
+                    "released",
+                    coverage(held, &q, has),
+                )
             }
             RevokeTool | RestoreTool => {
                 let pair = crate::model::ToolRevocation {
                     agent_class: t.agent_class.clone().unwrap_or_default(),
                     tool: t.tool.clone().unwrap_or_default(),
                 };
-                let revoked = self.controls().await?.revoked_tools.contains(&pair);
+                let revoked = &self.controls().await?.revoked_tools;
+                let of = |class: &str| {
+                    revoked
+                        .iter()
+                        .any(|r| r.tool == pair.tool && r.agent_class == class)
+                };
+                let cover = match (of(&pair.agent_class), of("*") && pair.agent_class != "*") {
+                    (true, _) => Cover::Own,
+                    (false, true) => Cover::Global,
+                    (false, false) => Cover::No,
+                };
                 let what = format!("{} for {}", pair.tool, pair.agent_class);
-                match (req.kind == RevokeTool, revoked) {
-                    (true, true) => Confirmed(format!("{what} revoked")),
-                    (true, false) => NotYet(format!("{what} not yet in revoked_tools")),
-                    (false, false) => Confirmed(format!("{what} restored")),
-                    (false, true) => NotYet(format!("{what} still revoked")),
-                }
+                scoped(req.kind == RevokeTool, &what, "revoked", "restored", cover)
             }
             RevokeCredential => {
                 let c = t.credential.clone().unwrap_or_default();
@@ -484,13 +521,14 @@ impl AcaActor {
             }
             BlockOutbound | UnblockOutbound => {
                 let c = all(&t.agent_class);
-                let blocked = has(&self.controls().await?.outbound_blocked, &c);
-                match (req.kind == BlockOutbound, blocked) {
-                    (true, true) => Confirmed(format!("outbound blocked for {c}")),
-                    (true, false) => NotYet(format!("outbound for {c} not yet blocked")),
-                    (false, false) => Confirmed(format!("outbound unblocked for {c}")),
-                    (false, true) => NotYet(format!("outbound for {c} still blocked")),
-                }
+                let blocked = &self.controls().await?.outbound_blocked;
+                scoped(
+                    req.kind == BlockOutbound,
+                    &format!("outbound for {c}"),
+                    "blocked",
+                    "unblocked",
+                    coverage(blocked, &c, has),
+                )
             }
         })
     }
@@ -587,8 +625,16 @@ impl super::Actor for AcaActor {
         &'a self,
         req: &'a crate::model::ActionRequest,
         answer: Option<&'a crate::model::ActionAnswer>,
+        prior: &'a super::Prior,
     ) -> BoxFuture<'a, Result<super::Check, HttpError>> {
-        Box::pin(self.check_inner(req, answer))
+        Box::pin(self.check_inner(req, answer, prior))
+    }
+
+    fn before<'a>(
+        &'a self,
+        req: &'a crate::model::ActionRequest,
+    ) -> BoxFuture<'a, Result<super::Before, HttpError>> {
+        Box::pin(self.before_inner(req))
     }
 
     fn lookup<'a>(
@@ -603,6 +649,43 @@ impl super::Actor for AcaActor {
         ask: &'a super::CanaryAsk,
     ) -> BoxFuture<'a, Result<Option<Run>, HttpError>> {
         Box::pin(self.canary(ask))
+    }
+}
+
+/// How a scoped control (a class, a queue, a tool for a class) is in
+/// force: named itself, only through `*` (every class, every queue), or
+/// not at all.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Cover {
+    Own,
+    Global,
+    No,
+}
+
+fn coverage(list: &[String], x: &str, has: impl Fn(&[String], &str) -> bool) -> Cover {
+    if has(list, x) {
+        Cover::Own
+    } else if x != "*" && has(list, "*") {
+        Cover::Global
+    } else {
+        Cover::No
+    }
+}
+
+/// The verdict on a scoped control from `/v1/controls`: in force (itself
+/// or through `*`) proves a block; a lift is proven only when neither
+/// the scope itself nor `*` still holds it.
+fn scoped(apply: bool, what: &str, on: &str, off: &str, cover: Cover) -> super::Check {
+    use super::Check::{Confirmed, NotYet};
+    match (apply, cover) {
+        (true, Cover::Own) => Confirmed(format!("{what} {on}")),
+        (true, Cover::Global) => Confirmed(format!("{what} {on} (through '*', every scope)")),
+        (true, Cover::No) => NotYet(format!("{what} not yet {on}")),
+        (false, Cover::No) => Confirmed(format!("{what} {off}")),
+        (false, Cover::Own) => NotYet(format!("{what} still {on}")),
+        (false, Cover::Global) => NotYet(format!(
+            "{what} is still {on} by '*' (every scope), which this action does not lift: not {off}"
+        )),
     }
 }
 

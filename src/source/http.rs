@@ -214,7 +214,7 @@ async fn follow(req: reqwest::RequestBuilder) -> Result<reqwest::Response, HttpE
         };
         if !matches!(*next.method(), reqwest::Method::GET | reqwest::Method::HEAD) {
             return Err(refuse(format!(
-                "HTTP {status} redirect to {shown} not followed: an action ({}) is sent only to the address configured, never re-sent; point the source at the new address",
+                "HTTP {status} redirect to {shown} not followed: an action ({}) is sent only to the address configured, never re-sent (if the platform moved, point the source at the new address)",
                 next.method()
             )));
         }

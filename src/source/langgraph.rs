@@ -671,6 +671,7 @@ impl super::Actor for LangGraphActor {
         &'a self,
         req: &'a ActionRequest,
         answer: Option<&'a ActionAnswer>,
+        _prior: &'a crate::source::Prior,
     ) -> BoxFuture<'a, Result<Check, HttpError>> {
         Box::pin(self.check_inner(req, answer))
     }

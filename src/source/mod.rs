@@ -359,8 +359,89 @@ pub enum Check {
     /// The run had already ended (or ended on its own, not by this
     /// action): nothing to stop.
     AlreadyEnded(String),
-    /// A rollback whose plan reverts nothing.
+    /// A rollback whose plan reverts nothing, or a control that was
+    /// already in force before the action was sent.
     NothingToDo(String),
+}
+
+impl Check {
+    /// What was seen, whatever the verdict.
+    pub fn detail(&self) -> &str {
+        match self {
+            Check::Confirmed(d)
+            | Check::NotYet(d)
+            | Check::AlreadyEnded(d)
+            | Check::NothingToDo(d) => d,
+            Check::Reverted { detail, .. } | Check::Partial { detail, .. } => detail,
+        }
+    }
+}
+
+/// What a check weighs besides its fresh read and the platform's answer
+/// (ACA/1.1 strictness): an effect in place before the action left is not
+/// its effect, and a rollback must prove the plan the commander approved.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Prior {
+    /// The dry run the commander approved (the intent's): its planned
+    /// reverts are what a rollback must prove, whatever the real answer
+    /// planned.
+    pub approved: Option<ActionAnswer>,
+    /// A read of the object just before the action left; `None` when
+    /// none was made (after a crash) or it failed.
+    pub before: Option<Before>,
+    /// When the action left (after a crash: when it was decided): a
+    /// rollback record older than this is not its record.
+    pub since: Option<crate::model::Time>,
+}
+
+/// The object an action is about, read just before it was sent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Before {
+    /// The verdict a check gave then, with no answer yet: `Confirmed`
+    /// means the effect was already in place.
+    pub check: Check,
+    /// The run's rollback record then (ACA/1.1), if it had one.
+    pub rollback: Option<RollbackRecord>,
+}
+
+/// The platform's clock and cordon's may differ by this much: a rollback
+/// record stamped at most this long before the action may still be its.
+pub const CLOCK_SKEW: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+/// Weigh a fresh check against the read made just before the action was
+/// sent. A stop of a run that had already ended (stopped, succeeded,
+/// failed) stopped nothing, whatever the platform's answer lists as
+/// affected: ALREADY ENDED, never CONFIRMED. A containment control that
+/// was already in force (a class blocked by `*`, a workflow already
+/// paused) did nothing new: NOTHING TO DO. What the re-read shows now
+/// still counts when it is worse (a run running again stays unproven).
+/// Inverses are judged by the state they reach; rollbacks by their record
+/// (see [`check_rolled_back`]).
+pub fn weigh(kind: ActionKind, before: Option<&Before>, now: Check) -> Check {
+    let Some(b) = before else {
+        return now;
+    };
+    let settled = matches!(
+        now,
+        Check::Confirmed(_) | Check::AlreadyEnded(_) | Check::NothingToDo(_)
+    );
+    match (kind, &b.check) {
+        (ActionKind::StopRun | ActionKind::TerminateRun, Check::AlreadyEnded(d)) if settled => {
+            Check::AlreadyEnded(format!("{d} (read just before the action was sent)"))
+        }
+        (ActionKind::StopRun | ActionKind::TerminateRun, Check::Confirmed(d)) if settled => {
+            Check::AlreadyEnded(format!(
+                "already ended before the action was sent (the read just before said: {d}): nothing to stop, whatever the platform's answer lists as affected"
+            ))
+        }
+        (k, Check::Confirmed(d)) if k.is_containment() && !k.on_run() && settled => {
+            Check::NothingToDo(format!(
+                "already in force before the action was sent (the read just before said: {d}); now: {}",
+                now.detail()
+            ))
+        }
+        _ => now,
+    }
 }
 
 /// What the platform says about an Idempotency-Key (ACA/1.1
@@ -434,6 +515,9 @@ fn said(a: &ActionAnswer) -> String {
 /// A run's rollback record (ACA/1.1 `rollback` on the run resource).
 #[derive(Debug, Clone, Default, PartialEq, serde::Deserialize)]
 pub struct RollbackRecord {
+    /// When the platform rolled the run back, as it wrote it.
+    #[serde(default)]
+    pub at: Option<String>,
     #[serde(default)]
     pub reverted: Vec<String>,
     #[serde(default)]
@@ -448,15 +532,49 @@ pub struct RevertFailure {
     pub why: String,
 }
 
-/// The strict reading of a run after `rollback_run`: confirmed when every
-/// planned write (the answer's `reverts`; without an answer, what the
-/// run's record says was attempted) shows in `rollback.reverted`; partly
-/// when the rest are in `failed`; nothing to roll back when the plan is
-/// empty. The run must also no longer be running.
+/// Why `rec` cannot be this action's record, if it cannot: it is the
+/// record the run already had just before the action left, or (with no
+/// such read, as after a crash) it is stamped before the action, or not
+/// stamped at all.
+fn stale_record(asked: &str, rec: &RollbackRecord, prior: &Prior) -> Option<String> {
+    let at = rec.at.as_deref().unwrap_or("no time");
+    if let Some(b) = &prior.before {
+        return (b.rollback.as_ref() == Some(rec)).then(|| {
+            format!(
+                "run {asked}'s rollback record (at {at}) is the one it had before this action was sent: no proof"
+            )
+        });
+    }
+    let since = prior.since?;
+    match rec
+        .at
+        .as_deref()
+        .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok())
+    {
+        Some(t) if t >= since - CLOCK_SKEW => None,
+        Some(_) => Some(format!(
+            "run {asked}'s rollback record dates from {at}, before this action: no proof"
+        )),
+        None => Some(format!(
+            "run {asked}'s rollback record carries no readable time ({at}): it cannot be told from an earlier one, no proof"
+        )),
+    }
+}
+
+/// The strict reading of a run after `rollback_run`. What must be proven
+/// is every write of the plan the commander approved (the dry run) and
+/// every write the platform's answer planned (without either, what the
+/// run's record says was attempted): confirmed when each shows in
+/// `rollback.reverted` of a record made by this action (see
+/// [`stale_record`]); partly done when the rest failed (`failed`) or were
+/// dropped from the platform's plan (approved, not in its answer), each
+/// named; nothing to roll back when every plan is empty. The run must
+/// also no longer be running.
 pub fn check_rolled_back(
     asked: &str,
     seen: Option<(&str, &RunState, Option<&RollbackRecord>)>,
     answer: Option<&ActionAnswer>,
+    prior: &Prior,
 ) -> Check {
     let Some((id, state, record)) = seen else {
         return Check::NotYet(format!("run {asked} not found: no proof of a rollback"));
@@ -466,11 +584,21 @@ pub fn check_rolled_back(
             "the re-read of run {asked} named run {id}: no proof"
         ));
     }
-    let plan: Option<Vec<&str>> = answer
-        .and_then(|a| a.reverts.as_ref())
-        .map(|v| v.iter().map(|r| r.event_id.as_str()).collect());
-    let cannot = answer.map(|a| a.cannot_revert.len()).unwrap_or(0);
-    if plan.as_ref().is_some_and(|p| p.is_empty()) {
+    fn ids(a: Option<&ActionAnswer>) -> Option<Vec<&str>> {
+        a.and_then(|a| a.reverts.as_ref())
+            .map(|v| v.iter().map(|r| r.event_id.as_str()).collect())
+    }
+    let answered = ids(answer);
+    let approved = ids(prior.approved.as_ref());
+    let mut plan: Option<Vec<&str>> = None;
+    for e in approved.iter().chain(answered.iter()).flatten() {
+        let p = plan.get_or_insert_with(Vec::new);
+        if !p.contains(e) {
+            p.push(e);
+        }
+    }
+    if plan.is_none() && (answered.is_some() || approved.is_some()) {
+        let cannot = answer.map(|a| a.cannot_revert.len()).unwrap_or(0);
         return Check::NothingToDo(format!(
             "nothing to roll back: the platform's plan reverts no write of run {asked}{}",
             if cannot > 0 {
@@ -491,12 +619,14 @@ pub fn check_rolled_back(
     let Some(rec) = record else {
         return Check::NotYet(format!("run {asked} shows no rollback record yet"));
     };
-    let failed: Vec<&str> = rec.failed.iter().map(|f| f.event_id.as_str()).collect();
+    if let Some(why) = stale_record(asked, rec, prior) {
+        return Check::NotYet(why);
+    }
     let plan: Vec<&str> = plan.unwrap_or_else(|| {
         rec.reverted
             .iter()
             .map(String::as_str)
-            .chain(failed.iter().copied())
+            .chain(rec.failed.iter().map(|f| f.event_id.as_str()))
             .collect()
     });
     if plan.is_empty() {
@@ -509,40 +639,68 @@ pub fn check_rolled_back(
         .filter(|e| rec.reverted.iter().any(|r| r == *e))
         .map(|e| e.to_string())
         .collect();
-    let failed_planned: Vec<&RevertFailure> = rec
+    let failed: Vec<String> = rec
         .failed
         .iter()
-        .filter(|f| plan.contains(&f.event_id.as_str()))
+        .filter(|f| plan.contains(&f.event_id.as_str()) && !reverted.contains(&f.event_id))
+        .map(|f| format!("{} ({})", f.event_id, f.why))
         .collect();
+    // Approved, then left out of the plan the platform answered with: it
+    // will not be reverted, and the rollback is over once the platform's
+    // own plan is.
+    let dropped: Vec<String> = match &answered {
+        Some(ans) => plan
+            .iter()
+            .filter(|e| !ans.contains(e) && !reverted.iter().any(|r| r == *e))
+            .filter(|e| !rec.failed.iter().any(|f| f.event_id == **e))
+            .map(|e| e.to_string())
+            .collect(),
+        None => vec![],
+    };
     let n = plan.len();
+    let s = |n: usize| if n == 1 { "" } else { "s" };
     if reverted.len() == n {
-        Check::Reverted {
+        return Check::Reverted {
             detail: format!(
                 "run {asked}: all {n} planned write{} reverted ({})",
-                if n == 1 { "" } else { "s" },
+                s(n),
                 list(&reverted)
             ),
             reverted,
+        };
+    }
+    let mut not = Vec::new();
+    if !failed.is_empty() {
+        not.push(format!("failed: {}", list(&failed)));
+    }
+    if !dropped.is_empty() {
+        not.push(format!(
+            "not reverted: {} (approved in the dry run, left out of the platform's plan)",
+            list(&dropped)
+        ));
+    }
+    let so_far = format!(
+        "run {asked}: {} of {n} planned write{} reverted{}",
+        reverted.len(),
+        s(n),
+        if reverted.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", list(&reverted))
         }
-    } else if reverted.len() + failed_planned.len() == n {
+    );
+    let over = reverted.len() + failed.len() + dropped.len() == n;
+    // Only failures: partly done (as the platform says); only drops and
+    // nothing reverted: not proven that anything happened.
+    if over && (!reverted.is_empty() || dropped.is_empty()) {
         Check::Partial {
-            detail: format!(
-                "run {asked}: {} of {n} planned writes reverted; failed: {}",
-                reverted.len(),
-                failed_planned
-                    .iter()
-                    .take(6)
-                    .map(|f| format!("{} ({})", f.event_id, f.why))
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
+            detail: format!("{so_far}; {}", not.join("; ")),
             reverted,
         }
+    } else if not.is_empty() {
+        Check::NotYet(format!("{so_far} so far"))
     } else {
-        Check::NotYet(format!(
-            "run {asked}: {} of {n} planned writes reverted so far",
-            reverted.len()
-        ))
+        Check::NotYet(format!("{so_far}; {}", not.join("; ")))
     }
 }
 
@@ -570,12 +728,26 @@ pub trait Actor: Send + Sync {
     -> BoxFuture<'a, Result<ActionAnswer, HttpError>>;
     /// Read the platform afresh and say whether the effect shows. `answer`
     /// is the platform's answer to the action, when one came (its
-    /// `affected_runs` and rollback plan are part of what is checked).
+    /// `affected_runs` and rollback plan are part of what is checked);
+    /// `prior` is what was approved and seen before it left ([`Prior`]).
     fn check<'a>(
         &'a self,
         req: &'a ActionRequest,
         answer: Option<&'a ActionAnswer>,
+        prior: &'a Prior,
     ) -> BoxFuture<'a, Result<Check, HttpError>>;
+    /// Read the object just before the action leaves: what its check
+    /// says with no answer yet (and, where the platform has one, the
+    /// run's rollback record then).
+    fn before<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Before, HttpError>> {
+        Box::pin(async move {
+            let check = self.check(req, None, &Prior::default()).await?;
+            Ok(Before {
+                check,
+                rollback: None,
+            })
+        })
+    }
     /// Ask what became of the action sent under `req.key`, when its answer
     /// was lost. By default the platform cannot be asked.
     fn lookup<'a>(&'a self, _req: &'a ActionRequest) -> BoxFuture<'a, Result<Lookup, HttpError>> {
@@ -631,4 +803,200 @@ pub fn build_actor(
         return Ok(otlp::actor(&spec.name));
     }
     build_pair(spec, client).map(|p| p.1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::PlannedRevert;
+
+    fn plan(ids: &[&str]) -> ActionAnswer {
+        ActionAnswer {
+            reverts: Some(
+                ids.iter()
+                    .map(|e| PlannedRevert {
+                        event_id: e.to_string(),
+                        kind: "db_write".into(),
+                        target: format!("db:{e}"),
+                    })
+                    .collect(),
+            ),
+            ..ActionAnswer::default()
+        }
+    }
+
+    fn record(at: Option<&str>, reverted: &[&str]) -> RollbackRecord {
+        RollbackRecord {
+            at: at.map(str::to_string),
+            reverted: reverted.iter().map(|e| e.to_string()).collect(),
+            failed: vec![],
+        }
+    }
+
+    fn rolled(rec: &RollbackRecord, answer: Option<&ActionAnswer>, prior: &Prior) -> Check {
+        check_rolled_back(
+            "run_1",
+            Some(("run_1", &RunState::Succeeded, Some(rec))),
+            answer,
+            prior,
+        )
+    }
+
+    fn since(s: &str) -> Option<crate::model::Time> {
+        Some(chrono::DateTime::parse_from_rfc3339(s).unwrap().into())
+    }
+
+    /// After a crash no read before the action survives: a record counts
+    /// only if stamped after the action was decided (30 s of clock skew
+    /// allowed), never one without a readable time.
+    #[test]
+    fn after_a_crash_a_rollback_record_must_be_newer_than_the_action() {
+        let prior = Prior {
+            approved: Some(plan(&["evt_1"])),
+            before: None,
+            since: since("2026-12-01T10:00:00Z"),
+        };
+        for (at, proves) in [
+            (Some("2020-01-01T00:00:00Z"), false),
+            (Some("2026-12-01T09:59:00Z"), false),
+            (Some("2026-12-01T09:59:45Z"), true),
+            (Some("2026-12-01T10:00:03+01:00"), false),
+            (Some("2026-12-01T10:00:03Z"), true),
+            (Some("yesterday"), false),
+            (None, false),
+        ] {
+            let c = rolled(&record(at, &["evt_1"]), None, &prior);
+            assert_eq!(matches!(c, Check::Reverted { .. }), proves, "{at:?}: {c:?}");
+        }
+    }
+
+    /// With a read before the action, the record must differ from the one
+    /// the run had then; its time does not matter.
+    #[test]
+    fn a_rollback_record_unchanged_since_before_the_action_proves_nothing() {
+        let old = record(Some("2020-01-01T00:00:00Z"), &["evt_1", "evt_2"]);
+        let prior = |rb: Option<RollbackRecord>| Prior {
+            approved: Some(plan(&["evt_1", "evt_2"])),
+            before: Some(Before {
+                check: Check::NotYet("read".into()),
+                rollback: rb,
+            }),
+            since: since("2026-12-01T10:00:00Z"),
+        };
+        let c = rolled(
+            &old,
+            Some(&plan(&["evt_1", "evt_2"])),
+            &prior(Some(old.clone())),
+        );
+        assert!(
+            matches!(&c, Check::NotYet(d) if d.contains("the one it had before")),
+            "{c:?}"
+        );
+        // The run had no record before: this one is the action's.
+        let c = rolled(&old, Some(&plan(&["evt_1", "evt_2"])), &prior(None));
+        assert!(matches!(c, Check::Reverted { .. }), "{c:?}");
+    }
+
+    /// The plan the commander approved is what must be proven: a write the
+    /// real answer left out is named as not reverted (partly done once the
+    /// platform's own plan is over); nothing reverted at all is no proof.
+    #[test]
+    fn a_write_dropped_from_the_approved_plan_is_named() {
+        let prior = Prior {
+            approved: Some(plan(&["evt_1", "evt_2"])),
+            before: None,
+            since: None,
+        };
+        let c = rolled(&record(None, &["evt_1"]), Some(&plan(&["evt_1"])), &prior);
+        match c {
+            Check::Partial { detail, reverted } => {
+                assert_eq!(reverted, vec!["evt_1".to_string()]);
+                assert!(
+                    detail.contains("1 of 2 planned writes reverted"),
+                    "{detail}"
+                );
+                assert!(detail.contains("not reverted: evt_2"), "{detail}");
+            }
+            c => panic!("{c:?}"),
+        }
+        // The answer's own plan not yet done: not over.
+        let c = rolled(&record(None, &[]), Some(&plan(&["evt_1"])), &prior);
+        assert!(matches!(c, Check::NotYet(_)), "{c:?}");
+        // An empty real plan after an approved one: not "nothing to do".
+        let c = rolled(&record(None, &[]), Some(&plan(&[])), &prior);
+        assert!(
+            matches!(&c, Check::NotYet(d) if d.contains("0 of 2") && d.contains("evt_1, evt_2")),
+            "{c:?}"
+        );
+    }
+
+    fn before(c: Check) -> Before {
+        Before {
+            check: c,
+            rollback: None,
+        }
+    }
+
+    /// A stop of a run that had already ended before the action left is
+    /// ALREADY ENDED whatever the re-read now says; a containment control
+    /// already in force is NOTHING TO DO; a worse re-read stays unproven;
+    /// inverses are judged on the state they reach.
+    #[test]
+    fn the_read_before_the_action_decides_what_was_already_so() {
+        use ActionKind::*;
+        let stopped = Check::Confirmed("run run_1 is stopped".into());
+        for kind in [StopRun, TerminateRun] {
+            let c = weigh(kind, Some(&before(stopped.clone())), stopped.clone());
+            assert!(
+                matches!(&c, Check::AlreadyEnded(d) if d.contains("before the action was sent")),
+                "{c:?}"
+            );
+        }
+        let ended = Check::AlreadyEnded("run run_1 ended as succeeded".into());
+        assert!(matches!(
+            weigh(StopRun, Some(&before(ended)), stopped.clone()),
+            Check::AlreadyEnded(_)
+        ));
+        let running = Check::NotYet("run run_1 is still running".into());
+        assert_eq!(
+            weigh(StopRun, Some(&before(stopped.clone())), running.clone()),
+            running
+        );
+        assert_eq!(
+            weigh(StopRun, Some(&before(running.clone())), stopped.clone()),
+            stopped
+        );
+        assert_eq!(weigh(StopRun, None, stopped.clone()), stopped);
+        let blocked = Check::Confirmed("outbound for drafter blocked".into());
+        assert!(matches!(
+            weigh(BlockOutbound, Some(&before(blocked.clone())), blocked.clone()),
+            Check::NothingToDo(d) if d.contains("already in force")
+        ));
+        let unblocked = Check::Confirmed("outbound for drafter unblocked".into());
+        assert_eq!(
+            weigh(
+                UnblockOutbound,
+                Some(&before(unblocked.clone())),
+                unblocked.clone()
+            ),
+            unblocked
+        );
+    }
+
+    /// The same rule holds for Temporal: an execution already canceled
+    /// before the cancel left (its answer lost, so nothing says it was
+    /// not affected) is ALREADY ENDED, not CONFIRMED.
+    #[test]
+    fn a_temporal_execution_canceled_before_the_cancel_is_already_ended() {
+        use temporal::{ExecStatus, check_closed};
+        let canceled = ExecStatus::Canceled;
+        let seen = Some(("wf-1", &canceled));
+        let then = check_closed("wf-1", &ExecStatus::Canceled, "cancel", seen, None);
+        assert!(matches!(then, Check::Confirmed(_)), "{then:?}");
+        let now = check_closed("wf-1", &ExecStatus::Canceled, "cancel", seen, None);
+        assert!(matches!(
+            weigh(ActionKind::StopRun, Some(&before(then)), now),
+            Check::AlreadyEnded(_)
+        ));
+    }
 }

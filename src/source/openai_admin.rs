@@ -262,6 +262,7 @@ impl super::Actor for OpenAiAdminActor {
         &'a self,
         req: &'a ActionRequest,
         answer: Option<&'a ActionAnswer>,
+        _prior: &'a crate::source::Prior,
     ) -> BoxFuture<'a, Result<Check, HttpError>> {
         Box::pin(async move {
             let key = req.target.credential.clone().unwrap_or_default();

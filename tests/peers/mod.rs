@@ -347,7 +347,7 @@ pub async fn act(
         verify_timeout: Duration::from_secs(20),
         ..cordon::contain::Policy::default()
     };
-    cordon::contain::execute(actor, req, None, tx, policy).await;
+    cordon::contain::execute(actor, req, None, None, tx, policy).await;
     let mut out = Vec::new();
     while let Ok((m, _)) = rx.try_recv() {
         out.push(m);

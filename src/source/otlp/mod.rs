@@ -172,6 +172,7 @@ impl Actor for OtlpActor {
         &'a self,
         _req: &'a ActionRequest,
         _answer: Option<&'a ActionAnswer>,
+        _prior: &'a crate::source::Prior,
     ) -> BoxFuture<'a, Result<Check, HttpError>> {
         Box::pin(async move { Err(self.refuse()) })
     }
