@@ -18,27 +18,12 @@ pub async fn start(a: &LangGraphActor, ask: &CanaryAsk) -> Result<Option<Canary>
     let key = a.conn.workflow_key.as_deref().unwrap_or("workflow");
     let mut meta = json!({"canary": true, "created_by": "cordon drill"});
     meta[key] = ask.workflow.clone().into();
-    let mut bytes = 0;
-    let t = a
-        .conn
-        .json(
-            a.conn
-                .req(reqwest::Method::POST, "/threads")
-                .json(&json!({"metadata": meta})),
-            &mut bytes,
-        )
-        .await?;
+    let t = post(a, "/threads", &json!({"metadata": meta})).await?;
     let tid = id_of(&t, "thread_id")?;
+    let runs = format!("/threads/{tid}/runs");
     let body = json!({"assistant_id": assistant, "input": {"seconds": ask.seconds},
         "metadata": meta});
-    let run = a
-        .conn
-        .json(
-            a.conn
-                .req(reqwest::Method::POST, &format!("/threads/{tid}/runs"))
-                .json(&body),
-            &mut bytes,
-        )
+    let run = post(a, &runs, &body)
         .await
         .map_err(|e| unknown_assistant(e, assistant))?;
     let rid = id_of(&run, "run_id")?;
@@ -46,16 +31,7 @@ pub async fn start(a: &LangGraphActor, ask: &CanaryAsk) -> Result<Option<Canary>
     if ask.queue_behind {
         let mut queued = body.clone();
         queued["multitask_strategy"] = "enqueue".into();
-        let q = a
-            .conn
-            .json(
-                a.conn
-                    .req(reqwest::Method::POST, &format!("/threads/{tid}/runs"))
-                    .json(&queued),
-                &mut bytes,
-            )
-            .await?;
-        with.push(id_of(&q, "run_id")?);
+        with.push(id_of(&post(a, &runs, &queued).await?, "run_id")?);
     }
     {
         let mut s = lock(&a.shared);
@@ -76,6 +52,17 @@ pub async fn start(a: &LangGraphActor, ask: &CanaryAsk) -> Result<Option<Canary>
     let mut c = Canary::of(r);
     c.with = with;
     Ok(Some(c))
+}
+
+/// POST a JSON body; the answer as JSON.
+async fn post(a: &LangGraphActor, path: &str, body: &Value) -> Result<Value, HttpError> {
+    let mut bytes = 0;
+    a.conn
+        .json(
+            a.conn.req(reqwest::Method::POST, path).json(body),
+            &mut bytes,
+        )
+        .await
 }
 
 /// An id the server gave, used in URLs: only the characters its ids have.
