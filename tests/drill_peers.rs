@@ -117,6 +117,7 @@ async fn a_langgraph_drill_on_the_drill_assistant_confirms_each_kind() {
     assert!(on_platform.is_empty());
     assert_eq!(d.named_canaries().len(), 2, "{:?}", d.named_canaries());
     assert_eq!(d.intents_and_confirmations(), (4, 4));
+    assert_eq!(d.canaries_journaled_active(), Vec::<String>::new());
 }
 
 /// Temporal: an execution's status and its history's event types.
@@ -223,4 +224,5 @@ async fn a_temporal_drill_on_the_drill_queue_confirms_cancel_terminate_and_pause
     };
     assert_eq!(d.canary_runs(), ids);
     assert_eq!(d.intents_and_confirmations(), (4, 4));
+    assert_eq!(d.canaries_journaled_active(), Vec::<String>::new());
 }

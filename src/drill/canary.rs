@@ -159,6 +159,15 @@ impl Starter<'_> {
         Ok(seen)
     }
 
+    /// One last read, journaled, so the drill's record ends with the
+    /// canaries as the platform has them after the drill (a replay shows
+    /// them ended, not as last seen while running).
+    pub async fn settle(&mut self, cs: &Canaries) {
+        if let Ok(b) = self.src.poll().await {
+            journal_batch(self.journal, self.source, b, cs);
+        }
+    }
+
     /// The drill's record names each canary it acts on.
     fn noted(&self, run: &Run) {
         self.journal.append(Record::Drill {

@@ -376,6 +376,7 @@ pub async fn drill_source(
     if offered.contains(&ActionKind::StopRun) {
         leave_none_running(&cs, &actor, opts, journal, seq, &spec.name, &mut out.notes).await;
     }
+    starter.settle(&cs).await;
     out
 }
 

@@ -36,6 +36,23 @@ impl Drilled {
         ids
     }
 
+    /// The canaries whose last journaled state is still active: the
+    /// drill's record must end with them as the platform has them.
+    pub fn canaries_journaled_active(&self) -> Vec<String> {
+        let mut last = std::collections::BTreeMap::new();
+        for e in &self.journal {
+            if let Record::Run { run } = &e.record
+                && run.canary
+            {
+                last.insert(run.id.to_string(), run.state.clone());
+            }
+        }
+        last.into_iter()
+            .filter(|(_, s)| s.is_active())
+            .map(|(id, s)| format!("{id} ({})", s.as_str()))
+            .collect()
+    }
+
     /// The canaries the drill's records name (`source/id`).
     pub fn named_canaries(&self) -> Vec<String> {
         self.journal
