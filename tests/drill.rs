@@ -173,6 +173,14 @@ async fn a_drill_over_every_kind_confirms_each_in_a_time_and_its_inverse() {
         "{}",
         pm.text
     );
+    // The canary is a drill's, not harm: left out of the impact, and said so.
+    assert!(
+        pm.text
+            .contains(&format!("Left out: 1 drill canary run(s) (`{}`", canary.id)),
+        "{}",
+        pm.text
+    );
+    assert!(pm.text.contains("- Runs implicated: none"), "{}", pm.text);
     let st = cordon::report::draft_from_dir(&tmp.path().join("d"), "status", now).unwrap();
     assert!(st.text.starts_with("# DRILL — Update"), "{}", st.text);
     assert!(st.warnings.iter().any(|w| w.contains("DRILL")));

@@ -825,3 +825,53 @@ async fn auth_naming_and_namespaces() {
         assert!(e.contains(want), "{q}: {e}");
     }
 }
+
+/// `cordon drill` on this server, whose workflow pause is off (the dev
+/// server's default): the pause row says the server lacks it, which is a
+/// finding (with its fix), not a failure; cancel and terminate are
+/// confirmed on canaries on the drill queue.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_drill_where_the_server_has_no_pause_says_so_and_drills_the_rest() {
+    let Some(peer) = peers::shared_temporal() else {
+        return;
+    };
+    let d = peers::drill::run(
+        &format!("tm=temporal:{}", peer.url),
+        &[
+            "--canary-task-queue",
+            peers::DRILL_QUEUE,
+            "--verify-timeout",
+            "15",
+        ],
+    )
+    .await;
+    assert_eq!(d.code, Some(0), "{}\n{}", d.stderr, d.report);
+    assert!(
+        d.report.contains("**READY**: 2 of 3")
+            && d.report.contains("1 not available on the server"),
+        "{}",
+        d.report
+    );
+    let pause = d.row("pause_workflow");
+    assert!(
+        pause.contains("— (not available on this server)"),
+        "{pause}"
+    );
+    assert!(pause.contains("unknown (the server lacks it)"), "{pause}");
+    assert!(
+        d.report.contains("- **tm pause_workflow**: offered, but this server does not have it (pause is not enabled on this Temporal namespace"),
+        "{}",
+        d.report
+    );
+    assert!(d.row("terminate_run").contains("| CONFIRMED in"));
+    assert!(d.row("stop_run").contains("| CONFIRMED in"));
+    // Nothing of the drill left running on the server.
+    for id in d.canary_runs() {
+        let (wid, run) = id.split_once('@').unwrap();
+        let st = peers::tm_status(&api(&peer.url), wid, run).await;
+        assert!(
+            st.ends_with("TERMINATED") || st.ends_with("CANCELED"),
+            "{id}: {st}"
+        );
+    }
+}

@@ -2,9 +2,11 @@
 write them: an agent-like workflow whose activities "call tools" with
 retries, a tool stuck in a retry loop, a long heartbeating activity, a
 parent with child workflows, a workflow waiting for a human's signal, one
-that ignores cancellation, and one that continues as new.
+that ignores cancellation, and one that continues as new. With a second
+queue, a drill worker on it runs `DrillCanary`, the harmless canary
+`cordon drill --canary-task-queue QUEUE` starts.
 
-Usage: python worker.py HOST:PORT TASK_QUEUE
+Usage: python worker.py HOST:PORT TASK_QUEUE [DRILL_TASK_QUEUE]
 """
 
 import asyncio
@@ -171,16 +173,40 @@ class PollerWorkflow:
         return "last round"
 
 
+@activity.defn
+async def drill_noop() -> str:
+    """Does nothing: the canary's tool."""
+    return "ok (no-op)"
+
+
+@workflow.defn
+class DrillCanary:
+    """The drill canary: calls a no-op activity every half second until it
+    is cancelled or terminated (or for `seconds` at most, so a canary a
+    drill could not stop ends on its own). It writes nothing anywhere."""
+
+    @workflow.run
+    async def run(self, seconds: float = 300) -> str:
+        beats, start = 0, workflow.time()
+        while workflow.time() - start < seconds:
+            await workflow.execute_activity(drill_noop, start_to_close_timeout=timedelta(seconds=10))
+            beats += 1
+            await asyncio.sleep(0.5)
+        return f"{beats} no-op beats"
+
+
 async def main() -> None:
     client = await Client.connect(sys.argv[1])
-    worker = Worker(
+    workers = [Worker(
         client,
         task_queue=sys.argv[2],
         workflows=[AgentWorkflow, BillingWorkflow, RefundChild, RefundBatch, ApprovalWorkflow, StubbornWorkflow, PollerWorkflow],
         activities=[crm_lookup, email_send, charge_card, export_ledger],
-    )
+    )]
+    if len(sys.argv) > 3:
+        workers.append(Worker(client, task_queue=sys.argv[3], workflows=[DrillCanary], activities=[drill_noop]))
     print("worker ready", flush=True)
-    await worker.run()
+    await asyncio.gather(*(w.run() for w in workers))
 
 
 if __name__ == "__main__":

@@ -43,6 +43,10 @@ pub struct Change {
 pub struct Triage {
     /// Run indexes implicated in the incident.
     pub implicated: Vec<usize>,
+    /// Drill canaries that would otherwise be implicated (acted on,
+    /// flagged, marked): left out, as drills are not harm, and named so
+    /// the reports can say what they left out.
+    pub canaries: Vec<usize>,
     pub answers: Vec<Answered>,
     pub changes: Vec<Change>,
     pub suggested: Option<Severity>,
@@ -131,6 +135,9 @@ impl App {
         }));
         implicated.sort_unstable();
         implicated.dedup();
+        let (canaries, implicated): (Vec<usize>, Vec<usize>) = implicated
+            .into_iter()
+            .partition(|&ri| store.runs.get(ri).is_some_and(|r| r.canary));
         // The evidence: each implicated run's events, and events naming a
         // run the platform does not list (they count all the same).
         let groups: Vec<(&str, &[u32])> = implicated
@@ -516,6 +523,7 @@ impl App {
         let (suggested, because) = suggest(&answers, &self.incident.harms, !changes.is_empty());
         Triage {
             implicated,
+            canaries,
             answers,
             changes,
             suggested: Some(suggested),

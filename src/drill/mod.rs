@@ -4,15 +4,18 @@
 //! executor in `contain::exec`), the inverse and its confirmation, each
 //! timed — journaled like an incident and told as a readiness report.
 
+mod canary;
 pub mod report;
 
 use std::sync::Arc;
 use std::time::Instant;
 
+use canary::{Canaries, Starter, journal_batch};
+
 use crate::contain::{ActionMsg, Policy, exec};
 use crate::journal::{JournalHandle, Operator, Record};
 use crate::model::{ActionAnswer, ActionKind, ActionPhase, ActionRequest, Run, Target};
-use crate::source::{Actor, CanaryAsk, Source, SourceSpec};
+use crate::source::{Actor, Canary, CanaryAsk, SourceSpec};
 
 /// What the drill is asked to do.
 #[derive(Debug, Clone)]
@@ -62,6 +65,10 @@ impl Tried {
     fn forbidden(&self) -> bool {
         self.phase == ActionPhase::Refused && matches!(self.status, Some(401 | 403))
     }
+    /// Refused as not implemented by this server (HTTP 501).
+    fn unimplemented(&self) -> bool {
+        self.phase == ActionPhase::Refused && self.status == Some(501)
+    }
 }
 
 /// One kind on one source.
@@ -81,12 +88,15 @@ pub struct Row {
     /// A rollback's own proof: the canary's writes that were planned and
     /// whether a fresh dry run afterwards still plans any.
     pub rollback: Option<String>,
+    /// The platform offers the kind but this server does not have it
+    /// (it answered 501): what it said.
+    pub unavailable: Option<String>,
 }
 
 impl Row {
     /// Offered and tried, but not proven (the drill fails on it).
     pub fn failed(&self) -> bool {
-        if matches!(self.may, May::No(_)) {
+        if matches!(self.may, May::No(_)) || self.unavailable.is_some() {
             return false;
         }
         // A dry run that failed (for another reason than who may act).
@@ -131,6 +141,8 @@ pub struct SourceDrill {
     /// The source could not be read at all.
     pub error: Option<String>,
     pub notes: Vec<String>,
+    /// What each kind tried here does not prove, in the platform's terms.
+    pub limits: Vec<(ActionKind, String)>,
 }
 
 /// The whole drill, for the readiness report.
@@ -249,6 +261,7 @@ pub async fn drill_source(
         rows: Vec::new(),
         error: None,
         notes: Vec::new(),
+        limits: Vec::new(),
     };
     let (mut src, actor) = match crate::source::build_pair(spec, crate::source::http::client()) {
         Ok(p) => p,
@@ -257,31 +270,87 @@ pub async fn drill_source(
             return out;
         }
     };
-    let first = match src.poll().await {
+    let mut first = match src.poll().await {
         Ok(b) => b,
         Err(e) => {
             out.error = Some(format!("cannot read the source: {e}"));
             return out;
         }
     };
-    journal_batch(journal, &spec.name, &first);
     out.offered = first.offered.clone().unwrap_or_default();
-    out.canary = canary(&mut *src, &*actor, opts, first.runs, journal, &spec.name).await;
-    if let Ok((c, _)) = &out.canary {
-        journal.append(Record::Drill {
-            at: chrono::Utc::now(),
-            operator: opts.operator.clone(),
-            canaries: vec![format!("{}/{}", spec.name, c.id)],
-        });
+    let offered = out.offered.clone();
+    let seen = std::mem::take(&mut first.runs);
+    let mut cs = Canaries::default();
+    for run in &seen {
+        journal.append(Record::Run { run: run.clone() });
     }
+    journal_batch(journal, &spec.name, first, &cs);
+    // The first canary carries queued work behind it where a hold needs
+    // some to act on; the fresh ones for run-ending kinds do not.
+    let ask = CanaryAsk {
+        queue_behind: offered.contains(&ActionKind::HoldQueue),
+        ..opts.ask.clone()
+    };
+    let fresh_ask = opts.ask.clone();
+    let mut starter = Starter {
+        src: &mut *src,
+        actor: &*actor,
+        opts,
+        journal,
+        source: &spec.name,
+    };
+    out.canary = starter.first(&ask, seen, &mut cs).await;
     if let Err(e) = &out.canary
         && e.starts_with("may not")
     {
         out.notes.push(e.clone());
     }
-    let offered = out.offered.clone();
     for kind in ORDER.into_iter().filter(|k| offered.contains(k)) {
-        let row = drill_kind(kind, &out, &actor, opts, journal, seq, &spec.name).await;
+        // A run-ending kind needs a run still going: after an earlier
+        // one ended the canary, a fresh canary (where the platform starts
+        // them). A rollback works on an ended run's writes where the
+        // platform plans some (ACA); where it plans none (LangGraph rolls
+        // back only an active run), it too needs a fresh one.
+        let needs_fresh = match kind {
+            ActionKind::StopRun | ActionKind::TerminateRun => cs.current_ended(),
+            ActionKind::RollbackRun => {
+                cs.current_ended() && plans_nothing(&actor, cs.current()).await
+            }
+            _ => false,
+        };
+        let mut refused_fresh = None;
+        if needs_fresh {
+            let was = cs
+                .current()
+                .map(|c| c.run.id.to_string())
+                .unwrap_or_default();
+            match starter.fresh(&fresh_ask, &mut cs).await {
+                Ok(r) => out.notes.push(format!(
+                    "{} was drilled on a fresh canary, run {} (the drill had ended run {was})",
+                    kind.as_str(),
+                    r.id
+                )),
+                Err(e) => refused_fresh = Some(e),
+            }
+        }
+        let canary = match (&refused_fresh, cs.current()) {
+            (None, Some(c)) => Ok(c),
+            (Some(e), _) => Err(e.as_str()),
+            (None, None) => Err("no canary (see above)"),
+        };
+        let row = drill_kind(
+            kind, canary, &offered, &actor, opts, journal, seq, &spec.name,
+        )
+        .await;
+        if kind.on_run()
+            && let (Some(t), Some(id)) = (
+                &row.action,
+                &row.target.as_ref().and_then(|t| t.run_id.clone()),
+            )
+            && t.confirmed()
+        {
+            cs.ended.insert(id.clone());
+        }
         out.rows.push(row);
     }
     // Kinds offered only as inverses of something not offered.
@@ -295,102 +364,78 @@ pub async fn drill_source(
             ));
         }
     }
-    // Leave no canary running: stop it if the drill did not.
-    if let Ok((c, _)) = &out.canary
-        && offered.contains(&ActionKind::StopRun)
-        && !out
-            .rows
-            .iter()
-            .any(|r| r.kind.on_run() && r.kind != ActionKind::RollbackRun && r.action.is_some())
-        && let Ok(t) = scoped(ActionKind::StopRun, c)
-    {
-        let t = act(
-            &actor,
-            ActionKind::StopRun,
-            t,
-            opts,
-            journal,
-            seq,
-            &spec.name,
-            None,
-        )
-        .await;
-        out.notes.push(format!(
-            "the canary was stopped at the end: {} ({})",
-            t.phase.label(),
-            t.detail
-        ));
+    // What each kind drilled here does not prove, in the platform's terms.
+    for r in &out.rows {
+        let tried = [r.action.as_ref(), r.inverse.as_ref()];
+        for t in tried.into_iter().flatten() {
+            if let Some(n) = crate::model::platform_note(&spec.kind, t.kind) {
+                out.limits.push((t.kind, n.to_string()));
+            }
+        }
     }
+    if offered.contains(&ActionKind::StopRun) {
+        leave_none_running(&cs, &actor, opts, journal, seq, &spec.name, &mut out.notes).await;
+    }
+    starter.settle(&cs).await;
     out
 }
 
-/// Runs and events a read brought, journaled as evidence of the drill.
-fn journal_batch(j: &JournalHandle, source: &str, b: &crate::source::Batch) {
-    for run in &b.runs {
-        j.append(Record::Run { run: run.clone() });
-    }
-    for event in &b.events {
-        j.append(Record::Event {
-            source: source.to_string(),
-            event: event.clone(),
-        });
+/// Would a rollback of the (ended) canary plan nothing?
+async fn plans_nothing(actor: &Arc<dyn Actor>, c: Option<&Canary>) -> bool {
+    let Some(Ok(t)) = c.map(|c| scoped(ActionKind::RollbackRun, &c.run)) else {
+        return false;
+    };
+    match actor.dry_run(ActionKind::RollbackRun, t).await {
+        Ok(a) => a.affected_runs.is_empty() || a.reverts.as_ref().is_some_and(|r| r.is_empty()),
+        Err(_) => false,
     }
 }
 
-/// The canary: one the platform starts, else the run the operator named.
-async fn canary(
-    src: &mut dyn Source,
-    actor: &dyn Actor,
+/// Leave no canary going: each one (and the runs started with it) the
+/// drill did not end, if a dry run says there is something to stop, is
+/// stopped — journaled and verified like every drill action.
+#[allow(clippy::too_many_arguments)]
+async fn leave_none_running(
+    cs: &Canaries,
+    actor: &Arc<dyn Actor>,
     opts: &Options,
-    seen: Vec<Run>,
     journal: &JournalHandle,
+    seq: &mut u32,
     source: &str,
-) -> Result<(Run, String), String> {
-    let mut why_none = String::new();
-    match actor.start_canary(&opts.ask).await {
-        Ok(Some(run)) => {
-            journal.append(Record::Run { run: run.clone() });
-            // The poller must know it too (LangGraph: its thread).
-            let deadline = Instant::now() + opts.policy.verify_timeout;
-            let mut seen_run = run.clone();
-            while Instant::now() < deadline {
-                if let Ok(b) = src.poll().await {
-                    journal_batch(journal, source, &b);
-                    if let Some(r) = b.runs.into_iter().find(|r| r.id == run.id) {
-                        seen_run = r;
-                        break;
-                    }
-                }
-                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    notes: &mut Vec<String>,
+) {
+    let ids = cs
+        .all
+        .iter()
+        .flat_map(|c| std::iter::once(c.run.id.to_string()).chain(c.with.iter().cloned()))
+        .filter(|id| !cs.ended.contains(id));
+    for id in ids {
+        let t = Target {
+            run_id: Some(id.clone()),
+            ..Target::default()
+        };
+        match actor.dry_run(ActionKind::StopRun, t.clone()).await {
+            Ok(a) if a.affected_runs.contains(&id) => {
+                let t = act(actor, ActionKind::StopRun, t, opts, journal, seq, source, Some(a)).await;
+                notes.push(format!(
+                    "canary run {id} was still going at the end and was stopped: {} ({})",
+                    t.phase.label(),
+                    t.detail
+                ));
             }
-            return Ok((seen_run, "started by the platform for this drill".into()));
+            Ok(_) => {}
+            Err(e) => notes.push(format!(
+                "could not tell whether canary run {id} is still going ({e}): check it on the platform"
+            )),
         }
-        Ok(None) => why_none.push_str("the platform does not start canaries"),
-        Err(e) if matches!(e.status, Some(401 | 403)) => {
-            why_none = format!("may not start a canary with this credential ({e})")
-        }
-        Err(e) => why_none = format!("starting a canary failed: {e}"),
     }
-    let Some(id) = &opts.canary else {
-        return Err(format!(
-            "{why_none}; no --canary RUN named: only dry runs were possible"
-        ));
-    };
-    let want = crate::sanitize::id(id);
-    let mut runs = seen;
-    if !runs.iter().any(|r| r.id == want.as_ref()) {
-        runs = src.list_active().await.unwrap_or_default();
-    }
-    runs.into_iter()
-        .find(|r| r.id == want.as_ref())
-        .map(|r| (r, format!("named by the operator ({why_none})")))
-        .ok_or_else(|| format!("{why_none}; the canary {want} named is not an active run here"))
 }
 
 #[allow(clippy::too_many_arguments)]
 async fn drill_kind(
     kind: ActionKind,
-    s: &SourceDrill,
+    canary: Result<&Canary, &str>,
+    offered: &[ActionKind],
     actor: &Arc<dyn Actor>,
     opts: &Options,
     journal: &JournalHandle,
@@ -407,11 +452,12 @@ async fn drill_kind(
         inverse: None,
         may: May::Unknown,
         rollback: None,
+        unavailable: None,
     };
-    let canary = match &s.canary {
-        Ok((c, _)) => c,
-        Err(_) => {
-            row.dry_only = Some("no canary (see above)".into());
+    let canary = match canary {
+        Ok(c) => c,
+        Err(why) => {
+            row.dry_only = Some(why.to_string());
             // The global form of the kind, previewed: what it would reach.
             if !kind.on_run() && matches!(kind, ActionKind::HoldQueue | ActionKind::BlockOutbound) {
                 preview(actor, kind, Target::default(), &mut row).await;
@@ -419,7 +465,7 @@ async fn drill_kind(
             return row;
         }
     };
-    let target = match scoped(kind, canary) {
+    let target = match scoped(kind, &canary.run) {
         Ok(t) => t,
         Err(e) => {
             row.dry_only = Some(e);
@@ -435,7 +481,7 @@ async fn drill_kind(
     let others: Vec<&String> = answer
         .affected_runs
         .iter()
-        .filter(|r| **r != canary.id.as_str())
+        .filter(|r| !canary.owns(r))
         .collect();
     if !others.is_empty() && !opts.include_global {
         row.dry_only = Some(format!(
@@ -468,6 +514,11 @@ async fn drill_kind(
     .await;
     row.may = if t.forbidden() {
         May::No(t.detail.clone())
+    } else if t.unimplemented() {
+        // The server lacks it (Temporal without workflow pause): a
+        // finding about the platform, not a failure of the control.
+        row.unavailable = Some(t.detail.clone());
+        May::Unknown
     } else {
         May::Yes
     };
@@ -475,7 +526,7 @@ async fn drill_kind(
     row.action = Some(t);
     if worked
         && let Some(inv) = kind.inverse()
-        && s.offered.contains(&inv)
+        && offered.contains(&inv)
     {
         let inv_preview = actor.dry_run(inv, target.clone()).await.ok();
         row.inverse = Some(
@@ -544,6 +595,11 @@ async fn rollback_proof(
     };
     let left_of_plan: Vec<&String> = left.iter().flatten().filter(|e| plan.contains(e)).collect();
     match (&again, &left) {
+        // The platform's rollback deletes the run (LangGraph): a fresh
+        // read finding nothing is the proof there is.
+        (Err(e), _) if e.status == Some(404) => {
+            format!("the run is gone on a fresh read ({e}): {}", done.detail)
+        }
         (Err(e), _) => format!(
             "reverted per the run's record ({}); a fresh dry run failed ({e}), so it was not re-checked",
             done.detail

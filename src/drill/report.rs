@@ -38,9 +38,15 @@ pub fn render(d: &Drill) -> String {
         .flat_map(|s| &s.rows)
         .filter(|r| r.global())
         .count();
+    let unavailable: usize = d
+        .sources
+        .iter()
+        .flat_map(|s| &s.rows)
+        .filter(|r| r.unavailable.is_some())
+        .count();
     let _ = writeln!(
         o,
-        "**{}**: {confirmed} of {offered} offered action kinds confirmed by a fresh read; {failures} failed or not proven; {may_not} the configured credential may not use; {global} previewed only (their scope reaches beyond the canary).\n",
+        "**{}**: {confirmed} of {offered} offered action kinds confirmed by a fresh read; {failures} failed or not proven; {may_not} the configured credential may not use; {unavailable} not available on the server; {global} previewed only (their scope reaches beyond the canary).\n",
         if failures == 0 { "READY" } else { "NOT READY" }
     );
     for s in &d.sources {
@@ -63,6 +69,16 @@ pub fn render(d: &Drill) -> String {
             let _ = writeln!(o, "- **{} {}**: {}", cell(&s.name), r.kind.as_str(), fix(r));
         }
         for r in &s.rows {
+            if let Some(why) = &r.unavailable {
+                any = true;
+                let _ = writeln!(
+                    o,
+                    "- **{} {}**: offered, but this server does not have it ({}). Fix: enable it on the platform, or plan the incident on the controls confirmed above.",
+                    cell(&s.name),
+                    r.kind.as_str(),
+                    cell(why)
+                );
+            }
             if let May::No(why) = &r.may {
                 any = true;
                 let _ = writeln!(
@@ -156,6 +172,7 @@ fn source(s: &SourceDrill, o: &mut String) {
         };
         let mut confirmed = match (&r.action, &r.may) {
             (Some(_), May::No(_)) => "— (refused: see who may)".into(),
+            (Some(_), _) if r.unavailable.is_some() => "— (not available on this server)".into(),
             (Some(t), _) => verdict(t),
             (None, _) => "—".into(),
         };
@@ -165,6 +182,7 @@ fn source(s: &SourceDrill, o: &mut String) {
         let may = match &r.may {
             May::Yes => "may (it acted)".to_string(),
             May::No(why) => format!("**may not**: {}", cell(why)),
+            May::Unknown if r.unavailable.is_some() => "unknown (the server lacks it)".into(),
             May::Unknown => "unknown (not tried)".into(),
         };
         let _ = writeln!(
@@ -186,6 +204,13 @@ fn source(s: &SourceDrill, o: &mut String) {
     if !s.notes.is_empty() {
         let _ = writeln!(o);
     }
+    if !s.limits.is_empty() {
+        let _ = writeln!(o, "What a confirmed action here does not prove:\n");
+        for (k, n) in &s.limits {
+            let _ = writeln!(o, "- {}: {}", k.as_str(), cell(n));
+        }
+        let _ = writeln!(o);
+    }
 }
 
 /// "CONFIRMED in 0.4 s" or the phase and what was seen.
@@ -201,7 +226,7 @@ fn verdict(t: &Tried) -> String {
 fn fix(r: &Row) -> String {
     if r.action.is_none() && r.preview.as_ref().is_none_or(|p| p.is_ok()) {
         return format!(
-            "offered but not tried: {}. Fix: name a canary run (--canary RUN) or let the platform start one, then drill again.",
+            "offered but not tried: {}. Fix: let the platform start a canary (LangGraph: --canary-assistant NAME; Temporal: --canary-task-queue QUEUE) or name a run (--canary RUN), then drill again.",
             r.dry_only.as_deref().unwrap_or("no canary")
         );
     }

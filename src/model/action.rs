@@ -625,6 +625,12 @@ pub fn platform_note(source_kind: &str, kind: ActionKind) -> Option<&'static str
         ("langgraph", HoldQueue) => {
             "LangGraph has no queue to hold: this cancels the runs pending now and disables the crons in scope; runs started later are not held"
         }
+        ("langgraph", ReleaseQueue) => {
+            "release re-enables the crons cordon held and ends cordon's hold; the runs the hold cancelled stay cancelled (LangGraph cannot restart them)"
+        }
+        ("temporal", PauseWorkflow) => {
+            "Temporal's pause stops each execution's workflow tasks where it is; an activity already running on a worker may still finish, and the server must have workflow pause enabled"
+        }
         ("temporal", StopRun) => {
             "Temporal's cancel asks the workflow to stop: its own code decides what clean-up (compensations) to run; activities already completed stay done"
         }

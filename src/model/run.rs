@@ -220,6 +220,11 @@ pub struct Run {
     pub credentials: Vec<Short>,
     #[serde(default)]
     pub stats: RunStats,
+    /// A drill's canary (ACA/1.1 `"canary": true`, or a canary `cordon
+    /// drill` started): harmless by design, so never counted as impact
+    /// and left out of triage and exports (they say it was left out).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub canary: bool,
 }
 
 /// Counters above this are nonsense (a hostile or broken platform can
@@ -269,6 +274,7 @@ impl Run {
                 retries: stat("retries"),
                 external_actions: stat("external_actions"),
             },
+            canary: v.get("canary").and_then(|c| c.as_bool()).unwrap_or(false),
         })
     }
 

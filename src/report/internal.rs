@@ -193,6 +193,14 @@ pub const LISTED: usize = 5;
 
 /// People, money and changes per target, with the events they rest on.
 pub fn impact(f: &Facts, o: &mut String) {
+    if !f.tri.canaries.is_empty() {
+        let _ = writeln!(
+            o,
+            "Left out: {} drill canary run(s) ({}): a stop-control drill's, not harm; what was done to them is in the containment record.\n",
+            f.tri.canaries.len(),
+            runs_list(f, &f.tri.canaries)
+        );
+    }
     let (low, high) = f.people();
     if f.harm.is_empty() {
         let _ = writeln!(

@@ -564,7 +564,7 @@ impl AcaActor {
 
     /// ACA/1.1 canary: asked only of a platform whose `/v1/info` lists
     /// `"canaries": true`.
-    async fn canary(&self, ask: &super::CanaryAsk) -> Result<Option<Run>, HttpError> {
+    async fn canary(&self, ask: &super::CanaryAsk) -> Result<Option<super::Canary>, HttpError> {
         self.client.check()?;
         let (_, body) = http::send(self.client.get(format!("{}/v1/info", self.base))).await?;
         if !http::json::<Info>(&body)?.canaries {
@@ -577,7 +577,7 @@ impl AcaActor {
         let (_, body) = http::send(req).await?;
         let v: serde_json::Value = http::json(&body)?;
         Run::from_wire(&self.name, &v)
-            .map(Some)
+            .map(|r| Some(super::Canary::of(r)))
             .ok_or_else(|| HttpError::other("the canary the platform started is not a run"))
     }
 
@@ -647,7 +647,7 @@ impl super::Actor for AcaActor {
     fn start_canary<'a>(
         &'a self,
         ask: &'a super::CanaryAsk,
-    ) -> BoxFuture<'a, Result<Option<Run>, HttpError>> {
+    ) -> BoxFuture<'a, Result<Option<super::Canary>, HttpError>> {
         Box::pin(self.canary(ask))
     }
 }

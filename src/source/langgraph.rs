@@ -13,6 +13,7 @@
 //! `?bearer_env=VAR` (`Authorization: Bearer`, custom auth); `_file=PATH`
 //! variants read a 0600 file.
 
+mod canary;
 pub mod convert;
 pub mod hold;
 mod poll;
@@ -674,5 +675,11 @@ impl super::Actor for LangGraphActor {
         _prior: &'a crate::source::Prior,
     ) -> BoxFuture<'a, Result<Check, HttpError>> {
         Box::pin(self.check_inner(req, answer))
+    }
+    fn start_canary<'a>(
+        &'a self,
+        ask: &'a super::CanaryAsk,
+    ) -> BoxFuture<'a, Result<Option<super::Canary>, HttpError>> {
+        Box::pin(canary::start(self, ask))
     }
 }

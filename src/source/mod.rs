@@ -759,8 +759,40 @@ pub trait Actor: Send + Sync {
     fn start_canary<'a>(
         &'a self,
         _ask: &'a CanaryAsk,
-    ) -> BoxFuture<'a, Result<Option<Run>, HttpError>> {
+    ) -> BoxFuture<'a, Result<Option<Canary>, HttpError>> {
         Box::pin(async { Ok(None) })
+    }
+}
+
+/// A canary a platform started for a drill.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Canary {
+    /// Marked `canary`.
+    pub run: Run,
+    /// Other names the platform gives the canary's own work in a blast
+    /// radius (a Temporal workflow id without its run).
+    pub aliases: Vec<String>,
+    /// Canary runs started with it (LangGraph: one queued behind it, so a
+    /// hold has queued work to cancel): part of the canary's scope, and
+    /// stopped at the end of the drill if still going.
+    pub with: Vec<String>,
+}
+
+impl Canary {
+    pub fn of(mut run: Run) -> Canary {
+        run.canary = true;
+        Canary {
+            run,
+            aliases: Vec::new(),
+            with: Vec::new(),
+        }
+    }
+
+    /// Is `id` (as a blast radius names it) this canary's own work?
+    pub fn owns(&self, id: &str) -> bool {
+        self.run.id == id
+            || self.aliases.iter().any(|a| a == id)
+            || self.with.iter().any(|w| w == id)
     }
 }
 
@@ -775,6 +807,12 @@ pub struct CanaryAsk {
     pub writes: u32,
     /// LangGraph: the drill assistant the operator names.
     pub assistant: Option<String>,
+    /// Also queue canary work behind it where the platform queues per
+    /// run (LangGraph), so a queue hold has something to cancel.
+    pub queue_behind: bool,
+    /// How long the canary may run by itself at most (a canary the drill
+    /// could not stop ends on its own), seconds.
+    pub seconds: u32,
     /// Temporal: the drill task queue (and its workflow type).
     pub task_queue: Option<String>,
     pub workflow_type: Option<String>,
@@ -787,6 +825,8 @@ impl Default for CanaryAsk {
             agent_class: "drill".into(),
             writes: 2,
             assistant: None,
+            queue_behind: false,
+            seconds: 300,
             task_queue: None,
             workflow_type: None,
         }

@@ -21,6 +21,7 @@
 //! Temporal Cloud API keys); mTLS with `tls_cert=PATH&tls_key=PATH`
 //! (`tls_ca=PATH` for a private CA).
 
+mod canary;
 pub mod convert;
 pub mod payload;
 mod poll;
@@ -142,7 +143,7 @@ impl Params {
 /// variable, unreadable certificates are errors now, not a 401 later.
 pub fn check(url: &str) -> Result<(), String> {
     let p = Params::parse(url)?;
-    p.client(reqwest::Client::new()).map(|_| ())
+    p.client(http::client()).map(|_| ())
 }
 
 #[derive(Clone)]
@@ -238,7 +239,13 @@ impl Conn {
     /// that page already holds them all there is no second round trip (a
     /// listing is a snapshot: as of that moment it is complete).
     pub async fn running(&self, bytes: &mut usize) -> Result<Vec<Value>, HttpError> {
-        let q = http::urlencode("ExecutionStatus=\"Running\"");
+        self.listing("Running", bytes).await
+    }
+
+    /// Every execution in `status` (as visibility names it: `Running`,
+    /// `Paused`), all pages, as [`Conn::running`] reads them.
+    pub async fn listing(&self, status: &str, bytes: &mut usize) -> Result<Vec<Value>, HttpError> {
+        let q = http::urlencode(&format!("ExecutionStatus=\"{status}\""));
         let mut out = Vec::new();
         let mut token = String::new();
         let mut count_bytes = 0;
@@ -398,20 +405,27 @@ impl TemporalActor {
         }
     }
 
-    async fn of_type(&self, wtype: &str) -> Result<Vec<String>, HttpError> {
+    /// The workflow ids of the executions of type `wtype` in any of
+    /// `statuses`. A paused execution is listed as `Paused`, not
+    /// `Running`: a resume must look for it there.
+    async fn of_type(&self, wtype: &str, statuses: &[&str]) -> Result<Vec<String>, HttpError> {
         let mut b = 0;
-        Ok(self
-            .conn
-            .running(&mut b)
-            .await?
-            .iter()
-            .filter(|v| v.pointer("/type/name").and_then(|x| x.as_str()) == Some(wtype))
-            .filter_map(|v| {
-                v.pointer("/execution/workflowId")
-                    .and_then(|x| x.as_str())
-                    .map(String::from)
-            })
-            .collect())
+        let mut out = Vec::new();
+        for status in statuses {
+            out.extend(
+                self.conn
+                    .listing(status, &mut b)
+                    .await?
+                    .iter()
+                    .filter(|v| v.pointer("/type/name").and_then(|x| x.as_str()) == Some(wtype))
+                    .filter_map(|v| {
+                        v.pointer("/execution/workflowId")
+                            .and_then(|x| x.as_str())
+                            .map(String::from)
+                    }),
+            );
+        }
+        Ok(out)
     }
 
     /// A fresh describe: the workflow id it names, its status, and whether
@@ -501,19 +515,20 @@ impl TemporalActor {
             }
             ActionKind::PauseWorkflow | ActionKind::ResumeWorkflow => {
                 let wtype = target.workflow.clone().unwrap_or_default();
-                let ids = self.of_type(&wtype).await?;
+                let ids = if kind == ActionKind::PauseWorkflow {
+                    self.of_type(&wtype, &["Running"]).await?
+                } else {
+                    self.of_type(&wtype, &["Paused"]).await?
+                };
                 if req.is_none() {
                     return Ok(answer(
                         "preview",
                         ids,
-                        format!(
-                            "would {} every running {wtype}",
-                            if kind == ActionKind::PauseWorkflow {
-                                "pause"
-                            } else {
-                                "unpause"
-                            }
-                        ),
+                        if kind == ActionKind::PauseWorkflow {
+                            format!("would pause every running {wtype}")
+                        } else {
+                            format!("would unpause every paused {wtype}")
+                        },
                     ));
                 }
                 let verb = if kind == ActionKind::PauseWorkflow {
@@ -582,16 +597,17 @@ impl TemporalActor {
                 let wtype = req.target.workflow.clone().unwrap_or_default();
                 let pause = req.kind == ActionKind::PauseWorkflow;
                 // The executions the action was sent to; without its
-                // answer, those of the type running now.
+                // answer, those of the type running or paused now.
                 let ids = match answer {
                     Some(a) => a.affected_runs.clone(),
-                    None => self.of_type(&wtype).await?,
+                    None => self.of_type(&wtype, &["Running", "Paused"]).await?,
                 };
                 if ids.is_empty() {
-                    return Ok(Check::NothingToDo(format!(
-                        "no running {wtype} execution to {}",
-                        if pause { "pause" } else { "unpause" }
-                    )));
+                    return Ok(Check::NothingToDo(if pause {
+                        format!("no running {wtype} execution to pause")
+                    } else {
+                        format!("no paused {wtype} execution to unpause")
+                    }));
                 }
                 let mut not = Vec::new();
                 for id in &ids {
@@ -641,5 +657,11 @@ impl super::Actor for TemporalActor {
         _prior: &'a crate::source::Prior,
     ) -> BoxFuture<'a, Result<Check, HttpError>> {
         Box::pin(self.check_inner(req, answer))
+    }
+    fn start_canary<'a>(
+        &'a self,
+        ask: &'a super::CanaryAsk,
+    ) -> BoxFuture<'a, Result<Option<super::Canary>, HttpError>> {
+        Box::pin(canary::start(self, ask))
     }
 }

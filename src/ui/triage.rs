@@ -24,6 +24,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         sev.map(|x| x.label())
             .unwrap_or_else(|| "severity not set".into())
     );
+
     let block = pane_block(app, Pane::Triage, title, theme);
     let mut head: Vec<Line> = Vec::new();
     let sug = t.suggested.map(|x| x.label()).unwrap_or_default();
@@ -47,6 +48,28 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
             theme.dim,
         ),
     ]));
+    // Drills are not harm: their canaries are left out, and it says so.
+    if !t.canaries.is_empty() {
+        let ids: Vec<&str> = t
+            .canaries
+            .iter()
+            .take(3)
+            .filter_map(|&ri| app.store.runs.get(ri).map(|r| r.id.as_str()))
+            .collect();
+        head.push(Line::from(vec![
+            Span::styled("Left out ", theme.title),
+            Span::styled(
+                format!(
+                    "{} drill canar{} ({}{}): drills, not harm",
+                    t.canaries.len(),
+                    if t.canaries.len() == 1 { "y" } else { "ies" },
+                    ids.join(", "),
+                    if t.canaries.len() > 3 { ", …" } else { "" }
+                ),
+                theme.dim,
+            ),
+        ]));
+    }
     let who = |r: Role| s.holder(r).unwrap_or("—").to_string();
     let commander = match (s.holder(Role::Commander), &app.commander) {
         (Some(c), _) => c.to_string(),

@@ -10,6 +10,7 @@
 #![allow(dead_code)]
 
 pub mod console;
+pub mod drill;
 pub mod proxy;
 
 use std::path::PathBuf;
@@ -158,32 +159,48 @@ pub fn shared_langgraph() -> Option<SharedPeer> {
     })
 }
 
-/// The binary's Temporal dev server, with a worker on queue `agents`, a
-/// second namespace `billing` and a search attribute `AgentName`.
+/// The binary's Temporal dev server, with a worker on queue `agents` (and
+/// the drill worker on [`DRILL_QUEUE`]), a second namespace `billing` and a
+/// search attribute `AgentName`. Workflow pause is off, as the dev
+/// server has it by default.
 pub fn shared_temporal() -> Option<SharedPeer> {
     static CELL: std::sync::OnceLock<Option<SharedPeer>> = std::sync::OnceLock::new();
     shared(&CELL, || {
-        Box::pin(async {
-            let t = temporal_with(
-                Some("agents"),
-                &[
-                    "--namespace",
-                    "billing",
-                    "--search-attribute",
-                    "AgentName=Keyword",
-                ],
-            )
-            .await?;
-            let shared = SharedPeer {
-                url: t.server.url.clone(),
-                grpc: t.grpc.clone(),
-            };
-            let mut held = vec![t.server];
-            held.extend(t.worker);
-            Some((shared, held))
-        })
+        Box::pin(shared_temporal_with(&[
+            "--namespace",
+            "billing",
+            "--search-attribute",
+            "AgentName=Keyword",
+        ]))
     })
 }
+
+/// The binary's Temporal dev server with workflow pause enabled (the
+/// dynamic config `frontend.WorkflowPauseEnabled`), and the same workers.
+pub fn shared_temporal_with_pause() -> Option<SharedPeer> {
+    static CELL: std::sync::OnceLock<Option<SharedPeer>> = std::sync::OnceLock::new();
+    shared(&CELL, || {
+        Box::pin(shared_temporal_with(&[
+            "--dynamic-config-value",
+            "frontend.WorkflowPauseEnabled=true",
+        ]))
+    })
+}
+
+async fn shared_temporal_with(extra: &'static [&'static str]) -> Option<(SharedPeer, Vec<Peer>)> {
+    let t = temporal_with(Some("agents"), extra).await?;
+    let shared = SharedPeer {
+        url: t.server.url.clone(),
+        grpc: t.grpc.clone(),
+    };
+    let mut held = vec![t.server];
+    held.extend(t.worker);
+    Some((shared, held))
+}
+
+/// The task queue the harness's drill worker polls: it runs `DrillCanary`
+/// (peers/temporal/worker.py), the harmless canary `cordon drill` starts.
+pub const DRILL_QUEUE: &str = "drill";
 
 /// Poll until `ok` or the deadline (the peer is another process).
 pub async fn wait_until<F, Fut>(what: &str, secs: u64, mut ok: F)
@@ -216,7 +233,7 @@ async fn langgraph_with(extra: &[&str]) -> Option<Peer> {
     let _ = std::fs::remove_dir_all(&app);
     std::fs::create_dir_all(&app).unwrap();
     let src = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/langgraph");
-    for f in ["agent.py", "agents.py", "langgraph.json"] {
+    for f in ["agent.py", "agents.py", "drill.py", "langgraph.json"] {
         std::fs::copy(src.join(f), app.join(f)).unwrap();
     }
     let mut cmd = Command::new(bin);
@@ -303,7 +320,7 @@ async fn temporal_with(with_worker_queue: Option<&str>, extra: &[&str]) -> Optio
             let py = require("python")?;
             let mut cmd = Command::new(py);
             cmd.arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("peers/temporal/worker.py"))
-                .args([&grpc_addr, q]);
+                .args([&grpc_addr, q, DRILL_QUEUE]);
             let wlog = std::env::temp_dir().join(format!("cordon-temporal-worker-{http}.log"));
             let child = spawn(cmd, wlog.to_str().unwrap());
             let wl = wlog.clone();

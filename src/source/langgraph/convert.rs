@@ -95,6 +95,9 @@ pub fn to_run(source: &str, r: &wire::Run, ctx: &RunContext) -> Option<Run> {
         tools: vec![],
         credentials: vec![],
         stats: RunStats::default(),
+        // Only a canary cordon started is one (the drill marks it): a
+        // platform's metadata alone could hide harm.
+        canary: false,
     })
 }
 

@@ -962,6 +962,7 @@ impl Mapper {
                 tools: info.tools.clone(),
                 credentials: Vec::new(),
                 stats: info.stats.clone(),
+                canary: false,
             });
         }
         (

@@ -124,6 +124,9 @@ pub fn to_run(
         tools: vec![],
         credentials: vec![],
         stats: RunStats::default(),
+        // Only a canary cordon started is one (the drill marks it): a
+        // platform's metadata alone could hide harm.
+        canary: false,
     })
 }
 
