@@ -508,16 +508,18 @@ pub fn communications(f: &Facts, o: &mut String) {
     for c in comms {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} |",
-            md::when(c.exported_at),
-            super::title_of(&c.kind),
-            c.to,
-            md::text(&c.by),
-            c.sent
-                .as_ref()
-                .map(|(at, by)| format!("{} by {}", md::when(*at), md::text(by)))
-                .unwrap_or_else(|| "not marked sent".into()),
-            md::code(&super::timeline::short_hash(&c.sha256))
+            "{}",
+            md::row(&[
+                md::when(c.exported_at),
+                super::title_of(&c.kind).to_string(),
+                md::text(&c.to),
+                md::text(&c.by),
+                c.sent
+                    .as_ref()
+                    .map(|(at, by)| format!("{} by {}", md::when(*at), md::text(by)))
+                    .unwrap_or_else(|| "not marked sent".into()),
+                md::code(&super::timeline::short_hash(&c.sha256))
+            ])
         );
     }
 }

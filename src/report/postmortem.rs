@@ -225,11 +225,16 @@ fn impact_table(f: &Facts, o: &mut String) {
             };
         let _ = writeln!(
             o,
-            "| {} | {what} | {} | {} | {rev} | {repair} | {} |",
-            md::code(&c.target),
-            md::num(c.count as u64),
-            md::codes(&c.runs),
-            f.prose(&c.repair_note)
+            "{}",
+            md::row(&[
+                md::code(&c.target),
+                what,
+                md::num(c.count as u64),
+                md::codes(&c.runs),
+                rev.to_string(),
+                repair.to_string(),
+                f.prose(&c.repair_note)
+            ])
         );
     }
     if f.tri.changes.len() > ROWS {
@@ -764,17 +769,24 @@ fn containment(f: &Facts, o: &mut String) {
             };
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {acc} | {conf} | {}{} |",
-                md::clock(a.at_key),
-                md::code(a.req.kind.as_str()),
-                timeline::target_label(&a.req.target),
-                md::text(&a.req.actor),
-                if out == Outcome::Verified {
-                    out.words().to_string()
-                } else {
-                    format!("**{}**", out.words())
-                },
-                timeline::outcome_detail(f, a)
+                "{}",
+                md::row(&[
+                    md::clock(a.at_key),
+                    md::code(a.req.kind.as_str()),
+                    timeline::target_label(&a.req.target),
+                    md::text(&a.req.actor),
+                    acc,
+                    conf,
+                    format!(
+                        "{}{}",
+                        if out == Outcome::Verified {
+                            out.words().to_string()
+                        } else {
+                            format!("**{}**", out.words())
+                        },
+                        timeline::outcome_detail(f, a)
+                    )
+                ])
             );
         }
         o.push('\n');
@@ -1035,14 +1047,19 @@ fn action_items(f: &Facts, o: &mut String) {
     for n in items {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} |",
-            f.prose(&item_text(&n.text)),
-            n.owner
-                .as_deref()
-                .map(md::text)
-                .unwrap_or_else(|| "**unowned**".into()),
-            n.due.as_deref().map(md::text).unwrap_or_else(|| "—".into()),
-            n.item_type.as_deref().unwrap_or("—")
+            "{}",
+            md::row(&[
+                f.prose(&item_text(&n.text)),
+                n.owner
+                    .as_deref()
+                    .map(md::text)
+                    .unwrap_or_else(|| "**unowned**".into()),
+                n.due.as_deref().map(md::text).unwrap_or_else(|| "—".into()),
+                n.item_type
+                    .as_deref()
+                    .map(md::text)
+                    .unwrap_or_else(|| "—".into())
+            ])
         );
     }
     o.push('\n');
