@@ -233,6 +233,106 @@ fn iso(secs: i64) -> String {
     at(secs).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// The text of one `## ` section.
+fn section<'a>(md: &'a str, heading: &str) -> &'a str {
+    let start = md
+        .find(heading)
+        .unwrap_or_else(|| panic!("no {heading} in:\n{md}"));
+    let rest = &md[start + heading.len()..];
+    let end = rest.find("\n## ").unwrap_or(rest.len());
+    &rest[..end]
+}
+
+#[test]
+fn a_collapsed_loop_never_swallows_what_happened_between_its_attempts() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    // Detected before the loop: the milestone does not split it.
+    s.change(1, IncidentChange::Detected { detected: at(1) });
+    let mut n = 0;
+    let mut attempt = |s: &mut Scene, t: i64| {
+        for (kind, data) in [
+            ("tool_call", json!({})),
+            ("error", json!({"status": 503})),
+            ("retry", json!({})),
+        ] {
+            n += 1;
+            s.ev(
+                t,
+                "sim",
+                json!({"id": format!("a{n:02}"), "run_id": "r1", "at": iso(t), "kind": kind,
+                    "tool": "billing.api", "data": data}),
+            );
+        }
+    };
+    for t in 2..5 {
+        attempt(&mut s, t);
+    }
+    s.ev(
+        5,
+        "sim",
+        json!({"id": "w1", "run_id": "r1", "at": iso(5), "kind": "db_write",
+            "target": "db:billing.invoices/i9", "summary": "Marked invoice i9 paid"}),
+    );
+    for t in 6..9 {
+        attempt(&mut s, t);
+    }
+    let pm = s.text("postmortem");
+    let tl: Vec<&str> = section(&pm, "## Timeline")
+        .lines()
+        .filter(|l| l.starts_with("- "))
+        .collect();
+    let loops: Vec<usize> = (0..tl.len())
+        .filter(|&i| tl[i].contains("retried `billing.api` 3×"))
+        .collect();
+    let write = tl
+        .iter()
+        .position(|l| l.contains("Marked invoice i9 paid"))
+        .unwrap_or_else(|| panic!("{tl:#?}"));
+    assert_eq!(loops.len(), 2, "{tl:#?}");
+    assert!(loops[0] < write && write < loops[1], "{tl:#?}");
+    assert!(
+        tl[loops[0]].contains("from 10:00:02 to 10:00:04"),
+        "{tl:#?}"
+    );
+    assert!(
+        tl[loops[1]].contains("from 10:00:06 to 10:00:08"),
+        "{tl:#?}"
+    );
+
+    // A cycle repeated (an agent logging its instruction at each step):
+    // one line for each part of it, not one per event.
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    s.change(1, IncidentChange::Detected { detected: at(1) });
+    for i in 0..5 {
+        let t = 2 + i;
+        s.ev(
+            t,
+            "sim",
+            json!({"id": format!("i{i}"), "run_id": "r1", "at": iso(t), "kind": "instruction",
+                "summary": "System: auto_send=true"}),
+        );
+        s.ev(
+            t,
+            "sim",
+            json!({"id": format!("w{i}"), "run_id": "r1", "at": iso(t), "kind": "db_write",
+                "target": format!("db:crm.customers/c{i}"), "reversible": false}),
+        );
+    }
+    let pm = s.text("postmortem");
+    let tl: Vec<&str> = section(&pm, "## Timeline")
+        .lines()
+        .filter(|l| l.starts_with("- ") && l.contains("`r1` ") && !l.contains("**"))
+        .collect();
+    assert_eq!(tl.len(), 2, "{tl:#?}");
+    assert!(
+        tl[0].contains("instruction ×5 from 10:00:02 to 10:00:06"),
+        "{tl:#?}"
+    );
+    assert!(tl[1].contains("5 database writes to"), "{tl:#?}");
+}
+
 /// Each Markdown table's rows have as many cells as its header (a pipe
 /// not escaped would add one).
 fn tables_hold_their_shape(md: &str) {

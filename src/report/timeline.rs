@@ -5,7 +5,9 @@
 //! ("`run_9744` retried billing.api 122× from 12:01:03 to 12:09:40, all
 //! 503"). Repeats never swallow a milestone: a run of repeats is split at
 //! every milestone, so what happened after detection or after a stop is
-//! its own line. Nothing is cut; the full record is `evidence.json`.
+//! its own line; and only consecutive repeats of a run collapse, so what
+//! the run did between two of them keeps its place. Nothing is cut; the
+//! full record is `evidence.json`.
 
 use std::collections::BTreeMap;
 
@@ -262,38 +264,77 @@ fn bounds_of(f: &Facts, run: usize) -> Vec<Time> {
 }
 
 /// The implicated runs' evidence, repeats collapsed, split at each run's
-/// milestones.
+/// milestones. Only consecutive repeats of one run collapse: a run of the
+/// same thing, or a cycle of a few things repeated (an agent that logs its
+/// instruction, writes a record and sends a message, 300 times). Any other
+/// event of that run ends the repeat and keeps its own place, so a write
+/// between two retries is told between them, not after the whole loop.
+/// Other runs' events do not break a run's repeats.
 pub fn evidence(f: &Facts) -> Vec<Line> {
-    let mut groups: BTreeMap<(usize, String, String, usize), Vec<Ev>> = BTreeMap::new();
-    let mut order: Vec<(usize, String, String, usize)> = Vec::new();
+    type Sig = (String, String, usize);
     let mut bounds: BTreeMap<usize, Vec<Time>> = BTreeMap::new();
-    for x in &f.events {
+    let mut by_run: BTreeMap<usize, Vec<(usize, Ev, Sig)>> = BTreeMap::new();
+    for (i, x) in f.events.iter().enumerate() {
         let (run, kind, tool) = group_key(x);
         let b = bounds.entry(run).or_insert_with(|| bounds_of(f, run));
-        let seg = b.partition_point(|t| *t < x.e.at);
-        let key = (run, kind, tool, seg);
-        let g = groups.entry(key.clone()).or_default();
-        if g.is_empty() {
-            order.push(key);
-        }
-        g.push(*x);
+        let sig = (kind, tool, b.partition_point(|t| *t < x.e.at));
+        by_run.entry(run).or_default().push((i, *x, sig));
     }
-    let mut out = Vec::new();
-    for key in order {
-        let Some(g) = groups.get(&key) else { continue };
-        let retries = g.iter().filter(|x| x.e.kind == EventKind::Retry).count();
-        if key.1 == "attempt" && (retries > 0 || g.len() >= 3) {
-            out.push(attempts(f, g, retries));
-        } else if g[0].e.kind != EventKind::StateChange
-            && (g.len() >= 3 || (g.len() == 2 && g[0].e.kind.is_world_change()))
-        {
-            // A run's state changes are few and each is part of the story.
-            out.push(repeated(f, g));
-        } else {
-            out.extend(g.iter().map(|x| single(f, x)));
+    let mut done: Vec<(usize, Vec<Line>)> = Vec::new();
+    for seq in by_run.values() {
+        let sig = |i: usize| &seq[i].2;
+        let mut p = 0;
+        while p < seq.len() {
+            // The same thing again and again.
+            let same = seq[p..].iter().take_while(|x| x.2 == seq[p].2).count();
+            // Else a short cycle repeated at least three times.
+            let cycle = (2..=4)
+                .filter(|&l| p + 3 * l <= seq.len())
+                .map(|l| {
+                    let reps = (0..)
+                        .take_while(|r| {
+                            let at = p + r * l;
+                            at + l <= seq.len() && (0..l).all(|k| sig(at + k) == sig(p + k))
+                        })
+                        .count();
+                    (l, reps)
+                })
+                .find(|&(_, reps)| reps >= 3);
+            match cycle {
+                Some((l, reps)) if same < 2 => {
+                    for k in 0..l {
+                        let g: Vec<Ev> = (0..reps).map(|r| seq[p + r * l + k].1).collect();
+                        done.push((seq[p + k].0, group_lines(f, &seq[p + k].2.0, &g)));
+                    }
+                    p += l * reps;
+                }
+                _ => {
+                    let g: Vec<Ev> = seq[p..p + same].iter().map(|x| x.1).collect();
+                    done.push((seq[p].0, group_lines(f, &seq[p].2.0, &g)));
+                    p += same;
+                }
+            }
         }
     }
-    out
+    // In the order the groups began.
+    done.sort_by_key(|(from, _)| *from);
+    done.into_iter().flat_map(|(_, lines)| lines).collect()
+}
+
+/// One group's lines: a loop of attempts or a run of the same kind as
+/// one line, anything else event by event.
+fn group_lines(f: &Facts, kind: &str, g: &[Ev]) -> Vec<Line> {
+    let retries = g.iter().filter(|x| x.e.kind == EventKind::Retry).count();
+    if kind == "attempt" && (retries > 0 || g.len() >= 3) {
+        vec![attempts(f, g, retries)]
+    } else if g[0].e.kind != EventKind::StateChange
+        && (g.len() >= 3 || (g.len() == 2 && g[0].e.kind.is_world_change()))
+    {
+        // A run's state changes are few and each is part of the story.
+        vec![repeated(f, g)]
+    } else {
+        g.iter().map(|x| single(f, x)).collect()
+    }
 }
 
 fn flags(g: &[Ev]) -> String {
