@@ -233,6 +233,473 @@ fn iso(secs: i64) -> String {
     at(secs).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// A run that emailed a list and then wrote a customer's record, so no
+/// reassurance is supported.
+fn mailer_that_also_wrote() -> Scene {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    s.send(
+        2,
+        "e1",
+        "r1",
+        "segment:vip",
+        json!({"recipients": 100, "segment_size": 100}),
+    );
+    s.ev(
+        3,
+        "sim",
+        json!({"id": "e2", "run_id": "r1", "at": iso(3), "kind": "db_write",
+            "target": "db:crm.customers/c1", "reversible": true}),
+    );
+    s
+}
+
+const TOKEN: &str = "sk_live_4f9A7c2E51d04b86Zq9x";
+
+#[test]
+fn every_comms_note_is_vetted_and_what_is_left_out_is_said() {
+    let mut s = mailer_that_also_wrote();
+    s.note(
+        10,
+        NoteKind::Comms,
+        &format!(
+            "An automated mailer emailed a customer list by mistake. The mailer-7 agent used the key {TOKEN} to do it."
+        ),
+    );
+    s.note(
+        11,
+        NoteKind::Comms,
+        "We stopped it and reverted every change. Nothing changed on your account.",
+    );
+    s.note(
+        12,
+        NoteKind::Comms,
+        "You may see an email from us; please ignore it.",
+    );
+    let d = s.draft("status");
+    let warnings = d.warnings.join("\n");
+    // Every note is read, the earlier ones too: their plain words reach
+    // users, in the order they were written.
+    assert!(
+        d.text
+            .contains("An automated mailer emailed a customer list by mistake."),
+        "{}",
+        d.text
+    );
+    assert!(
+        d.text
+            .contains("You may see an email from us; please ignore it."),
+        "{}",
+        d.text
+    );
+    // Nothing was stopped or reverted: that claim is left out, and so is
+    // the reassurance; the commander is told each one.
+    let lower = d.text.to_lowercase();
+    for claim in ["we stopped it", "reverted every change", "nothing changed"] {
+        assert!(!lower.contains(claim), "'{claim}' in:\n{}", d.text);
+    }
+    assert!(
+        warnings.contains("\"We stopped it and reverted every change.\""),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("the evidence does not show"),
+        "{warnings}"
+    );
+    assert!(
+        warnings.contains("Nothing changed on your account"),
+        "{warnings}"
+    );
+    // The internal name and the secret: not in the update, and the secret
+    // not on the commander's screen either (not even in part).
+    assert!(!lower.contains("mailer-7"), "{}", d.text);
+    for part in [TOKEN, &TOKEN[8..20], "4f9A7c2E51"] {
+        assert!(
+            !d.text.contains(part) && !warnings.contains(part),
+            "{warnings}"
+        );
+    }
+    assert!(warnings.contains("looks like a secret"), "{warnings}");
+    assert!(warnings.contains("mailer-7"), "{warnings}");
+
+    // With the stop verified, the same claim is what the evidence shows.
+    let mut s = mailer_that_also_wrote();
+    s.run(1, "sim", "r1", "running");
+    s.stop(4, "r1", 5);
+    s.run(6, "sim", "r1", "cancelled");
+    s.note(11, NoteKind::Comms, "We stopped it.");
+    let d = s.draft("status");
+    assert!(d.text.contains("We stopped it."), "{}", d.text);
+}
+
+const REASSURANCE: &str =
+    "You may have received an email in error; nothing changed on your account.";
+
+/// The reassurances a status update may carry only when the evidence
+/// shows nothing but messages.
+fn reassures(text: &str) -> bool {
+    let l = text.to_lowercase();
+    [
+        "nothing changed",
+        "changed nothing",
+        "not seen it change",
+        "no change",
+    ]
+    .iter()
+    .any(|p| l.contains(p))
+}
+
+#[test]
+fn a_change_under_any_name_blocks_the_reassurance() {
+    let messages_then = |extra: Option<Value>| {
+        let mut s = Scene::aca();
+        s.run(1, "sim", "r1", "succeeded");
+        s.send(
+            2,
+            "e1",
+            "r1",
+            "segment:vip",
+            json!({"recipients": 100, "segment_size": 100}),
+        );
+        if let Some(v) = extra {
+            s.ev(3, "sim", v);
+        }
+        s.note(10, NoteKind::Comms, REASSURANCE);
+        s
+    };
+    // Messages only: the reassurance is what the evidence shows (so the
+    // cases below fail for the change, not for the wording).
+    let d = messages_then(None).draft("status");
+    assert!(reassures(&d.text), "{}", d.text);
+    for (what, extra) in [
+        (
+            "odd casing",
+            json!({"id": "e2", "run_id": "r1", "at": iso(3), "kind": "DB_WRITE",
+                "target": "db:crm.customers/c1"}),
+        ),
+        (
+            "a kind of its own",
+            json!({"id": "e2", "run_id": "r1", "at": iso(3), "kind": "record_deleted",
+                "target": "db:crm.customers/c1"}),
+        ),
+        (
+            "an unknown kind",
+            json!({"id": "e2", "run_id": "r1", "at": iso(3), "kind": "quantum_leap"}),
+        ),
+    ] {
+        let d = messages_then(Some(extra)).draft("status");
+        assert!(!reassures(&d.text), "{what}:\n{}", d.text);
+        assert!(
+            d.warnings
+                .iter()
+                .any(|w| w.contains("reassures beyond the evidence")),
+            "{what}: {:?}",
+            d.warnings
+        );
+    }
+    // The DB_WRITE is the customer's record changed, as a db_write is.
+    let d = messages_then(Some(json!({"id": "e2", "run_id": "r1", "at": iso(3),
+        "kind": "DB_WRITE", "target": "db:crm.customers/c1"})))
+    .draft("status");
+    assert!(
+        d.text
+            .contains("- They changed the account details of 1 customer."),
+        "{}",
+        d.text
+    );
+
+    // A platform that reports tool calls (LangGraph): the rules class a
+    // `send_email` as reaching people and a `delete_customer` as a write.
+    let mut s = Scene::new(&["lg=langgraph:http://127.0.0.1:2024"]);
+    s.run(1, "lg", "t1", "success");
+    for (i, tool) in ["send_email", "delete_customer"].iter().enumerate() {
+        s.ev(
+            2 + i as i64,
+            "lg",
+            json!({"id": format!("c{i}"), "run_id": "t1", "at": iso(2 + i as i64),
+                "kind": "tool_call", "tool": tool,
+                "data": {"args": {"to": "a@example.com", "customer_id": "c9"}}}),
+        );
+    }
+    s.note(10, NoteKind::Comms, REASSURANCE);
+    let d = s.draft("status");
+    assert!(!reassures(&d.text), "{}", d.text);
+    assert!(
+        !d.text
+            .contains("We have not found anyone outside our company affected"),
+        "{}",
+        d.text
+    );
+    assert!(d.text.contains("They took 2 actions"), "{}", d.text);
+}
+
+#[test]
+fn a_stop_is_not_containment_while_sends_continue_after_it() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "running");
+    s.send(2, "e1", "r1", "segment:vip", json!({"recipients": 100}));
+    s.stop(4, "r1", 5);
+    for (i, t) in [6, 7, 8].iter().enumerate() {
+        s.send(
+            *t,
+            &format!("e{}", i + 2),
+            "r1",
+            "segment:vip",
+            json!({"recipients": 100}),
+        );
+    }
+    s.run(9, "sim", "r1", "cancelled");
+    let st = s.text("status");
+    assert!(!st.contains("checked that it took effect"), "{st}");
+    assert!(
+        st.contains("a check at 10:00:05 UTC showed it stopped, but 3 further messages from it are recorded after that check"),
+        "{st}"
+    );
+    assert!(
+        !st.contains(
+            "Our records show that the automated process sent messages and changed nothing else"
+        ),
+        "{st}"
+    );
+    let brief = s.text("internal");
+    assert!(
+        brief.contains("verified at 10:00:05, but 3 changes by `r1` are recorded after it (`e2` … `e4`): not contained"),
+        "{brief}"
+    );
+    let pm = s.text("postmortem");
+    assert!(pm.contains("worked 0 of 1 times"), "{pm}");
+    assert!(!pm.contains("was contained by `stop_run`"), "{pm}");
+    assert!(!pm.contains("verified by a fresh read"), "{pm}");
+}
+
+/// Every bullet of a document once.
+fn repeated_bullets(text: &str) -> Vec<&str> {
+    let mut seen = std::collections::BTreeSet::new();
+    text.lines()
+        .filter(|l| l.starts_with("- "))
+        .filter(|l| !seen.insert(*l))
+        .collect()
+}
+
+#[test]
+fn no_sentence_is_said_twice() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "running");
+    s.send(
+        2,
+        "e1",
+        "r1",
+        "segment:vip",
+        json!({"recipients": 5000, "segment_size": 5000}),
+    );
+    s.send(
+        3,
+        "e2",
+        "r1",
+        "segment:beta",
+        json!({"recipients": 5000, "segment_size": 5000}),
+    );
+    s.action(4, ActionKind::StopRun, "r1", 6, ActionPhase::Unconfirmed);
+    s.action(7, ActionKind::StopRun, "r1", 9, ActionPhase::Unconfirmed);
+    s.note(
+        10,
+        NoteKind::Comms,
+        "Some of you received an email in error.",
+    );
+    s.note(
+        11,
+        NoteKind::Comms,
+        "Some of you received an email in error. Please ignore it.",
+    );
+    let st = s.text("status");
+    assert_eq!(repeated_bullets(&st), Vec::<&str>::new(), "{st}");
+    assert_eq!(
+        st.matches("Some of you received an email in error.")
+            .count(),
+        1,
+        "{st}"
+    );
+    assert!(st.contains("another of our customer lists"), "{st}");
+    let brief = s.text("internal");
+    assert_eq!(repeated_bullets(&brief), Vec::<&str>::new(), "{brief}");
+}
+
+/// The range of people a report gives for the list it names first.
+fn people_in(text: &str) -> String {
+    let re = regex::Regex::new(
+        r"(?i)(between [\d,]+ and [\d,]+ people|[\d,]+ people|an unknown number of people|at least [\d,]+ people)",
+    )
+    .unwrap();
+    re.find(text)
+        .map(|m| m.as_str().to_lowercase())
+        .unwrap_or_else(|| panic!("no count of people in:\n{text}"))
+}
+
+#[test]
+fn a_list_sent_in_full_again_and_again_is_a_range() {
+    // One list sent in full three times: 10,000 people at least, 30,000
+    // at most (the evidence does not say they were the same people).
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    for i in 0..3 {
+        s.send(
+            2 + i,
+            &format!("e{i}"),
+            "r1",
+            "segment:all",
+            json!({"recipients": 10000}),
+        );
+    }
+    let st = s.text("status");
+    let who = section(&st, "## Who is affected");
+    assert_eq!(people_in(who), "between 10,000 and 30,000 people", "{st}");
+    assert_eq!(people_in(section(&st, "## What happened")), people_in(who));
+    let pm = s.text("postmortem");
+    assert_eq!(
+        people_in(section(&pm, "## Summary")),
+        people_in(who),
+        "{pm}"
+    );
+    let brief = s.text("internal");
+    assert_eq!(
+        people_in(section(&brief, "## Impact")),
+        people_in(who),
+        "{brief}"
+    );
+}
+
+#[test]
+fn the_demo_status_update_and_postmortem_count_the_same_people() {
+    let j = JournalView::from_bytes(&cordon::scenes::demo_journal());
+    let app = j.replay("INC-20261124-100000", "/tmp/inc");
+    let st = report::render("status", &app, &j, at(1200));
+    let pm = report::render("postmortem", &app, &j, at(1200));
+    let brief = report::render("internal", &app, &j, at(1200));
+    let list = people_in(section(&st, "## Who is affected"));
+    assert!(list.starts_with("between"), "{st}");
+    assert_eq!(people_in(section(&st, "## What happened")), list);
+    assert!(
+        brief.contains(&format!("`segment:all-customers`: {list}")),
+        "{list}:\n{brief}"
+    );
+    assert!(
+        pm.contains(&format!("`segment:all-customers`: {list}")),
+        "{pm}"
+    );
+}
+
+#[test]
+fn a_list_is_one_list_however_it_is_spelled() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    for (i, t) in [
+        "segment:All-Customers",
+        " segment:all-customers ",
+        "segment:all-customers",
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.send(
+            2 + i as i64,
+            &format!("e{i}"),
+            "r1",
+            t,
+            json!({"recipients": 500, "segment_size": 500}),
+        );
+    }
+    let st = s.text("status");
+    assert!(!st.contains("another of our customer lists"), "{st}");
+    assert_eq!(
+        people_in(section(&st, "## Who is affected")),
+        "500 people",
+        "{st}"
+    );
+    let brief = s.text("internal");
+    assert!(
+        brief.contains("People reached, each list counted once: 500."),
+        "{brief}"
+    );
+}
+
+#[test]
+fn a_count_not_given_is_unknown_never_zero() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    s.send(2, "e1", "r1", "segment:all", json!({}));
+    let st = s.text("status");
+    assert_eq!(
+        people_in(section(&st, "## Who is affected")),
+        "an unknown number of people",
+        "{st}"
+    );
+    let zero = regex::Regex::new(r"\b0 people|\bup to 0\b").unwrap();
+    for kind in ["status", "internal", "postmortem"] {
+        let t = s.text(kind);
+        assert!(!zero.is_match(&t), "{kind}:\n{t}");
+    }
+    assert!(s.text("internal").contains("unknown"));
+}
+
+#[test]
+fn a_count_no_list_can_hold_is_not_a_count() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    s.send(
+        2,
+        "e1",
+        "r1",
+        "segment:all",
+        json!({"recipients": u64::MAX}),
+    );
+    s.send(
+        3,
+        "e2",
+        "r1",
+        "segment:all",
+        json!({"recipients": u64::MAX}),
+    );
+    for kind in ["status", "internal", "postmortem"] {
+        let t = s.text(kind);
+        assert!(!t.contains("18,446,744"), "{kind}:\n{t}");
+    }
+    let st = s.text("status");
+    assert_eq!(
+        people_in(section(&st, "## Who is affected")),
+        "an unknown number of people",
+        "{st}"
+    );
+    assert!(s.text("internal").contains("cannot be right"));
+}
+
+#[test]
+fn a_list_said_to_be_smaller_than_a_send_to_it_is_the_larger() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    s.send(
+        2,
+        "e1",
+        "r1",
+        "segment:all",
+        json!({"recipients": 5000, "segment_size": 3000}),
+    );
+    let st = s.text("status");
+    assert_eq!(
+        people_in(section(&st, "## Who is affected")),
+        "5,000 people",
+        "{st}"
+    );
+    assert!(
+        st.contains("our records disagree on the size of the list"),
+        "{st}"
+    );
+    let brief = s.text("internal");
+    assert!(
+        brief.contains("the list's stated size (3,000) is smaller than one send to it (5,000)"),
+        "{brief}"
+    );
+}
+
 /// The text of one `## ` section.
 fn section<'a>(md: &'a str, heading: &str) -> &'a str {
     let start = md
@@ -241,6 +708,60 @@ fn section<'a>(md: &'a str, heading: &str) -> &'a str {
     let rest = &md[start + heading.len()..];
     let end = rest.find("\n## ").unwrap_or(rest.len());
     &rest[..end]
+}
+
+#[test]
+fn times_that_cannot_be_true_are_not_measured() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "succeeded");
+    // The platform's clock: one send dated 2099, one at the epoch, the
+    // rest on time. The commander set detection before the first harm.
+    s.ev(
+        4,
+        "sim",
+        json!({"id": "e1", "run_id": "r1", "at": "2099-01-01T00:00:00Z", "kind": "message_sent",
+            "target": "segment:vip", "outbound": true, "data": {"recipients": 10}}),
+    );
+    s.ev(
+        5,
+        "sim",
+        json!({"id": "e2", "run_id": "r1", "at": "1970-01-01T00:00:00Z", "kind": "message_sent",
+            "target": "segment:vip", "outbound": true, "data": {"recipients": 10}}),
+    );
+    s.send(6, "e3", "r1", "segment:vip", json!({"recipients": 10}));
+    s.send(8, "e4", "r1", "segment:vip", json!({"recipients": 10}));
+    s.change(20, IncidentChange::Detected { detected: at(3) });
+    let negative = regex::Regex::new(r"-\d+(\.\d)? (s|min|h)\b").unwrap();
+    for kind in ["status", "internal", "postmortem"] {
+        let t = s.text(kind);
+        assert!(!negative.is_match(&t), "{kind}: a negative duration:\n{t}");
+        assert!(!t.contains("2099") || kind != "status", "{t}");
+        assert!(!t.contains("1970") || kind != "status", "{t}");
+    }
+    let pm = s.text("postmortem");
+    let metrics = section(&pm, "## Metrics");
+    assert!(
+        metrics.contains("Time to detect: not measured"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("not credible"), "{metrics}");
+    assert!(
+        metrics.contains("`e1`") && metrics.contains("`e2`"),
+        "{metrics}"
+    );
+    assert!(metrics.contains("left out of these figures"), "{metrics}");
+    // The first harm is the first credible one.
+    assert!(
+        pm.contains("**First harm**: `r1` message_sent to `segment:vip` (`e3`)"),
+        "{pm}"
+    );
+    let st = s.text("status");
+    assert!(
+        st.contains("between 10:00 and 10:00 UTC") || st.contains("at 10:00 UTC"),
+        "{st}"
+    );
+    let brief = s.text("internal");
+    assert!(brief.contains("Time to detect: not measured"), "{brief}");
 }
 
 #[test]
@@ -415,4 +936,73 @@ fn markdown_escapes_what_it_must_in_tables_and_code_spans() {
         &JournalView::from_bytes(&cordon::scenes::demo_journal()),
         at(1200),
     ));
+}
+
+#[test]
+fn missing_evidence_is_unknown_not_good_news() {
+    // A run its platform says made 3 external actions, none of them
+    // delivered, and the platform unreachable since.
+    let mut s = Scene::aca();
+    s.run_with(
+        1,
+        "sim",
+        "r1",
+        "running",
+        json!({"tool_calls": 12, "errors": 5, "external_actions": 3}),
+    );
+    s.source_status(5, false, "connection refused");
+    let st = s.text("status");
+    for good_news in [
+        "We have not seen it change anything",
+        "We have not found anyone outside our company affected",
+        "You do not need to do anything",
+        "We are still reviewing our records for anything we have missed",
+    ] {
+        assert!(!st.contains(good_news), "'{good_news}' in:\n{st}");
+    }
+    assert!(st.contains("We do not know yet"), "{st}");
+    assert!(st.contains("could not be reached"), "{st}");
+    let brief = s.text("internal");
+    assert!(
+        !brief.contains("No change to the world by the implicated runs was seen."),
+        "{brief}"
+    );
+    assert!(brief.contains("the evidence is incomplete"), "{brief}");
+    assert!(
+        brief.contains("`r1`: the platform counts 3 external actions; 0 are in the journal"),
+        "{brief}"
+    );
+    assert!(
+        brief.contains("`sim` unreachable since 10:00:05"),
+        "{brief}"
+    );
+    let pm = s.text("postmortem");
+    assert!(
+        !pm.contains("No change to the world by an implicated run was observed."),
+        "{pm}"
+    );
+    assert!(pm.contains("the evidence is incomplete"), "{pm}");
+}
+
+#[test]
+fn an_update_says_when_its_records_end() {
+    // Records up to 10:00:45; written at 10:20.
+    let mut s = mailer_that_also_wrote();
+    s.run(45, "sim", "r1", "running");
+    let st = s.text("status");
+    assert!(
+        st.starts_with(
+            "# Update: An issue with one of our automated processes\n\n_Posted 2026-11-24 10:20 UTC, from our records as of 10:00:45 UTC_"
+        ),
+        "{st}"
+    );
+    assert!(
+        st.contains("1 of them was still running at 10:00:45 UTC, the time of our latest records"),
+        "{st}"
+    );
+    let brief = s.text("internal");
+    assert!(
+        brief.contains("_As of 2026-11-24 10:00:45 UTC (the journal's last record; written 2026-11-24 10:20:00 UTC)"),
+        "{brief}"
+    );
 }

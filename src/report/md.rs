@@ -131,6 +131,47 @@ pub fn prose(s: &str, known: &std::collections::BTreeSet<String>) -> String {
     o
 }
 
+/// A document with each bullet said once: a `- ` line the same as one
+/// before it is dropped, or, with `count`, folded into the first with how
+/// many times it came (" (×2)").
+pub fn once(text: &str, count: bool) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut first: std::collections::HashMap<&str, usize> = Default::default();
+    let mut times = vec![1usize; lines.len()];
+    let mut keep = vec![true; lines.len()];
+    for (i, l) in lines.iter().enumerate() {
+        let key = l.trim_end();
+        if !key.starts_with("- ") {
+            continue;
+        }
+        match first.get(key) {
+            Some(&j) => {
+                keep[i] = false;
+                times[j] += 1;
+            }
+            None => {
+                first.insert(key, i);
+            }
+        }
+    }
+    let mut o = String::with_capacity(text.len());
+    for (i, l) in lines.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        if count && times[i] > 1 {
+            let body = l.trim_end_matches('\n');
+            o.push_str(&format!("{body} (×{})", times[i]));
+            if l.ends_with('\n') {
+                o.push('\n');
+            }
+        } else {
+            o.push_str(l);
+        }
+    }
+    o
+}
+
 /// A short duration as the console shows it: "9 ms", "0.4 s", "12.0 s".
 pub fn secs(x: f64) -> String {
     if x < 0.1 {
@@ -413,6 +454,13 @@ mod tests {
         assert_eq!(prose("R&amp;amp;D in run_1", &known), "R&D in `run_1`");
         // A control character by number is not let in.
         assert_eq!(text("a&#27;b"), "a\\&#27;b");
+    }
+
+    #[test]
+    fn each_bullet_once() {
+        let t = "# A\n\n- x\n- y\n- x\n\ntext\ntext\n- x\n";
+        assert_eq!(once(t, false), "# A\n\n- x\n- y\n\ntext\ntext\n");
+        assert_eq!(once(t, true), "# A\n\n- x (×3)\n- y\n\ntext\ntext\n");
     }
 
     #[test]

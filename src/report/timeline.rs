@@ -11,7 +11,7 @@
 
 use std::collections::BTreeMap;
 
-use super::facts::{Ev, Facts, outcome};
+use super::facts::{Ev, Facts, Outcome};
 use super::md;
 use crate::journal::IncidentChange;
 use crate::model::incident::NoteKind;
@@ -125,7 +125,7 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
         }
     }
     for a in &app.actions {
-        let o = outcome(a);
+        let o = f.outcome(a);
         let took = a
             .secs(a.verified_at)
             .map(|x| format!(" in {}", md::secs(x)))
@@ -138,8 +138,8 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
                 md::code(a.req.kind.as_str()),
                 target_label(&a.req.target),
                 md::text(&a.req.actor),
-                o.words(),
-                if o == super::facts::Outcome::Verified {
+                f.outcome_words(a),
+                if o == Outcome::Verified {
                     took
                 } else {
                     String::new()
@@ -234,7 +234,7 @@ pub fn short_hash(h: &str) -> String {
 fn group_key(x: &Ev) -> (usize, String, String) {
     let e = x.e;
     let attempt = matches!(
-        e.kind,
+        x.kind,
         EventKind::ToolCall | EventKind::ToolResult | EventKind::Error | EventKind::Retry
     );
     if attempt {
@@ -244,7 +244,7 @@ fn group_key(x: &Ev) -> (usize, String, String) {
     } else {
         // Writes and sends to many targets are one story: targets listed.
         let tool = e.tool.as_deref().unwrap_or("");
-        (x.run, e.kind.as_str().to_string(), tool.to_string())
+        (x.run, x.kind.as_str().to_string(), tool.to_string())
     }
 }
 
@@ -277,7 +277,12 @@ pub fn evidence(f: &Facts) -> Vec<Line> {
     for (i, x) in f.events.iter().enumerate() {
         let (run, kind, tool) = group_key(x);
         let b = bounds.entry(run).or_insert_with(|| bounds_of(f, run));
-        let sig = (kind, tool, b.partition_point(|t| *t < x.e.at));
+        let sig = if f.credible(x) {
+            (kind, tool, b.partition_point(|t| *t < x.e.at))
+        } else {
+            // Dated where it cannot be: told alone, never in a span.
+            (format!("not credible {i}"), String::new(), 0)
+        };
         by_run.entry(run).or_default().push((i, *x, sig));
     }
     let mut done: Vec<(usize, Vec<Line>)> = Vec::new();
@@ -324,11 +329,11 @@ pub fn evidence(f: &Facts) -> Vec<Line> {
 /// One group's lines: a loop of attempts or a run of the same kind as
 /// one line, anything else event by event.
 fn group_lines(f: &Facts, kind: &str, g: &[Ev]) -> Vec<Line> {
-    let retries = g.iter().filter(|x| x.e.kind == EventKind::Retry).count();
+    let retries = g.iter().filter(|x| *x.kind == EventKind::Retry).count();
     if kind == "attempt" && (retries > 0 || g.len() >= 3) {
         vec![attempts(f, g, retries)]
-    } else if g[0].e.kind != EventKind::StateChange
-        && (g.len() >= 3 || (g.len() == 2 && g[0].e.kind.is_world_change()))
+    } else if *g[0].kind != EventKind::StateChange
+        && (g.len() >= 3 || (g.len() == 2 && g[0].is_change()))
     {
         // A run's state changes are few and each is part of the story.
         vec![repeated(f, g)]
@@ -368,11 +373,16 @@ fn single(f: &Facts, x: &Ev) -> Line {
         e.at,
         false,
         format!(
-            "{} {}{}{what} ({})",
+            "{} {}{}{what} ({}){}",
             md::code(f.run_id(x.run)),
             e.kind.as_str(),
             flags(std::slice::from_ref(x)),
-            md::code(&e.id)
+            md::code(&e.id),
+            if f.credible(x) {
+                ""
+            } else {
+                " — its time is not credible (see Metrics)"
+            }
         ),
     )
 }
@@ -390,7 +400,7 @@ fn attempts(f: &Facts, g: &[Ev], retries: usize) -> Line {
         .unwrap_or("a tool");
     // An error by its status, else the reason the platform gave.
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
-    for x in g.iter().filter(|x| x.e.kind == EventKind::Error) {
+    for x in g.iter().filter(|x| *x.kind == EventKind::Error) {
         let v = x.e.data.value();
         let what = v
             .get("status")
@@ -402,9 +412,9 @@ fn attempts(f: &Facts, g: &[Ev], retries: usize) -> Line {
     }
     let results = g
         .iter()
-        .filter(|x| x.e.kind == EventKind::ToolResult)
+        .filter(|x| *x.kind == EventKind::ToolResult)
         .count();
-    let calls = g.iter().filter(|x| x.e.kind == EventKind::ToolCall).count();
+    let calls = g.iter().filter(|x| *x.kind == EventKind::ToolCall).count();
     let n_err: usize = errors.values().sum();
     let outcome = match (errors.len(), results) {
         (0, 0) => "no answer seen yet".to_string(),
@@ -471,16 +481,17 @@ fn repeated(f: &Facts, g: &[Ev]) -> Line {
     let recipients: u64 = g
         .iter()
         .filter_map(|x| x.e.data.get_u64("recipients"))
-        .sum();
+        .filter(|n| *n <= super::facts::MOST_PEOPLE)
+        .fold(0, u64::saturating_add);
     let n = g.len() as u64;
-    let what = match e0.kind {
+    let what = match g[0].kind {
         EventKind::MessageSent => md::plural(n, "message sent", "messages sent"),
         EventKind::FileWrite => md::plural(n, "file write", "file writes"),
         EventKind::DbWrite => md::plural(n, "database write", "database writes"),
         EventKind::ExternalAction => md::plural(n, "external action", "external actions"),
-        _ => format!("{} ×{n}", e0.kind.as_str()),
+        k => format!("{} ×{n}", k.as_str()),
     };
-    let first = if e0.kind.is_world_change() {
+    let first = if g[0].is_change() {
         String::new()
     } else {
         format!(", first: {}", f.prose(&e0.summary))
