@@ -1006,3 +1006,38 @@ fn an_update_says_when_its_records_end() {
         "{brief}"
     );
 }
+
+/// The live demo, a second in (issue 17, item 10): runs are running and
+/// nothing harmful is in the journal yet. That is no finding.
+#[test]
+fn nothing_found_while_runs_still_run_is_not_a_finding() {
+    let mut s = Scene::aca();
+    s.run(1, "sim", "r1", "running");
+    s.ev(
+        2,
+        "sim",
+        json!({"id": "e1", "run_id": "r1", "at": iso(2), "kind": "model_output",
+            "summary": "Drafting the follow-up"}),
+    );
+    let st = s.text("status");
+    for good_news in [
+        "We have not seen it change anything",
+        "So far we have found no change",
+        "no one outside our company affected",
+        "You do not need to do anything",
+    ] {
+        assert!(!st.contains(good_news), "'{good_news}' in:\n{st}");
+    }
+    assert!(
+        st.contains("We do not know yet what it did: our automated processes were still running at 10:00:02 UTC, the time of our latest records."),
+        "{st}"
+    );
+    // Every run ended, the record whole: then "so far nothing" is what the
+    // journal shows.
+    s.run(3, "sim", "r1", "succeeded");
+    let st = s.text("status");
+    assert!(
+        st.contains("So far we have found no change it made"),
+        "{st}"
+    );
+}

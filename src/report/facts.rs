@@ -468,6 +468,9 @@ pub struct Facts<'a> {
     pub broader: Vec<Broader>,
     /// Implicated runs still active, and those of them that changed the world.
     pub active: Vec<usize>,
+    /// Runs still active on the platforms, implicated or not: while any
+    /// is, finding nothing yet is no finding.
+    pub running: usize,
     pub harmful_active: Vec<usize>,
     /// The first verified containment action that held.
     pub first_containment: Option<&'a ActionState>,
@@ -631,6 +634,11 @@ impl<'a> Facts<'a> {
             broader: vec![],
             active: vec![],
             harmful_active: vec![],
+            running: store
+                .runs
+                .iter()
+                .filter(|r| r.source != "cordon" && r.state.is_active())
+                .count(),
             first_containment: None,
             known: BTreeSet::new(),
             reverted: BTreeSet::new(),

@@ -324,7 +324,7 @@ impl Writer<'_, '_> {
         if f.harm.is_empty() {
             // No change in the journal is good news only when the journal
             // holds all of it and nothing is still running.
-            if f.complete() && f.active.is_empty() {
+            if self.settled() {
                 self.line(
                     "One of our automated processes behaved incorrectly. So far we have found no change it made and no one outside our company it contacted. We are still checking.\n",
                 );
@@ -332,6 +332,11 @@ impl Writer<'_, '_> {
                 let mut why = Vec::new();
                 if !f.active.is_empty() {
                     why.push(format!("it was still running {}", self.as_of()));
+                } else if f.running > 0 {
+                    why.push(format!(
+                        "our automated processes were still running {}",
+                        self.as_of()
+                    ));
                 }
                 if !f.complete() {
                     why.push("part of our records of it is missing".to_string());
@@ -475,6 +480,14 @@ impl Writer<'_, '_> {
             }
             self.line("");
         }
+    }
+
+    /// May finding nothing (more) be said as a finding? Only from a
+    /// whole record, with the runs that did harm ended — and, when no
+    /// harm is seen at all, no run running anywhere (it may be next).
+    fn settled(&self) -> bool {
+        let f = self.f;
+        f.complete() && f.active.is_empty() && (!f.harm.is_empty() || f.running == 0)
     }
 
     /// Changes of no kind the update names in its own words (money is
@@ -631,7 +644,7 @@ impl Writer<'_, '_> {
         }
         if !any {
             // Finding no one is news only from a whole record.
-            if f.complete() && f.active.is_empty() {
+            if self.settled() {
                 self.line(
                     "- So far we have found no one outside our company affected. We are still checking.",
                 );
@@ -640,7 +653,7 @@ impl Writer<'_, '_> {
                     self.o,
                     "- We do not know yet who is affected: {}.",
                     if f.complete() {
-                        format!("the automated process was still running {}", self.as_of())
+                        format!("automated processes were still running {}", self.as_of())
                     } else {
                         "part of our records is missing".to_string()
                     }
@@ -1036,7 +1049,7 @@ impl Writer<'_, '_> {
         if !any {
             self.line(if self.others() > 0 {
                 "- If something from us reached you that you did not expect, please do not act on it, and contact us if you are unsure."
-            } else if f.complete() && f.active.is_empty() {
+            } else if self.settled() {
                 "- You do not need to do anything at this time."
             } else {
                 "- We do not know yet whether you need to do anything; we will say so here as soon as we do."
