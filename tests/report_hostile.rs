@@ -42,6 +42,13 @@ impl Scene {
         Scene::new(&["sim=aca:http://127.0.0.1:7300"])
     }
 
+    /// On the ACA source, with run `r1` (finished) listed at 10:00:01.
+    fn one_run() -> Scene {
+        let mut s = Scene::aca();
+        s.run(1, "sim", "r1", "succeeded");
+        s
+    }
+
     fn run(&mut self, secs: i64, source: &str, id: &str, state: &str) -> &mut Scene {
         self.run_with(secs, source, id, state, json!({}))
     }
@@ -86,6 +93,11 @@ impl Scene {
             json!({"id": id, "run_id": run, "at": iso(secs), "kind": "message_sent",
                 "target": target, "outbound": true, "reversible": false, "data": data}),
         )
+    }
+
+    /// A send by `r1` to `segment:vip`.
+    fn vip(&mut self, secs: i64, id: &str, data: Value) -> &mut Scene {
+        self.send(secs, id, "r1", "segment:vip", data)
     }
 
     fn note(&mut self, secs: i64, kind: NoteKind, text: &str) -> &mut Scene {
@@ -233,18 +245,23 @@ fn iso(secs: i64) -> String {
     at(secs).to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
+/// `text` says `part` (shown whole when it does not).
+#[track_caller]
+fn has(text: &str, part: &str) {
+    assert!(text.contains(part), "'{part}' missing in:\n{text}");
+}
+
+/// `text` does not say `part`.
+#[track_caller]
+fn lacks(text: &str, part: &str) {
+    assert!(!text.contains(part), "'{part}' in:\n{text}");
+}
+
 /// A run that emailed a list and then wrote a customer's record, so no
 /// reassurance is supported.
 fn mailer_that_also_wrote() -> Scene {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
-    s.send(
-        2,
-        "e1",
-        "r1",
-        "segment:vip",
-        json!({"recipients": 100, "segment_size": 100}),
-    );
+    let mut s = Scene::one_run();
+    s.vip(2, "e1", json!({"recipients": 100, "segment_size": 100}));
     s.ev(
         3,
         "sim",
@@ -298,18 +315,9 @@ fn every_comms_note_is_vetted_and_what_is_left_out_is_said() {
     for claim in ["we stopped it", "reverted every change", "nothing changed"] {
         assert!(!lower.contains(claim), "'{claim}' in:\n{}", d.text);
     }
-    assert!(
-        warnings.contains("\"We stopped it and reverted every change.\""),
-        "{warnings}"
-    );
-    assert!(
-        warnings.contains("the evidence does not show"),
-        "{warnings}"
-    );
-    assert!(
-        warnings.contains("Nothing changed on your account"),
-        "{warnings}"
-    );
+    has(&warnings, "\"We stopped it and reverted every change.\"");
+    has(&warnings, "the evidence does not show");
+    has(&warnings, "Nothing changed on your account");
     // The internal name and the secret: not in the update, and the secret
     // not on the commander's screen either (not even in part).
     assert!(!lower.contains("mailer-7"), "{}", d.text);
@@ -319,8 +327,8 @@ fn every_comms_note_is_vetted_and_what_is_left_out_is_said() {
             "{warnings}"
         );
     }
-    assert!(warnings.contains("looks like a secret"), "{warnings}");
-    assert!(warnings.contains("mailer-7"), "{warnings}");
+    has(&warnings, "looks like a secret");
+    has(&warnings, "mailer-7");
 
     // With the stop verified, the same claim is what the evidence shows.
     let mut s = mailer_that_also_wrote();
@@ -352,15 +360,8 @@ fn reassures(text: &str) -> bool {
 #[test]
 fn a_change_under_any_name_blocks_the_reassurance() {
     let messages_then = |extra: Option<Value>| {
-        let mut s = Scene::aca();
-        s.run(1, "sim", "r1", "succeeded");
-        s.send(
-            2,
-            "e1",
-            "r1",
-            "segment:vip",
-            json!({"recipients": 100, "segment_size": 100}),
-        );
+        let mut s = Scene::one_run();
+        s.vip(2, "e1", json!({"recipients": 100, "segment_size": 100}));
         if let Some(v) = extra {
             s.ev(3, "sim", v);
         }
@@ -437,7 +438,7 @@ fn a_change_under_any_name_blocks_the_reassurance() {
 fn a_stop_is_not_containment_while_sends_continue_after_it() {
     let mut s = Scene::aca();
     s.run(1, "sim", "r1", "running");
-    s.send(2, "e1", "r1", "segment:vip", json!({"recipients": 100}));
+    s.vip(2, "e1", json!({"recipients": 100}));
     s.stop(4, "r1", 5);
     for (i, t) in [6, 7, 8].iter().enumerate() {
         s.send(
@@ -450,26 +451,24 @@ fn a_stop_is_not_containment_while_sends_continue_after_it() {
     }
     s.run(9, "sim", "r1", "cancelled");
     let st = s.text("status");
-    assert!(!st.contains("checked that it took effect"), "{st}");
-    assert!(
-        st.contains("a check at 10:00:05 UTC showed it stopped, but 3 further messages from it are recorded after that check"),
-        "{st}"
+    lacks(&st, "checked that it took effect");
+    has(
+        &st,
+        "a check at 10:00:05 UTC showed it stopped, but 3 further messages from it are recorded after that check",
     );
-    assert!(
-        !st.contains(
-            "Our records show that the automated process sent messages and changed nothing else"
-        ),
-        "{st}"
+    lacks(
+        &st,
+        "Our records show that the automated process sent messages and changed nothing else",
     );
     let brief = s.text("internal");
-    assert!(
-        brief.contains("verified at 10:00:05, but 3 changes by `r1` are recorded after it (`e2` … `e4`): not contained"),
-        "{brief}"
+    has(
+        &brief,
+        "verified at 10:00:05, but 3 changes by `r1` are recorded after it (`e2` … `e4`): not contained",
     );
     let pm = s.text("postmortem");
-    assert!(pm.contains("worked 0 of 1 times"), "{pm}");
-    assert!(!pm.contains("was contained by `stop_run`"), "{pm}");
-    assert!(!pm.contains("verified by a fresh read"), "{pm}");
+    has(&pm, "worked 0 of 1 times");
+    lacks(&pm, "was contained by `stop_run`");
+    lacks(&pm, "verified by a fresh read");
 }
 
 /// Every bullet of a document once.
@@ -485,13 +484,7 @@ fn repeated_bullets(text: &str) -> Vec<&str> {
 fn no_sentence_is_said_twice() {
     let mut s = Scene::aca();
     s.run(1, "sim", "r1", "running");
-    s.send(
-        2,
-        "e1",
-        "r1",
-        "segment:vip",
-        json!({"recipients": 5000, "segment_size": 5000}),
-    );
+    s.vip(2, "e1", json!({"recipients": 5000, "segment_size": 5000}));
     s.send(
         3,
         "e2",
@@ -519,9 +512,19 @@ fn no_sentence_is_said_twice() {
         1,
         "{st}"
     );
-    assert!(st.contains("another of our customer lists"), "{st}");
+    has(&st, "another of our customer lists");
     let brief = s.text("internal");
     assert_eq!(repeated_bullets(&brief), Vec::<&str>::new(), "{brief}");
+}
+
+/// A run that sent to `segment:all` once for each `data`, a second apart.
+fn sends_to_all(data: &[Value]) -> Scene {
+    let mut s = Scene::one_run();
+    for (i, d) in data.iter().enumerate() {
+        let id = format!("e{i}");
+        s.send(2 + i as i64, &id, "r1", "segment:all", d.clone());
+    }
+    s
 }
 
 /// The range of people a report gives for the list it names first.
@@ -539,17 +542,7 @@ fn people_in(text: &str) -> String {
 fn a_list_sent_in_full_again_and_again_is_a_range() {
     // One list sent in full three times: 10,000 people at least, 30,000
     // at most (the evidence does not say they were the same people).
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
-    for i in 0..3 {
-        s.send(
-            2 + i,
-            &format!("e{i}"),
-            "r1",
-            "segment:all",
-            json!({"recipients": 10000}),
-        );
-    }
+    let s = sends_to_all(&vec![json!({"recipients": 10000}); 3]);
     let st = s.text("status");
     let who = section(&st, "## Who is affected");
     assert_eq!(people_in(who), "between 10,000 and 30,000 people", "{st}");
@@ -582,16 +575,12 @@ fn the_demo_status_update_and_postmortem_count_the_same_people() {
         brief.contains(&format!("`segment:all-customers`: {list}")),
         "{list}:\n{brief}"
     );
-    assert!(
-        pm.contains(&format!("`segment:all-customers`: {list}")),
-        "{pm}"
-    );
+    has(&pm, &format!("`segment:all-customers`: {list}"));
 }
 
 #[test]
 fn a_list_is_one_list_however_it_is_spelled() {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
+    let mut s = Scene::one_run();
     for (i, t) in [
         "segment:All-Customers",
         " segment:all-customers ",
@@ -609,24 +598,19 @@ fn a_list_is_one_list_however_it_is_spelled() {
         );
     }
     let st = s.text("status");
-    assert!(!st.contains("another of our customer lists"), "{st}");
+    lacks(&st, "another of our customer lists");
     assert_eq!(
         people_in(section(&st, "## Who is affected")),
         "500 people",
         "{st}"
     );
     let brief = s.text("internal");
-    assert!(
-        brief.contains("People reached, each list counted once: 500."),
-        "{brief}"
-    );
+    has(&brief, "People reached, each list counted once: 500.");
 }
 
 #[test]
 fn a_count_not_given_is_unknown_never_zero() {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
-    s.send(2, "e1", "r1", "segment:all", json!({}));
+    let s = sends_to_all(&[json!({})]);
     let st = s.text("status");
     assert_eq!(
         people_in(section(&st, "## Who is affected")),
@@ -643,22 +627,7 @@ fn a_count_not_given_is_unknown_never_zero() {
 
 #[test]
 fn a_count_no_list_can_hold_is_not_a_count() {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
-    s.send(
-        2,
-        "e1",
-        "r1",
-        "segment:all",
-        json!({"recipients": u64::MAX}),
-    );
-    s.send(
-        3,
-        "e2",
-        "r1",
-        "segment:all",
-        json!({"recipients": u64::MAX}),
-    );
+    let s = sends_to_all(&vec![json!({"recipients": u64::MAX}); 2]);
     for kind in ["status", "internal", "postmortem"] {
         let t = s.text(kind);
         assert!(!t.contains("18,446,744"), "{kind}:\n{t}");
@@ -674,29 +643,18 @@ fn a_count_no_list_can_hold_is_not_a_count() {
 
 #[test]
 fn a_list_said_to_be_smaller_than_a_send_to_it_is_the_larger() {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
-    s.send(
-        2,
-        "e1",
-        "r1",
-        "segment:all",
-        json!({"recipients": 5000, "segment_size": 3000}),
-    );
+    let s = sends_to_all(&[json!({"recipients": 5000, "segment_size": 3000})]);
     let st = s.text("status");
     assert_eq!(
         people_in(section(&st, "## Who is affected")),
         "5,000 people",
         "{st}"
     );
-    assert!(
-        st.contains("our records disagree on the size of the list"),
-        "{st}"
-    );
+    has(&st, "our records disagree on the size of the list");
     let brief = s.text("internal");
-    assert!(
-        brief.contains("the list's stated size (3,000) is smaller than one send to it (5,000)"),
-        "{brief}"
+    has(
+        &brief,
+        "the list's stated size (3,000) is smaller than one send to it (5,000)",
     );
 }
 
@@ -712,8 +670,7 @@ fn section<'a>(md: &'a str, heading: &str) -> &'a str {
 
 #[test]
 fn times_that_cannot_be_true_are_not_measured() {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
+    let mut s = Scene::one_run();
     // The platform's clock: one send dated 2099, one at the epoch, the
     // rest on time. The commander set detection before the first harm.
     s.ev(
@@ -728,8 +685,8 @@ fn times_that_cannot_be_true_are_not_measured() {
         json!({"id": "e2", "run_id": "r1", "at": "1970-01-01T00:00:00Z", "kind": "message_sent",
             "target": "segment:vip", "outbound": true, "data": {"recipients": 10}}),
     );
-    s.send(6, "e3", "r1", "segment:vip", json!({"recipients": 10}));
-    s.send(8, "e4", "r1", "segment:vip", json!({"recipients": 10}));
+    s.vip(6, "e3", json!({"recipients": 10}));
+    s.vip(8, "e4", json!({"recipients": 10}));
     s.change(20, IncidentChange::Detected { detected: at(3) });
     let negative = regex::Regex::new(r"-\d+(\.\d)? (s|min|h)\b").unwrap();
     for kind in ["status", "internal", "postmortem"] {
@@ -740,20 +697,17 @@ fn times_that_cannot_be_true_are_not_measured() {
     }
     let pm = s.text("postmortem");
     let metrics = section(&pm, "## Metrics");
-    assert!(
-        metrics.contains("Time to detect: not measured"),
-        "{metrics}"
-    );
-    assert!(metrics.contains("not credible"), "{metrics}");
+    has(metrics, "Time to detect: not measured");
+    has(metrics, "not credible");
     assert!(
         metrics.contains("`e1`") && metrics.contains("`e2`"),
         "{metrics}"
     );
-    assert!(metrics.contains("left out of these figures"), "{metrics}");
+    has(metrics, "left out of these figures");
     // The first harm is the first credible one.
-    assert!(
-        pm.contains("**First harm**: `r1` message_sent to `segment:vip` (`e3`)"),
-        "{pm}"
+    has(
+        &pm,
+        "**First harm**: `r1` message_sent to `segment:vip` (`e3`)",
     );
     let st = s.text("status");
     assert!(
@@ -761,13 +715,12 @@ fn times_that_cannot_be_true_are_not_measured() {
         "{st}"
     );
     let brief = s.text("internal");
-    assert!(brief.contains("Time to detect: not measured"), "{brief}");
+    has(&brief, "Time to detect: not measured");
 }
 
 #[test]
 fn a_collapsed_loop_never_swallows_what_happened_between_its_attempts() {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
+    let mut s = Scene::one_run();
     // Detected before the loop: the milestone does not split it.
     s.change(1, IncidentChange::Detected { detected: at(1) });
     let mut n = 0;
@@ -823,8 +776,7 @@ fn a_collapsed_loop_never_swallows_what_happened_between_its_attempts() {
 
     // A cycle repeated (an agent logging its instruction at each step):
     // one line for each part of it, not one per event.
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
+    let mut s = Scene::one_run();
     s.change(1, IncidentChange::Detected { detected: at(1) });
     for i in 0..5 {
         let t = 2 + i;
@@ -888,8 +840,7 @@ fn tables_hold_their_shape(md: &str) {
 
 #[test]
 fn markdown_escapes_what_it_must_in_tables_and_code_spans() {
-    let mut s = Scene::aca();
-    s.run(1, "sim", "r1", "succeeded");
+    let mut s = Scene::one_run();
     s.ev(
         2,
         "sim",
@@ -918,17 +869,17 @@ fn markdown_escapes_what_it_must_in_tables_and_code_spans() {
         tables_hold_their_shape(&t);
     }
     let pm = s.text("postmortem");
-    assert!(pm.contains("Saved R&D notes for \\<team> & Q&A"), "{pm}");
+    has(&pm, "Saved R&D notes for \\<team> & Q&A");
     // In a table the pipe in the code span is escaped; in a list it is not.
-    assert!(pm.contains("| `db:crm.customers/a\\|b` |"), "{pm}");
-    assert!(pm.contains("restored from backup \\| checked |"), "{pm}");
-    assert!(
-        pm.contains("| Split R&D \\| ops tables | bob | 2026-12-01 | prevent |"),
-        "{pm}"
+    has(&pm, "| `db:crm.customers/a\\|b` |");
+    has(&pm, "restored from backup \\| checked |");
+    has(
+        &pm,
+        "| Split R&D \\| ops tables | bob | 2026-12-01 | prevent |",
     );
     let brief = s.text("internal");
-    assert!(brief.contains("Customer record `a|b` changed"), "{brief}");
-    assert!(!brief.contains("a\\|b"), "{brief}");
+    has(&brief, "Customer record `a|b` changed");
+    lacks(&brief, "a\\|b");
     tables_hold_their_shape(&report::render(
         "postmortem",
         &JournalView::from_bytes(&cordon::scenes::demo_journal())
@@ -960,28 +911,25 @@ fn missing_evidence_is_unknown_not_good_news() {
     ] {
         assert!(!st.contains(good_news), "'{good_news}' in:\n{st}");
     }
-    assert!(st.contains("We do not know yet"), "{st}");
-    assert!(st.contains("could not be reached"), "{st}");
+    has(&st, "We do not know yet");
+    has(&st, "could not be reached");
     let brief = s.text("internal");
-    assert!(
-        !brief.contains("No change to the world by the implicated runs was seen."),
-        "{brief}"
+    lacks(
+        &brief,
+        "No change to the world by the implicated runs was seen.",
     );
-    assert!(brief.contains("the evidence is incomplete"), "{brief}");
-    assert!(
-        brief.contains("`r1`: the platform counts 3 external actions; 0 are in the journal"),
-        "{brief}"
+    has(&brief, "the evidence is incomplete");
+    has(
+        &brief,
+        "`r1`: the platform counts 3 external actions; 0 are in the journal",
     );
-    assert!(
-        brief.contains("`sim` unreachable since 10:00:05"),
-        "{brief}"
-    );
+    has(&brief, "`sim` unreachable since 10:00:05");
     let pm = s.text("postmortem");
-    assert!(
-        !pm.contains("No change to the world by an implicated run was observed."),
-        "{pm}"
+    lacks(
+        &pm,
+        "No change to the world by an implicated run was observed.",
     );
-    assert!(pm.contains("the evidence is incomplete"), "{pm}");
+    has(&pm, "the evidence is incomplete");
 }
 
 #[test]
@@ -996,14 +944,14 @@ fn an_update_says_when_its_records_end() {
         ),
         "{st}"
     );
-    assert!(
-        st.contains("1 of them was still running at 10:00:45 UTC, the time of our latest records"),
-        "{st}"
+    has(
+        &st,
+        "1 of them was still running at 10:00:45 UTC, the time of our latest records",
     );
     let brief = s.text("internal");
-    assert!(
-        brief.contains("_As of 2026-11-24 10:00:45 UTC (the journal's last record; written 2026-11-24 10:20:00 UTC)"),
-        "{brief}"
+    has(
+        &brief,
+        "_As of 2026-11-24 10:00:45 UTC (the journal's last record; written 2026-11-24 10:20:00 UTC)",
     );
 }
 
@@ -1028,16 +976,13 @@ fn nothing_found_while_runs_still_run_is_not_a_finding() {
     ] {
         assert!(!st.contains(good_news), "'{good_news}' in:\n{st}");
     }
-    assert!(
-        st.contains("We do not know yet what it did: our automated processes were still running at 10:00:02 UTC, the time of our latest records."),
-        "{st}"
+    has(
+        &st,
+        "We do not know yet what it did: our automated processes were still running at 10:00:02 UTC, the time of our latest records.",
     );
     // Every run ended, the record whole: then "so far nothing" is what the
     // journal shows.
     s.run(3, "sim", "r1", "succeeded");
     let st = s.text("status");
-    assert!(
-        st.contains("So far we have found no change it made"),
-        "{st}"
-    );
+    has(&st, "So far we have found no change it made");
 }

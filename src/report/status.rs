@@ -806,17 +806,12 @@ impl Writer<'_, '_> {
             .iter()
             .filter(|a| !verified(a) && a.phase != crate::model::ActionPhase::Confirmed)
             .count();
-        let not_held = self.not_held();
+        let not_held = self.not_held() as u64;
         if not_held > 0 {
             self.warnings.push(format!(
-                "{} verified, but the platform recorded changes after {}: the update does not claim {}.",
-                if not_held == 1 {
-                    "1 containment action was".to_string()
-                } else {
-                    format!("{not_held} containment actions were")
-                },
-                if not_held == 1 { "it" } else { "them" },
-                if not_held == 1 { "it took effect" } else { "they took effect" }
+                "{} verified, but the platform recorded changes after: the update does not claim {} took effect.",
+                md::plural(not_held, "containment action was", "containment actions were"),
+                if not_held == 1 { "it" } else { "they" }
             ));
         }
         if unverified > 0 {
@@ -958,17 +953,13 @@ impl Writer<'_, '_> {
             );
         }
         for g in &f.gaps {
-            match g {
-                Gap::Down { since, .. } => {
-                    any = true;
-                    let _ = writeln!(
-                        self.o,
-                        "- What happened after {} in one of the systems we watch: it could not be reached since then, so our records of it stop there.",
-                        clock_on(*since, f.as_of)
-                    );
-                }
-                Gap::WasDown { .. } => {}
-                _ => {}
+            if let Gap::Down { since, .. } = g {
+                any = true;
+                let _ = writeln!(
+                    self.o,
+                    "- What happened after {} in one of the systems we watch: it could not be reached since then, so our records of it stop there.",
+                    clock_on(*since, f.as_of)
+                );
             }
         }
         let partial: BTreeSet<&str> = f
