@@ -12,7 +12,7 @@
 //! and evidence the journal lacks (a source down, a run without events)
 //! makes what it would have said unknown.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::JournalView;
 use crate::app::{ActionState, App, triage::Triage};
@@ -444,6 +444,8 @@ pub struct Facts<'a> {
     /// Events whose time cannot be right, and why; left out of every
     /// figure that rests on time.
     pub not_credible: Vec<(Ev<'a>, String)>,
+    /// The same, by (run, event id).
+    incredible: HashSet<(usize, &'a str)>,
     /// What the journal lacks: sources down, runs without their evidence.
     pub gaps: Vec<Gap>,
     /// The journal's last record: what the reports know is as of then.
@@ -589,11 +591,12 @@ impl<'a> Facts<'a> {
             .collect();
         events.sort_by(|a, b| a.e.at.cmp(&b.e.at).then_with(|| a.e.id.cmp(&b.e.id)));
         let not_credible = not_credible(app, j, &events);
-        let credible = |x: &Ev| {
-            !not_credible
-                .iter()
-                .any(|(y, _)| y.e.id == x.e.id && y.run == x.run)
-        };
+        // Looked up per event (a platform may date every event 2099).
+        let incredible: HashSet<(usize, &'a str)> = not_credible
+            .iter()
+            .map(|(x, _)| (x.run, x.e.id.as_str()))
+            .collect();
+        let credible = |x: &Ev| !incredible.contains(&(x.run, x.e.id.as_str()));
         let harm: Vec<Ev<'a>> = events.iter().copied().filter(Ev::is_change).collect();
         let first_harm = harm.iter().copied().find(|x| credible(x));
         let last_harm = harm.iter().rev().copied().find(|x| credible(x));
@@ -618,6 +621,7 @@ impl<'a> Facts<'a> {
             first_harm,
             last_harm,
             not_credible,
+            incredible,
             gaps: gaps(app, j, &tri.implicated),
             as_of: j.lines.last().map(|(_, e)| e.ts).unwrap_or(app.now),
             after: vec![],
@@ -674,10 +678,7 @@ impl<'a> Facts<'a> {
 
     /// Is this event's time credible (not in [`Facts::not_credible`])?
     pub fn credible(&self, x: &Ev) -> bool {
-        !self
-            .not_credible
-            .iter()
-            .any(|(y, _)| y.e.id == x.e.id && y.run == x.run)
+        !self.incredible.contains(&(x.run, x.e.id.as_str()))
     }
 
     /// Is the journal's evidence of the incident complete: no source down,
@@ -721,10 +722,12 @@ impl<'a> Facts<'a> {
             }
             _ => false,
         };
-        self.harm
+        // The changes are in time order: only those after the read.
+        let from = self.harm.partition_point(|x| x.e.at <= t);
+        self.harm[from..]
             .iter()
             .copied()
-            .filter(|x| x.e.at > t && self.credible(x) && prevents(x) && self.aims_at(a, x.run))
+            .filter(|x| self.credible(x) && prevents(x) && self.aims_at(a, x.run))
             .collect()
     }
 
