@@ -853,7 +853,7 @@ fn containment(f: &Facts, o: &mut String) {
                 .unwrap_or_else(|| "—".into());
             let out = f.outcome(a);
             let conf = match out {
-                Outcome::Verified => a
+                Outcome::Verified | Outcome::NotHeld => a
                     .secs(a.verified_at)
                     .map(|x| format!("+{}", md::secs(x)))
                     .unwrap_or_default(),

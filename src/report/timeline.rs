@@ -188,7 +188,11 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
 pub fn outcome_detail(f: &Facts, a: &crate::app::ActionState) -> String {
     let mut s = String::new();
     if !a.detail.is_empty() {
-        s = format!(": {}", f.prose(&a.detail));
+        s = if f.outcome(a) == Outcome::NotHeld {
+            format!(" (the fresh read said: {})", f.prose(&a.detail))
+        } else {
+            format!(": {}", f.prose(&a.detail))
+        };
     }
     let reverted = f.reverted_by(a).len() as u64;
     if reverted > 0 {
