@@ -281,3 +281,45 @@ fn internal_brief_preview_scrolled_160x48() {
     }
     insta::assert_snapshot!(render(&mut a, 160, 48).backend());
 }
+
+/// Evidence keeps arriving while the preview is open (the demo under
+/// load: the triage pane showed messages the draft did not): the preview
+/// says the draft is behind and as of when, until it is rendered again.
+#[test]
+fn a_preview_says_when_the_console_has_moved_on_since_its_draft() {
+    let mut a = previewing();
+    let screen_of = |a: &mut cordon::app::App| screen(a, 160, 48);
+    assert!(!screen_of(&mut a).contains("since this was rendered"));
+    let ev = cordon::model::Event::from_wire_value(
+        &serde_json::json!({"id": "evt_late_1", "run_id": "run_e509", "at": "2026-11-24T10:19:00Z",
+            "kind": "message_sent", "target": "segment:all-customers", "outbound": true,
+            "data": {"recipients": 2000}}),
+        at(1190),
+    )
+    .unwrap();
+    let batch = cordon::source::Batch {
+        runs: vec![],
+        events: vec![ev],
+        controls: None,
+        offered: None,
+        credentials: vec![],
+        bytes: 0,
+        linked: Vec::new(),
+    };
+    a.update(polled("sim", batch, at(1195)));
+    let s = screen_of(&mut a);
+    assert!(
+        s.contains(
+            "1 new record from the platforms since this was rendered from the journal (records to 10:00:45 UTC): r renders"
+        ),
+        "{s}"
+    );
+    // Rendered again: nothing newer.
+    let fx = a.update(ch('r'));
+    let (kind, request) = render_request(&fx);
+    a.update(Msg::Rendered {
+        request,
+        result: Ok(Box::new(draft_of(&kind))),
+    });
+    assert!(!screen_of(&mut a).contains("since this was rendered"));
+}

@@ -33,6 +33,10 @@ pub struct ExportPreview {
     /// Being written, or written: (path, sha256) once done.
     pub writing: bool,
     pub written: Option<Written>,
+    /// The platforms' records the console held when the render was asked
+    /// for ([`App::generation`]): more since, and the draft is behind what
+    /// the console shows.
+    pub seen: u64,
 }
 
 /// The preview scrolls this far at most: a million-event evidence bundle
@@ -107,6 +111,7 @@ impl App {
             total: 0,
             writing: false,
             written: None,
+            seen: self.generation,
         }));
         self.render_export(fx);
     }
@@ -115,8 +120,10 @@ impl App {
     fn render_export(&mut self, fx: &mut Vec<Effect>) {
         self.next_proposal += 1;
         let request = self.next_proposal;
+        let seen = self.generation;
         if let Mode::Export(p) = &mut self.mode {
             p.request = request;
+            p.seen = seen;
             p.draft = Rendering::Loading;
             p.scroll = 0;
             p.total = 0;

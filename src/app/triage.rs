@@ -214,7 +214,10 @@ impl App {
                     _ => None,
                 };
                 c.outbound |= is_outbound(e, st.class);
-                c.recipients += e.data.get_u64("recipients").unwrap_or(0);
+                // A platform's absurd count must not overflow the sum.
+                c.recipients = c
+                    .recipients
+                    .saturating_add(e.data.get_u64("recipients").unwrap_or(0));
                 c.first = c.first.min(e.at);
                 c.last = c.last.max(e.at);
             }
@@ -364,7 +367,7 @@ impl App {
             let n: u64 = sent
                 .iter()
                 .map(|e| e.data.get_u64("recipients").unwrap_or(0))
-                .sum();
+                .fold(0, u64::saturating_add);
             Answered {
                 answer: Answer::Yes,
                 note: format!("{} messages sent, {n} recipients", sent.len()),

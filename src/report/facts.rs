@@ -4,12 +4,20 @@
 //! detection, declaration), what each containment action verifiably did,
 //! and the review and permission facts the postmortem's "why" questions
 //! rest on. Every figure keeps the ids of the events it comes from.
+//!
+//! Nothing a platform sends is taken as good news by default: a change is
+//! a change whatever its kind is called (`DB_WRITE`, `record_deleted`, a
+//! tool call the rules class as a write), an event dated where it cannot
+//! be is kept out of the figures, a count no list can hold is no count,
+//! and evidence the journal lacks (a source down, a run without events)
+//! makes what it would have said unknown.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
 use super::JournalView;
 use crate::app::{ActionState, App, triage::Triage};
 use crate::journal::Record;
+use crate::model::classify::{Class, Classes};
 use crate::model::{ActionKind, ActionPhase, Event, EventKind, Time};
 
 /// Did this action verifiably change something? The one place the reports
@@ -25,6 +33,9 @@ pub fn verified(a: &ActionState) -> bool {
 pub enum Outcome {
     /// Verified by a fresh read of the same object (see [`verified`]).
     Verified,
+    /// Verified, and then contradicted: the runs it aimed at made changes
+    /// after the fresh read (see [`Facts::after`]). Not containment.
+    NotHeld,
     /// A rollback of which some planned writes were reverted, some failed.
     PartlyDone,
     /// The run had ended before the action reached it.
@@ -64,6 +75,7 @@ impl Outcome {
     pub fn words(&self) -> &'static str {
         match self {
             Outcome::Verified => "verified",
+            Outcome::NotHeld => "verified, then contradicted by later changes",
             Outcome::PartlyDone => "partly done",
             Outcome::AlreadyEnded => "nothing to do (it had already ended)",
             Outcome::NothingToDo => "nothing to do",
@@ -98,24 +110,138 @@ pub struct Mark {
 pub struct Ev<'a> {
     pub run: usize,
     pub e: &'a Event,
+    /// Its kind as the reports read it ([`read_kind`]): `DB_WRITE` is a
+    /// `db_write`.
+    pub kind: &'a EventKind,
+    /// What the classification rules make of it.
+    pub class: Classes,
 }
 
-/// One target messages went to: people counted once.
+impl<'a> Ev<'a> {
+    /// Does it change the world? One of the four kinds that do, a tool
+    /// call the rules class as a write, money or reaching people, anything
+    /// the platform calls outbound, or a kind cordon does not know whose
+    /// name says it changes something (`record_deleted`).
+    pub fn is_change(&self) -> bool {
+        self.kind.is_world_change()
+            || [
+                Class::DataWrite,
+                Class::Money,
+                Class::UserFacing,
+                Class::Outbound,
+            ]
+            .iter()
+            .any(|c| self.class.has(*c))
+            || self.e.outbound
+            || matches!(self.kind, EventKind::Other(k) if named_like_a_change(k))
+    }
+
+    /// A change that is none of the four kinds the reports describe in
+    /// their own words (a classified tool call, an unknown kind).
+    pub fn is_other_change(&self) -> bool {
+        self.is_change() && !self.kind.is_world_change()
+    }
+
+    /// A kind cordon does not know that does not say what it did: not
+    /// good news, not harm either.
+    pub fn is_unknown(&self) -> bool {
+        matches!(self.kind, EventKind::Other(k) if !k.contains("alert")) && !self.is_change()
+    }
+
+    pub fn target(&self) -> &'a str {
+        self.e.target.as_deref().unwrap_or("")
+    }
+}
+
+/// A known kind in another casing or spelling (`DB_WRITE`, `Message-Sent`)
+/// is that kind; anything else is itself.
+pub fn read_kind(k: &EventKind) -> &EventKind {
+    match k {
+        EventKind::Other(s) => {
+            let n = s.trim().to_ascii_lowercase().replace(['-', ' ', '.'], "_");
+            EventKind::known().find(|x| x.as_str() == n).unwrap_or(k)
+        }
+        k => k,
+    }
+}
+
+/// Words in an unknown kind that say it changed something.
+const CHANGE_WORDS: [&str; 24] = [
+    "writ", "delet", "remov", "insert", "updat", "creat", "modif", "edit", "drop", "truncat",
+    "purg", "overwr", "sent", "send", "mail", "messag", "notif", "publish", "pay", "charg",
+    "refund", "transfer", "deploy", "push",
+];
+
+fn named_like_a_change(kind: &str) -> bool {
+    let k = kind.to_ascii_lowercase();
+    CHANGE_WORDS.iter().any(|w| k.contains(w))
+}
+
+/// More people than there are: a count above this is no count.
+pub const MOST_PEOPLE: u64 = 10_000_000_000;
+
+/// A count of people: at least `low`, at most `high` (`None`: no bound
+/// the evidence gives).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct People {
+    pub low: u64,
+    pub high: Option<u64>,
+}
+
+impl People {
+    /// "48,112 people", "between 2,000 and 10,000 people", "up to 500
+    /// people", "at least 2,000 people", "an unknown number of people".
+    pub fn words(&self) -> String {
+        let n = super::md::num;
+        match (self.low, self.high) {
+            (l, Some(h)) if l >= h => super::md::plural(h, "person", "people"),
+            (0, Some(h)) => format!("up to {} people", n(h)),
+            (l, Some(h)) => format!("between {} and {} people", n(l), n(h)),
+            (0, None) => "an unknown number of people".into(),
+            (l, None) => format!("at least {} people", n(l)),
+        }
+    }
+
+    /// The number alone: "500", "between 2,000 and 10,001", "up to 500",
+    /// "at least 2,000", "unknown".
+    pub fn figure(&self) -> String {
+        let n = super::md::num;
+        match (self.low, self.high) {
+            (l, Some(h)) if l >= h => n(h),
+            (0, Some(h)) => format!("up to {}", n(h)),
+            (l, Some(h)) => format!("between {} and {}", n(l), n(h)),
+            (0, None) => "unknown".into(),
+            (l, None) => format!("at least {} (the rest unknown)", n(l)),
+        }
+    }
+
+    pub fn certain(&self) -> bool {
+        self.high == Some(self.low)
+    }
+}
+
+/// One target messages went to: people counted once, however the
+/// platform spelled it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reach {
+    /// As first spelled.
     pub target: String,
+    /// Other spellings of the same target (case, spaces).
+    pub spellings: Vec<String>,
     /// A list, segment or cohort (not one person).
     pub group: bool,
-    /// The group's size, where an event says it, and that event.
+    /// The group's largest stated size, where an event says it, and that
+    /// event.
     pub size: Option<(u64, String)>,
-    /// Recipients as the sends report them, summed.
+    /// Recipients as the sends report them, summed (credible counts only).
     pub recipients: u64,
-    /// The largest sum by one run (a lower bound on people reached when
-    /// several runs sent to the same group).
-    pub most_by_one_run: u64,
+    /// The most one send reached: the people certainly reached.
+    pub largest: u64,
     pub sends: usize,
     /// Sends that did not say how many they reached.
     pub uncounted: usize,
+    /// Sends whose count cannot be right (above [`MOST_PEOPLE`]).
+    pub incredible: Vec<String>,
     pub runs: Vec<String>,
     pub first: Time,
     pub last: Time,
@@ -127,20 +253,52 @@ pub struct Reach {
 }
 
 impl Reach {
-    /// (at least, at most) people this target stands for.
-    pub fn people(&self) -> (u64, u64) {
+    /// The people this target stands for. A person is one. A list: at
+    /// least the most one send reached (sends may repeat the same people:
+    /// a list sent in full again, a batch retried), at most what the sends
+    /// add up to, and never more than the list holds (its stated size, or
+    /// one send's count when that is larger). A send that gave no count,
+    /// or one that cannot be right, leaves only the list's size as a bound.
+    pub fn people(&self) -> People {
         if !self.group {
-            return (1, 1);
+            return People {
+                low: 1,
+                high: Some(1),
+            };
         }
-        // No more people than messages, when every send was counted; no
-        // more than the list holds.
-        let high = match (&self.size, self.uncounted) {
-            (Some((n, _)), 0) => (*n).min(self.recipients),
-            (Some((n, _)), _) => *n,
-            (None, _) => self.recipients,
+        let holds = self.size.as_ref().map(|(n, _)| (*n).max(self.largest));
+        let all_counted = self.uncounted == 0 && self.incredible.is_empty();
+        let high = match (holds, all_counted) {
+            (Some(h), true) => Some(h.min(self.recipients)),
+            (Some(h), false) => Some(h),
+            (None, true) => Some(self.recipients),
+            (None, false) => None,
         };
-        (self.most_by_one_run.min(high), high)
+        People {
+            low: high.map_or(self.largest, |h| self.largest.min(h)),
+            high,
+        }
     }
+
+    /// The list's stated size and the larger count of one send to it, when
+    /// the two disagree.
+    pub fn size_conflict(&self) -> Option<(u64, u64)> {
+        self.size
+            .as_ref()
+            .filter(|(n, _)| *n < self.largest)
+            .map(|(n, _)| (*n, self.largest))
+    }
+}
+
+/// A target as the reports compare it: case, spaces and the spaces around
+/// the scheme's colon do not make another list.
+pub fn same_target(t: &str) -> String {
+    let t = t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let t = match t.split_once(':') {
+        Some((a, b)) => format!("{}:{}", a.trim(), b.trim()),
+        None => t,
+    };
+    t.to_lowercase()
 }
 
 /// Changes to billing, payments and the like, with the events' figures.
@@ -199,15 +357,102 @@ pub struct HarmCount {
     pub last: Option<String>,
 }
 
+/// Evidence the journal lacks.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Gap {
+    /// A source that could not be reached and had not come back when the
+    /// journal ends.
+    Down {
+        source: String,
+        since: Time,
+        why: String,
+    },
+    /// A source that was down and came back (its feed resumes where it
+    /// stopped, so this is for the record).
+    WasDown {
+        source: String,
+        from: Time,
+        to: Time,
+    },
+    /// An implicated run with no event in the journal.
+    NoEvents { run: String },
+    /// An implicated run its platform counts more of than the journal
+    /// holds.
+    Fewer {
+        run: String,
+        what: &'static str,
+        platform: u64,
+        seen: u64,
+    },
+}
+
+impl Gap {
+    /// Does it leave what the journal says about the incident incomplete?
+    pub fn incomplete(&self) -> bool {
+        !matches!(self, Gap::WasDown { .. })
+    }
+
+    /// For the internal brief and the postmortem.
+    pub fn describe(&self) -> String {
+        use super::md;
+        match self {
+            Gap::Down { source, since, why } => format!(
+                "{} unreachable since {} ({}): what happened there since is not in the journal",
+                md::code(source),
+                md::clock(*since),
+                md::text(why)
+            ),
+            Gap::WasDown { source, from, to } => format!(
+                "{} was unreachable from {} to {} (its feed resumed where it stopped)",
+                md::code(source),
+                md::clock(*from),
+                md::clock(*to)
+            ),
+            Gap::NoEvents { run } => {
+                format!("{}: no event of it is in the journal", md::code(run))
+            }
+            Gap::Fewer {
+                run,
+                what,
+                platform,
+                seen,
+            } => format!(
+                "{}: the platform counts {} {what}; {} {} in the journal",
+                md::code(run),
+                md::num(*platform),
+                md::num(*seen),
+                if *seen == 1 { "is" } else { "are" }
+            ),
+        }
+    }
+}
+
 pub struct Facts<'a> {
     pub app: &'a App,
     pub tri: std::rc::Rc<Triage>,
     /// Every event of the implicated runs, by time.
     pub events: Vec<Ev<'a>>,
-    /// Their world changes, by time.
+    /// Their world changes ([`Ev::is_change`]), by time.
     pub harm: Vec<Ev<'a>>,
+    /// The first and last of them whose time is credible.
     pub first_harm: Option<Ev<'a>>,
     pub last_harm: Option<Ev<'a>>,
+    /// Changes of no kind the reports describe in their own words.
+    pub other_changes: Vec<Ev<'a>>,
+    /// Events of a kind cordon does not know, that do not say what they did.
+    pub unknown: Vec<Ev<'a>>,
+    /// Events whose time cannot be right, and why; left out of every
+    /// figure that rests on time.
+    pub not_credible: Vec<(Ev<'a>, String)>,
+    /// The same, by (run, event id).
+    incredible: HashSet<(usize, &'a str)>,
+    /// What the journal lacks: sources down, runs without their evidence.
+    pub gaps: Vec<Gap>,
+    /// The journal's last record: what the reports know is as of then.
+    pub as_of: Time,
+    /// Per action (by index): the changes its runs made after it was
+    /// verified (see [`Facts::after`]).
+    after: Vec<Vec<Ev<'a>>>,
     /// When cordon first journaled evidence of harm.
     pub first_seen: Option<Mark>,
     pub detection: Option<Mark>,
@@ -225,8 +470,11 @@ pub struct Facts<'a> {
     pub broader: Vec<Broader>,
     /// Implicated runs still active, and those of them that changed the world.
     pub active: Vec<usize>,
+    /// Runs still active on the platforms, implicated or not: while any
+    /// is, finding nothing yet is no finding.
+    pub running: usize,
     pub harmful_active: Vec<usize>,
-    /// The first verified containment action.
+    /// The first verified containment action that held.
     pub first_containment: Option<&'a ActionState>,
     /// The incident's own names (see [`super::plain::known_names`]).
     pub known: BTreeSet<String>,
@@ -330,20 +578,28 @@ impl<'a> Facts<'a> {
             .implicated
             .iter()
             .flat_map(|&run| {
-                store.events_of_run(run).iter().map(move |&i| Ev {
-                    run,
-                    e: &store.events[i as usize].event,
+                store.events_of_run(run).iter().map(move |&i| {
+                    let st = &store.events[i as usize];
+                    Ev {
+                        run,
+                        e: &st.event,
+                        kind: read_kind(&st.event.kind),
+                        class: st.class,
+                    }
                 })
             })
             .collect();
         events.sort_by(|a, b| a.e.at.cmp(&b.e.at).then_with(|| a.e.id.cmp(&b.e.id)));
-        let harm: Vec<Ev<'a>> = events
+        let not_credible = not_credible(app, j, &events);
+        // Looked up per event (a platform may date every event 2099).
+        let incredible: HashSet<(usize, &'a str)> = not_credible
             .iter()
-            .copied()
-            .filter(|x| x.e.kind.is_world_change())
+            .map(|(x, _)| (x.run, x.e.id.as_str()))
             .collect();
-        let first_harm = harm.first().copied();
-        let last_harm = harm.last().copied();
+        let credible = |x: &Ev| !incredible.contains(&(x.run, x.e.id.as_str()));
+        let harm: Vec<Ev<'a>> = events.iter().copied().filter(Ev::is_change).collect();
+        let first_harm = harm.iter().copied().find(|x| credible(x));
+        let last_harm = harm.iter().rev().copied().find(|x| credible(x));
         let first_seen = first_seen(app, j, &harm);
         let detection = detection(app, &events, first_seen.as_ref());
         let declared = app
@@ -358,10 +614,17 @@ impl<'a> Facts<'a> {
         let mut f = Facts {
             app,
             tri: tri.clone(),
+            other_changes: harm.iter().copied().filter(Ev::is_other_change).collect(),
+            unknown: events.iter().copied().filter(Ev::is_unknown).collect(),
             events,
             harm,
             first_harm,
             last_harm,
+            not_credible,
+            incredible,
+            gaps: gaps(app, j, &tri.implicated),
+            as_of: j.lines.last().map(|(_, e)| e.ts).unwrap_or(app.now),
+            after: vec![],
             first_seen,
             detection,
             declared,
@@ -375,14 +638,21 @@ impl<'a> Facts<'a> {
             broader: vec![],
             active: vec![],
             harmful_active: vec![],
-            first_containment: app
-                .actions
+            running: store
+                .runs
                 .iter()
-                .filter(|a| verified(a))
-                .min_by_key(|a| a.verified_at.unwrap_or(a.at_key)),
+                .filter(|r| r.source != "cordon" && r.state.is_active())
+                .count(),
+            first_containment: None,
             known: BTreeSet::new(),
             reverted: BTreeSet::new(),
         };
+        f.after = app.actions.iter().map(|a| f.changes_after(a)).collect();
+        f.first_containment = app
+            .actions
+            .iter()
+            .filter(|a| f.contained(a))
+            .min_by_key(|a| a.verified_at.unwrap_or(a.at_key));
         for a in &app.actions {
             for e in f.reverted_by(a) {
                 if let Some(t) = e.target.as_deref() {
@@ -406,6 +676,122 @@ impl<'a> Facts<'a> {
         f
     }
 
+    /// Is this event's time credible (not in [`Facts::not_credible`])?
+    pub fn credible(&self, x: &Ev) -> bool {
+        !self.incredible.contains(&(x.run, x.e.id.as_str()))
+    }
+
+    /// Is the journal's evidence of the incident complete: no source down,
+    /// every implicated run's evidence there?
+    pub fn complete(&self) -> bool {
+        !self.gaps.iter().any(Gap::incomplete)
+    }
+
+    /// Does run `ri` fall under action `a` (by id, its workflow, its class,
+    /// or everything)?
+    pub fn aims_at(&self, a: &ActionState, ri: usize) -> bool {
+        let r = &self.app.store.runs[ri];
+        let t = &a.req.target;
+        a.req.source == r.source.as_str()
+            && (t.is_global()
+                || t.run_id.as_deref() == Some(r.id.as_str())
+                || t.workflow.as_deref() == Some(r.workflow.as_str())
+                || t.agent_class.as_deref() == Some(r.agent_class.as_str()))
+    }
+
+    /// The changes a verified action should have prevented and did not:
+    /// made, by the runs it aims at, after the fresh read that verified
+    /// it (a stop, a pause or a rollback: any change; a block: anything
+    /// outbound; a revoked tool: its calls).
+    fn changes_after(&self, a: &ActionState) -> Vec<Ev<'a>> {
+        let Some(t) = a.verified_at.filter(|_| verified(a)) else {
+            return vec![];
+        };
+        let prevents = |x: &Ev| match a.req.kind {
+            ActionKind::StopRun
+            | ActionKind::TerminateRun
+            | ActionKind::RollbackRun
+            | ActionKind::PauseWorkflow => true,
+            ActionKind::BlockOutbound => {
+                x.e.outbound
+                    || x.class.has(Class::Outbound)
+                    || matches!(x.kind, EventKind::MessageSent | EventKind::ExternalAction)
+            }
+            ActionKind::RevokeTool => {
+                x.e.tool.is_some() && x.e.tool.as_deref() == a.req.target.tool.as_deref()
+            }
+            _ => false,
+        };
+        // The changes are in time order: only those after the read.
+        let from = self.harm.partition_point(|x| x.e.at <= t);
+        self.harm[from..]
+            .iter()
+            .copied()
+            .filter(|x| self.credible(x) && prevents(x) && self.aims_at(a, x.run))
+            .collect()
+    }
+
+    /// The changes made after action `a` was verified by the runs it aims
+    /// at: each one contradicts it.
+    pub fn after(&self, a: &ActionState) -> &[Ev<'a>] {
+        self.app
+            .actions
+            .iter()
+            .position(|b| std::ptr::eq(a, b))
+            .and_then(|i| self.after.get(i))
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Verified, and not contradicted by a later change: containment the
+    /// reports may claim.
+    pub fn contained(&self, a: &ActionState) -> bool {
+        verified(a) && self.after(a).is_empty()
+    }
+
+    /// What an action came to, with what came after it.
+    pub fn outcome(&self, a: &ActionState) -> Outcome {
+        match outcome(a) {
+            Outcome::Verified if !self.after(a).is_empty() => Outcome::NotHeld,
+            o => o,
+        }
+    }
+
+    /// An action's outcome as the brief and the postmortem word it: a
+    /// verified one that later changes contradict says so, with them.
+    pub fn outcome_words(&self, a: &ActionState) -> String {
+        let after = self.after(a);
+        match (self.outcome(a), after.first(), after.last()) {
+            (Outcome::NotHeld, Some(first), Some(last)) => {
+                let mut runs: Vec<&str> = after.iter().map(|x| self.run_id(x.run)).collect();
+                runs.dedup();
+                format!(
+                    "verified at {}, but {} by {} {} recorded after it ({}): not contained",
+                    super::md::clock(a.verified_at.unwrap_or(a.at_key)),
+                    super::md::plural(after.len() as u64, "change", "changes"),
+                    super::md::codes(&runs),
+                    if after.len() == 1 { "is" } else { "are" },
+                    if after.len() == 1 {
+                        super::md::code(&first.e.id)
+                    } else {
+                        format!(
+                            "{} … {}",
+                            super::md::code(&first.e.id),
+                            super::md::code(&last.e.id)
+                        )
+                    }
+                )
+            }
+            (o, _, _) => o.words().to_string(),
+        }
+    }
+
+    /// As [`ActionState::control_worked`], with a stop that sends came
+    /// after counted as one that did not work.
+    pub fn control_worked(&self, a: &ActionState) -> Option<bool> {
+        a.control_worked().map(|w| w && self.after(a).is_empty())
+    }
+
     pub fn run_id(&self, ri: usize) -> &str {
         &self.app.store.runs[ri].id
     }
@@ -416,27 +802,38 @@ impl<'a> Facts<'a> {
     }
 
     fn count_harm(&mut self) {
+        // By target as compared ([`same_target`]).
         let mut reach: BTreeMap<String, Reach> = BTreeMap::new();
-        let mut per_run: HashMap<(String, usize), u64> = HashMap::new();
+        // Sends whose time is credible set a target's first and last.
+        let mut dated: BTreeSet<String> = BTreeSet::new();
         for x in &self.harm {
             let e = x.e;
-            let target = e.target.as_deref().unwrap_or("");
-            match e.kind {
+            let credible = self.credible(x);
+            let target = e.target.as_deref().unwrap_or("").trim();
+            match x.kind {
                 EventKind::MessageSent => {
                     let n = e.data.get_u64("recipients");
+                    let incredible = n.is_some_and(|n| n > MOST_PEOPLE);
+                    let n = n.filter(|_| !incredible);
                     let key = if target.is_empty() {
                         format!("(unnamed, {})", self.run_id(x.run))
                     } else {
-                        target.to_string()
+                        same_target(target)
                     };
-                    let r = reach.entry(key.clone()).or_insert_with(|| Reach {
-                        target: key.clone(),
+                    let r = reach.entry(key).or_insert_with(|| Reach {
+                        target: if target.is_empty() {
+                            format!("(unnamed, {})", self.run_id(x.run))
+                        } else {
+                            target.to_string()
+                        },
+                        spellings: vec![],
                         group: false,
                         size: None,
                         recipients: 0,
-                        most_by_one_run: 0,
+                        largest: 0,
                         sends: 0,
                         uncounted: 0,
+                        incredible: vec![],
                         runs: vec![],
                         first: e.at,
                         last: e.at,
@@ -445,10 +842,20 @@ impl<'a> Facts<'a> {
                         subject: None,
                         reversible: e.reversible,
                     });
+                    if !target.is_empty()
+                        && target != r.target
+                        && !r.spellings.iter().any(|s| s == target)
+                    {
+                        r.spellings.push(target.to_string());
+                    }
                     r.sends += 1;
-                    r.recipients += n.unwrap_or(0);
-                    r.uncounted += usize::from(n.is_none());
-                    r.group |= is_group(target, n.unwrap_or(0));
+                    r.recipients = r.recipients.saturating_add(n.unwrap_or(0));
+                    r.largest = r.largest.max(n.unwrap_or(0));
+                    r.uncounted += usize::from(n.is_none() && !incredible);
+                    if incredible {
+                        r.incredible.push(e.id.to_string());
+                    }
+                    r.group |= is_group(&same_target(target), n.unwrap_or(0)) || incredible;
                     if r.subject.is_none() {
                         r.subject = str_of(e, "subject");
                     }
@@ -456,25 +863,30 @@ impl<'a> Facts<'a> {
                     if !r.runs.contains(&run) {
                         r.runs.push(run);
                     }
-                    r.last = e.at;
-                    r.last_event = e.id.to_string();
+                    if credible {
+                        if dated.insert(same_target(&r.target)) {
+                            r.first = e.at;
+                            r.first_event = e.id.to_string();
+                        }
+                        r.last = e.at;
+                        r.last_event = e.id.to_string();
+                    }
                     if e.reversible == Some(false) {
                         r.reversible = Some(false);
                     }
-                    let mine = per_run.entry((key, x.run)).or_default();
-                    *mine += n.unwrap_or(0);
-                    r.most_by_one_run = r.most_by_one_run.max(*mine);
                 }
                 EventKind::FileWrite => self.files.push(*x),
                 _ => {}
             }
-            if matches!(e.kind, EventKind::DbWrite | EventKind::ExternalAction) && is_money(target)
-            {
+            let money = (matches!(x.kind, EventKind::DbWrite | EventKind::ExternalAction)
+                && is_money(target))
+                || x.class.has(Class::Money);
+            if money {
                 let m = &mut self.money;
                 m.usd += f64_of(e, "amount_usd").unwrap_or(0.0);
-                m.rows += e.data.get_u64("rows").unwrap_or(0);
+                m.rows = m.rows.saturating_add(e.data.get_u64("rows").unwrap_or(0));
                 m.events.push(e.id.to_string());
-                if e.kind == EventKind::DbWrite && m.noun.is_none() {
+                if *x.kind == EventKind::DbWrite && m.noun.is_none() {
                     m.noun = noun_of(target);
                 }
                 if m.status.is_none() {
@@ -484,7 +896,7 @@ impl<'a> Facts<'a> {
                     m.outbound.push(e.id.to_string());
                 }
             }
-            if e.kind == EventKind::DbWrite
+            if *x.kind == EventKind::DbWrite
                 && let Some(row) = personal_row(target)
             {
                 self.records_changed
@@ -496,20 +908,26 @@ impl<'a> Facts<'a> {
                 }
             }
         }
-        // A group's size, from any event of the incident's runs that names
-        // the same target and says how many it holds.
-        for r in reach.values_mut().filter(|r| r.group) {
+        // A group's size: the largest any event of the incident's runs
+        // naming the same target says it holds.
+        for (key, r) in reach.iter_mut().filter(|(_, r)| r.group) {
             r.size = self
                 .events
                 .iter()
-                .filter(|x| x.e.target.as_deref() == Some(r.target.as_str()))
-                .find_map(|x| {
+                .filter(|x| {
+                    x.e.target
+                        .as_deref()
+                        .is_some_and(|t| same_target(t) == *key)
+                })
+                .filter_map(|x| {
                     ["members", "size", "segment_size"]
                         .iter()
-                        .find_map(|k| x.e.data.get_u64(k))
-                        .filter(|&n| n > 0)
+                        .filter_map(|k| x.e.data.get_u64(k))
+                        .filter(|&n| n > 0 && n <= MOST_PEOPLE)
+                        .max()
                         .map(|n| (n, x.e.id.to_string()))
-                });
+                })
+                .max_by_key(|(n, _)| *n);
         }
         self.reach = reach.into_values().collect();
     }
@@ -540,27 +958,41 @@ impl<'a> Facts<'a> {
         c.repair == crate::model::incident::Repair::Open
     }
 
-    /// People reached, counted once: each group by its size (or what the
-    /// sends say), each person once across messages and changed records.
-    pub fn people(&self) -> (u64, u64) {
+    /// People reached, counted once: each group as [`Reach::people`], each
+    /// person once across messages and changed records. Lists may share
+    /// people: at least the most of any one, at most all of them added.
+    pub fn people(&self) -> People {
         let mut low = 0u64;
-        let mut high = 0u64;
-        let mut persons: BTreeSet<&str> = BTreeSet::new();
+        let mut high = Some(0u64);
+        let mut persons: BTreeSet<String> = BTreeSet::new();
         for r in &self.reach {
             if r.group {
-                let (l, h) = r.people();
-                low = low.max(l);
-                high += h;
+                let p = r.people();
+                low = low.max(p.low);
+                high = high.zip(p.high).map(|(a, b)| a.saturating_add(b));
             } else {
-                persons.insert(r.target.split_once(':').map(|x| x.1).unwrap_or(&r.target));
+                let t = same_target(&r.target);
+                persons.insert(t.split_once(':').map(|x| x.1.to_string()).unwrap_or(t));
             }
         }
         for row in self.records_changed.keys() {
-            persons.insert(row.as_str());
+            persons.insert(row.to_lowercase());
+        }
+        // A change that may have reached people without saying whom (a
+        // tool call the rules class as user-facing): no upper bound.
+        if self
+            .other_changes
+            .iter()
+            .any(|x| x.class.has(Class::UserFacing) || x.class.has(Class::Outbound) || x.e.outbound)
+        {
+            high = None;
         }
         // Individuals may also be in a group: at least the larger of the two.
         let n = persons.len() as u64;
-        (low.max(n), high + n)
+        People {
+            low: low.max(n),
+            high: high.map(|h| h.saturating_add(n)),
+        }
     }
 
     /// The implicated runs' events, each run's in time order (one pass).
@@ -576,16 +1008,16 @@ impl<'a> Facts<'a> {
         for (&ri, evs) in by_run {
             let decisions: Vec<&Event> = evs
                 .iter()
-                .filter(|x| x.e.kind == EventKind::ReviewDecision)
+                .filter(|x| *x.kind == EventKind::ReviewDecision)
                 .map(|x| x.e)
                 .collect();
             let mut open: Option<&Event> = None;
             for x in evs {
                 let e = x.e;
-                match &e.kind {
+                match x.kind {
                     EventKind::ReviewRequested => open = Some(e),
                     EventKind::ReviewDecision => open = None,
-                    k if k.is_world_change() => {
+                    _ if x.is_change() => {
                         if let Some(req) = open {
                             // The first decision at or after the write.
                             let d = decisions.partition_point(|y| y.at < e.at);
@@ -633,10 +1065,10 @@ impl<'a> Facts<'a> {
             let run = &self.app.store.runs[ri];
             let asked = run.assignment.to_lowercase();
             let mine: Vec<&Event> = evs.iter().map(|x| x.e).collect();
-            let acted: Vec<&Event> = mine
+            let acted: Vec<&Event> = evs
                 .iter()
-                .copied()
-                .filter(|e| e.kind.is_world_change() && (e.outbound || e.irreversible()))
+                .filter(|x| x.is_change() && (x.e.outbound || x.e.irreversible()))
+                .map(|x| x.e)
                 .collect();
             if !asked.is_empty()
                 && DRAFT_WORDS.iter().any(|w| asked.contains(w))
@@ -708,15 +1140,16 @@ impl<'a> Facts<'a> {
         }
     }
 
-    /// Harm (world changes) strictly after `t`.
+    /// Harm (world changes) strictly after `t`, of credible time.
     pub fn harm_after(&self, t: Time) -> HarmCount {
         let mut h = HarmCount::default();
-        for x in self.harm.iter().filter(|x| x.e.at > t) {
+        for x in self.harm.iter().filter(|x| x.e.at > t && self.credible(x)) {
             h.events += 1;
-            if x.e.kind == EventKind::MessageSent {
-                h.recipients += x.e.data.get_u64("recipients").unwrap_or(0);
+            if *x.kind == EventKind::MessageSent {
+                let n = x.e.data.get_u64("recipients").filter(|n| *n <= MOST_PEOPLE);
+                h.recipients = h.recipients.saturating_add(n.unwrap_or(0));
             }
-            if is_money(x.e.target.as_deref().unwrap_or("")) {
+            if is_money(x.target()) || x.class.has(Class::Money) {
                 h.usd += f64_of(x.e, "amount_usd").unwrap_or(0.0);
             }
             if h.first.is_none() {
@@ -727,9 +1160,42 @@ impl<'a> Facts<'a> {
         h
     }
 
-    /// First harm → detection.
-    pub fn time_to_detect(&self) -> Option<chrono::TimeDelta> {
-        Some(self.detection.as_ref()?.at - self.first_harm?.e.at)
+    /// First harm → detection; `Err` (why) when detection comes before
+    /// the first harm: a clock is off or the detection time is wrong, and
+    /// a negative time to detect means nothing.
+    pub fn time_to_detect(&self) -> Option<Result<chrono::TimeDelta, String>> {
+        let (d, h) = (self.detection.as_ref()?, self.first_harm?);
+        let t = d.at - h.e.at;
+        Some(if t < chrono::TimeDelta::zero() {
+            Err(format!(
+                "detection ({}) is before the first harm ({}, {}): a clock is off or the detection time is wrong",
+                super::md::clock(d.at),
+                super::md::clock(h.e.at),
+                super::md::code(&h.e.id)
+            ))
+        } else {
+            Ok(t)
+        })
+    }
+
+    /// First harm (the platform's clock) → cordon journaled it (cordon's);
+    /// `Err` when cordon's clock says it came first.
+    pub fn time_to_see(&self) -> Option<Result<chrono::TimeDelta, String>> {
+        let (seen, h) = (self.first_seen.as_ref()?, self.first_harm?);
+        // Measured on one event: the first journaled may be one whose
+        // own time is not credible.
+        if seen.cite.as_deref() != Some(h.e.id.as_str()) {
+            return None;
+        }
+        let t = seen.at - h.e.at;
+        Some(if t < chrono::TimeDelta::zero() {
+            Err(format!(
+                "the platform dates the first harm {} after cordon journaled it: its clock is ahead of cordon's",
+                super::md::dur(-t)
+            ))
+        } else {
+            Ok(t)
+        })
     }
 
     /// Detection → the last harmful event, once no run that did harm is
@@ -743,18 +1209,10 @@ impl<'a> Facts<'a> {
 
     /// Actions aimed at this run (by id, its workflow, its class, or all).
     pub fn actions_on(&self, ri: usize) -> Vec<&'a ActionState> {
-        let r = &self.app.store.runs[ri];
         self.app
             .actions
             .iter()
-            .filter(|a| a.req.source == r.source.as_str())
-            .filter(|a| {
-                let t = &a.req.target;
-                t.is_global()
-                    || t.run_id.as_deref() == Some(r.id.as_str())
-                    || t.workflow.as_deref() == Some(r.workflow.as_str())
-                    || t.agent_class.as_deref() == Some(r.agent_class.as_str())
-            })
+            .filter(|a| self.aims_at(a, ri))
             .collect()
     }
 
@@ -829,4 +1287,128 @@ fn detection(app: &App, events: &[Ev], first_seen: Option<&Mark>) -> Option<Mark
         });
     }
     first_seen.cloned()
+}
+
+/// How far a platform's clock may run ahead of cordon's before an event
+/// dated after cordon received it is not credible.
+const AHEAD: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+/// How old an event may be, against when cordon received it.
+const OLDEST: chrono::TimeDelta = chrono::TimeDelta::days(365);
+
+/// Events dated where they cannot be: later than cordon received them
+/// (beyond a clock's drift), or long before (the epoch, a zero date).
+fn not_credible<'a>(app: &App, j: &JournalView, events: &[Ev<'a>]) -> Vec<(Ev<'a>, String)> {
+    let wanted: BTreeSet<(&str, &str)> = events
+        .iter()
+        .map(|x| (app.store.runs[x.run].source.as_str(), x.e.id.as_str()))
+        .collect();
+    let mut received: HashMap<(&str, &str), Time> = HashMap::new();
+    for (_, entry) in &j.lines {
+        if let Record::Event { source, event } = &entry.record
+            && let Some(k) = wanted.get(&(source.as_str(), event.id.as_str()))
+        {
+            received.entry(*k).or_insert(entry.ts);
+        }
+    }
+    events
+        .iter()
+        .filter_map(|x| {
+            let got = *received.get(&(app.store.runs[x.run].source.as_str(), x.e.id.as_str()))?;
+            let why = if x.e.at > got + AHEAD {
+                "later than cordon received it"
+            } else if x.e.at < got - OLDEST {
+                "more than a year before cordon received it"
+            } else {
+                return None;
+            };
+            Some((
+                *x,
+                format!(
+                    "dated {}, {why} ({})",
+                    x.e.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    got.format("%H:%M:%S UTC")
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// What the journal lacks: sources that went down (and whether they came
+/// back), implicated runs with no events or fewer than their platform
+/// counts.
+fn gaps(app: &App, j: &JournalView, implicated: &[usize]) -> Vec<Gap> {
+    let mut out = Vec::new();
+    let mut down: BTreeMap<&str, (Time, &str)> = BTreeMap::new();
+    for (_, entry) in &j.lines {
+        if let Record::SourceStatus {
+            source,
+            ok,
+            message,
+        } = &entry.record
+        {
+            match (ok, down.get(source.as_str())) {
+                (false, None) => {
+                    down.insert(source, (entry.ts, message));
+                }
+                (true, Some(&(from, _))) => {
+                    out.push(Gap::WasDown {
+                        source: source.clone(),
+                        from,
+                        to: entry.ts,
+                    });
+                    down.remove(source.as_str());
+                }
+                _ => {}
+            }
+        }
+    }
+    for (source, (since, why)) in down {
+        out.push(Gap::Down {
+            source: source.to_string(),
+            since,
+            why: why.to_string(),
+        });
+    }
+    let store = &app.store;
+    for &ri in implicated {
+        let r = &store.runs[ri];
+        let evs: Vec<&crate::app::store::Stored> = store
+            .events_of_run(ri)
+            .iter()
+            .map(|&i| &store.events[i as usize])
+            .collect();
+        let before = out.len();
+        let count = |f: &dyn Fn(&crate::app::store::Stored) -> bool| {
+            evs.iter().filter(|s| f(s)).count() as u64
+        };
+        let external = count(&|s| {
+            crate::app::store::is_outbound(&s.event, s.class)
+                || matches!(
+                    read_kind(&s.event.kind),
+                    EventKind::MessageSent | EventKind::ExternalAction
+                )
+        });
+        let calls = count(&|s| *read_kind(&s.event.kind) == EventKind::ToolCall);
+        for (what, platform, seen) in [
+            ("external actions", r.stats.external_actions, external),
+            ("tool calls", r.stats.tool_calls, calls),
+        ] {
+            if let crate::model::Count::N(n) = platform
+                && n > seen
+            {
+                out.push(Gap::Fewer {
+                    run: r.id.to_string(),
+                    what,
+                    platform: n,
+                    seen,
+                });
+            }
+        }
+        if evs.is_empty() && out.len() == before {
+            out.push(Gap::NoEvents {
+                run: r.id.to_string(),
+            });
+        }
+    }
+    out
 }

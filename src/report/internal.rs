@@ -4,7 +4,7 @@
 
 use std::fmt::Write;
 
-use super::facts::{Facts, Outcome, outcome};
+use super::facts::{Facts, Outcome};
 use super::{JournalView, md};
 use crate::model::incident::{Answer, QUESTIONS, Role};
 use crate::model::{EventKind, Time};
@@ -16,7 +16,8 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
     let _ = writeln!(o, "{}", heading(f, "Internal brief"));
     let _ = writeln!(
         o,
-        "_As of {} · for stakeholders, not for customers · next update {}_\n",
+        "_As of {} (the journal's last record; written {}) · for stakeholders, not for customers · next update {}_\n",
+        md::when(f.as_of),
         md::when(now),
         promised
             .map(|p| format!("by {} UTC", p.format("%H:%M")))
@@ -63,9 +64,11 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
     let _ = writeln!(
         o,
         "- Time to detect: {} · time to contain: {}",
-        f.time_to_detect()
-            .map(md::dur)
-            .unwrap_or_else(|| "unknown".into()),
+        match f.time_to_detect() {
+            Some(Ok(d)) => md::dur(d),
+            Some(Err(why)) => format!("not measured ({why})"),
+            None => "unknown".into(),
+        },
         match f.time_to_contain() {
             Some(d) if d <= chrono::TimeDelta::zero() =>
                 "0 s (the harm had stopped before detection)".into(),
@@ -91,29 +94,56 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
         }
     }
     for a in app.actions.iter() {
+        let out = f.outcome(a);
         if matches!(
-            outcome(a),
+            out,
             Outcome::Unconfirmed
                 | Outcome::Open
                 | Outcome::NoAnswer
                 | Outcome::PartlyDone
                 | Outcome::Unknown
+                | Outcome::NotHeld
         ) {
             any = true;
             let _ = writeln!(
                 o,
-                "- Did {} on {} take effect? {}: {}",
+                "- Did {} on {} take effect? {}",
                 md::code(a.req.kind.as_str()),
                 super::timeline::target_label(&a.req.target),
-                outcome(a).words(),
-                f.prose(&a.detail)
+                if out == Outcome::NotHeld {
+                    format!(
+                        "{} (the fresh read said: {})",
+                        f.outcome_words(a),
+                        f.prose(&a.detail)
+                    )
+                } else {
+                    format!("{}: {}", out.words(), f.prose(&a.detail))
+                }
             );
         }
+    }
+    if !f.unknown.is_empty() {
+        any = true;
+        let ids: Vec<&str> = f.unknown.iter().map(|x| x.e.id.as_str()).collect();
+        let mut kinds: Vec<&str> = f.unknown.iter().map(|x| x.kind.as_str()).collect();
+        kinds.sort_unstable();
+        kinds.dedup();
+        let _ = writeln!(
+            o,
+            "- What did the events of kinds cordon does not know do? {} ({}{})",
+            md::codes(&kinds),
+            md::codes(&ids[..ids.len().min(LISTED)]),
+            if ids.len() > LISTED {
+                format!(" and {} more", ids.len() - LISTED)
+            } else {
+                String::new()
+            }
+        );
     }
     let irrev_ext: Vec<String> = f
         .harm
         .iter()
-        .filter(|x| x.e.kind == EventKind::ExternalAction && x.e.irreversible())
+        .filter(|x| *x.kind == EventKind::ExternalAction && x.e.irreversible())
         .map(|x| x.e.id.to_string())
         .collect();
     if !irrev_ext.is_empty() {
@@ -125,20 +155,37 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
         );
     }
     for r in f.reach.iter().filter(|r| r.group) {
-        let (low, high) = r.people();
-        if low < high || r.uncounted > 0 {
+        let p = r.people();
+        let conflict = r.size_conflict();
+        if !p.certain() || conflict.is_some() {
             any = true;
+            let mut why = Vec::new();
+            if r.uncounted > 0 {
+                why.push(format!(
+                    "{} gave no count",
+                    md::plural(r.uncounted as u64, "send", "sends")
+                ));
+            }
+            if !r.incredible.is_empty() {
+                why.push(format!(
+                    "{} a count that cannot be right ({})",
+                    md::plural(r.incredible.len() as u64, "send gave", "sends gave"),
+                    md::codes(&r.incredible[..r.incredible.len().min(LISTED)])
+                ));
+            }
+            if let Some((stated, largest)) = conflict {
+                why.push(format!(
+                    "the list's stated size ({}) is smaller than one send to it ({}); the larger is used",
+                    md::num(stated),
+                    md::num(largest)
+                ));
+            }
             let _ = writeln!(
                 o,
-                "- How many people did {} reach? Between {} and {} by the evidence{}.",
+                "- How many people did {} reach? {} by the evidence{}.",
                 md::code(&r.target),
-                md::num(low),
-                md::num(high),
-                if r.uncounted > 0 {
-                    format!("; {} sends gave no count", r.uncounted)
-                } else {
-                    String::new()
-                }
+                capitalized(&p.words()),
+                why.iter().map(|w| format!("; {w}")).collect::<String>()
             );
         }
     }
@@ -185,7 +232,17 @@ pub fn render(f: &Facts, j: &JournalView, now: Time, promised: Option<Time>) -> 
         md::num(j.lines.len() as u64),
         md::code(&j.head)
     );
-    o
+    // The same question twice (two stops that both went unconfirmed) is
+    // asked once, with how many times.
+    md::once(&o, true)
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
 }
 
 /// How many of a kind a report lists one by one before it counts them.
@@ -201,22 +258,26 @@ pub fn impact(f: &Facts, o: &mut String) {
             runs_list(f, &f.tri.canaries)
         );
     }
-    let (low, high) = f.people();
     if f.harm.is_empty() {
         let _ = writeln!(
             o,
-            "No change to the world by the implicated runs was seen.\n"
+            "{}\n",
+            if f.complete() {
+                "No change to the world by the implicated runs was seen."
+            } else {
+                "No change to the world by the implicated runs is in the journal, but the evidence is incomplete: unknown, not none."
+            }
         );
+        gaps(f, o);
+        if !f.gaps.is_empty() || !f.not_credible.is_empty() {
+            o.push('\n');
+        }
         return;
     }
     let _ = writeln!(
         o,
         "People reached, each list counted once: {}.\n",
-        if low == high {
-            md::num(high)
-        } else {
-            format!("between {} and {}", md::num(low), md::num(high))
-        }
+        f.people().figure()
     );
     // Lists one by one; people messaged one at a time, one by one only
     // while they are few.
@@ -237,20 +298,17 @@ pub fn impact(f: &Facts, o: &mut String) {
         );
     }
     for r in listed {
-        let (l, h) = r.people();
-        let people = if !r.group {
-            "1 person".to_string()
-        } else {
-            match &r.size {
-                Some((n, cite)) => format!(
-                    "up to {} people (list size, {})",
-                    md::num(*n),
-                    md::code(cite)
-                ),
-                None if l < h => format!("{} to {} people", md::num(l), md::num(h)),
-                None => format!("up to {} people", md::num(h)),
-            }
-        };
+        let mut people = r.people().words();
+        if let Some((n, cite)) = &r.size {
+            people.push_str(&format!(
+                " (the list holds {}, {})",
+                md::num(*n),
+                md::code(cite)
+            ));
+        }
+        if !r.spellings.is_empty() {
+            people.push_str(&format!(" (also written {})", md::codes(&r.spellings)));
+        }
         let when = if r.sends == 1 {
             format!("at {} ({})", md::clock(r.first), md::code(&r.first_event))
         } else {
@@ -262,17 +320,68 @@ pub fn impact(f: &Facts, o: &mut String) {
                 md::code(&r.last_event)
             )
         };
+        let mut unsure = Vec::new();
+        if r.uncounted > 0 {
+            unsure.push(format!("{} gave no count", md::num(r.uncounted as u64)));
+        }
+        if !r.incredible.is_empty() {
+            unsure.push(format!(
+                "{} gave a count that cannot be right",
+                md::num(r.incredible.len() as u64)
+            ));
+        }
+        let counted = r.sends - r.uncounted - r.incredible.len();
         let _ = writeln!(
             o,
-            "- {}: {people}; {} in {} by {}, {when}{}",
+            "- {}: {people}; {} in {}{} by {}, {when}{}",
             md::code(&r.target),
-            md::plural(r.recipients, "recipient", "recipients"),
+            if counted == 0 {
+                "no recipients counted".to_string()
+            } else {
+                md::plural(r.recipients, "recipient", "recipients")
+            },
             md::plural(r.sends as u64, "send", "sends"),
+            if unsure.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", unsure.join(", "))
+            },
             md::codes(&r.runs),
             if r.reversible == Some(false) {
                 " — irreversible"
             } else {
                 ""
+            }
+        );
+    }
+    if !f.other_changes.is_empty() {
+        let ids: Vec<&str> = f.other_changes.iter().map(|x| x.e.id.as_str()).collect();
+        let mut what: Vec<String> = f
+            .other_changes
+            .iter()
+            .map(|x| {
+                if x.class.is_empty() {
+                    x.kind.as_str().to_string()
+                } else {
+                    format!("{} classed {}", x.kind.as_str(), x.class.label())
+                }
+            })
+            .collect();
+        what.sort();
+        what.dedup();
+        let _ = writeln!(
+            o,
+            "- Other changes: {} ({}) ({}{})",
+            md::num(ids.len() as u64),
+            what.iter()
+                .map(|w| md::text(w))
+                .collect::<Vec<_>>()
+                .join("; "),
+            md::codes(&ids[..ids.len().min(LISTED)]),
+            if ids.len() > LISTED {
+                format!(" and {} more", ids.len() - LISTED)
+            } else {
+                String::new()
             }
         );
     }
@@ -373,7 +482,30 @@ pub fn impact(f: &Facts, o: &mut String) {
             harm_count(&h)
         );
     }
+    gaps(f, o);
     o.push('\n');
+}
+
+/// What the journal lacks, and the events whose time cannot be right.
+fn gaps(f: &Facts, o: &mut String) {
+    for g in &f.gaps {
+        let _ = writeln!(o, "- Evidence gap: {}", g.describe());
+    }
+    for (x, why) in f.not_credible.iter().take(LISTED) {
+        let _ = writeln!(
+            o,
+            "- Time not credible: {} {}; left out of every figure that rests on time",
+            md::code(&x.e.id),
+            why
+        );
+    }
+    if f.not_credible.len() > LISTED {
+        let _ = writeln!(
+            o,
+            "- … and {} more events whose time is not credible",
+            f.not_credible.len() - LISTED
+        );
+    }
 }
 
 pub fn harm_count(h: &super::facts::HarmCount) -> String {
@@ -439,14 +571,14 @@ pub fn containment(f: &Facts, o: &mut String) {
         }
     );
     for a in &app.actions {
-        let o2 = outcome(a);
+        let o2 = f.outcome(a);
         let _ = writeln!(
             o,
             "- {} {} on {} — {}{}{}",
             md::clock(a.at_key),
             md::code(a.req.kind.as_str()),
             super::timeline::target_label(&a.req.target),
-            o2.words(),
+            f.outcome_words(a),
             if o2 == Outcome::Verified {
                 a.secs(a.verified_at)
                     .map(|x| format!(" in {}", md::secs(x)))
@@ -454,10 +586,10 @@ pub fn containment(f: &Facts, o: &mut String) {
             } else {
                 String::new()
             },
-            if a.detail.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", f.prose(&a.detail))
+            match (a.detail.is_empty(), o2 == Outcome::NotHeld) {
+                (true, _) => String::new(),
+                (false, true) => format!(" (the fresh read said: {})", f.prose(&a.detail)),
+                (false, false) => format!(": {}", f.prose(&a.detail)),
             }
         );
     }
@@ -535,16 +667,18 @@ pub fn communications(f: &Facts, o: &mut String) {
     for c in comms {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} | {} | {} |",
-            md::when(c.exported_at),
-            super::title_of(&c.kind),
-            c.to,
-            md::text(&c.by),
-            c.sent
-                .as_ref()
-                .map(|(at, by)| format!("{} by {}", md::when(*at), md::text(by)))
-                .unwrap_or_else(|| "not marked sent".into()),
-            md::code(&super::timeline::short_hash(&c.sha256))
+            "{}",
+            md::row(&[
+                md::when(c.exported_at),
+                super::title_of(&c.kind).to_string(),
+                md::text(&c.to),
+                md::text(&c.by),
+                c.sent
+                    .as_ref()
+                    .map(|(at, by)| format!("{} by {}", md::when(*at), md::text(by)))
+                    .unwrap_or_else(|| "not marked sent".into()),
+                md::code(&super::timeline::short_hash(&c.sha256))
+            ])
         );
     }
 }

@@ -9,13 +9,80 @@ use crate::model::Time;
 /// emphasis (not inside a word like `auto_send`), so the raw text stays
 /// readable.
 pub fn text(s: &str) -> String {
-    escape(s, true)
+    escape(&decode_entities(s), true)
+}
+
+/// HTML character references a platform (or a person pasting from a web
+/// page) put in text: decoded, as often as they were applied, so
+/// `R&amp;amp;D` reads `R&D` — a report is text, never markup.
+pub fn decode_entities(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.contains('&') {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut cur = s.to_string();
+    // Each pass undoes one level of escaping; a few levels is plenty.
+    for _ in 0..4 {
+        let next = decode_once(&cur);
+        if next == cur {
+            break;
+        }
+        cur = next;
+    }
+    std::borrow::Cow::Owned(cur)
+}
+
+fn decode_once(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(i) = rest.find('&') {
+        o.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let end = tail[1..]
+            .char_indices()
+            .take(10)
+            .find(|(_, c)| !(c.is_ascii_alphanumeric() || *c == '#'))
+            .filter(|(_, c)| *c == ';')
+            .map(|(j, _)| j + 1);
+        let decoded = end.and_then(|e| {
+            let name = &tail[1..e];
+            let c = match name {
+                "amp" => Some('&'),
+                "lt" => Some('<'),
+                "gt" => Some('>'),
+                "quot" => Some('"'),
+                "apos" => Some('\''),
+                "nbsp" => Some(' '),
+                _ => {
+                    let n = name.strip_prefix('#')?;
+                    let code = match n.strip_prefix(['x', 'X']) {
+                        Some(h) => u32::from_str_radix(h, 16).ok()?,
+                        None => n.parse().ok()?,
+                    };
+                    char::from_u32(code).filter(|c| !crate::sanitize::is_forbidden(*c))
+                }
+            }?;
+            Some((c, e + 1))
+        });
+        match decoded {
+            Some((c, len)) => {
+                o.push(c);
+                rest = &tail[len..];
+            }
+            None => {
+                o.push('&');
+                rest = &tail[1..];
+            }
+        }
+    }
+    o.push_str(rest);
+    o
 }
 
 /// Free text from a platform or a person: escaped as [`text`], with every
 /// word that names something (shaped like an id, a path, a target, or one
 /// of the incident's `known` names) in a code span.
 pub fn prose(s: &str, known: &std::collections::BTreeSet<String>) -> String {
+    let s: &str = &decode_entities(s);
     // Runs of the characters names are made of; each run that names
     // something becomes a code span, the rest stays text.
     let is_name_char = |c: char| c.is_alphanumeric() || "_.:/-@=".contains(c);
@@ -64,6 +131,47 @@ pub fn prose(s: &str, known: &std::collections::BTreeSet<String>) -> String {
     o
 }
 
+/// A document with each bullet said once: a `- ` line the same as one
+/// before it is dropped, or, with `count`, folded into the first with how
+/// many times it came (" (×2)").
+pub fn once(text: &str, count: bool) -> String {
+    let lines: Vec<&str> = text.split_inclusive('\n').collect();
+    let mut first: std::collections::HashMap<&str, usize> = Default::default();
+    let mut times = vec![1usize; lines.len()];
+    let mut keep = vec![true; lines.len()];
+    for (i, l) in lines.iter().enumerate() {
+        let key = l.trim_end();
+        if !key.starts_with("- ") {
+            continue;
+        }
+        match first.get(key) {
+            Some(&j) => {
+                keep[i] = false;
+                times[j] += 1;
+            }
+            None => {
+                first.insert(key, i);
+            }
+        }
+    }
+    let mut o = String::with_capacity(text.len());
+    for (i, l) in lines.iter().enumerate() {
+        if !keep[i] {
+            continue;
+        }
+        if count && times[i] > 1 {
+            let body = l.trim_end_matches('\n');
+            o.push_str(&format!("{body} (×{})", times[i]));
+            if l.ends_with('\n') {
+                o.push('\n');
+            }
+        } else {
+            o.push_str(l);
+        }
+    }
+    o
+}
+
 /// A short duration as the console shows it: "9 ms", "0.4 s", "12.0 s".
 pub fn secs(x: f64) -> String {
     if x < 0.1 {
@@ -83,6 +191,9 @@ fn escape(s: &str, line_start: bool) -> String {
                 o.push('\\');
                 o.push(c);
             }
+            // What still reads as a character reference (`&hellip;`)
+            // stays text: a renderer would turn it into something else.
+            '&' if looks_like_reference(&chars[i + 1..]) => o.push_str("\\&"),
             '_' => {
                 let inner = i > 0
                     && chars[i - 1].is_alphanumeric()
@@ -103,9 +214,20 @@ fn escape(s: &str, line_start: bool) -> String {
     o
 }
 
+/// `name;`, `#123;` or `#x1F;` after an `&`.
+fn looks_like_reference(after: &[char]) -> bool {
+    let body: Vec<&char> = after
+        .iter()
+        .take_while(|c| c.is_ascii_alphanumeric() || **c == '#')
+        .collect();
+    !body.is_empty() && after.get(body.len()) == Some(&';')
+}
+
 /// An id, target or path in a code span, whatever backticks it holds.
+/// Its text is literal wherever it stands (a pipe is escaped only in a
+/// table row: [`row`]).
 pub fn code(s: &str) -> String {
-    let s = s.replace(['\n', '\r'], " ");
+    let s = decode_entities(s).replace(['\n', '\r'], " ");
     let mut run = 0;
     let mut longest = 0;
     for c in s.chars() {
@@ -119,8 +241,80 @@ pub fn code(s: &str) -> String {
     } else {
         ""
     };
-    // In a table a pipe ends the cell even inside a code span.
-    format!("{fence}{pad}{}{pad}{fence}", s.replace('|', "\\|"))
+    format!("{fence}{pad}{s}{pad}{fence}")
+}
+
+/// A table row of Markdown cells. In a table a pipe ends the cell even
+/// inside a code span, so every pipe not already escaped gets a
+/// backslash (GFM takes `\|` out of a code span before reading it).
+pub fn row<S: AsRef<str>>(cells: &[S]) -> String {
+    let cells: Vec<String> = cells.iter().map(|c| cell(c.as_ref())).collect();
+    format!("| {} |", cells.join(" | "))
+}
+
+/// One cell's Markdown with its pipes escaped: in a code span every pipe
+/// (its backslashes are literal there), elsewhere those a backslash does
+/// not already escape.
+fn cell(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut o = String::with_capacity(s.len() + 4);
+    let mut i = 0;
+    while i < chars.len() {
+        match chars[i] {
+            '\\' if i + 1 < chars.len() => {
+                o.push('\\');
+                o.push(chars[i + 1]);
+                i += 2;
+            }
+            '`' => {
+                let n = chars[i..].iter().take_while(|c| **c == '`').count();
+                // The closing fence: the next run of exactly n backticks.
+                let mut j = i + n;
+                let close = loop {
+                    if j >= chars.len() {
+                        break None;
+                    }
+                    if chars[j] == '`' {
+                        let m = chars[j..].iter().take_while(|c| **c == '`').count();
+                        if m == n {
+                            break Some(j);
+                        }
+                        j += m;
+                    } else {
+                        j += 1;
+                    }
+                };
+                match close {
+                    Some(j) => {
+                        for &c in &chars[i..j + n] {
+                            if c == '|' {
+                                o.push('\\');
+                            }
+                            o.push(c);
+                        }
+                        i = j + n;
+                    }
+                    None => {
+                        o.extend(&chars[i..i + n]);
+                        i += n;
+                    }
+                }
+            }
+            '|' => {
+                o.push_str("\\|");
+                i += 1;
+            }
+            '\n' | '\r' => {
+                o.push(' ');
+                i += 1;
+            }
+            c => {
+                o.push(c);
+                i += 1;
+            }
+        }
+    }
+    o
 }
 
 /// Several ids as code spans: `a`, `b`, `c`.
@@ -234,7 +428,39 @@ mod tests {
         assert_eq!(code("run_1"), "`run_1`");
         assert_eq!(code("a`b"), "``a`b``");
         assert_eq!(code("`x"), "`` `x ``");
-        assert_eq!(code("a|b"), "`a\\|b`");
+        // Outside a table a code span is literal: no backslash before
+        // its pipe; in a table row every pipe is escaped, once.
+        assert_eq!(code("a|b"), "`a|b`");
+        assert_eq!(
+            row(&[code("a|b"), text("x | y"), code("c\\|d")]),
+            "| `a\\|b` | x \\| y | `c\\\\|d` |"
+        );
+        assert_eq!(
+            row(&["``a`|b``", "\\`not|code"]),
+            "| ``a`\\|b`` | \\`not\\|code |"
+        );
+    }
+
+    #[test]
+    fn entities_are_read_as_the_text_they_stand_for() {
+        // Escaped once, twice, numerically: the character itself.
+        assert_eq!(text("R&amp;D"), "R&D");
+        assert_eq!(text("R&amp;amp;D &#38; Q&#x26;A"), "R&D & Q&A");
+        assert_eq!(text("&lt;b&gt;"), "\\<b>");
+        assert_eq!(code("segment:R&amp;D"), "`segment:R&D`");
+        // A reference left (one not decoded) is escaped, so it stays text.
+        assert_eq!(text("wait&hellip; AT&T"), "wait\\&hellip; AT&T");
+        let known = std::collections::BTreeSet::new();
+        assert_eq!(prose("R&amp;amp;D in run_1", &known), "R&D in `run_1`");
+        // A control character by number is not let in.
+        assert_eq!(text("a&#27;b"), "a\\&#27;b");
+    }
+
+    #[test]
+    fn each_bullet_once() {
+        let t = "# A\n\n- x\n- y\n- x\n\ntext\ntext\n- x\n";
+        assert_eq!(once(t, false), "# A\n\n- x\n- y\n\ntext\ntext\n");
+        assert_eq!(once(t, true), "# A\n\n- x (×3)\n- y\n\ntext\ntext\n");
     }
 
     #[test]

@@ -108,6 +108,9 @@ pub struct Draft {
     pub head: String,
     pub records: u64,
     pub at: crate::model::Time,
+    /// When the journal's last record was written: what the draft knows
+    /// is as of then (the journal may lag the console's clock).
+    pub as_of: crate::model::Time,
 }
 
 /// An export as written.
@@ -155,6 +158,7 @@ pub fn draft(kind: &str, app: &App, j: &JournalView, now: crate::model::Time) ->
         head: j.head.clone(),
         records: j.lines.len() as u64,
         at: now,
+        as_of: j.lines.last().map(|(_, e)| e.ts).unwrap_or(now),
     }
 }
 

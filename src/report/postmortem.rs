@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use super::facts::{Facts, Outcome, outcome, verified};
+use super::facts::{Facts, Outcome};
 use super::{JournalView, internal, md, timeline};
 use crate::journal::IncidentChange;
 use crate::model::incident::{ASI_TAGS, HARMS, NoteKind, QUESTIONS};
@@ -32,7 +32,13 @@ pub fn render(f: &Facts, j: &JournalView, now: Time) -> String {
     containment(f, &mut o);
     let _ = writeln!(o, "## Timeline\n");
     let lines = timeline::render(f);
-    let day = lines.first().map(|l| l.at.date_naive());
+    // The day of the incident by cordon's clock (a platform's event may
+    // be dated 1970).
+    let day = lines
+        .iter()
+        .find(|l| l.milestone)
+        .or(lines.first())
+        .map(|l| l.at.date_naive());
     if let Some(d) = day {
         let _ = writeln!(
             o,
@@ -65,23 +71,19 @@ fn summary(f: &Facts, o: &mut String) {
     let app = f.app;
     let s = &app.incident;
     let _ = writeln!(o, "## Summary\n");
-    if let (Some(first), Some(last)) = (f.first_harm, f.last_harm) {
+    if let (false, Some(first), Some(last)) = (f.harm.is_empty(), f.first_harm, f.last_harm) {
         let runs: Vec<&str> = {
             let mut v: Vec<usize> = f.harm.iter().map(|x| x.run).collect();
             v.sort_unstable();
             v.dedup();
             v.into_iter().map(|r| f.run_id(r)).collect()
         };
-        let (low, high) = f.people();
+        let p = f.people();
         let they = if runs.len() == 1 { "It" } else { "They" };
-        let people = match (low, high) {
-            (_, 0) => String::new(),
-            (l, h) if l == h => format!(" {they} reached {}.", md::plural(h, "person", "people")),
-            (l, h) => format!(
-                " {they} reached between {} and {} people (each list counted once).",
-                md::num(l),
-                md::num(h)
-            ),
+        let people = if f.reach.is_empty() && f.records_changed.is_empty() {
+            String::new()
+        } else {
+            format!(" {they} reached {} (each list counted once).", p.words())
         };
         let span = if first.e.at == last.e.at {
             format!("At {} UTC", md::clock(first.e.at))
@@ -106,12 +108,12 @@ fn summary(f: &Facts, o: &mut String) {
             },
             md::plural(f.harm.len() as u64, "change", "changes"),
             match (&f.detection, f.time_to_detect()) {
-                (Some(d), Some(t)) => format!(
+                (Some(d), Some(Ok(t))) => format!(
                     "at {} ({} after the first harm)",
                     md::clock(d.at),
                     md::dur(t)
                 ),
-                (Some(d), None) => format!("at {}", md::clock(d.at)),
+                (Some(d), _) => format!("at {}", md::clock(d.at)),
                 _ => "time not known".into(),
             },
             match f.time_to_contain() {
@@ -131,10 +133,21 @@ fn summary(f: &Facts, o: &mut String) {
                 None => "time to contain not known".into(),
             }
         );
-    } else {
+    } else if !f.harm.is_empty() {
+        let _ = writeln!(
+            o,
+            "{} made to the world, none of them at a credible time (see Metrics).\n",
+            md::plural(f.harm.len() as u64, "change was", "changes were")
+        );
+    } else if f.complete() {
         let _ = writeln!(
             o,
             "No change to the world by an implicated run was observed.\n"
+        );
+    } else {
+        let _ = writeln!(
+            o,
+            "No change to the world by an implicated run is in the journal, but the evidence is incomplete (see Impact): what the runs did is unknown, not none.\n"
         );
     }
     let sev = s
@@ -207,7 +220,12 @@ fn impact_table(f: &Facts, o: &mut String) {
             Some(false) => "**no**",
             None => "unknown",
         };
-        let what = if c.recipients > 0 {
+        let what = if c.recipients > super::facts::MOST_PEOPLE {
+            format!(
+                "{} (a recipient count that cannot be right)",
+                c.kinds.join(", ")
+            )
+        } else if c.recipients > 0 {
             format!(
                 "{} ({} recipients)",
                 c.kinds.join(", "),
@@ -225,11 +243,16 @@ fn impact_table(f: &Facts, o: &mut String) {
             };
         let _ = writeln!(
             o,
-            "| {} | {what} | {} | {} | {rev} | {repair} | {} |",
-            md::code(&c.target),
-            md::num(c.count as u64),
-            md::codes(&c.runs),
-            f.prose(&c.repair_note)
+            "{}",
+            md::row(&[
+                md::code(&c.target),
+                what,
+                md::num(c.count as u64),
+                md::codes(&c.runs),
+                rev.to_string(),
+                repair.to_string(),
+                f.prose(&c.repair_note)
+            ])
         );
     }
     if f.tri.changes.len() > ROWS {
@@ -244,8 +267,11 @@ fn impact_table(f: &Facts, o: &mut String) {
 
 fn metrics(f: &Facts, o: &mut String) {
     let _ = writeln!(o, "## Metrics\n");
-    match (f.first_harm, &f.detection) {
-        (Some(h), Some(d)) => {
+    match (f.first_harm, &f.detection, f.time_to_detect()) {
+        (Some(_), Some(_), Some(Err(why))) => {
+            let _ = writeln!(o, "- Time to detect: not measured: {why}.");
+        }
+        (Some(h), Some(d), _) => {
             let _ = writeln!(
                 o,
                 "- **Time to detect: {}** — first harm {} at {} → detected at {} ({}{}).",
@@ -260,10 +286,10 @@ fn metrics(f: &Facts, o: &mut String) {
                     .unwrap_or_default()
             );
         }
-        (None, _) => {
+        (None, _, _) => {
             let _ = writeln!(o, "- Time to detect: no harm observed.");
         }
-        (_, None) => {
+        (_, None, _) => {
             let _ = writeln!(
                 o,
                 "- Time to detect: unknown (no detection time; set it with `:detected HH:MM`)."
@@ -272,20 +298,27 @@ fn metrics(f: &Facts, o: &mut String) {
     }
     match (f.time_to_contain(), f.last_harm, &f.detection) {
         (Some(t), Some(l), Some(d)) => {
-            let stopped = f
-                .actions_on(l.run)
-                .into_iter()
-                .filter(|a| verified(a))
+            let on = f.actions_on(l.run);
+            let stopped = on
+                .iter()
+                .filter(|a| f.contained(a))
                 .min_by_key(|a| a.at_key);
-            let why = match stopped {
-                Some(a) => format!(
+            let not_held = on.iter().find(|a| f.outcome(a) == Outcome::NotHeld);
+            let why = match (stopped, not_held) {
+                (Some(a), _) => format!(
                     "its run {} was contained by {} ({} at {})",
                     md::code(f.run_id(l.run)),
                     md::code(a.req.kind.as_str()),
-                    outcome(a).words(),
+                    f.outcome(a).words(),
                     md::clock(a.verified_at.unwrap_or(a.at_key))
                 ),
-                None => format!(
+                (None, Some(a)) => format!(
+                    "its run {} made changes after {} was verified (not containment); the platform now says it is {}",
+                    md::code(f.run_id(l.run)),
+                    md::code(a.req.kind.as_str()),
+                    f.app.store.runs[l.run].state.as_str()
+                ),
+                (None, None) => format!(
                     "its run {} then ended on its own ({})",
                     md::code(f.run_id(l.run)),
                     f.app.store.runs[l.run].state.as_str()
@@ -352,12 +385,49 @@ fn metrics(f: &Facts, o: &mut String) {
             );
         }
     }
-    if let (Some(h), Some(seen)) = (f.first_harm, &f.first_seen) {
+    match (&f.first_seen, f.time_to_see()) {
+        (Some(seen), Some(Ok(t))) => {
+            let _ = writeln!(
+                o,
+                "- First evidence of harm journaled at {} ({} after it happened).",
+                md::clock(seen.at),
+                md::dur(t)
+            );
+        }
+        (Some(seen), Some(Err(why))) => {
+            let _ = writeln!(
+                o,
+                "- First evidence of harm journaled at {} (delay not measured: {why}).",
+                md::clock(seen.at)
+            );
+        }
+        (Some(seen), None) => {
+            let _ = writeln!(
+                o,
+                "- First evidence of harm journaled at {} ({}).",
+                md::clock(seen.at),
+                seen.cite.as_deref().map(md::code).unwrap_or_default()
+            );
+        }
+        _ => {}
+    }
+    if !f.not_credible.is_empty() {
+        let ids: Vec<&str> = f
+            .not_credible
+            .iter()
+            .map(|(x, _)| x.e.id.as_str())
+            .collect();
         let _ = writeln!(
             o,
-            "- First evidence of harm journaled at {} ({} after it happened).",
-            md::clock(seen.at),
-            md::dur(seen.at - h.e.at)
+            "- {} not credible ({}{}: {}); they are left out of these figures.",
+            md::plural(ids.len() as u64, "event's time is", "events' times are"),
+            md::codes(&ids[..ids.len().min(internal::LISTED)]),
+            if ids.len() > internal::LISTED {
+                format!(" and {} more", ids.len() - internal::LISTED)
+            } else {
+                String::new()
+            },
+            f.not_credible[0].1
         );
     }
     match &f.declared {
@@ -400,7 +470,7 @@ fn trigger(f: &Facts, o: &mut String) {
         .filter(|x| x.run == h.run && x.e.at <= h.e.at && x.e.id != h.e.id)
         .filter(|x| {
             matches!(
-                x.e.kind,
+                x.kind,
                 EventKind::Instruction
                     | EventKind::Retrieval
                     | EventKind::MemoryRead
@@ -458,7 +528,7 @@ fn why(f: &Facts, o: &mut String) {
         let r = &store.runs[ri];
         let mut did: BTreeMap<&str, usize> = BTreeMap::new();
         for x in f.harm.iter().filter(|x| x.run == ri) {
-            *did.entry(x.e.kind.as_str()).or_default() += 1;
+            *did.entry(x.kind.as_str()).or_default() += 1;
         }
         let did: Vec<String> = did.iter().map(|(k, n)| format!("{k} ×{n}")).collect();
         let _ = writeln!(
@@ -562,7 +632,7 @@ fn why(f: &Facts, o: &mut String) {
         let reviewed = f
             .events
             .iter()
-            .any(|x| x.run == ri && x.e.kind == EventKind::ReviewRequested);
+            .any(|x| x.run == ri && *x.kind == EventKind::ReviewRequested);
         let out = f
             .harm
             .iter()
@@ -591,11 +661,37 @@ fn why(f: &Facts, o: &mut String) {
         f.tri.implicated.len(),
         md::num(store.events.len() as u64)
     );
-    if let (Some(h), Some(seen)) = (f.first_harm, &f.first_seen) {
+    match f.time_to_see() {
+        Some(Ok(t)) => {
+            let _ = writeln!(
+                o,
+                "- The first harm reached cordon {} after it happened.",
+                md::dur(t)
+            );
+        }
+        Some(Err(why)) => {
+            let _ = writeln!(
+                o,
+                "- How soon the first harm reached cordon: not measured ({why})."
+            );
+        }
+        None => {}
+    }
+    for g in &f.gaps {
+        let _ = writeln!(o, "- Evidence gap: {}.", g.describe());
+    }
+    if !f.not_credible.is_empty() {
         let _ = writeln!(
             o,
-            "- The first harm reached cordon {} after it happened.",
-            md::dur(seen.at - h.e.at)
+            "- {} came with a time that cannot be right (see Metrics).",
+            md::plural(f.not_credible.len() as u64, "event", "events")
+        );
+    }
+    if !f.unknown.is_empty() {
+        let _ = writeln!(
+            o,
+            "- {} of a kind cordon does not know said nothing of what they did.",
+            md::plural(f.unknown.len() as u64, "event", "events")
         );
     }
     let unknown_rev = f.harm.iter().filter(|x| x.e.reversible.is_none()).count();
@@ -625,7 +721,7 @@ fn why(f: &Facts, o: &mut String) {
         let tried: Vec<bool> = app
             .actions
             .iter()
-            .filter_map(|a| a.control_worked())
+            .filter_map(|a| f.control_worked(a))
             .collect();
         let worked = tried.iter().filter(|w| **w).count();
         let _ = writeln!(
@@ -635,6 +731,7 @@ fn why(f: &Facts, o: &mut String) {
         );
         let c: Vec<String> = [
             Outcome::Verified,
+            Outcome::NotHeld,
             Outcome::PartlyDone,
             Outcome::AlreadyEnded,
             Outcome::NothingToDo,
@@ -647,7 +744,7 @@ fn why(f: &Facts, o: &mut String) {
             Outcome::Open,
         ]
         .iter()
-        .map(|k| (k, app.actions.iter().filter(|a| outcome(a) == *k).count()))
+        .map(|k| (k, app.actions.iter().filter(|a| f.outcome(a) == *k).count()))
         .filter(|(_, n)| *n > 0)
         .map(|(k, n)| format!("{n} {}", k.words()))
         .collect();
@@ -661,14 +758,14 @@ fn why(f: &Facts, o: &mut String) {
     for a in app
         .actions
         .iter()
-        .filter(|a| outcome(a) != Outcome::Verified)
+        .filter(|a| f.outcome(a) != Outcome::Verified)
     {
         let _ = writeln!(
             o,
             "- {} on {}: {} — {}",
             md::code(a.req.kind.as_str()),
             timeline::target_label(&a.req.target),
-            outcome(a).words(),
+            f.outcome_words(a),
             f.prose(&a.detail)
         );
     }
@@ -754,9 +851,9 @@ fn containment(f: &Facts, o: &mut String) {
                 .secs(a.answered_at)
                 .map(|x| format!("+{}", md::secs(x)))
                 .unwrap_or_else(|| "—".into());
-            let out = outcome(a);
+            let out = f.outcome(a);
             let conf = match out {
-                Outcome::Verified => a
+                Outcome::Verified | Outcome::NotHeld => a
                     .secs(a.verified_at)
                     .map(|x| format!("+{}", md::secs(x)))
                     .unwrap_or_default(),
@@ -764,17 +861,24 @@ fn containment(f: &Facts, o: &mut String) {
             };
             let _ = writeln!(
                 o,
-                "| {} | {} | {} | {} | {acc} | {conf} | {}{} |",
-                md::clock(a.at_key),
-                md::code(a.req.kind.as_str()),
-                timeline::target_label(&a.req.target),
-                md::text(&a.req.actor),
-                if out == Outcome::Verified {
-                    out.words().to_string()
-                } else {
-                    format!("**{}**", out.words())
-                },
-                timeline::outcome_detail(f, a)
+                "{}",
+                md::row(&[
+                    md::clock(a.at_key),
+                    md::code(a.req.kind.as_str()),
+                    timeline::target_label(&a.req.target),
+                    md::text(&a.req.actor),
+                    acc,
+                    conf,
+                    format!(
+                        "{}{}",
+                        if out == Outcome::Verified {
+                            out.words().to_string()
+                        } else {
+                            format!("**{}**", f.outcome_words(a))
+                        },
+                        timeline::outcome_detail(f, a)
+                    )
+                ])
             );
         }
         o.push('\n');
@@ -810,7 +914,7 @@ fn containment(f: &Facts, o: &mut String) {
 fn went(f: &Facts, o: &mut String) {
     let app = f.app;
     let _ = writeln!(o, "## What went well\n");
-    for a in app.actions.iter().filter(|a| verified(a)) {
+    for a in app.actions.iter().filter(|a| f.contained(a)) {
         let _ = writeln!(
             o,
             "- {} on {} verified by a fresh read {} after the key was pressed.",
@@ -885,7 +989,7 @@ fn went(f: &Facts, o: &mut String) {
     }
     o.push_str(&more);
     for a in app.actions.iter().filter(|a| {
-        let out = outcome(a);
+        let out = f.outcome(a);
         out != Outcome::Verified && !out.is_no_op()
     }) {
         let _ = writeln!(
@@ -893,7 +997,7 @@ fn went(f: &Facts, o: &mut String) {
             "- {} on {}: {}.",
             md::code(a.req.kind.as_str()),
             timeline::target_label(&a.req.target),
-            outcome(a).words()
+            f.outcome_words(a)
         );
     }
     let _ = writeln!(o, "- _(to fill in)_\n");
@@ -904,7 +1008,7 @@ fn went(f: &Facts, o: &mut String) {
     for x in &f.events {
         let tool = x.e.tool.as_deref().unwrap_or("");
         let e = loops.entry((x.run, tool)).or_default();
-        match x.e.kind {
+        match x.kind {
             EventKind::Retry => e.0 += 1,
             EventKind::Error => e.1 += 1,
             EventKind::ToolResult => e.2 += 1,
@@ -999,7 +1103,7 @@ fn lessons(f: &Facts, o: &mut String) {
     let retries = f
         .events
         .iter()
-        .filter(|x| x.e.kind == EventKind::Retry)
+        .filter(|x| *x.kind == EventKind::Retry)
         .count();
     if retries >= 10 {
         let _ = writeln!(
@@ -1048,14 +1152,19 @@ fn action_items(f: &Facts, o: &mut String) {
     for n in items {
         let _ = writeln!(
             o,
-            "| {} | {} | {} | {} |",
-            f.prose(&item_text(&n.text)),
-            n.owner
-                .as_deref()
-                .map(md::text)
-                .unwrap_or_else(|| "**unowned**".into()),
-            n.due.as_deref().map(md::text).unwrap_or_else(|| "—".into()),
-            n.item_type.as_deref().unwrap_or("—")
+            "{}",
+            md::row(&[
+                f.prose(&item_text(&n.text)),
+                n.owner
+                    .as_deref()
+                    .map(md::text)
+                    .unwrap_or_else(|| "**unowned**".into()),
+                n.due.as_deref().map(md::text).unwrap_or_else(|| "—".into()),
+                n.item_type
+                    .as_deref()
+                    .map(md::text)
+                    .unwrap_or_else(|| "—".into())
+            ])
         );
     }
     o.push('\n');

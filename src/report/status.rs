@@ -2,16 +2,20 @@
 //! was affected, what has been done, what remains uncertain, what users
 //! should do if anything, and when an update will come"). Plain words:
 //! no run ids, paths, agent classes, tool or target names. People counted
-//! once per list. Only verified actions are claimed. Uncertainty comes
-//! from the evidence, and a reassurance appears only when the evidence
-//! supports it — the commander's own comms notes included.
+//! once per list, a range when unsure. Only verified actions are claimed,
+//! and not one the run's later evidence contradicts. Uncertainty comes
+//! from the evidence, missing evidence included; a reassurance or a claim
+//! of something done appears only when the evidence supports it — every
+//! comms note of the commander's is held to the same checks, and what is
+//! left out is said in the preview, a secret never echoed.
 
 use std::collections::BTreeSet;
 use std::fmt::Write;
 
-use super::facts::{Facts, Reach, is_money, personal_row, verified};
+use super::facts::{Facts, Gap, Outcome, Reach, is_money, personal_row, same_target, verified};
 use super::{md, plain};
-use crate::model::incident::{NoteKind, Repair};
+use crate::model::classify::Class;
+use crate::model::incident::{NoteKind, Repair, Status};
 use crate::model::{ActionKind, EventKind, Time};
 
 /// Where the commander writes how users reach them.
@@ -24,15 +28,23 @@ pub fn render(f: &Facts, now: Time, promised: Option<Time>) -> (String, Vec<Stri
         warnings: Vec::new(),
         o: String::new(),
     };
+    let (general, to_users) = w.comms();
     w.header(now);
-    w.happened();
+    w.happened(&general);
     w.affected();
     w.done();
     w.unknown();
-    w.should_do();
+    w.should_do(&to_users);
     w.sorry();
     w.next(promised);
-    (w.o, w.warnings)
+    let mut warnings = Vec::new();
+    for x in w.warnings {
+        if !warnings.contains(&x) {
+            warnings.push(x);
+        }
+    }
+    // A sentence said twice (two lists, two notes) is said once.
+    (md::once(&w.o, false), warnings)
 }
 
 struct Writer<'a, 'f> {
@@ -60,40 +72,112 @@ fn medium(r: &Reach, f: &Facts) -> &'static str {
     }
 }
 
+/// A clause as a key for "said already": case, spaces and the closing
+/// mark do not make another sentence.
+fn said_key(c: &str) -> String {
+    c.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .trim_end_matches(['.', '!', '?', ';'])
+        .to_lowercase()
+}
+
+/// "10:00:45 UTC", with the date when it is not `day`'s.
+fn clock_on(t: Time, day: Time) -> String {
+    if t.date_naive() == day.date_naive() {
+        t.format("%H:%M:%S UTC").to_string()
+    } else {
+        t.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+    }
+}
+
 impl Writer<'_, '_> {
     fn line(&mut self, s: &str) {
         let _ = writeln!(self.o, "{s}");
     }
 
+    /// Every comms note, in the order written, vetted: those addressed to
+    /// users ("you …") for "What you should do", the others for "What
+    /// happened". A sentence an earlier note said is not said again.
+    fn comms(&mut self) -> (Vec<String>, Vec<String>) {
+        let mut said = BTreeSet::new();
+        let (mut general, mut to_users) = (Vec::new(), Vec::new());
+        let notes: Vec<String> = self
+            .f
+            .app
+            .incident
+            .notes
+            .iter()
+            .filter(|n| n.kind == NoteKind::Comms)
+            .map(|n| n.text.clone())
+            .collect();
+        for text in notes {
+            let l = format!(" {} ", text.to_lowercase());
+            let users = l.contains(" you ") || l.contains(" your ");
+            let what = if users {
+                "your comms note to users"
+            } else {
+                "your comms note"
+            };
+            let t = self.vetted(&text, what, &mut said);
+            if !t.is_empty() {
+                if users { &mut to_users } else { &mut general }.push(t);
+            }
+        }
+        (general, to_users)
+    }
+
     /// The commander's words (or a platform's), clause by clause: what
-    /// would name internals, reassure beyond the evidence or promise the
-    /// impossible is left out, and the commander is told why.
-    fn vetted(&mut self, text: &str, what: &str) -> String {
+    /// holds a secret, names internals, reassures or claims beyond the
+    /// evidence or promises the impossible is left out, and the commander
+    /// is told what and why (a secret never echoed). Clauses in `said`
+    /// already are not repeated.
+    fn vetted(&mut self, text: &str, what: &str, said: &mut BTreeSet<String>) -> String {
         let mut kept = Vec::new();
         let all = plain::clauses(text);
         let n = all.len();
         for c in all {
-            let ids = plain::internal_words(&c, self.known);
-            let why = if !ids.is_empty() {
-                Some(format!(
+            if said.contains(&said_key(&c)) {
+                continue;
+            }
+            let shown = plain::redact_secrets(&c);
+            let mut why = Vec::new();
+            if shown != c {
+                why.push("it holds what looks like a secret".to_string());
+            }
+            let ids = plain::internal_words(&shown, self.known);
+            if !ids.is_empty() {
+                why.push(format!(
                     "it names internal identifiers ({})",
                     ids.join(", ")
-                ))
-            } else if plain::overpromises(&c) {
-                Some("it promises what no one can".to_string())
-            } else if plain::reassures(&c) && !self.reassurance_supported() {
-                Some(
-                    "it reassures beyond the evidence (the journal holds changes beyond the messages)"
-                        .to_string(),
-                )
+                ));
+            }
+            if plain::overpromises(&c) {
+                why.push("it promises what no one can".to_string());
+            }
+            if plain::reassures(&c)
+                && let Some(b) = self.reassurance_blocked()
+            {
+                why.push(format!("it reassures beyond the evidence ({b})"));
+            }
+            let unsupported: Vec<&str> = plain::claims(&c)
+                .into_iter()
+                .filter_map(|k| self.unsupported(k))
+                .collect();
+            if !unsupported.is_empty() {
+                why.push(format!(
+                    "it claims what the evidence does not show ({})",
+                    unsupported.join("; ")
+                ));
+            }
+            if why.is_empty() {
+                said.insert(said_key(&c));
+                kept.push(c);
             } else {
-                None
-            };
-            match why {
-                Some(why) => self
-                    .warnings
-                    .push(format!("Left out of {what}: \"{c}\" — {why}.")),
-                None => kept.push(c),
+                self.warnings.push(format!(
+                    "Left out of {what}: \"{shown}\" — {}.",
+                    why.join("; ")
+                ));
             }
         }
         // Nothing left out: the commander's words as they wrote them.
@@ -103,22 +187,110 @@ impl Writer<'_, '_> {
         plain::sentences(&kept)
     }
 
-    /// "Nothing else changed" may be said only when the implicated runs
-    /// did nothing but send messages and none is still active.
-    fn reassurance_supported(&self) -> bool {
+    /// Why "nothing else changed" may not be said, if it may not: only
+    /// when the implicated runs did nothing but send messages, none is
+    /// still active, nothing of a kind cordon does not know was seen, no
+    /// verified action was contradicted and the evidence is complete.
+    fn reassurance_blocked(&self) -> Option<&'static str> {
         let f = self.f;
-        !f.harm.is_empty()
-            && f.harm.iter().all(|x| x.e.kind == EventKind::MessageSent)
-            && f.harmful_active.is_empty()
+        if f.harm.is_empty() {
+            Some("the journal holds no change yet to weigh it against")
+        } else if !f.harm.iter().all(|x| *x.kind == EventKind::MessageSent) {
+            Some("the journal holds changes beyond the messages")
+        } else if !f.unknown.is_empty() {
+            Some("the journal holds events of a kind cordon does not know")
+        } else if !f.harmful_active.is_empty() {
+            Some("a process that made changes is still running")
+        } else if self.not_held() > 0 {
+            Some("changes are recorded after a verified stop")
+        } else if !f.complete() {
+            Some("part of the evidence is missing")
+        } else {
+            None
+        }
+    }
+
+    /// Verified actions that later changes contradict.
+    fn not_held(&self) -> usize {
+        let f = self.f;
+        f.app
+            .actions
+            .iter()
+            .filter(|a| f.outcome(a) == Outcome::NotHeld)
+            .count()
+    }
+
+    /// Why a claim of something done is not what the evidence shows, if
+    /// it is not.
+    fn unsupported(&self, c: plain::Claim) -> Option<&'static str> {
+        use plain::Claim;
+        let f = self.f;
+        let held = |k: &[ActionKind]| {
+            f.app
+                .actions
+                .iter()
+                .any(|a| k.contains(&a.req.kind) && f.contained(a))
+        };
+        let halted = if self.not_held() > 0 {
+            Some("changes are recorded after a verified stop")
+        } else if !f.harmful_active.is_empty() {
+            Some("a process that made changes is still running")
+        } else {
+            None
+        };
+        match c {
+            Claim::Stopped => halted.or_else(|| {
+                (!held(&[
+                    ActionKind::StopRun,
+                    ActionKind::TerminateRun,
+                    ActionKind::PauseWorkflow,
+                    ActionKind::RollbackRun,
+                ]))
+                .then_some("no stop was verified")
+            }),
+            Claim::Reverted => {
+                let rolled = f.app.actions.iter().any(|a| {
+                    a.req.kind == ActionKind::RollbackRun
+                        && f.contained(a)
+                        && !f.reverted_by(a).is_empty()
+                });
+                let repaired = f
+                    .tri
+                    .changes
+                    .iter()
+                    .any(|c| matches!(c.repair, Repair::Reverted | Repair::Compensated));
+                (!rolled && !repaired).then_some("no rollback or repair was verified")
+            }
+            Claim::Blocked => {
+                (!held(&[ActionKind::BlockOutbound])).then_some("no block was verified")
+            }
+            Claim::Contained | Claim::Resolved => halted
+                .or_else(|| (!f.complete()).then_some("part of the evidence is missing"))
+                .or_else(|| {
+                    (c == Claim::Resolved && f.app.incident.current_status() != Status::Resolved)
+                        .then_some("the incident is not marked resolved")
+                })
+                .or_else(|| {
+                    (c == Claim::Resolved && f.tri.changes.iter().any(|c| f.open_repair(c)))
+                        .then_some("repairs are still open")
+                }),
+            Claim::Notified => (!f
+                .tri
+                .changes
+                .iter()
+                .any(|c| c.repair == Repair::FollowUpSent))
+            .then_some("no follow-up to the people affected is recorded"),
+        }
     }
 
     fn header(&mut self, now: Time) {
         let title = self.f.app.incident.title.clone();
+        let shown = plain::redact_secrets(&title);
         let title = if title.is_empty() {
             "An issue with one of our automated processes".to_string()
-        } else if !plain::internal_words(&title, self.known).is_empty() {
+        } else if shown != title || !plain::internal_words(&title, self.known).is_empty() {
             self.warnings.push(format!(
-                "The incident title \"{title}\" names internal identifiers; the update uses a plain title (set one with :title)."
+                "The incident title \"{shown}\" names internal identifiers; the update uses a plain title (set one with :title)."
             ));
             "An issue with one of our automated processes".to_string()
         } else {
@@ -132,64 +304,91 @@ impl Writer<'_, '_> {
         } else {
             let _ = writeln!(self.o, "# Update: {}\n", md::text(&title));
         }
-        let _ = writeln!(self.o, "_Posted {}_\n", now.format("%Y-%m-%d %H:%M UTC"));
+        // What the update knows is what the journal held when it was
+        // rendered: said, so a lagging journal is not taken for "now".
+        let _ = writeln!(
+            self.o,
+            "_Posted {}, from our records as of {}_\n",
+            now.format("%Y-%m-%d %H:%M UTC"),
+            clock_on(self.f.as_of, now)
+        );
     }
 
-    /// The comms notes addressed to users ("you …") and the others.
-    fn comms(&self, to_users: bool) -> Option<String> {
-        self.f
-            .app
-            .incident
-            .notes
-            .iter()
-            .filter(|n| n.kind == NoteKind::Comms)
-            .rev()
-            .find(|n| {
-                let l = format!(" {} ", n.text.to_lowercase());
-                (l.contains(" you ") || l.contains(" your ")) == to_users
-            })
-            .map(|n| n.text.clone())
+    /// "at 10:00:45 UTC, the time of our latest records".
+    fn as_of(&self) -> String {
+        format!(
+            "at {}, the time of our latest records",
+            clock_on(self.f.as_of, self.f.as_of)
+        )
     }
 
-    fn happened(&mut self) {
+    fn happened(&mut self, notes: &[String]) {
         let f = self.f;
         self.line("## What happened\n");
-        if let Some(t) = self.comms(false) {
-            let t = self.vetted(&t, "your comms note");
-            if !t.is_empty() {
-                let _ = writeln!(self.o, "{}\n", md::text(&t));
-            }
+        for t in notes {
+            let _ = writeln!(self.o, "{}\n", md::text(t));
         }
-        let (Some(first), Some(last)) = (f.first_harm, f.last_harm) else {
-            self.line(
-                "One of our automated processes behaved incorrectly. We have not seen it change anything or contact anyone outside our company.\n",
-            );
+        if f.harm.is_empty() {
+            // No change in the journal is good news only when the journal
+            // holds all of it and nothing is still running.
+            if self.settled() {
+                self.line(
+                    "One of our automated processes behaved incorrectly. So far we have found no change it made and no one outside our company it contacted. We are still checking.\n",
+                );
+            } else {
+                let mut why = Vec::new();
+                if !f.active.is_empty() {
+                    why.push(format!("it was still running {}", self.as_of()));
+                } else if f.running > 0 {
+                    why.push(format!(
+                        "our automated processes were still running {}",
+                        self.as_of()
+                    ));
+                }
+                if !f.complete() {
+                    why.push("part of our records of it is missing".to_string());
+                }
+                let _ = writeln!(
+                    self.o,
+                    "One of our automated processes behaved incorrectly. We do not know yet what it did: {}.\n",
+                    why.join(", and ")
+                );
+            }
             return;
-        };
-        let day = first.e.at.format("%-d %B %Y");
-        let when = if !f.harmful_active.is_empty() {
-            format!("starting at {} UTC on {day}", first.e.at.format("%H:%M"))
-        } else if first.e.at.format("%H:%M").to_string() == last.e.at.format("%H:%M").to_string() {
-            format!("at {} UTC on {day}", first.e.at.format("%H:%M"))
-        } else {
-            format!(
-                "between {} and {} UTC on {day}",
-                first.e.at.format("%H:%M"),
-                last.e.at.format("%H:%M")
-            )
+        }
+        let when = match (f.first_harm, f.last_harm) {
+            (Some(first), Some(last)) => {
+                let day = first.e.at.format("%-d %B %Y");
+                if !f.harmful_active.is_empty() {
+                    format!("starting at {} UTC on {day}", first.e.at.format("%H:%M"))
+                } else if first.e.at.format("%H:%M").to_string()
+                    == last.e.at.format("%H:%M").to_string()
+                {
+                    format!("at {} UTC on {day}", first.e.at.format("%H:%M"))
+                } else {
+                    format!(
+                        "between {} and {} UTC on {day}",
+                        first.e.at.format("%H:%M"),
+                        last.e.at.format("%H:%M")
+                    )
+                }
+            }
+            // Every change is dated where it cannot be.
+            _ => "at times our records do not give reliably".to_string(),
         };
         let _ = writeln!(
             self.o,
             "Automated processes that we run took actions they should not have taken, {when}:\n"
         );
-        for r in f.reach.iter().filter(|r| r.group) {
+        let groups: Vec<&Reach> = f.reach.iter().filter(|r| r.group).collect();
+        for (i, r) in groups.iter().enumerate() {
             let subject = self.subject(r);
-            let (_, high) = r.people();
             let _ = writeln!(
                 self.o,
-                "- They sent {}{subject} to up to {} people on one of our customer lists.",
+                "- They sent {}{subject} to {} on {}.",
                 with_article(medium(r, f)),
-                md::num(high)
+                r.people().words(),
+                list_name(i)
             );
         }
         let individuals: Vec<&Reach> = f.reach.iter().filter(|r| !r.group).collect();
@@ -238,11 +437,8 @@ impl Writer<'_, '_> {
         let other_writes = f
             .harm
             .iter()
-            .filter(|x| x.e.kind == EventKind::DbWrite)
-            .filter(|x| {
-                let t = x.e.target.as_deref().unwrap_or("");
-                !is_money(t) && personal_row(t).is_none()
-            })
+            .filter(|x| *x.kind == EventKind::DbWrite)
+            .filter(|x| !is_money(x.target()) && personal_row(x.target()).is_none())
             .count() as u64;
         if other_writes > 0 {
             let _ = writeln!(
@@ -254,14 +450,23 @@ impl Writer<'_, '_> {
         let other_ext = f
             .harm
             .iter()
-            .filter(|x| x.e.kind == EventKind::ExternalAction)
-            .filter(|x| !is_money(x.e.target.as_deref().unwrap_or("")))
+            .filter(|x| *x.kind == EventKind::ExternalAction)
+            .filter(|x| !is_money(x.target()))
             .count() as u64;
         if other_ext > 0 {
             let _ = writeln!(
                 self.o,
                 "- They took {} in systems outside ours.",
                 md::plural(other_ext, "action", "actions")
+            );
+        }
+        let others = self.others();
+        if others > 0 {
+            let _ = writeln!(
+                self.o,
+                "- They took {} that may have changed our records or reached people outside our company; our records do not say exactly what {} did.",
+                md::plural(others, "action", "actions"),
+                if others == 1 { "it" } else { "each" }
             );
         }
         self.line("");
@@ -284,15 +489,37 @@ impl Writer<'_, '_> {
         }
     }
 
+    /// May finding nothing (more) be said as a finding? Only from a
+    /// whole record, with the runs that did harm ended — and, when no
+    /// harm is seen at all, no run running anywhere (it may be next).
+    fn settled(&self) -> bool {
+        let f = self.f;
+        f.complete() && f.active.is_empty() && (!f.harm.is_empty() || f.running == 0)
+    }
+
+    /// Changes of no kind the update names in its own words (money is
+    /// said with the money).
+    fn others(&self) -> u64 {
+        let f = self.f;
+        f.other_changes
+            .iter()
+            .filter(|x| !is_money(x.target()) && !x.class.has(Class::Money))
+            .count() as u64
+    }
+
     /// ` ("Your refund is on its way")`, when the subject is plain words.
     fn subject(&mut self, r: &Reach) -> String {
         match &r.subject {
-            Some(s) if plain::internal_words(s, self.known).is_empty() => {
+            Some(s)
+                if plain::internal_words(s, self.known).is_empty()
+                    && plain::secret_spans(s).is_empty() =>
+            {
                 format!(" (\"{}\")", md::text(s))
             }
             Some(s) => {
                 self.warnings.push(format!(
-                    "The message subject \"{s}\" names internal identifiers and is left out."
+                    "The message subject \"{}\" names internal identifiers and is left out.",
+                    plain::redact_secrets(s)
                 ));
                 String::new()
             }
@@ -353,42 +580,33 @@ impl Writer<'_, '_> {
         let groups: Vec<&Reach> = f.reach.iter().filter(|r| r.group).collect();
         for (i, r) in groups.iter().enumerate() {
             any = true;
-            let (low, high) = r.people();
+            let p = r.people();
             let m = medium(r, f);
-            let list = if i == 0 {
-                "one of our customer lists"
-            } else {
-                "another of our customer lists"
-            };
-            let count = match r.size {
-                Some(_) => format!("Up to {} people on {list}", md::num(high)),
-                None if low < high => format!(
-                    "Between {} and {} people on {list}",
-                    md::num(low),
-                    md::num(high)
-                ),
-                None => format!("Up to {} people on {list}", md::num(high)),
-            };
-            let _ = write!(self.o, "- {count}, who received the {m}.");
-            if r.size.as_ref().is_some_and(|(n, _)| r.recipients > *n) {
+            let _ = write!(
+                self.o,
+                "- {} on {}, who received the {m}.",
+                capitalized(&p.words()),
+                list_name(i)
+            );
+            if p.high.is_some_and(|h| r.recipients > h) {
                 let _ = write!(self.o, " Some may have received it more than once.");
             }
             self.line("");
         }
-        let individuals: BTreeSet<&str> = f
+        let individuals: BTreeSet<String> = f
             .reach
             .iter()
             .filter(|r| !r.group)
-            .map(|r| r.target.split_once(':').map(|x| x.1).unwrap_or(&r.target))
+            .map(|r| {
+                let t = same_target(&r.target);
+                t.split_once(':').map(|x| x.1.to_string()).unwrap_or(t)
+            })
             .collect();
+        let rows: BTreeSet<String> = f.records_changed.keys().map(|k| k.to_lowercase()).collect();
         let changed = f.records_changed.len() as u64;
         if changed > 0 {
             any = true;
-            let both = f
-                .records_changed
-                .keys()
-                .filter(|k| individuals.contains(k.as_str()))
-                .count() as u64;
+            let both = rows.iter().filter(|k| individuals.contains(*k)).count() as u64;
             let _ = writeln!(
                 self.o,
                 "- {} whose account details were changed{}.",
@@ -405,10 +623,7 @@ impl Writer<'_, '_> {
                 }
             );
         }
-        let only_messaged = individuals
-            .iter()
-            .filter(|k| !f.records_changed.contains_key(**k))
-            .count() as u64;
+        let only_messaged = individuals.iter().filter(|k| !rows.contains(*k)).count() as u64;
         if only_messaged > 0 {
             any = true;
             let _ = writeln!(
@@ -430,10 +645,27 @@ impl Writer<'_, '_> {
                 }
             );
         }
+        if self.others() > 0 {
+            any = true;
+            self.line("- Anyone the other actions reached: we do not know yet who they are.");
+        }
         if !any {
-            self.line(
-                "- We have not found anyone outside our company affected. We are still checking.",
-            );
+            // Finding no one is news only from a whole record.
+            if self.settled() {
+                self.line(
+                    "- So far we have found no one outside our company affected. We are still checking.",
+                );
+            } else {
+                let _ = writeln!(
+                    self.o,
+                    "- We do not know yet who is affected: {}.",
+                    if f.complete() {
+                        format!("automated processes were still running {}", self.as_of())
+                    } else {
+                        "part of our records is missing".to_string()
+                    }
+                );
+            }
         }
         self.line("");
     }
@@ -445,16 +677,17 @@ impl Writer<'_, '_> {
             return "involved";
         };
         let mine = || f.harm.iter().filter(move |x| x.run == ri);
-        if mine().any(|x| x.e.kind == EventKind::MessageSent) {
+        if mine().any(|x| *x.kind == EventKind::MessageSent) {
             "that sent the messages"
         } else if mine().any(|x| {
-            matches!(x.e.kind, EventKind::DbWrite | EventKind::ExternalAction)
-                && is_money(x.e.target.as_deref().unwrap_or(""))
+            (matches!(x.kind, EventKind::DbWrite | EventKind::ExternalAction)
+                && is_money(x.target()))
+                || x.class.has(Class::Money)
         }) {
             "that handled the payments"
-        } else if mine().any(|x| personal_row(x.e.target.as_deref().unwrap_or("")).is_some()) {
+        } else if mine().any(|x| personal_row(x.target()).is_some()) {
             "that changed customer account details"
-        } else if mine().any(|x| x.e.kind == EventKind::FileWrite) {
+        } else if mine().any(|x| *x.kind == EventKind::FileWrite) {
             "that changed our software"
         } else if mine().next().is_some() {
             "that made the changes"
@@ -518,11 +751,33 @@ impl Writer<'_, '_> {
                 }
                 ActionKind::UnblockOutbound => "lifted a block on outgoing messages".into(),
             };
-            let _ = writeln!(
-                self.o,
-                "- {} UTC: we {what}, and checked that it took effect.",
-                a.verified_at.unwrap_or(a.at_key).format("%H:%M")
-            );
+            let at = a.verified_at.unwrap_or(a.at_key);
+            let after = f.after(a);
+            if after.is_empty() {
+                let _ = writeln!(
+                    self.o,
+                    "- {} UTC: we {what}, and checked that it took effect.",
+                    at.format("%H:%M")
+                );
+            } else {
+                // The fresh read said it took effect; the platform's own
+                // evidence since says otherwise: containment not claimed.
+                let things = if after.iter().all(|x| *x.kind == EventKind::MessageSent) {
+                    ("message", "messages")
+                } else {
+                    ("change", "changes")
+                };
+                let _ = writeln!(
+                    self.o,
+                    "- {} UTC: we {what}, and a check at {} showed it {}, but {} further {} from it {} recorded after that check, so we cannot say it took effect.",
+                    a.at_key.format("%H:%M"),
+                    at.format("%H:%M:%S UTC"),
+                    shown_by_check(a.req.kind),
+                    md::num(after.len() as u64),
+                    if after.len() == 1 { things.0 } else { things.1 },
+                    if after.len() == 1 { "is" } else { "are" }
+                );
+            }
         }
         // Repairs the commander recorded, one line per kind of thing
         // (a rollback's are said with it above).
@@ -564,6 +819,14 @@ impl Writer<'_, '_> {
             .iter()
             .filter(|a| !verified(a) && a.phase != crate::model::ActionPhase::Confirmed)
             .count();
+        let not_held = self.not_held() as u64;
+        if not_held > 0 {
+            self.warnings.push(format!(
+                "{} verified, but the platform recorded changes after: the update does not claim {} took effect.",
+                md::plural(not_held, "containment action was", "containment actions were"),
+                if not_held == 1 { "it" } else { "they" }
+            ));
+        }
         if unverified > 0 {
             let n = if unverified == 1 {
                 "1 containment action is".to_string()
@@ -595,8 +858,16 @@ impl Writer<'_, '_> {
         self.line("## What we do not know yet\n");
         let mut any = false;
         for r in f.reach.iter().filter(|r| r.group) {
-            let (low, high) = r.people();
+            let p = r.people();
             let m = medium(r, f);
+            if !r.incredible.is_empty() {
+                any = true;
+                let _ = writeln!(
+                    self.o,
+                    "- How many people received the {m}: {} of the sends gave a count that cannot be right.",
+                    md::num(r.incredible.len() as u64)
+                );
+            }
             if r.uncounted > 0 {
                 any = true;
                 let _ = writeln!(
@@ -604,12 +875,20 @@ impl Writer<'_, '_> {
                     "- How many people received the {m}: {} of the sends did not record how many they reached.",
                     md::num(r.uncounted as u64)
                 );
-            } else if low < high {
+            } else if let Some((stated, largest)) = r.size_conflict() {
                 any = true;
                 let _ = writeln!(
                     self.o,
-                    "- Exactly how many people received the {m}: {} batches from {} adding up to {} {m}s{}, so some people may have received it more than once, and our count of people is an estimate.",
-                    md::num(r.sends as u64),
+                    "- Exactly how many people received the {m}: our records disagree on the size of the list ({} in one record, {} in one send); we count the larger.",
+                    md::num(stated),
+                    md::num(largest)
+                );
+            } else if !p.certain() && r.incredible.is_empty() {
+                any = true;
+                let _ = writeln!(
+                    self.o,
+                    "- Exactly how many people received the {m}: {} from {} adding up to {} {m}s{}, so some people may have received it more than once, and our count of people is a range.",
+                    md::plural(r.sends as u64, "send", "sends"),
                     md::plural(r.runs.len() as u64, "process", "processes"),
                     md::num(r.recipients),
                     match &r.size {
@@ -623,7 +902,7 @@ impl Writer<'_, '_> {
         let irrev_ext = f
             .harm
             .iter()
-            .filter(|x| x.e.kind == EventKind::ExternalAction && x.e.irreversible())
+            .filter(|x| *x.kind == EventKind::ExternalAction && x.e.irreversible())
             .count();
         if !ext_money.is_empty() && irrev_ext > 0 {
             any = true;
@@ -637,17 +916,84 @@ impl Writer<'_, '_> {
                 if irrev_ext == 1 { "was" } else { "were" }
             );
         }
+        let others = self.others();
+        if others > 0 {
+            any = true;
+            let _ = writeln!(
+                self.o,
+                "- What {} did: our records show {} made, but not exactly what {} changed or whom {} reached.",
+                md::plural(others, "of the actions", "of the actions"),
+                if others == 1 { "it was" } else { "they were" },
+                if others == 1 { "it" } else { "they" },
+                if others == 1 { "it" } else { "they" }
+            );
+        }
+        if !f.unknown.is_empty() {
+            any = true;
+            let _ = writeln!(
+                self.o,
+                "- What {} of a kind we do not recognise did.",
+                md::plural(
+                    f.unknown.len() as u64,
+                    "other recorded step",
+                    "other recorded steps"
+                )
+            );
+        }
+        let after: Vec<_> = f.app.actions.iter().flat_map(|a| f.after(a)).collect();
+        if !after.is_empty() {
+            any = true;
+            let messages = after.iter().all(|x| *x.kind == EventKind::MessageSent);
+            let _ = writeln!(
+                self.o,
+                "- Whether the automated process has really stopped: {} recorded after our check showed it had.",
+                match (messages, after.len()) {
+                    (true, 1) => "1 further message is".to_string(),
+                    (true, n) => format!("{} further messages are", md::num(n as u64)),
+                    (false, 1) => "1 further change is".to_string(),
+                    (false, n) => format!("{} further changes are", md::num(n as u64)),
+                }
+            );
+        }
         if !f.harmful_active.is_empty() {
             any = true;
             let _ = writeln!(
                 self.o,
-                "- Whether the automated processes have stopped: {} of them {} still running when we wrote this.",
+                "- Whether the automated processes have stopped: {} of them {} still running {}.",
                 md::num(f.harmful_active.len() as u64),
                 if f.harmful_active.len() == 1 {
                     "was"
                 } else {
                     "were"
-                }
+                },
+                self.as_of()
+            );
+        }
+        for g in &f.gaps {
+            if let Gap::Down { since, .. } = g {
+                any = true;
+                let _ = writeln!(
+                    self.o,
+                    "- What happened after {} in one of the systems we watch: it could not be reached since then, so our records of it stop there.",
+                    clock_on(*since, f.as_of)
+                );
+            }
+        }
+        let partial: BTreeSet<&str> = f
+            .gaps
+            .iter()
+            .filter_map(|g| match g {
+                Gap::NoEvents { run } | Gap::Fewer { run, .. } => Some(run.as_str()),
+                _ => None,
+            })
+            .collect();
+        if !partial.is_empty() {
+            any = true;
+            let _ = writeln!(
+                self.o,
+                "- What {} of the automated processes did: our records of {} are incomplete.",
+                md::num(partial.len() as u64),
+                if partial.len() == 1 { "it" } else { "them" }
             );
         }
         let open: Vec<String> = f
@@ -673,21 +1019,21 @@ impl Writer<'_, '_> {
         self.line("");
     }
 
-    fn should_do(&mut self) {
+    fn should_do(&mut self, notes: &[String]) {
         let f = self.f;
         self.line("## What you should do\n");
-        if let Some(t) = self.comms(true) {
-            let t = self.vetted(&t, "your comms note to users");
-            if !t.is_empty() {
-                let _ = writeln!(self.o, "{}\n", md::text(&t));
-            }
+        for t in notes {
+            let _ = writeln!(self.o, "{}\n", md::text(t));
         }
         let mut any = false;
         for r in f.reach.iter().filter(|r| r.group) {
             any = true;
             let m = medium(r, f);
             let subject = match &r.subject {
-                Some(s) if plain::internal_words(s, self.known).is_empty() => {
+                Some(s)
+                    if plain::internal_words(s, self.known).is_empty()
+                        && plain::secret_spans(s).is_empty() =>
+                {
                     format!(" \"{}\"", md::text(s))
                 }
                 _ => String::new(),
@@ -705,11 +1051,17 @@ impl Writer<'_, '_> {
             any = true;
             self.line("- If a refund or payment from us reaches you that you did not expect, please contact us before using it.");
         }
-        if self.reassurance_supported() {
+        if self.reassurance_blocked().is_none() {
             self.line("- Our records show that the automated process sent messages and changed nothing else.");
         }
         if !any {
-            self.line("- You do not need to do anything at this time.");
+            self.line(if self.others() > 0 {
+                "- If something from us reached you that you did not expect, please do not act on it, and contact us if you are unsure."
+            } else if self.settled() {
+                "- You do not need to do anything at this time."
+            } else {
+                "- We do not know yet whether you need to do anything; we will say so here as soon as we do."
+            });
         }
         self.line("");
     }
@@ -744,6 +1096,36 @@ impl Writer<'_, '_> {
                 );
             }
         }
+    }
+}
+
+/// "one of our customer lists" for the first, "another …" after.
+fn list_name(i: usize) -> &'static str {
+    if i == 0 {
+        "one of our customer lists"
+    } else {
+        "another of our customer lists"
+    }
+}
+
+/// What a fresh read showed of an action that took effect.
+fn shown_by_check(k: ActionKind) -> &'static str {
+    match k {
+        ActionKind::StopRun | ActionKind::TerminateRun => "stopped",
+        ActionKind::RollbackRun => "no longer running",
+        ActionKind::PauseWorkflow => "paused",
+        ActionKind::HoldQueue => "held",
+        ActionKind::BlockOutbound => "blocked",
+        ActionKind::RevokeTool | ActionKind::RevokeCredential => "revoked",
+        _ => "in effect",
+    }
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
     }
 }
 

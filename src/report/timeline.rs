@@ -5,11 +5,13 @@
 //! ("`run_9744` retried billing.api 122× from 12:01:03 to 12:09:40, all
 //! 503"). Repeats never swallow a milestone: a run of repeats is split at
 //! every milestone, so what happened after detection or after a stop is
-//! its own line. Nothing is cut; the full record is `evidence.json`.
+//! its own line; and only consecutive repeats of a run collapse, so what
+//! the run did between two of them keeps its place. Nothing is cut; the
+//! full record is `evidence.json`.
 
 use std::collections::BTreeMap;
 
-use super::facts::{Ev, Facts, outcome};
+use super::facts::{Ev, Facts, Outcome};
 use super::md;
 use crate::journal::IncidentChange;
 use crate::model::incident::NoteKind;
@@ -123,7 +125,7 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
         }
     }
     for a in &app.actions {
-        let o = outcome(a);
+        let o = f.outcome(a);
         let took = a
             .secs(a.verified_at)
             .map(|x| format!(" in {}", md::secs(x)))
@@ -136,8 +138,8 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
                 md::code(a.req.kind.as_str()),
                 target_label(&a.req.target),
                 md::text(&a.req.actor),
-                o.words(),
-                if o == super::facts::Outcome::Verified {
+                f.outcome_words(a),
+                if o == Outcome::Verified {
                     took
                 } else {
                     String::new()
@@ -201,7 +203,11 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
 pub fn outcome_detail(f: &Facts, a: &crate::app::ActionState) -> String {
     let mut s = String::new();
     if !a.detail.is_empty() {
-        s = format!(": {}", f.prose(&a.detail));
+        s = if f.outcome(a) == Outcome::NotHeld {
+            format!(" (the fresh read said: {})", f.prose(&a.detail))
+        } else {
+            format!(": {}", f.prose(&a.detail))
+        };
     }
     let reverted = f.reverted_by(a).len() as u64;
     if reverted > 0 {
@@ -247,7 +253,7 @@ pub fn short_hash(h: &str) -> String {
 fn group_key(x: &Ev) -> (usize, String, String) {
     let e = x.e;
     let attempt = matches!(
-        e.kind,
+        x.kind,
         EventKind::ToolCall | EventKind::ToolResult | EventKind::Error | EventKind::Retry
     );
     if attempt {
@@ -257,7 +263,7 @@ fn group_key(x: &Ev) -> (usize, String, String) {
     } else {
         // Writes and sends to many targets are one story: targets listed.
         let tool = e.tool.as_deref().unwrap_or("");
-        (x.run, e.kind.as_str().to_string(), tool.to_string())
+        (x.run, x.kind.as_str().to_string(), tool.to_string())
     }
 }
 
@@ -277,38 +283,82 @@ fn bounds_of(f: &Facts, run: usize) -> Vec<Time> {
 }
 
 /// The implicated runs' evidence, repeats collapsed, split at each run's
-/// milestones.
+/// milestones. Only consecutive repeats of one run collapse: a run of the
+/// same thing, or a cycle of a few things repeated (an agent that logs its
+/// instruction, writes a record and sends a message, 300 times). Any other
+/// event of that run ends the repeat and keeps its own place, so a write
+/// between two retries is told between them, not after the whole loop.
+/// Other runs' events do not break a run's repeats.
 pub fn evidence(f: &Facts) -> Vec<Line> {
-    let mut groups: BTreeMap<(usize, String, String, usize), Vec<Ev>> = BTreeMap::new();
-    let mut order: Vec<(usize, String, String, usize)> = Vec::new();
+    type Sig = (String, String, usize);
     let mut bounds: BTreeMap<usize, Vec<Time>> = BTreeMap::new();
-    for x in &f.events {
+    let mut by_run: BTreeMap<usize, Vec<(usize, Ev, Sig)>> = BTreeMap::new();
+    for (i, x) in f.events.iter().enumerate() {
         let (run, kind, tool) = group_key(x);
         let b = bounds.entry(run).or_insert_with(|| bounds_of(f, run));
-        let seg = b.partition_point(|t| *t < x.e.at);
-        let key = (run, kind, tool, seg);
-        let g = groups.entry(key.clone()).or_default();
-        if g.is_empty() {
-            order.push(key);
-        }
-        g.push(*x);
-    }
-    let mut out = Vec::new();
-    for key in order {
-        let Some(g) = groups.get(&key) else { continue };
-        let retries = g.iter().filter(|x| x.e.kind == EventKind::Retry).count();
-        if key.1 == "attempt" && (retries > 0 || g.len() >= 3) {
-            out.push(attempts(f, g, retries));
-        } else if g[0].e.kind != EventKind::StateChange
-            && (g.len() >= 3 || (g.len() == 2 && g[0].e.kind.is_world_change()))
-        {
-            // A run's state changes are few and each is part of the story.
-            out.push(repeated(f, g));
+        let sig = if f.credible(x) {
+            (kind, tool, b.partition_point(|t| *t < x.e.at))
         } else {
-            out.extend(g.iter().map(|x| single(f, x)));
+            // Dated where it cannot be: told alone, never in a span.
+            (format!("not credible {i}"), String::new(), 0)
+        };
+        by_run.entry(run).or_default().push((i, *x, sig));
+    }
+    let mut done: Vec<(usize, Vec<Line>)> = Vec::new();
+    for seq in by_run.values() {
+        let sig = |i: usize| &seq[i].2;
+        let mut p = 0;
+        while p < seq.len() {
+            // The same thing again and again.
+            let same = seq[p..].iter().take_while(|x| x.2 == seq[p].2).count();
+            // Else a short cycle repeated at least three times.
+            let cycle = (2..=4)
+                .filter(|&l| p + 3 * l <= seq.len())
+                .map(|l| {
+                    let reps = (0..)
+                        .take_while(|r| {
+                            let at = p + r * l;
+                            at + l <= seq.len() && (0..l).all(|k| sig(at + k) == sig(p + k))
+                        })
+                        .count();
+                    (l, reps)
+                })
+                .find(|&(_, reps)| reps >= 3);
+            match cycle {
+                Some((l, reps)) if same < 2 => {
+                    for k in 0..l {
+                        let g: Vec<Ev> = (0..reps).map(|r| seq[p + r * l + k].1).collect();
+                        done.push((seq[p + k].0, group_lines(f, &seq[p + k].2.0, &g)));
+                    }
+                    p += l * reps;
+                }
+                _ => {
+                    let g: Vec<Ev> = seq[p..p + same].iter().map(|x| x.1).collect();
+                    done.push((seq[p].0, group_lines(f, &seq[p].2.0, &g)));
+                    p += same;
+                }
+            }
         }
     }
-    out
+    // In the order the groups began.
+    done.sort_by_key(|(from, _)| *from);
+    done.into_iter().flat_map(|(_, lines)| lines).collect()
+}
+
+/// One group's lines: a loop of attempts or a run of the same kind as
+/// one line, anything else event by event.
+fn group_lines(f: &Facts, kind: &str, g: &[Ev]) -> Vec<Line> {
+    let retries = g.iter().filter(|x| *x.kind == EventKind::Retry).count();
+    if kind == "attempt" && (retries > 0 || g.len() >= 3) {
+        vec![attempts(f, g, retries)]
+    } else if *g[0].kind != EventKind::StateChange
+        && (g.len() >= 3 || (g.len() == 2 && g[0].is_change()))
+    {
+        // A run's state changes are few and each is part of the story.
+        vec![repeated(f, g)]
+    } else {
+        g.iter().map(|x| single(f, x)).collect()
+    }
 }
 
 fn flags(g: &[Ev]) -> String {
@@ -342,11 +392,16 @@ fn single(f: &Facts, x: &Ev) -> Line {
         e.at,
         false,
         format!(
-            "{} {}{}{what} ({})",
+            "{} {}{}{what} ({}){}",
             md::code(f.run_id(x.run)),
             e.kind.as_str(),
             flags(std::slice::from_ref(x)),
-            md::code(&e.id)
+            md::code(&e.id),
+            if f.credible(x) {
+                ""
+            } else {
+                " — its time is not credible (see Metrics)"
+            }
         ),
     )
 }
@@ -364,7 +419,7 @@ fn attempts(f: &Facts, g: &[Ev], retries: usize) -> Line {
         .unwrap_or("a tool");
     // An error by its status, else the reason the platform gave.
     let mut errors: BTreeMap<String, usize> = BTreeMap::new();
-    for x in g.iter().filter(|x| x.e.kind == EventKind::Error) {
+    for x in g.iter().filter(|x| *x.kind == EventKind::Error) {
         let v = x.e.data.value();
         let what = v
             .get("status")
@@ -376,9 +431,9 @@ fn attempts(f: &Facts, g: &[Ev], retries: usize) -> Line {
     }
     let results = g
         .iter()
-        .filter(|x| x.e.kind == EventKind::ToolResult)
+        .filter(|x| *x.kind == EventKind::ToolResult)
         .count();
-    let calls = g.iter().filter(|x| x.e.kind == EventKind::ToolCall).count();
+    let calls = g.iter().filter(|x| *x.kind == EventKind::ToolCall).count();
     let n_err: usize = errors.values().sum();
     let outcome = match (errors.len(), results) {
         (0, 0) => "no answer seen yet".to_string(),
@@ -445,16 +500,17 @@ fn repeated(f: &Facts, g: &[Ev]) -> Line {
     let recipients: u64 = g
         .iter()
         .filter_map(|x| x.e.data.get_u64("recipients"))
-        .sum();
+        .filter(|n| *n <= super::facts::MOST_PEOPLE)
+        .fold(0, u64::saturating_add);
     let n = g.len() as u64;
-    let what = match e0.kind {
+    let what = match g[0].kind {
         EventKind::MessageSent => md::plural(n, "message sent", "messages sent"),
         EventKind::FileWrite => md::plural(n, "file write", "file writes"),
         EventKind::DbWrite => md::plural(n, "database write", "database writes"),
         EventKind::ExternalAction => md::plural(n, "external action", "external actions"),
-        _ => format!("{} ×{n}", e0.kind.as_str()),
+        k => format!("{} ×{n}", k.as_str()),
     };
-    let first = if e0.kind.is_world_change() {
+    let first = if g[0].is_change() {
         String::new()
     } else {
         format!(", first: {}", f.prose(&e0.summary))

@@ -65,7 +65,21 @@ pub fn draw(app: &App, p: &ExportPreview, theme: &Theme, f: &mut Frame, area: Re
         // of the dialog.
         let room = (inner.height as usize / 3).max(1);
         let mut warn_lines: Vec<String> = Vec::new();
-        for warn in &d.warnings {
+        // The panes around it go on taking in evidence; the draft does
+        // not: say so, or a quiet update reads as the present.
+        let newer = app.generation.saturating_sub(p.seen);
+        let behind = (newer > 0).then(|| {
+            format!(
+                "{} from the platforms since this was rendered from the journal (records to {}): r renders again.",
+                if newer == 1 {
+                    "1 new record".to_string()
+                } else {
+                    format!("{newer} new records")
+                },
+                d.as_of.format("%H:%M:%S UTC")
+            )
+        });
+        for warn in behind.iter().chain(&d.warnings) {
             for (i, l) in wrap(warn, width.saturating_sub(3)).into_iter().enumerate() {
                 warn_lines.push(format!(" {} {l}", if i == 0 { "!" } else { " " }));
             }
