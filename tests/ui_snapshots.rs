@@ -81,6 +81,17 @@ fn on_workflow(a: &mut cordon::app::App, workflow: &str) {
 }
 
 fn preview(a: &mut cordon::app::App, affected: Vec<String>) {
+    answer_preview(
+        a,
+        cordon::model::ActionAnswer {
+            affected_runs: affected,
+            ..Default::default()
+        },
+    );
+}
+
+/// The dry run's answer arrives for the open dialog.
+fn answer_preview(a: &mut cordon::app::App, answer: cordon::model::ActionAnswer) {
     let proposal = match &a.mode {
         cordon::app::Mode::Confirm(c) => c.proposal,
         _ => panic!("no dialog"),
@@ -88,10 +99,7 @@ fn preview(a: &mut cordon::app::App, affected: Vec<String>) {
     a.update(Msg::Action(
         cordon::contain::ActionMsg::Preview {
             proposal,
-            result: Ok(cordon::model::ActionAnswer {
-                affected_runs: affected,
-                ..Default::default()
-            }),
+            result: Ok(answer),
         },
         at(30),
     ));
@@ -114,21 +122,14 @@ fn confirm_dialog_nothing_affected_says_why() {
     let mut a = app_with(&["all"], true, 30);
     on_workflow(&mut a, "refund-followups");
     a.update(ch('x'));
-    let proposal = match &a.mode {
-        cordon::app::Mode::Confirm(c) => c.proposal,
-        _ => panic!("no dialog"),
-    };
-    a.update(Msg::Action(
-        cordon::contain::ActionMsg::Preview {
-            proposal,
-            result: Ok(cordon::model::ActionAnswer {
-                message: "run r1 waits for a human at an interrupt(): nothing is executing to stop"
-                    .into(),
-                ..Default::default()
-            }),
+    answer_preview(
+        &mut a,
+        cordon::model::ActionAnswer {
+            message: "run r1 waits for a human at an interrupt(): nothing is executing to stop"
+                .into(),
+            ..Default::default()
         },
-        at(30),
-    ));
+    );
     let screen = format!("{:?}", render(&mut a, 160, 48).backend());
     assert!(
         screen.contains("0 runs affected now (dry run): run r1 waits for a human at an"),
