@@ -24,6 +24,10 @@ use crate::source::{Batch, HttpError};
 /// Related executions (children, continued-from runs) read per poll.
 const MAX_RELATED: usize = 200;
 
+/// How far back of the newest close time already listed each listing of
+/// closed executions looks again.
+const CLOSED_OVERLAP: chrono::TimeDelta = chrono::TimeDelta::seconds(60);
+
 /// An execution as followed.
 #[derive(Default)]
 struct Exec {
@@ -255,13 +259,22 @@ impl Temporal {
             (chrono::Utc::now() - chrono::TimeDelta::minutes(5))
                 .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
         });
-        match self.closed_since(&mark, &mut bytes).await {
+        // Asked with some overlap: visibility is indexed apart from the
+        // history (late, and not in close order), so one closed before the
+        // newest close time already listed may appear only now. Those read
+        // to their end are skipped below.
+        let since = crate::model::time::parse(&mark)
+            .map(|t| (t - CLOSED_OVERLAP).to_rfc3339_opts(chrono::SecondsFormat::Nanos, true))
+            .unwrap_or_else(|| mark.clone());
+        match self.closed_since(&since, &mut bytes).await {
             Ok(closed) => {
                 let newest = closed
                     .iter()
                     .filter_map(|i| i.close_time.clone())
+                    .filter(|t| crate::model::time::parse(t).is_some())
+                    .chain(std::iter::once(mark.clone()))
                     .max_by_key(|t| crate::model::time::parse(t));
-                self.closed_mark = newest.or(Some(mark));
+                self.closed_mark = newest;
                 for i in closed {
                     let k = convert::run_key(&i.execution);
                     if !k.is_empty()
@@ -288,6 +301,9 @@ impl Temporal {
         for (k, info) in std::mem::take(&mut keys) {
             read.insert(k.clone());
             if let Err(e) = self.read(&k, info.as_ref(), &mut bytes).await {
+                // Followed until a read succeeds: one seen only in the
+                // closed listing would otherwise never be listed again.
+                self.follow.insert(k);
                 failed.get_or_insert(e);
             }
         }
