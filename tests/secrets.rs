@@ -181,3 +181,48 @@ async fn a_url_password_echoed_as_basic_auth_is_redacted_where_it_enters() {
     assert!(summary.contains("[redacted]"), "{summary}");
     assert!(!summary.contains(&basic[..12]), "{summary}");
 }
+
+/// A token the commander pastes into a note by mistake is redacted where
+/// the typed text is cleaned (as all text is): neither the draft nor the
+/// note in the journal, nor the screen, holds it.
+#[test]
+fn a_token_typed_by_the_commander_is_never_kept() {
+    use cordon::journal::Record;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    cordon::secret::remember(TOKEN);
+    let mut a = app_with(&["wrong-segment"], false, 12);
+    let mut fx = Vec::new();
+    fx.extend(a.update(ch('5')));
+    fx.extend(a.update(ch('i')));
+    for c in format!("pasted {TOKEN} into the chat by mistake").chars() {
+        fx.extend(a.update(ch(c)));
+    }
+    fx.extend(a.update(Msg::Tick(at(20))));
+    fx.extend(a.update(Msg::Key(KeyEvent::new(
+        KeyCode::Char('s'),
+        KeyModifiers::CONTROL,
+    ))));
+    let recs: Vec<Record> = fx
+        .into_iter()
+        .filter_map(|e| match e {
+            Effect::Journal(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        recs.iter()
+            .any(|r| matches!(r, Record::Note { note } if note.text.contains("[redacted]"))),
+        "{recs:?}"
+    );
+    assert!(
+        recs.iter().any(|r| matches!(r, Record::NoteDraft { .. })),
+        "the draft was journaled too: {recs:?}"
+    );
+    let mut all = String::new();
+    for r in &recs {
+        all.push_str(&render_line(1, GENESIS, at(20), r.clone()).0);
+    }
+    assert!(!all.contains(TOKEN) && !all.contains(&TOKEN[..20]), "{all}");
+    let shown = screen(&mut a, 160, 48);
+    assert!(!shown.contains(&TOKEN[..20]), "{shown}");
+}
