@@ -158,6 +158,24 @@ fn the_timeline_is_in_time_order_and_marks_late_arrivals() {
         .find(|l| l.contains("tool_call e3"))
         .unwrap();
     assert!(line.contains("LATE"), "{line}");
+    // The run's last event is still the latest by time, not the late one,
+    // in the Runs pane's LAST EVENT column too.
+    assert_eq!(a.store.last_event(0).map(|e| e.id.as_str()), Some("e2"));
+    let runs = rows_of(&s, areas.runs);
+    let row = runs.lines().find(|l| l.contains("r1")).unwrap();
+    assert!(row.contains("error e2") && !row.contains("e3"), "{row}");
+    // An event arriving before its run counts the same.
+    let mut c = app(at(0));
+    c.update(polled(
+        "sim",
+        batch(
+            vec![],
+            vec![ev("o2", "r2", 9, "error"), ev("o1", "r2", 4, "tool_call")],
+        ),
+        at(9),
+    ));
+    c.update(polled("sim", batch(vec![run("r2")], vec![]), at(10)));
+    assert_eq!(c.store.last_event(0).map(|e| e.id.as_str()), Some("o2"));
     // The same at startup: a journal replayed gives the same order, marked.
     let mut b = app(at(0));
     let mut records: Vec<Record> = Vec::new();

@@ -129,6 +129,9 @@ pub struct Store {
     seen: hashbrown::HashTable<u32>,
     /// Event indexes per run index.
     by_run: Vec<Vec<u32>>,
+    /// Per run index, its event with the latest time (late arrivals, in
+    /// arrival order before older ones, do not count as its last event).
+    latest: Vec<Option<u32>>,
     /// The latest execution of a workflow id, for runs keyed
     /// `{workflow id}@{run uuid}` (Temporal): what a bare workflow id names.
     latest_execution: HashMap<(u16, Short), usize>,
@@ -242,6 +245,7 @@ impl Store {
                 self.runs.push(run);
                 self.run_agg.push(RunAgg::default());
                 self.by_run.push(Vec::new());
+                self.latest.push(None);
                 let i = self.runs.len() - 1;
                 let r = &self.runs[i];
                 index(&mut self.by_workflow, (s, r.workflow.to_string()), i);
@@ -264,6 +268,7 @@ impl Store {
                 if let Some(orphans) = self.orphans.remove(&key) {
                     for &n in &orphans {
                         self.index_event(i, n as usize);
+                        self.bump_latest(i, n);
                     }
                     self.by_run[i] = orphans;
                 }
@@ -372,6 +377,7 @@ impl Store {
         });
         if let Some(ri) = run {
             self.index_event(ri, n);
+            self.bump_latest(ri, n as u32);
         }
         Some(n)
     }
@@ -451,10 +457,23 @@ impl Store {
         self.by_run.get(run).map(Vec::as_slice).unwrap_or(&[])
     }
 
-    /// The last event of a run, if any.
+    /// The last event of a run by time (of equal times, the later
+    /// arrival), if any.
     pub fn last_event(&self, run: usize) -> Option<&Event> {
-        let &i = self.events_of_run(run).last()?;
+        let i = (*self.latest.get(run)?)?;
         self.events.get(i as usize).map(|s| &s.event)
+    }
+
+    /// Event `n` (stored) of run `ri`: its last event if none is later.
+    fn bump_latest(&mut self, ri: usize, n: u32) {
+        let at = |j: u32| self.events.get(j as usize).map(|s| s.event.at);
+        let newer = match self.latest[ri] {
+            Some(j) => at(j) <= at(n),
+            None => true,
+        };
+        if newer {
+            self.latest[ri] = Some(n);
+        }
     }
 
     /// The run an event belongs to.
