@@ -166,7 +166,7 @@ async fn temporal_list_history_cancel_terminate_pause() {
     let b = src.poll().await.unwrap();
     let st = |id: &str| b.runs.iter().find(|r| r.id == id).map(|r| r.state.clone());
     assert_eq!(st(&k1), Some(RunState::Stopped));
-    assert_eq!(st(&k2), Some(RunState::Other("terminated".into())));
+    assert_eq!(st(&k2), Some(RunState::Ended("terminated".into())));
 }
 
 /// Start a workflow no worker listens for (it stays running); its run id.
@@ -259,7 +259,7 @@ async fn reused_ids_and_continue_as_new_are_separate_runs() {
     assert_ne!(first, second);
     let (k1, k2) = (format!("{wid}@{first}"), format!("{wid}@{second}"));
     c.until("both executions", 60, |app| {
-        run_of(app, &k1).is_some_and(|r| r.state == RunState::Other("terminated".into()))
+        run_of(app, &k1).is_some_and(|r| r.state == RunState::Ended("terminated".into()))
             && run_of(app, &k2).is_some_and(|r| r.state == RunState::Running)
     })
     .await;
@@ -311,7 +311,7 @@ async fn reused_ids_and_continue_as_new_are_separate_runs() {
     let continued = keys
         .iter()
         .filter(|k| {
-            run_of(&c.app, k).is_some_and(|r| r.state == RunState::Other("continued_as_new".into()))
+            run_of(&c.app, k).is_some_and(|r| r.state == RunState::Ended("continued_as_new".into()))
         })
         .count();
     assert_eq!(continued, 2);
@@ -468,7 +468,7 @@ async fn a_workflow_that_ignores_cancel_shows_the_request_and_goes_on() {
     )
     .await;
     c.until("terminated", 60, |app| {
-        run_of(app, &key).is_some_and(|r| r.state == RunState::Other("terminated".into()))
+        run_of(app, &key).is_some_and(|r| r.state == RunState::Ended("terminated".into()))
     })
     .await;
 }

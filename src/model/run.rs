@@ -13,6 +13,11 @@ pub enum RunState {
     Succeeded,
     Failed,
     Stopped,
+    /// Ended in a way the platform names and cordon has no word of its own
+    /// for (Temporal's `terminated`, `continued_as_new`): known to be over,
+    /// unlike [`RunState::Other`]. Only an adapter that knows its platform's
+    /// word builds it; journaled as `ended:WORD` so a replay reads it back.
+    Ended(String),
     Other(String),
 }
 
@@ -30,6 +35,23 @@ impl RunState {
         }
     }
 
+    /// As written to the journal and exports: [`RunState::parse`] of the
+    /// journal's text (`ended:WORD` read back as [`RunState::Ended`]).
+    pub fn journaled(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            RunState::Ended(w) => format!("ended:{w}").into(),
+            o => o.as_str().into(),
+        }
+    }
+
+    /// The journal's text: as [`RunState::parse`], and `ended:WORD`.
+    fn from_journal(s: &str) -> RunState {
+        match s.strip_prefix("ended:") {
+            Some(w) if !w.is_empty() => RunState::Ended(sanitize::line(w, 64)),
+            _ => RunState::parse(s),
+        }
+    }
+
     pub fn as_str(&self) -> &str {
         match self {
             RunState::Queued => "queued",
@@ -39,7 +61,7 @@ impl RunState {
             RunState::Succeeded => "succeeded",
             RunState::Failed => "failed",
             RunState::Stopped => "stopped",
-            RunState::Other(s) => s,
+            RunState::Ended(s) | RunState::Other(s) => s,
         }
     }
 
@@ -66,7 +88,7 @@ impl RunState {
             RunState::Paused => 3,
             RunState::Other(_) => 4,
             RunState::Failed => 5,
-            RunState::Stopped => 6,
+            RunState::Stopped | RunState::Ended(_) => 6,
             RunState::Succeeded => 7,
         }
     }
@@ -74,13 +96,13 @@ impl RunState {
 
 impl Serialize for RunState {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
+        s.serialize_str(&self.journaled())
     }
 }
 
 impl<'de> Deserialize<'de> for RunState {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(RunState::parse(&String::deserialize(d)?))
+        Ok(RunState::from_journal(&String::deserialize(d)?))
     }
 }
 
@@ -297,5 +319,25 @@ mod tests {
         assert_eq!(r.state, RunState::Other("weird".into()));
         assert_eq!(r.stats.errors, Count::OutOfRange);
         assert_eq!(r.tools, vec!["a⟨U+202E⟩b"]);
+    }
+
+    #[test]
+    fn an_ended_state_is_over_and_reads_back_from_the_journal() {
+        let t = RunState::Ended("terminated".into());
+        assert!(!t.is_active() && !t.is_unknown());
+        assert_eq!(t.as_str(), "terminated");
+        let j = serde_json::to_string(&t).unwrap();
+        assert_eq!(j, "\"ended:terminated\"");
+        assert_eq!(serde_json::from_str::<RunState>(&j).unwrap(), t);
+        // Journals written before it held the bare word: still unknown.
+        assert_eq!(
+            serde_json::from_str::<RunState>("\"terminated\"").unwrap(),
+            RunState::Other("terminated".into())
+        );
+        // A platform speaking ACA cannot claim it: its words are strict.
+        let v = serde_json::json!({"id": "r1", "state": "ended:terminated"});
+        assert!(Run::from_wire("sim", &v).unwrap().state.is_unknown());
+        let v = serde_json::json!({"id": "r1", "state": "terminated"});
+        assert!(Run::from_wire("sim", &v).unwrap().state.is_unknown());
     }
 }

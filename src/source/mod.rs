@@ -483,9 +483,9 @@ pub fn check_run_stopped(
             )),
             _ => Check::Confirmed(format!("run {asked} is {word}")),
         },
-        RunState::Succeeded | RunState::Failed => Check::AlreadyEnded(format!(
-            "run {asked} ended as {word}, not by this action: nothing to stop"
-        )),
+        RunState::Succeeded | RunState::Failed | RunState::Ended(_) => Check::AlreadyEnded(
+            format!("run {asked} ended as {word}, not by this action: nothing to stop"),
+        ),
         RunState::Other(raw) => Check::NotYet(format!(
             "run {asked} reports state '{raw}', which cordon does not know: no proof"
         )),

@@ -147,7 +147,7 @@ pub fn state_symbol(s: &RunState) -> &'static str {
         RunState::Paused => "‖",
         RunState::Succeeded => "✔",
         RunState::Failed => "✖",
-        RunState::Stopped => "■",
+        RunState::Stopped | RunState::Ended(_) => "■",
         RunState::Other(_) => "?",
     }
 }
@@ -159,7 +159,7 @@ pub fn state_style(s: &RunState) -> Style {
         RunState::Queued => Style::default().fg(Color::Yellow),
         RunState::Paused => Style::default().fg(Color::LightBlue),
         RunState::Failed => Style::default().fg(Color::Red),
-        RunState::Stopped => Style::default().fg(Color::LightMagenta),
+        RunState::Stopped | RunState::Ended(_) => Style::default().fg(Color::LightMagenta),
         RunState::Succeeded | RunState::Other(_) => Style::default().fg(Color::DarkGray),
     }
 }
