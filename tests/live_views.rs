@@ -210,6 +210,41 @@ fn the_timeline_is_in_time_order_and_marks_late_arrivals() {
     assert!(b.timeline.is_late(b.timeline.row(0).unwrap()));
 }
 
+/// Platforms read runs one after another (a Temporal poll reads each
+/// execution's history in turn), so a run's events arriving after another
+/// run's later ones are not late; only a run's own order counts.
+#[test]
+fn late_is_within_a_run_not_across_runs() {
+    let mut a = app(at(0));
+    a.update(polled(
+        "sim",
+        batch(
+            vec![run("r1"), run("r2")],
+            vec![
+                ev("a1", "r1", 10, "tool_call"),
+                ev("a2", "r1", 12, "tool_call"),
+                ev("b1", "r2", 9, "tool_call"),
+                ev("b2", "r2", 11, "tool_call"),
+            ],
+        ),
+        at(12),
+    ));
+    a.update(polled(
+        "sim",
+        batch(
+            vec![],
+            vec![ev("b0", "r2", 8, "error"), ev("a3", "r1", 11, "error")],
+        ),
+        at(13),
+    ));
+    let late: Vec<String> = (0..a.timeline.len())
+        .filter_map(|i| a.timeline.row(i))
+        .filter(|&n| a.timeline.is_late(n))
+        .map(|n| a.store.events[n].event.id.to_string())
+        .collect();
+    assert_eq!(late, ["b0", "a3"]);
+}
+
 #[test]
 fn a_late_event_does_not_move_the_selection_off_its_event() {
     let mut a = app(at(0));

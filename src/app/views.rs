@@ -248,11 +248,13 @@ pub struct TimelineView {
     /// Every stored event, ordered by its time (then arrival): platforms
     /// may deliver out of order, cordon's own lines carry its clock.
     order: Vec<u32>,
-    /// Events that arrived after an event with a later time (a bit per
-    /// event index): shown in time order, marked LATE.
+    /// Events that arrived after an event of the same run with a later
+    /// time (a bit per event index): shown in time order, marked LATE.
+    /// Runs are read one after another, so across runs arrival order says
+    /// nothing; within a run it does.
     late: Vec<u64>,
-    /// The latest event time seen so far.
-    newest: Option<Time>,
+    /// The latest event time seen so far per run (source, run id).
+    newest: std::collections::HashMap<(u16, crate::model::event::Short), Time>,
 }
 
 impl Default for TimelineView {
@@ -267,7 +269,7 @@ impl Default for TimelineView {
             unseen: 0,
             order: Vec::new(),
             late: Vec::new(),
-            newest: None,
+            newest: Default::default(),
         }
     }
 }
@@ -362,14 +364,19 @@ impl TimelineView {
     /// it late if a later event came first) and add it to the rows if it
     /// belongs. The selected event stays selected and in place.
     pub fn on_new_event(&mut self, store: &Store, n: usize, selected_run: Option<usize>) {
-        let at = store.events[n].event.at;
-        if self.newest.is_some_and(|t| at < t) {
+        let st = &store.events[n];
+        let at = st.event.at;
+        let newest = self
+            .newest
+            .entry((st.source, st.event.run_id.clone()))
+            .or_insert(at);
+        if at < *newest {
             if self.late.len() <= n / 64 {
                 self.late.resize(n / 64 + 1, 0);
             }
             self.late[n / 64] |= 1 << (n % 64);
         } else {
-            self.newest = Some(at);
+            *newest = at;
         }
         let slot = time_slot(store, &self.order, n);
         self.order.insert(slot, n as u32);
