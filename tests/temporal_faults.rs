@@ -2,7 +2,8 @@
 //! the listing of closed executions, whose history read fails, is read
 //! again at the next poll, not forgotten once the closed-since mark has
 //! moved past it; and one that visibility indexes late (its close time
-//! before the newest one already listed) is still read.
+//! before the newest one already listed) is still read; and one dated far
+//! ahead by a skewed server does not blind the listings after it.
 
 use cordon::model::EventKind;
 use cordon::source::{Batch, Source, temporal::Temporal};
@@ -187,4 +188,27 @@ async fn an_execution_indexed_late_is_still_read() {
         .filter(|q| q.contains("CloseTime"))
         .collect();
     assert!(closed_queries.len() >= 3, "{closed_queries:?}");
+}
+
+#[tokio::test]
+async fn a_close_time_in_the_far_future_does_not_blind_later_listings() {
+    // One execution dated 2099 by a skewed server; one closed since.
+    let s = server(vec![
+        vec![closed("wf-b", RUN, "2099-01-01T00:00:00Z")],
+        vec![
+            closed("wf-b", RUN, "2099-01-01T00:00:00Z"),
+            closed("wf-a", RUN, &ago(1)),
+        ],
+    ])
+    .await;
+    mount_history(&s, "wf-a", 0).await;
+    mount_history(&s, "wf-b", 0).await;
+    let mut src = Temporal::new("tm", &s.uri(), cordon::source::http::client());
+    let (b, _) = polls(&mut src, 3).await;
+    assert_eq!(sends(&b, &format!("wf-b@{RUN}")), 1);
+    assert_eq!(
+        sends(&b, &format!("wf-a@{RUN}")),
+        1,
+        "read after the 2099 one"
+    );
 }

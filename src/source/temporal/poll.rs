@@ -268,10 +268,13 @@ impl Temporal {
             .unwrap_or_else(|| mark.clone());
         match self.closed_since(&since, &mut bytes).await {
             Ok(closed) => {
+                // A close time far ahead of this clock (a skewed or
+                // hostile server) would blind every later listing.
+                let horizon = chrono::Utc::now() + chrono::TimeDelta::hours(1);
                 let newest = closed
                     .iter()
                     .filter_map(|i| i.close_time.clone())
-                    .filter(|t| crate::model::time::parse(t).is_some())
+                    .filter(|t| crate::model::time::parse(t).is_some_and(|t| t <= horizon))
                     .chain(std::iter::once(mark.clone()))
                     .max_by_key(|t| crate::model::time::parse(t));
                 self.closed_mark = newest;
