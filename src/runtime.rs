@@ -537,6 +537,7 @@ pub async fn run_replay(
                                 break Ended::Quit;
                             }
                             tui.on_effects(&fx, &mut app);
+                            tui.suspend_if_asked(&fx, &mut app);
                         }
                     }
                     app.dirty = true;
@@ -547,6 +548,7 @@ pub async fn run_replay(
                         break Ended::Quit;
                     }
                     tui.on_effects(&fx, &mut app);
+                    tui.suspend_if_asked(&fx, &mut app);
                     for f in fx {
                         if let Effect::JumpTo(t) = f {
                             rp.paused = true;
@@ -603,6 +605,7 @@ pub async fn run_watch(
                         break Ended::Quit;
                     }
                     tui.on_effects(&fx, &mut app);
+                    tui.suspend_if_asked(&fx, &mut app);
                 }
             },
             n = enders.recv() => break Ended::Signal(n),

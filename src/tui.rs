@@ -81,6 +81,15 @@ impl Tui {
         }
     }
 
+    /// The read-only loops (watch, replay) write nothing, so a Ctrl-Z
+    /// suspends at once; the console's loop flushes its journal first.
+    pub fn suspend_if_asked(&mut self, fx: &[Effect], app: &mut App) {
+        if fx.contains(&Effect::Suspend) {
+            self.suspend();
+            app.dirty = true;
+        }
+    }
+
     /// Ctrl-Z: give the terminal back, stop like any job (SIGTSTP), and
     /// take the screen back when the shell continues us.
     pub fn suspend(&mut self) {

@@ -168,7 +168,7 @@ fn a_panic_restores_the_terminal_keeps_the_journal_and_exits_101() {
 }
 
 #[test]
-fn ctrl_z_suspends_and_fg_resumes() {
+fn ctrl_z_suspends_and_fg_resumes_in_the_console_watch_and_replay() {
     if !common::have_tmux() {
         return;
     }
@@ -210,6 +210,37 @@ fn ctrl_z_suspends_and_fg_resumes() {
     wait_for("the journal path printed on exit", || {
         screen().contains("incident journal in")
     });
+    // The read-only views of that incident suspend the same way.
+    let inc = tmp.path().join("INC-Z");
+    for (args, shown) in [
+        (
+            format!("watch --incident-dir {}", inc.display()),
+            "WATCHING",
+        ),
+        (format!("replay {}", inc.display()), "REPLAY"),
+    ] {
+        tmux(&["send-keys", "-t", &session, "-l", "clear"]);
+        tmux(&["send-keys", "-t", &session, "Enter"]);
+        wait_for("the shell cleared", || !screen().contains("Stopped"));
+        let cmd = format!(
+            "XDG_STATE_HOME={} {} {args}",
+            tmp.path().display(),
+            env!("CARGO_BIN_EXE_cordon")
+        );
+        tmux(&["send-keys", "-t", &session, "-l", &cmd]);
+        tmux(&["send-keys", "-t", &session, "Enter"]);
+        wait_for(shown, || screen().contains(shown));
+        tmux(&["send-keys", "-t", &session, "C-z"]);
+        wait_for("the shell to report the stopped view", || {
+            let s = screen();
+            s.contains("Stopped") && !s.contains(shown)
+        });
+        tmux(&["send-keys", "-t", &session, "-l", "fg"]);
+        tmux(&["send-keys", "-t", &session, "Enter"]);
+        wait_for("the view back after fg", || screen().contains(shown));
+        tmux(&["send-keys", "-t", &session, "q"]);
+        wait_for("the view to end", || !screen().contains(shown));
+    }
     tmux(&["kill-session", "-t", &session]);
 }
 
