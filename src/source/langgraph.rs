@@ -485,87 +485,6 @@ impl LangGraphActor {
         Ok(a)
     }
 
-    async fn act(
-        &self,
-        kind: ActionKind,
-        target: &Target,
-        dry: bool,
-    ) -> Result<ActionAnswer, HttpError> {
-        match kind {
-            ActionKind::StopRun | ActionKind::RollbackRun => {
-                self.act_on_run(kind, target.run_id.clone().unwrap_or_default(), dry)
-                    .await
-            }
-            ActionKind::HoldQueue => {
-                let pending = self.pending(target.workflow.as_deref()).await?;
-                let crons = self.crons(target.workflow.as_deref(), true).await?;
-                let mut ids: Vec<String> = pending.iter().map(|(_, r)| r.clone()).collect();
-                ids.extend(crons.iter().map(|(c, _)| format!("cron:{c}")));
-                if dry {
-                    return Ok(Self::answer(
-                        kind,
-                        "preview",
-                        ids,
-                        "would cancel the pending runs".into(),
-                    ));
-                }
-                if target.workflow.is_none() {
-                    hold::tolerate_nothing_pending(
-                        http::send(
-                            self.conn
-                                .req(reqwest::Method::POST, "/runs/cancel")
-                                .json(&json!({"status": "pending"})),
-                        )
-                        .await,
-                    )?;
-                } else {
-                    let mut by_thread: HashMap<&str, Vec<&str>> = HashMap::new();
-                    for (t, r) in &pending {
-                        by_thread.entry(t.as_str()).or_default().push(r.as_str());
-                    }
-                    for (t, runs) in by_thread {
-                        http::send(
-                            self.conn
-                                .req(reqwest::Method::POST, "/runs/cancel")
-                                .json(&json!({"thread_id": t, "run_ids": runs})),
-                        )
-                        .await?;
-                    }
-                }
-                // Crons would start new runs: disable them, marked as held
-                // by cordon so release re-enables only these.
-                for (c, meta) in crons {
-                    self.set_cron(&c, false, meta).await?;
-                }
-                hold::start(&self.shared, target.workflow.as_deref());
-                Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
-            }
-            ActionKind::ReleaseQueue => {
-                let held = self.held_crons(target.workflow.as_deref()).await?;
-                let ids: Vec<String> = held.iter().map(|(c, _)| format!("cron:{c}")).collect();
-                if dry {
-                    return Ok(Self::answer(
-                        kind,
-                        "preview",
-                        ids,
-                        "would re-enable the crons cordon held".into(),
-                    ));
-                }
-                for (c, meta) in held {
-                    self.set_cron(&c, true, meta).await?;
-                }
-                hold::end(&self.shared, target.workflow.as_deref());
-                Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))
-            }
-            k => Err(HttpError {
-                message: format!("LangGraph does not offer {}", k.as_str()),
-                status: Some(501),
-                retry_after: None,
-                permanent: true,
-            }),
-        }
-    }
-
     async fn check_inner(
         &self,
         req: &ActionRequest,
@@ -655,18 +574,86 @@ impl super::Actor for LangGraphActor {
     fn name(&self) -> &str {
         &self.name
     }
-    fn dry_run(
-        &self,
-        kind: ActionKind,
-        target: Target,
-    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
-        Box::pin(async move { self.act(kind, &target, true).await })
-    }
-    fn send<'a>(
+    fn act<'a>(
         &'a self,
-        req: &'a ActionRequest,
+        kind: ActionKind,
+        target: &'a Target,
+        req: Option<&'a ActionRequest>,
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
-        Box::pin(self.act(req.kind, &req.target, false))
+        Box::pin(async move {
+            let dry = req.is_none();
+            match kind {
+                ActionKind::StopRun | ActionKind::RollbackRun => {
+                    self.act_on_run(kind, target.run_id.clone().unwrap_or_default(), dry)
+                        .await
+                }
+                ActionKind::HoldQueue => {
+                    let pending = self.pending(target.workflow.as_deref()).await?;
+                    let crons = self.crons(target.workflow.as_deref(), true).await?;
+                    let mut ids: Vec<String> = pending.iter().map(|(_, r)| r.clone()).collect();
+                    ids.extend(crons.iter().map(|(c, _)| format!("cron:{c}")));
+                    if dry {
+                        return Ok(Self::answer(
+                            kind,
+                            "preview",
+                            ids,
+                            "would cancel the pending runs".into(),
+                        ));
+                    }
+                    if target.workflow.is_none() {
+                        hold::tolerate_nothing_pending(
+                            http::send(
+                                self.conn
+                                    .req(reqwest::Method::POST, "/runs/cancel")
+                                    .json(&json!({"status": "pending"})),
+                            )
+                            .await,
+                        )?;
+                    } else {
+                        let mut by_thread: HashMap<&str, Vec<&str>> = HashMap::new();
+                        for (t, r) in &pending {
+                            by_thread.entry(t.as_str()).or_default().push(r.as_str());
+                        }
+                        for (t, runs) in by_thread {
+                            http::send(
+                                self.conn
+                                    .req(reqwest::Method::POST, "/runs/cancel")
+                                    .json(&json!({"thread_id": t, "run_ids": runs})),
+                            )
+                            .await?;
+                        }
+                    }
+                    // Crons would start new runs: disable them, marked as held
+                    // by cordon so release re-enables only these.
+                    for (c, meta) in crons {
+                        self.set_cron(&c, false, meta).await?;
+                    }
+                    hold::start(&self.shared, target.workflow.as_deref());
+                    Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
+                }
+                ActionKind::ReleaseQueue => {
+                    let held = self.held_crons(target.workflow.as_deref()).await?;
+                    let ids: Vec<String> = held.iter().map(|(c, _)| format!("cron:{c}")).collect();
+                    if dry {
+                        return Ok(Self::answer(
+                            kind,
+                            "preview",
+                            ids,
+                            "would re-enable the crons cordon held".into(),
+                        ));
+                    }
+                    for (c, meta) in held {
+                        self.set_cron(&c, true, meta).await?;
+                    }
+                    hold::end(&self.shared, target.workflow.as_deref());
+                    Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))
+                }
+                k => Err(HttpError::not_offered(format!(
+                    "LangGraph does not offer {}",
+                    k.as_str()
+                ))),
+            }
+        })
     }
     fn check<'a>(
         &'a self,
