@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::{App, Effect};
 use crate::journal::{IncidentChange, Record};
-use crate::model::incident::{Answer, Note, QUESTIONS, Repair, Role, Severity, Status};
+use crate::model::incident::{Answer, Note, NoteKind, QUESTIONS, Repair, Role, Severity, Status};
 use crate::model::{Event, EventKind, Time};
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -111,6 +111,11 @@ impl IncidentState {
             .iter()
             .filter(|c| c.kind == kind && c.sent.is_some())
             .max_by_key(|c| c.sent.as_ref().map(|s| s.0))
+    }
+
+    /// The notes of one kind, in the order written.
+    pub fn notes_of(&self, kind: NoteKind) -> impl Iterator<Item = &Note> {
+        self.notes.iter().filter(move |n| n.kind == kind)
     }
 
     /// The last export of this kind (sent or not).
