@@ -69,10 +69,20 @@ fn base(
     }
 }
 
-/// Who works in each scripted incident: (scenario, agent class, workflow,
+/// Who works in a scripted incident: (scenario, agent class, workflow,
 /// requested by, tools, credentials).
+type Cast = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// Who works in each scripted incident.
 #[rustfmt::skip]
-const CAST: [(&str, &str, &str, &str, &[&str], &[&str]); 5] = [
+const CAST: [Cast; 5] = [
     ("wrong-segment", "support-drafter", "refund-followups", "ops-lead@acme.example", &["crm.read", "email.send"], &["cred_sendgrid_prod"]),
     ("broad-edits", "code-editor", "docs-refresh", "dev@acme.example", &["repo.read", "repo.write", "git.push"], &["cred_github_bot"]),
     ("retry-loop", "billing-sync", "invoice-sync", "scheduler@acme.example", &["billing.api", "ledger.read"], &["cred_billing_api"]),
