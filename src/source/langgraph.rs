@@ -384,25 +384,30 @@ impl LangGraphActor {
         let tid = self.thread_of(&run).await?;
         let before = self.read_run(&tid, &run).await?;
         let rollback = kind == ActionKind::RollbackRun;
-        let ended = |state: &RunState| {
+        // Nothing to cancel: said so, not sent (a rollback that reverts
+        // nothing).
+        let nothing = |message: String| {
             let mut a = Self::answer(
                 kind,
                 if dry { "preview" } else { "applied" },
                 vec![],
-                format!(
-                    "run already {}: nothing to {}",
-                    state.as_str(),
-                    if rollback {
-                        "roll back (LangGraph rolls back only a run that is still active)"
-                    } else {
-                        "stop"
-                    }
-                ),
+                message,
             );
             if rollback {
                 a.reverts = Some(vec![]);
             }
             a
+        };
+        let ended = |state: &RunState| {
+            nothing(format!(
+                "run already {}: nothing to {}",
+                state.as_str(),
+                if rollback {
+                    "roll back (LangGraph rolls back only a run that is still active)"
+                } else {
+                    "stop"
+                }
+            ))
         };
         match &before {
             Some((_, s, _)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
@@ -412,19 +417,10 @@ impl LangGraphActor {
             // is nothing to cancel. What would go on is a resume, a new
             // run on the thread: a hold keeps one from starting.
             Some((_, RunState::WaitingReview, _)) => {
-                let mut a = Self::answer(
-                    kind,
-                    if dry { "preview" } else { "applied" },
-                    vec![],
-                    format!(
-                        "run {run} waits for a human at an interrupt(): nothing is executing to {}; a resume would start a new run on thread {tid}: hold its workflow's queue (h) to keep one from starting",
-                        if rollback { "roll back" } else { "stop" }
-                    ),
-                );
-                if rollback {
-                    a.reverts = Some(vec![]);
-                }
-                return Ok(a);
+                return Ok(nothing(format!(
+                    "run {run} waits for a human at an interrupt(): nothing is executing to {}; a resume would start a new run on thread {tid}: hold its workflow's queue (h) to keep one from starting",
+                    if rollback { "roll back" } else { "stop" }
+                )));
             }
             None => {
                 return Err(HttpError {
