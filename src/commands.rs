@@ -43,6 +43,19 @@ pub mod exit {
     pub const SIGNAL: i32 = 128;
 }
 
+/// At least one source, each well formed; else a usage error ending in
+/// `hint` (what to try).
+fn check_sources(specs: &[SourceSpec], hint: &str) -> Result<(), Fail> {
+    if specs.is_empty() {
+        return Err(Fail::new(exit::USAGE, format!("no source given; {hint}")));
+    }
+    for s in specs {
+        crate::source::check(s)
+            .map_err(|e| Fail::new(exit::USAGE, format!("source {}: {e}", s.name)))?;
+    }
+    Ok(())
+}
+
 /// Open (or create) an incident and build the app from its journal.
 pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal), Fail> {
     let incident = journal::incident_or(dir, "incident");
@@ -149,17 +162,11 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         theme: config_theme,
         rules,
     } = load_config(&args)?;
-    if specs.is_empty() {
-        return Err(Fail::new(
-            exit::USAGE,
-            "no source given; try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
-        ));
-    }
     // Sources and the config's theme are checked before anything opens.
-    for s in &specs {
-        crate::source::check(s)
-            .map_err(|e| Fail::new(exit::USAGE, format!("source {}: {e}", s.name)))?;
-    }
+    check_sources(
+        &specs,
+        "try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
+    )?;
     let mut theme = theme();
     if let Some(name) =
         config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed))
@@ -811,16 +818,10 @@ pub async fn drill(a: crate::cli::DrillArgs) -> Result<(), Fail> {
         .cloned()
         .flat_map(SourceSpec::expand)
         .collect();
-    if specs.is_empty() {
-        return Err(Fail::new(
-            exit::USAGE,
-            "no source given; try `cordon drill --source sim=aca:http://127.0.0.1:7300`",
-        ));
-    }
-    for s in &specs {
-        crate::source::check(s)
-            .map_err(|e| Fail::new(exit::USAGE, format!("source {}: {e}", s.name)))?;
-    }
+    check_sources(
+        &specs,
+        "try `cordon drill --source sim=aca:http://127.0.0.1:7300`",
+    )?;
     let now = chrono::Utc::now();
     let dir = a.incident_dir.clone().unwrap_or_else(|| {
         journal::default_dir(&format!("{}-drill", journal::new_incident_id(now)))
