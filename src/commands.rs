@@ -43,12 +43,22 @@ pub mod exit {
     pub const SIGNAL: i32 = 128;
 }
 
+/// At least one source, each well formed; else a usage error ending in
+/// `hint` (what to try).
+fn check_sources(specs: &[SourceSpec], hint: &str) -> Result<(), Fail> {
+    if specs.is_empty() {
+        return Err(Fail::new(exit::USAGE, format!("no source given; {hint}")));
+    }
+    for s in specs {
+        crate::source::check(s)
+            .map_err(|e| Fail::new(exit::USAGE, format!("source {}: {e}", s.name)))?;
+    }
+    Ok(())
+}
+
 /// Open (or create) an incident and build the app from its journal.
 pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal), Fail> {
-    let incident = match journal::incident_of(dir) {
-        id if id.is_empty() => "incident".to_string(),
-        id => id,
-    };
+    let incident = journal::incident_or(dir, "incident");
     let operator = Operator::from_env();
     let now = chrono::Utc::now();
     let mut app = App::new(now, &incident, &dir.display().to_string(), operator.clone());
@@ -152,17 +162,11 @@ pub async fn console(args: ConsoleArgs) -> Result<(), Fail> {
         theme: config_theme,
         rules,
     } = load_config(&args)?;
-    if specs.is_empty() {
-        return Err(Fail::new(
-            exit::USAGE,
-            "no source given; try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
-        ));
-    }
     // Sources and the config's theme are checked before anything opens.
-    for s in &specs {
-        crate::source::check(s)
-            .map_err(|e| Fail::new(exit::USAGE, format!("source {}: {e}", s.name)))?;
-    }
+    check_sources(
+        &specs,
+        "try `cordon demo`, or `cordon --source sim=aca:http://127.0.0.1:7300`",
+    )?;
     let mut theme = theme();
     if let Some(name) =
         config_theme.filter(|_| !THEME_FLAG.load(std::sync::atomic::Ordering::Relaxed))
@@ -814,15 +818,10 @@ pub async fn drill(a: crate::cli::DrillArgs) -> Result<(), Fail> {
         .cloned()
         .flat_map(SourceSpec::expand)
         .collect();
-    if specs.is_empty() {
-        return Err(Fail::new(
-            2,
-            "no source given; try `cordon drill --source sim=aca:http://127.0.0.1:7300`",
-        ));
-    }
-    for s in &specs {
-        crate::source::check(s).map_err(|e| Fail::new(2, format!("source {}: {e}", s.name)))?;
-    }
+    check_sources(
+        &specs,
+        "try `cordon drill --source sim=aca:http://127.0.0.1:7300`",
+    )?;
     let now = chrono::Utc::now();
     let dir = a.incident_dir.clone().unwrap_or_else(|| {
         journal::default_dir(&format!("{}-drill", journal::new_incident_id(now)))
@@ -830,19 +829,16 @@ pub async fn drill(a: crate::cli::DrillArgs) -> Result<(), Fail> {
     // A drill never mixes into a real incident's evidence.
     if std::fs::metadata(journal::journal_path(&dir)).is_ok_and(|m| m.len() > 0) {
         return Err(Fail::new(
-            2,
+            exit::USAGE,
             format!(
                 "{} already holds an incident; a drill writes only to a new directory",
                 dir.display()
             ),
         ));
     }
-    let journal = Journal::open(&dir).map_err(|e| Fail::new(1, e.to_string()))?;
+    let journal = Journal::open(&dir).map_err(|e| Fail::new(exit::FAILED, e.to_string()))?;
     let operator = Operator::from_env();
-    let incident = dir
-        .file_name()
-        .map(|n| n.to_string_lossy().to_string())
-        .unwrap_or_else(|| "drill".into());
+    let incident = journal::incident_or(&dir, "drill");
     journal.handle.append(Record::SessionStarted {
         incident: incident.clone(),
         operator: operator.clone(),
@@ -869,7 +865,7 @@ pub async fn drill(a: crate::cli::DrillArgs) -> Result<(), Fail> {
     let text = crate::drill::report::render(&d);
     let out = a.output.clone().unwrap_or_else(|| dir.join("readiness.md"));
     let written = std::fs::write(&out, &text)
-        .map_err(|e| Fail::new(1, format!("cannot write {}: {e}", out.display())));
+        .map_err(|e| Fail::new(exit::FAILED, format!("cannot write {}: {e}", out.display())));
     let durable = journal.handle.sync();
     journal.close();
     written?;

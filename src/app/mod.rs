@@ -12,10 +12,13 @@ pub mod incident;
 pub mod inspect;
 pub mod keymap;
 pub mod layout;
+pub mod notes;
 pub mod palette;
+pub mod prompt;
 pub mod restart;
 pub mod store;
 pub mod triage;
+pub mod triage_pane;
 mod update;
 pub mod views;
 
@@ -30,10 +33,12 @@ pub use actions::ActionState;
 pub use confirm::{Confirm, ConfirmFocus, Preview, What};
 pub use contain::{ContainRow, Picker};
 pub use export::{ExportPreview, Rendering};
-pub use incident::{Communication, IncidentState, Prompt, PromptFor, TriageRow};
+pub use incident::{Communication, IncidentState};
 pub use inspect::{Inspect, Signature};
 pub use palette::Palette;
+pub use prompt::{Prompt, PromptFor};
 pub use store::Store;
+pub use triage_pane::TriageRow;
 pub use views::{Commander, Lock, Pane, RunsView, Scope, SortKey, TimelineView, Watching};
 
 /// The smallest window the console draws in: below it, only a notice.
@@ -313,7 +318,7 @@ impl App {
             notes_sel: 0,
             notes_editing: false,
             note_kind: crate::model::incident::NoteKind::Note,
-            editor: incident::editor_with(""),
+            editor: notes::editor_with(""),
             draft_saved: String::new(),
             draft_saved_at: now,
             synthetic: 0,

@@ -21,6 +21,18 @@ pub struct Answered {
     pub by_commander: bool,
 }
 
+impl Answered {
+    /// An answer from the evidence (not the commander's).
+    fn seen(answer: Answer, note: String, cites: Vec<String>) -> Answered {
+        Answered {
+            answer,
+            note,
+            cites,
+            by_commander: false,
+        }
+    }
+}
+
 /// One target the incident's runs changed.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Change {
@@ -248,19 +260,17 @@ impl App {
             }
         }
         answers.push(if systems.is_empty() {
-            Answered {
-                answer: Answer::Unknown,
-                note: "no tool call or change seen yet".into(),
-                cites: vec![],
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Unknown,
+                "no tool call or change seen yet".into(),
+                vec![],
+            )
         } else {
-            Answered {
-                answer: Answer::Yes,
-                note: systems.keys().cloned().collect::<Vec<_>>().join(", "),
-                cites: cite(systems.values().cloned().collect()),
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Yes,
+                systems.keys().cloned().collect::<Vec<_>>().join(", "),
+                cite(systems.values().cloned().collect()),
+            )
         });
         // 2. Data left a boundary.
         let outbound: Vec<String> = all_stored()
@@ -268,19 +278,13 @@ impl App {
             .map(|s| s.event.id.to_string())
             .collect();
         answers.push(if outbound.is_empty() {
-            Answered {
-                answer: Answer::Unknown,
-                note: "no outbound event seen".into(),
-                cites: vec![],
-                by_commander: false,
-            }
+            Answered::seen(Answer::Unknown, "no outbound event seen".into(), vec![])
         } else {
-            Answered {
-                answer: Answer::Yes,
-                note: format!("{} outbound events", outbound.len()),
-                cites: cite(outbound.clone()),
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Yes,
+                format!("{} outbound events", outbound.len()),
+                cite(outbound.clone()),
+            )
         });
         // 3. Money moved: writes to billing systems, or tool calls the rules
         // class as money (a `charge_card`, an `update_invoice`).
@@ -296,12 +300,11 @@ impl App {
             .map(|s| &s.event)
             .collect();
         answers.push(if money.is_empty() {
-            Answered {
-                answer: Answer::Unknown,
-                note: "no write to a billing or payment system seen".into(),
-                cites: vec![],
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Unknown,
+                "no write to a billing or payment system seen".into(),
+                vec![],
+            )
         } else {
             let targets: Vec<String> = money
                 .iter()
@@ -319,12 +322,11 @@ impl App {
             } else {
                 ""
             };
-            Answered {
-                answer: Answer::Yes,
-                note: format!("may have: {}{by_rule}", targets.join(", ")),
-                cites: cite(money.iter().map(|e| e.id.to_string()).collect()),
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Yes,
+                format!("may have: {}{by_rule}", targets.join(", ")),
+                cite(money.iter().map(|e| e.id.to_string()).collect()),
+            )
         });
         // 4. Users affected: messages sent, or tool calls the rules class
         // as reaching people (a `send_email`).
@@ -336,9 +338,7 @@ impl App {
             .map(|s| &s.event)
             .collect();
         answers.push(if sent.is_empty() && user_calls.is_empty() {
-            Answered {
-                answer: Answer::Unknown,
-                note: if outbound.is_empty() {
+            Answered::seen(Answer::Unknown, if outbound.is_empty() {
                     "no message sent seen".into()
                 } else {
                     // Not a contradiction of "data left a boundary": say why.
@@ -346,34 +346,21 @@ impl App {
                         "{} outbound events, none a message to people by the classification rules",
                         outbound.len()
                     )
-                },
-                cites: vec![],
-                by_commander: false,
-            }
+                }, vec![])
         } else if sent.is_empty() {
             let tools: std::collections::BTreeSet<&str> =
                 user_calls.iter().filter_map(|e| e.tool.as_deref()).collect();
-            Answered {
-                answer: Answer::Yes,
-                note: format!(
+            Answered::seen(Answer::Yes, format!(
                     "{} calls to {} (classified as user-facing by the rules); recipients not counted",
                     user_calls.len(),
                     tools.into_iter().collect::<Vec<_>>().join(", ")
-                ),
-                cites: cite(user_calls.iter().map(|e| e.id.to_string()).collect()),
-                by_commander: false,
-            }
+                ), cite(user_calls.iter().map(|e| e.id.to_string()).collect()))
         } else {
             let n: u64 = sent
                 .iter()
                 .map(|e| e.data.get_u64("recipients").unwrap_or(0))
                 .fold(0, u64::saturating_add);
-            Answered {
-                answer: Answer::Yes,
-                note: format!("{} messages sent, {n} recipients", sent.len()),
-                cites: cite(sent.iter().map(|e| e.id.to_string()).collect()),
-                by_commander: false,
-            }
+            Answered::seen(Answer::Yes, format!("{} messages sent, {n} recipients", sent.len()), cite(sent.iter().map(|e| e.id.to_string()).collect()))
         });
         // 5. Reversible.
         let irreversible: Vec<String> = all_events()
@@ -386,26 +373,19 @@ impl App {
                 .filter(|e| e.kind.is_world_change())
                 .all(|e| e.reversible == Some(true));
         answers.push(if !irreversible.is_empty() {
-            Answered {
-                answer: Answer::No,
-                note: format!("{} irreversible changes", irreversible.len()),
-                cites: cite(irreversible),
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::No,
+                format!("{} irreversible changes", irreversible.len()),
+                cite(irreversible),
+            )
         } else if all_rev {
-            Answered {
-                answer: Answer::Yes,
-                note: "every change seen is reversible".into(),
-                cites: vec![],
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Yes,
+                "every change seen is reversible".into(),
+                vec![],
+            )
         } else {
-            Answered {
-                answer: Answer::Unknown,
-                note: "the platform did not say".into(),
-                cites: vec![],
-                by_commander: false,
-            }
+            Answered::seen(Answer::Unknown, "the platform did not say".into(), vec![])
         });
         // 6. Still running.
         let running: Vec<String> = implicated
@@ -415,19 +395,13 @@ impl App {
             .map(|r| r.id.to_string())
             .collect();
         answers.push(if running.is_empty() {
-            Answered {
-                answer: Answer::No,
-                note: "no implicated run is running".into(),
-                cites: vec![],
-                by_commander: false,
-            }
+            Answered::seen(Answer::No, "no implicated run is running".into(), vec![])
         } else {
-            Answered {
-                answer: Answer::Yes,
-                note: format!("{} running", running.len()),
-                cites: cite(running),
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Yes,
+                format!("{} running", running.len()),
+                cite(running),
+            )
         });
         // 7. Similar runs queued: of the same source and workflow (or,
         // without one, of the same agent class).
@@ -449,19 +423,17 @@ impl App {
             .map(|r| r.id.to_string())
             .collect();
         answers.push(if queued.is_empty() {
-            Answered {
-                answer: Answer::No,
-                note: "none queued in the same workflows".into(),
-                cites: vec![],
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::No,
+                "none queued in the same workflows".into(),
+                vec![],
+            )
         } else {
-            Answered {
-                answer: Answer::Yes,
-                note: format!("{} queued", queued.len()),
-                cites: cite(queued),
-                by_commander: false,
-            }
+            Answered::seen(
+                Answer::Yes,
+                format!("{} queued", queued.len()),
+                cite(queued),
+            )
         });
         // 8. A pattern: the pattern finder's signatures (same tool and
         // target, same error) shared by another run, else several
@@ -489,28 +461,17 @@ impl App {
         }
         let pattern: Vec<(String, Vec<String>)> = sigs.into_iter().take(3).collect();
         answers.push(match (implicated.len(), pattern.is_empty()) {
-            (0, _) => Answered {
-                answer: Answer::Unknown,
-                note: "no implicated run yet".into(),
-                cites: vec![],
-                by_commander: false,
-            },
-            (_, false) => Answered {
-                answer: Answer::Yes,
-                note: pattern
+            (0, _) => Answered::seen(Answer::Unknown, "no implicated run yet".into(), vec![]),
+            (_, false) => Answered::seen(
+                Answer::Yes,
+                pattern
                     .iter()
                     .map(|(w, v)| format!("{} runs share {w}", v.len()))
                     .collect::<Vec<_>>()
                     .join("; "),
-                cites: cite(pattern.into_iter().flat_map(|(_, v)| v).collect()),
-                by_commander: false,
-            },
-            _ => Answered {
-                answer: Answer::No,
-                note: "one run per workflow so far".into(),
-                cites: vec![],
-                by_commander: false,
-            },
+                cite(pattern.into_iter().flat_map(|(_, v)| v).collect()),
+            ),
+            _ => Answered::seen(Answer::No, "one run per workflow so far".into(), vec![]),
         });
         // The commander's answers win (the evidence's are kept beside).
         let evidence = answers.clone();

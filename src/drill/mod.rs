@@ -652,10 +652,7 @@ async fn act(
             target.label()
         ),
         key,
-        actor: match &opts.operator.ssh_client {
-            Some(ip) => format!("{} (ssh from {ip})", opts.operator.label()),
-            None => opts.operator.label(),
-        },
+        actor: opts.operator.actor(),
     };
     journal.append(Record::ActionIntent {
         request: req.clone(),

@@ -59,6 +59,14 @@ pub fn incident_of(dir: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// [`incident_of`], or `fallback` where the directory names none.
+pub fn incident_or(dir: &Path, fallback: &str) -> String {
+    match incident_of(dir) {
+        id if id.is_empty() => fallback.to_string(),
+        id => id,
+    }
+}
+
 /// A new incident id from the wall clock: `INC-20261124-101502`.
 pub fn new_incident_id(now: chrono::DateTime<chrono::Utc>) -> String {
     now.format("INC-%Y%m%d-%H%M%S").to_string()

@@ -641,7 +641,7 @@ impl<'a> Facts<'a> {
             running: store
                 .runs
                 .iter()
-                .filter(|r| r.source != "cordon" && r.state.is_active())
+                .filter(|r| r.source != crate::model::CORDON_SOURCE && r.state.is_active())
                 .count(),
             first_containment: None,
             known: BTreeSet::new(),

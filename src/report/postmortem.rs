@@ -191,7 +191,7 @@ fn summary(f: &Facts, o: &mut String) {
         "- Runs implicated: {}",
         internal::runs_list(f, &f.tri.implicated)
     );
-    for n in s.notes.iter().filter(|n| n.kind == NoteKind::Decision) {
+    for n in s.notes_of(NoteKind::Decision) {
         let _ = writeln!(
             o,
             "- Decision ({}, {}): {}",
@@ -819,12 +819,7 @@ fn why(f: &Facts, o: &mut String) {
         );
     }
     let _ = writeln!(o, "- Which conditions are still in place? _(to fill in)_");
-    for n in app
-        .incident
-        .notes
-        .iter()
-        .filter(|n| n.kind == NoteKind::Hypothesis)
-    {
+    for n in app.incident.notes_of(NoteKind::Hypothesis) {
         let _ = writeln!(
             o,
             "- Hypothesis ({}): {}",
@@ -1133,13 +1128,7 @@ fn item_text(text: &str) -> String {
 
 fn action_items(f: &Facts, o: &mut String) {
     let _ = writeln!(o, "## Action items\n");
-    let items: Vec<_> = f
-        .app
-        .incident
-        .notes
-        .iter()
-        .filter(|n| n.kind == NoteKind::ActionItem)
-        .collect();
+    let items: Vec<_> = f.app.incident.notes_of(NoteKind::ActionItem).collect();
     if items.is_empty() {
         let _ = writeln!(
             o,
@@ -1232,7 +1221,7 @@ fn appendix(f: &Facts, j: &JournalView, o: &mut String) {
     }
     o.push('\n');
     let _ = writeln!(o, "### Evidence index\n");
-    for n in s.notes.iter().filter(|n| n.kind == NoteKind::Evidence) {
+    for n in s.notes_of(NoteKind::Evidence) {
         let _ = writeln!(
             o,
             "- pinned by {} at {}: {}",

@@ -102,13 +102,9 @@ impl Writer<'_, '_> {
     fn comms(&mut self) -> (Vec<String>, Vec<String>) {
         let mut said = BTreeSet::new();
         let (mut general, mut to_users) = (Vec::new(), Vec::new());
-        let notes: Vec<String> = self
-            .f
-            .app
-            .incident
-            .notes
-            .iter()
-            .filter(|n| n.kind == NoteKind::Comms)
+        let incident = &self.f.app.incident;
+        let notes: Vec<String> = incident
+            .notes_of(NoteKind::Comms)
             .map(|n| n.text.clone())
             .collect();
         for text in notes {

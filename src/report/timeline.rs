@@ -173,7 +173,7 @@ pub fn milestones(f: &Facts) -> Vec<Line> {
             ));
         }
     }
-    for n in s.notes.iter().filter(|n| n.kind == NoteKind::Decision) {
+    for n in s.notes_of(NoteKind::Decision) {
         v.push(line(
             n.at,
             true,

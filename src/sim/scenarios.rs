@@ -69,17 +69,45 @@ fn base(
     }
 }
 
+/// Who works in a scripted incident: (scenario, agent class, workflow,
+/// requested by, tools, credentials).
+type Cast = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+);
+
+/// Who works in each scripted incident.
+#[rustfmt::skip]
+const CAST: [Cast; 5] = [
+    ("wrong-segment", "support-drafter", "refund-followups", "ops-lead@acme.example", &["crm.read", "email.send"], &["cred_sendgrid_prod"]),
+    ("broad-edits", "code-editor", "docs-refresh", "dev@acme.example", &["repo.read", "repo.write", "git.push"], &["cred_github_bot"]),
+    ("retry-loop", "billing-sync", "invoice-sync", "scheduler@acme.example", &["billing.api", "ledger.read"], &["cred_billing_api"]),
+    ("stale-context", "ticket-triage", "ticket-triage", "support@acme.example", &["crm.read", "crm.update", "memory.read"], &["cred_crm_rw"]),
+    ("unreviewed-write", "billing-agent", "refund-approvals", "finance@acme.example", &["billing.db", "review.request"], &["cred_billing_db"]),
+];
+
+/// A run of a scripted incident as [`CAST`] has it, by `agent`, starting
+/// `start` seconds in.
+fn scripted(scenario: &'static str, start: u64, agent: &str) -> Plan {
+    let (_, class, wf, by, tools, credentials) = CAST
+        .into_iter()
+        .find(|c| c.0 == scenario)
+        .expect("every scripted scenario is in CAST");
+    Plan {
+        requested_by: by,
+        tools: tools.to_vec(),
+        credentials: credentials.to_vec(),
+        ..base(scenario, start, agent, class, wf)
+    }
+}
+
 fn wrong_segment() -> Vec<Plan> {
-    let mut p = base(
-        "wrong-segment",
-        0,
-        "support-drafter-2",
-        "support-drafter",
-        "refund-followups",
-    );
+    let mut p = scripted("wrong-segment", 0, "support-drafter-2");
     p.assignment = "Draft follow-up emails for refund cohort B (214 customers)".into();
-    p.tools = vec!["crm.read", "email.send"];
-    p.credentials = vec!["cred_sendgrid_prod"];
     p.steps = vec![
         e(200, emit("assignment", "Draft follow-up emails for refund cohort B (214 customers)")),
         e(300, emit("instruction", "System: drafts go to the review queue unless auto_send=true (auto_send=true set by workflow default)")),
@@ -94,16 +122,8 @@ fn wrong_segment() -> Vec<Plan> {
     ];
     let mut out = vec![p];
     for (i, cohort) in ["C", "D"].iter().enumerate() {
-        let mut q = base(
-            "wrong-segment",
-            1,
-            &format!("support-drafter-{}", 3 + i),
-            "support-drafter",
-            "refund-followups",
-        );
+        let mut q = scripted("wrong-segment", 1, &format!("support-drafter-{}", 3 + i));
         q.assignment = format!("Draft follow-up emails for refund cohort {cohort}");
-        q.tools = vec!["crm.read", "email.send"];
-        q.credentials = vec!["cred_sendgrid_prod"];
         q.queued_for = s(25 + 10 * i as u64);
         q.steps = vec![
             e(200, emit("assignment", format!("Draft follow-up emails for refund cohort {cohort}"))),
@@ -119,17 +139,8 @@ fn wrong_segment() -> Vec<Plan> {
 }
 
 fn broad_edits() -> Vec<Plan> {
-    let mut p = base(
-        "broad-edits",
-        2,
-        "code-editor-1",
-        "code-editor",
-        "docs-refresh",
-    );
+    let mut p = scripted("broad-edits", 2, "code-editor-1");
     p.assignment = "Fix the typo 'recieve' in README.md".into();
-    p.requested_by = "dev@acme.example";
-    p.tools = vec!["repo.read", "repo.write", "git.push"];
-    p.credentials = vec!["cred_github_bot"];
     let files = [
         "README.md",
         "src/lib.rs",
@@ -195,17 +206,8 @@ fn broad_edits() -> Vec<Plan> {
 fn retry_loop() -> Vec<Plan> {
     let mut out = Vec::new();
     for i in 0..3u64 {
-        let mut p = base(
-            "retry-loop",
-            1 + 12 * i,
-            &format!("billing-sync-{}", i + 1),
-            "billing-sync",
-            "invoice-sync",
-        );
+        let mut p = scripted("retry-loop", 1 + 12 * i, &format!("billing-sync-{}", i + 1));
         p.assignment = format!("Sync invoices for account batch {}", 17 + i);
-        p.requested_by = "scheduler@acme.example";
-        p.tools = vec!["billing.api", "ledger.read"];
-        p.credentials = vec!["cred_billing_api"];
         p.steps = vec![
             e(
                 300,
@@ -257,17 +259,8 @@ fn retry_loop() -> Vec<Plan> {
 }
 
 fn stale_context() -> Vec<Plan> {
-    let mut p = base(
-        "stale-context",
-        3,
-        "triage-agent-4",
-        "ticket-triage",
-        "ticket-triage",
-    );
+    let mut p = scripted("stale-context", 3, "triage-agent-4");
     p.assignment = "Update shipping address for ticket #88121 (customer moved)".into();
-    p.requested_by = "support@acme.example";
-    p.tools = vec!["crm.read", "crm.update", "memory.read"];
-    p.credentials = vec!["cred_crm_rw"];
     p.steps = vec![
         e(300, emit("assignment", "Update shipping address for ticket #88121 (customer moved)")),
         e(500, emit("memory_read", "Loaded cached customer record cust_5521 (cached 3 days ago)").tool("memory.read").target("memory:cust_5521").data(json!({"cached_at":"3 days ago","address":"12 Old Road"}))),
@@ -282,17 +275,8 @@ fn stale_context() -> Vec<Plan> {
 }
 
 fn unreviewed_write() -> Vec<Plan> {
-    let mut p = base(
-        "unreviewed-write",
-        4,
-        "refund-agent-1",
-        "billing-agent",
-        "refund-approvals",
-    );
+    let mut p = scripted("unreviewed-write", 4, "refund-agent-1");
     p.assignment = "Prepare refunds for disputed orders over $500 for finance review".into();
-    p.requested_by = "finance@acme.example";
-    p.tools = vec!["billing.db", "review.request"];
-    p.credentials = vec!["cred_billing_db"];
     p.steps = vec![
         e(300, emit("assignment", "Prepare refunds for disputed orders over $500 for finance review")),
         e(600, emit("tool_call", "billing.db SELECT disputed orders > $500").tool("billing.db").target("db:billing.orders")),

@@ -593,31 +593,25 @@ impl super::Actor for AcaActor {
         &self.name
     }
 
-    fn dry_run(
-        &self,
-        kind: crate::model::ActionKind,
-        target: crate::model::Target,
-    ) -> BoxFuture<'_, Result<crate::model::ActionAnswer, HttpError>> {
-        Box::pin(async move {
-            let req = self
-                .client
-                .post(format!("{}/v1/actions?dry_run=true", self.base))
-                .json(&Self::body(kind, &target, "dry run", "")?);
-            self.answer(req).await
-        })
-    }
-
-    fn send<'a>(
+    /// The platform works out what is affected (`?dry_run=true` asks it
+    /// to change nothing); one body for both.
+    fn act<'a>(
         &'a self,
-        r: &'a crate::model::ActionRequest,
+        kind: crate::model::ActionKind,
+        target: &'a crate::model::Target,
+        r: Option<&'a crate::model::ActionRequest>,
     ) -> BoxFuture<'a, Result<crate::model::ActionAnswer, HttpError>> {
         Box::pin(async move {
-            let req = self
-                .client
-                .post(format!("{}/v1/actions", self.base))
-                .header("Idempotency-Key", &r.key)
-                .json(&Self::body(r.kind, &r.target, &r.reason, &r.actor)?);
-            self.answer(req).await
+            let (query, reason, actor) = match r {
+                None => ("?dry_run=true", "dry run", ""),
+                Some(r) => ("", r.reason.as_str(), r.actor.as_str()),
+            };
+            let mut req = self.client.post(format!("{}/v1/actions{query}", self.base));
+            if let Some(r) = r {
+                req = req.header("Idempotency-Key", &r.key);
+            }
+            self.answer(req.json(&Self::body(kind, target, reason, actor)?))
+                .await
         })
     }
 

@@ -36,6 +36,17 @@ impl HttpError {
             permanent: false,
         }
     }
+
+    /// An action this platform does not offer (501, not retried): the
+    /// drill tells it from a failure by the status.
+    pub fn not_offered(message: impl Into<String>) -> HttpError {
+        HttpError {
+            message: message.into(),
+            status: Some(501),
+            retry_after: None,
+            permanent: true,
+        }
+    }
 }
 
 /// Build the shared client: 3 s to connect, 5 s between reads, 10 s in all.

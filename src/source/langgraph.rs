@@ -384,25 +384,30 @@ impl LangGraphActor {
         let tid = self.thread_of(&run).await?;
         let before = self.read_run(&tid, &run).await?;
         let rollback = kind == ActionKind::RollbackRun;
-        let ended = |state: &RunState| {
+        // Nothing to cancel: said so, not sent (a rollback that reverts
+        // nothing).
+        let nothing = |message: String| {
             let mut a = Self::answer(
                 kind,
                 if dry { "preview" } else { "applied" },
                 vec![],
-                format!(
-                    "run already {}: nothing to {}",
-                    state.as_str(),
-                    if rollback {
-                        "roll back (LangGraph rolls back only a run that is still active)"
-                    } else {
-                        "stop"
-                    }
-                ),
+                message,
             );
             if rollback {
                 a.reverts = Some(vec![]);
             }
             a
+        };
+        let ended = |state: &RunState| {
+            nothing(format!(
+                "run already {}: nothing to {}",
+                state.as_str(),
+                if rollback {
+                    "roll back (LangGraph rolls back only a run that is still active)"
+                } else {
+                    "stop"
+                }
+            ))
         };
         match &before {
             Some((_, s, _)) if !s.is_active() && !matches!(s, RunState::Other(_)) => {
@@ -412,19 +417,10 @@ impl LangGraphActor {
             // is nothing to cancel. What would go on is a resume, a new
             // run on the thread: a hold keeps one from starting.
             Some((_, RunState::WaitingReview, _)) => {
-                let mut a = Self::answer(
-                    kind,
-                    if dry { "preview" } else { "applied" },
-                    vec![],
-                    format!(
-                        "run {run} waits for a human at an interrupt(): nothing is executing to {}; a resume would start a new run on thread {tid}: hold its workflow's queue (h) to keep one from starting",
-                        if rollback { "roll back" } else { "stop" }
-                    ),
-                );
-                if rollback {
-                    a.reverts = Some(vec![]);
-                }
-                return Ok(a);
+                return Ok(nothing(format!(
+                    "run {run} waits for a human at an interrupt(): nothing is executing to {}; a resume would start a new run on thread {tid}: hold its workflow's queue (h) to keep one from starting",
+                    if rollback { "roll back" } else { "stop" }
+                )));
             }
             None => {
                 return Err(HttpError {
@@ -483,87 +479,6 @@ impl LangGraphActor {
         };
         a.starts_next = starts_next;
         Ok(a)
-    }
-
-    async fn act(
-        &self,
-        kind: ActionKind,
-        target: &Target,
-        dry: bool,
-    ) -> Result<ActionAnswer, HttpError> {
-        match kind {
-            ActionKind::StopRun | ActionKind::RollbackRun => {
-                self.act_on_run(kind, target.run_id.clone().unwrap_or_default(), dry)
-                    .await
-            }
-            ActionKind::HoldQueue => {
-                let pending = self.pending(target.workflow.as_deref()).await?;
-                let crons = self.crons(target.workflow.as_deref(), true).await?;
-                let mut ids: Vec<String> = pending.iter().map(|(_, r)| r.clone()).collect();
-                ids.extend(crons.iter().map(|(c, _)| format!("cron:{c}")));
-                if dry {
-                    return Ok(Self::answer(
-                        kind,
-                        "preview",
-                        ids,
-                        "would cancel the pending runs".into(),
-                    ));
-                }
-                if target.workflow.is_none() {
-                    hold::tolerate_nothing_pending(
-                        http::send(
-                            self.conn
-                                .req(reqwest::Method::POST, "/runs/cancel")
-                                .json(&json!({"status": "pending"})),
-                        )
-                        .await,
-                    )?;
-                } else {
-                    let mut by_thread: HashMap<&str, Vec<&str>> = HashMap::new();
-                    for (t, r) in &pending {
-                        by_thread.entry(t.as_str()).or_default().push(r.as_str());
-                    }
-                    for (t, runs) in by_thread {
-                        http::send(
-                            self.conn
-                                .req(reqwest::Method::POST, "/runs/cancel")
-                                .json(&json!({"thread_id": t, "run_ids": runs})),
-                        )
-                        .await?;
-                    }
-                }
-                // Crons would start new runs: disable them, marked as held
-                // by cordon so release re-enables only these.
-                for (c, meta) in crons {
-                    self.set_cron(&c, false, meta).await?;
-                }
-                hold::start(&self.shared, target.workflow.as_deref());
-                Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
-            }
-            ActionKind::ReleaseQueue => {
-                let held = self.held_crons(target.workflow.as_deref()).await?;
-                let ids: Vec<String> = held.iter().map(|(c, _)| format!("cron:{c}")).collect();
-                if dry {
-                    return Ok(Self::answer(
-                        kind,
-                        "preview",
-                        ids,
-                        "would re-enable the crons cordon held".into(),
-                    ));
-                }
-                for (c, meta) in held {
-                    self.set_cron(&c, true, meta).await?;
-                }
-                hold::end(&self.shared, target.workflow.as_deref());
-                Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))
-            }
-            k => Err(HttpError {
-                message: format!("LangGraph does not offer {}", k.as_str()),
-                status: Some(501),
-                retry_after: None,
-                permanent: true,
-            }),
-        }
     }
 
     async fn check_inner(
@@ -655,18 +570,86 @@ impl super::Actor for LangGraphActor {
     fn name(&self) -> &str {
         &self.name
     }
-    fn dry_run(
-        &self,
-        kind: ActionKind,
-        target: Target,
-    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
-        Box::pin(async move { self.act(kind, &target, true).await })
-    }
-    fn send<'a>(
+    fn act<'a>(
         &'a self,
-        req: &'a ActionRequest,
+        kind: ActionKind,
+        target: &'a Target,
+        req: Option<&'a ActionRequest>,
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
-        Box::pin(self.act(req.kind, &req.target, false))
+        Box::pin(async move {
+            let dry = req.is_none();
+            match kind {
+                ActionKind::StopRun | ActionKind::RollbackRun => {
+                    self.act_on_run(kind, target.run_id.clone().unwrap_or_default(), dry)
+                        .await
+                }
+                ActionKind::HoldQueue => {
+                    let pending = self.pending(target.workflow.as_deref()).await?;
+                    let crons = self.crons(target.workflow.as_deref(), true).await?;
+                    let mut ids: Vec<String> = pending.iter().map(|(_, r)| r.clone()).collect();
+                    ids.extend(crons.iter().map(|(c, _)| format!("cron:{c}")));
+                    if dry {
+                        return Ok(Self::answer(
+                            kind,
+                            "preview",
+                            ids,
+                            "would cancel the pending runs".into(),
+                        ));
+                    }
+                    if target.workflow.is_none() {
+                        hold::tolerate_nothing_pending(
+                            http::send(
+                                self.conn
+                                    .req(reqwest::Method::POST, "/runs/cancel")
+                                    .json(&json!({"status": "pending"})),
+                            )
+                            .await,
+                        )?;
+                    } else {
+                        let mut by_thread: HashMap<&str, Vec<&str>> = HashMap::new();
+                        for (t, r) in &pending {
+                            by_thread.entry(t.as_str()).or_default().push(r.as_str());
+                        }
+                        for (t, runs) in by_thread {
+                            http::send(
+                                self.conn
+                                    .req(reqwest::Method::POST, "/runs/cancel")
+                                    .json(&json!({"thread_id": t, "run_ids": runs})),
+                            )
+                            .await?;
+                        }
+                    }
+                    // Crons would start new runs: disable them, marked as held
+                    // by cordon so release re-enables only these.
+                    for (c, meta) in crons {
+                        self.set_cron(&c, false, meta).await?;
+                    }
+                    hold::start(&self.shared, target.workflow.as_deref());
+                    Ok(Self::answer(kind, "pending", ids, hold::STARTED.into()))
+                }
+                ActionKind::ReleaseQueue => {
+                    let held = self.held_crons(target.workflow.as_deref()).await?;
+                    let ids: Vec<String> = held.iter().map(|(c, _)| format!("cron:{c}")).collect();
+                    if dry {
+                        return Ok(Self::answer(
+                            kind,
+                            "preview",
+                            ids,
+                            "would re-enable the crons cordon held".into(),
+                        ));
+                    }
+                    for (c, meta) in held {
+                        self.set_cron(&c, true, meta).await?;
+                    }
+                    hold::end(&self.shared, target.workflow.as_deref());
+                    Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))
+                }
+                k => Err(HttpError::not_offered(format!(
+                    "LangGraph does not offer {}",
+                    k.as_str()
+                ))),
+            }
+        })
     }
     fn check<'a>(
         &'a self,

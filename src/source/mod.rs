@@ -717,15 +717,31 @@ fn list(ids: &[String]) -> String {
 /// whether an action took effect. Shared (`Arc`) by concurrent actions.
 pub trait Actor: Send + Sync {
     fn name(&self) -> &str;
+    /// The dry run (`req` is `None`) and the real action (`req` is the
+    /// request) in one function: what is affected is worked out once, and
+    /// the dry run answers it where the real run acts on it, so the
+    /// preview cannot drift from the action.
+    fn act<'a>(
+        &'a self,
+        kind: ActionKind,
+        target: &'a Target,
+        req: Option<&'a ActionRequest>,
+    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>>;
     /// The blast radius, changing nothing.
     fn dry_run(
         &self,
         kind: ActionKind,
         target: Target,
-    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>>;
+    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
+        Box::pin(async move { self.act(kind, &target, None).await })
+    }
     /// One attempt at the real action (the caller retries with the same key).
-    fn send<'a>(&'a self, req: &'a ActionRequest)
-    -> BoxFuture<'a, Result<ActionAnswer, HttpError>>;
+    fn send<'a>(
+        &'a self,
+        req: &'a ActionRequest,
+    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+        self.act(req.kind, &req.target, Some(req))
+    }
     /// Read the platform afresh and say whether the effect shows. `answer`
     /// is the platform's answer to the action, when one came (its
     /// `affected_runs` and rollback plan are part of what is checked);

@@ -195,15 +195,10 @@ fn only_revoke(kind: ActionKind) -> Result<(), HttpError> {
     if kind == ActionKind::RevokeCredential {
         Ok(())
     } else {
-        Err(HttpError {
-            message: format!(
-                "openai-admin only revokes credentials, not {}",
-                kind.as_str()
-            ),
-            status: Some(501),
-            retry_after: None,
-            permanent: true,
-        })
+        Err(HttpError::not_offered(format!(
+            "openai-admin only revokes credentials, not {}",
+            kind.as_str()
+        )))
     }
 }
 
@@ -211,37 +206,33 @@ impl super::Actor for OpenAiAdminActor {
     fn name(&self) -> &str {
         &self.name
     }
-    fn dry_run(
-        &self,
-        kind: ActionKind,
-        target: Target,
-    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
-        Box::pin(async move {
-            only_revoke(kind)?;
-            let key = target.credential.unwrap_or_default();
-            let exists = self.conn.exists(&key).await?;
-            Ok(ActionAnswer {
-                kind: kind.as_str().into(),
-                state: "preview".into(),
-                // The key, when there is one to revoke.
-                affected_runs: if exists { vec![key.clone()] } else { vec![] },
-                message: if exists {
-                    format!("would delete project API key {key}")
-                } else {
-                    format!("no key {key} in the project: nothing to revoke")
-                },
-                ..ActionAnswer::default()
-            })
-        })
-    }
-    fn send<'a>(
+    /// The key is the whole plan: the dry run says whether it is there to
+    /// revoke, the real run deletes it.
+    fn act<'a>(
         &'a self,
-        req: &'a ActionRequest,
+        kind: ActionKind,
+        target: &'a Target,
+        req: Option<&'a ActionRequest>,
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
         Box::pin(async move {
-            only_revoke(req.kind)?;
+            only_revoke(kind)?;
+            let key = target.credential.clone().unwrap_or_default();
+            if req.is_none() {
+                let exists = self.conn.exists(&key).await?;
+                return Ok(ActionAnswer {
+                    kind: kind.as_str().into(),
+                    state: "preview".into(),
+                    // The key, when there is one to revoke.
+                    affected_runs: if exists { vec![key.clone()] } else { vec![] },
+                    message: if exists {
+                        format!("would delete project API key {key}")
+                    } else {
+                        format!("no key {key} in the project: nothing to revoke")
+                    },
+                    ..ActionAnswer::default()
+                });
+            }
             // A key that is not there is refused by the platform (404).
-            let key = req.target.credential.clone().unwrap_or_default();
             let (_, body) = http::send(
                 self.conn
                     .req(reqwest::Method::DELETE, &format!("/api_keys/{key}"))?,
@@ -250,7 +241,7 @@ impl super::Actor for OpenAiAdminActor {
             let v: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let deleted = v.get("deleted").and_then(|d| d.as_bool()).unwrap_or(false);
             Ok(ActionAnswer {
-                kind: req.kind.as_str().into(),
+                kind: kind.as_str().into(),
                 state: if deleted { "applied" } else { "pending" }.into(),
                 affected_runs: vec![key.clone()],
                 message: format!("delete of {key} answered deleted={deleted}"),

@@ -459,118 +459,6 @@ impl TemporalActor {
         }))
     }
 
-    async fn act(
-        &self,
-        req: Option<&ActionRequest>,
-        kind: ActionKind,
-        target: &Target,
-    ) -> Result<ActionAnswer, HttpError> {
-        let answer = |state: &str, affected: Vec<String>, message: String| ActionAnswer {
-            kind: kind.as_str().into(),
-            state: state.into(),
-            affected_runs: affected,
-            message,
-            ..ActionAnswer::default()
-        };
-        let (reason, identity, key) = match req {
-            Some(r) => (r.reason.clone(), r.actor.clone(), r.key.clone()),
-            None => (String::new(), String::new(), String::new()),
-        };
-        match kind {
-            ActionKind::StopRun | ActionKind::TerminateRun => {
-                let wid = target.run_id.clone().unwrap_or_default();
-                let Some((_, st, _)) = self.read(&wid).await? else {
-                    return Err(HttpError {
-                        message: format!("no workflow {wid}"),
-                        status: Some(404),
-                        retry_after: None,
-                        permanent: true,
-                    });
-                };
-                if st.is_closed() {
-                    // Nothing to stop: say so rather than send it.
-                    return Ok(answer(
-                        if req.is_none() { "preview" } else { "applied" },
-                        vec![],
-                        format!("{wid} already closed as {}: nothing to stop", st.as_str()),
-                    ));
-                }
-                if req.is_none() {
-                    return Ok(answer(
-                        "preview",
-                        vec![wid],
-                        "would stop this execution".into(),
-                    ));
-                }
-                let (path, body) = if kind == ActionKind::StopRun {
-                    (
-                        "cancel",
-                        json!({"reason": reason, "identity": identity, "requestId": key}),
-                    )
-                } else {
-                    ("terminate", json!({"reason": reason, "identity": identity}))
-                };
-                self.conn.post_execution(&wid, path, body).await?;
-                Ok(answer("pending", vec![wid], format!("{path} requested")))
-            }
-            ActionKind::PauseWorkflow | ActionKind::ResumeWorkflow => {
-                let wtype = target.workflow.clone().unwrap_or_default();
-                let ids = if kind == ActionKind::PauseWorkflow {
-                    self.of_type(&wtype, &["Running"]).await?
-                } else {
-                    self.of_type(&wtype, &["Paused"]).await?
-                };
-                if req.is_none() {
-                    return Ok(answer(
-                        "preview",
-                        ids,
-                        if kind == ActionKind::PauseWorkflow {
-                            format!("would pause every running {wtype}")
-                        } else {
-                            format!("would unpause every paused {wtype}")
-                        },
-                    ));
-                }
-                let verb = if kind == ActionKind::PauseWorkflow {
-                    "pause"
-                } else {
-                    "unpause"
-                };
-                for id in &ids {
-                    let r = self
-                        .conn
-                        .post(
-                            &format!("/workflows/{}/{verb}", http::urlencode(id)),
-                            json!({"reason": reason, "identity": identity, "requestId": key}),
-                        )
-                        .await;
-                    if let Err(e) = r {
-                        let off = e.message.contains("not enabled");
-                        return Err(HttpError {
-                            message: if off {
-                                format!(
-                                    "pause is not enabled on this Temporal namespace ({}); use stop_run (cancel) or terminate_run, or enable workflow pause on the server",
-                                    e.message
-                                )
-                            } else {
-                                e.message
-                            },
-                            permanent: off || e.permanent,
-                            ..e
-                        });
-                    }
-                }
-                Ok(answer("pending", ids, format!("{verb} requested")))
-            }
-            k => Err(HttpError {
-                message: format!("Temporal does not offer {}", k.as_str()),
-                status: Some(501),
-                retry_after: None,
-                permanent: true,
-            }),
-        }
-    }
-
     async fn check_inner(
         &self,
         req: &ActionRequest,
@@ -637,18 +525,116 @@ impl super::Actor for TemporalActor {
     fn name(&self) -> &str {
         &self.name
     }
-    fn dry_run(
-        &self,
-        kind: ActionKind,
-        target: Target,
-    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
-        Box::pin(async move { self.act(None, kind, &target).await })
-    }
-    fn send<'a>(
+    fn act<'a>(
         &'a self,
-        req: &'a ActionRequest,
+        kind: ActionKind,
+        target: &'a Target,
+        req: Option<&'a ActionRequest>,
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
-        Box::pin(self.act(Some(req), req.kind, &req.target))
+        Box::pin(async move {
+            let answer = |state: &str, affected: Vec<String>, message: String| ActionAnswer {
+                kind: kind.as_str().into(),
+                state: state.into(),
+                affected_runs: affected,
+                message,
+                ..ActionAnswer::default()
+            };
+            let (reason, identity, key) = match req {
+                Some(r) => (r.reason.clone(), r.actor.clone(), r.key.clone()),
+                None => (String::new(), String::new(), String::new()),
+            };
+            match kind {
+                ActionKind::StopRun | ActionKind::TerminateRun => {
+                    let wid = target.run_id.clone().unwrap_or_default();
+                    let Some((_, st, _)) = self.read(&wid).await? else {
+                        return Err(HttpError {
+                            message: format!("no workflow {wid}"),
+                            status: Some(404),
+                            retry_after: None,
+                            permanent: true,
+                        });
+                    };
+                    if st.is_closed() {
+                        // Nothing to stop: say so rather than send it.
+                        return Ok(answer(
+                            if req.is_none() { "preview" } else { "applied" },
+                            vec![],
+                            format!("{wid} already closed as {}: nothing to stop", st.as_str()),
+                        ));
+                    }
+                    if req.is_none() {
+                        return Ok(answer(
+                            "preview",
+                            vec![wid],
+                            "would stop this execution".into(),
+                        ));
+                    }
+                    let (path, body) = if kind == ActionKind::StopRun {
+                        (
+                            "cancel",
+                            json!({"reason": reason, "identity": identity, "requestId": key}),
+                        )
+                    } else {
+                        ("terminate", json!({"reason": reason, "identity": identity}))
+                    };
+                    self.conn.post_execution(&wid, path, body).await?;
+                    Ok(answer("pending", vec![wid], format!("{path} requested")))
+                }
+                ActionKind::PauseWorkflow | ActionKind::ResumeWorkflow => {
+                    let wtype = target.workflow.clone().unwrap_or_default();
+                    let ids = if kind == ActionKind::PauseWorkflow {
+                        self.of_type(&wtype, &["Running"]).await?
+                    } else {
+                        self.of_type(&wtype, &["Paused"]).await?
+                    };
+                    if req.is_none() {
+                        return Ok(answer(
+                            "preview",
+                            ids,
+                            if kind == ActionKind::PauseWorkflow {
+                                format!("would pause every running {wtype}")
+                            } else {
+                                format!("would unpause every paused {wtype}")
+                            },
+                        ));
+                    }
+                    let verb = if kind == ActionKind::PauseWorkflow {
+                        "pause"
+                    } else {
+                        "unpause"
+                    };
+                    for id in &ids {
+                        let r = self
+                            .conn
+                            .post(
+                                &format!("/workflows/{}/{verb}", http::urlencode(id)),
+                                json!({"reason": reason, "identity": identity, "requestId": key}),
+                            )
+                            .await;
+                        if let Err(e) = r {
+                            let off = e.message.contains("not enabled");
+                            return Err(HttpError {
+                                message: if off {
+                                    format!(
+                                        "pause is not enabled on this Temporal namespace ({}); use stop_run (cancel) or terminate_run, or enable workflow pause on the server",
+                                        e.message
+                                    )
+                                } else {
+                                    e.message
+                                },
+                                permanent: off || e.permanent,
+                                ..e
+                            });
+                        }
+                    }
+                    Ok(answer("pending", ids, format!("{verb} requested")))
+                }
+                k => Err(HttpError::not_offered(format!(
+                    "Temporal does not offer {}",
+                    k.as_str()
+                ))),
+            }
+        })
     }
     fn check<'a>(
         &'a self,

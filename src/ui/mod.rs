@@ -117,6 +117,16 @@ fn too_small(why: &str, theme: &Theme, f: &mut Frame) {
     );
 }
 
+/// A pane title's filter part (" · filter /text"), while the pane has a
+/// filter or one is being typed; else nothing.
+pub fn filter_note(app: &App, pane: Pane, filter: &str) -> String {
+    let typing = matches!(app.mode, crate::app::Mode::Filter { pane: p, .. } if p == pane);
+    if filter.is_empty() && !typing {
+        return String::new();
+    }
+    format!(" · filter /{filter}")
+}
+
 /// A pane's frame, highlighted when focused.
 pub fn pane_block<'a>(app: &App, pane: Pane, title: String, theme: &Theme) -> Block<'a> {
     let focused = app.focus == pane;

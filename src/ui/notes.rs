@@ -65,14 +65,11 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
         }
     }
     if lines.is_empty() {
-        lines.push(Line::from(Span::styled(
-            if app.watching.is_some() {
-                "No notes yet."
-            } else {
-                "No notes yet. p in the Timeline pins an event here."
-            },
-            theme.dim,
-        )));
+        let empty = match app.watching {
+            Some(_) => "No notes yet.",
+            None => "No notes yet. p in the Timeline pins an event here.",
+        };
+        lines.push(Line::from(Span::styled(empty, theme.dim)));
     }
     // Newest at the bottom: show the end.
     let h = parts[0].height as usize;

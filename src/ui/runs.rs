@@ -7,7 +7,7 @@ use ratatui::widgets::{Cell, Row, Table};
 
 use super::theme::{Theme, state_symbol};
 use super::{age, pane_block};
-use crate::app::{App, Mode, Pane};
+use crate::app::{App, Pane};
 
 /// "7 active", and how many runs are in a state cordon does not know
 /// (they may be running): "7 active +2 unknown".
@@ -42,17 +42,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     if !app.marked.is_empty() {
         title.push_str(&format!(" · {} marked (x stops them)", app.marked.len()));
     }
-    if !v.filter.is_empty()
-        || matches!(
-            app.mode,
-            Mode::Filter {
-                pane: Pane::Runs,
-                ..
-            }
-        )
-    {
-        title.push_str(&format!(" · filter /{}", v.filter));
-    }
+    title.push_str(&super::filter_note(app, Pane::Runs, &v.filter));
     let block = pane_block(app, Pane::Runs, title, theme);
     let inner_h = crate::app::layout::rows_in(Pane::Runs, area).height as usize;
     let wide = area.width >= 100;

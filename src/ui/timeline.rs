@@ -9,7 +9,7 @@ use ratatui::widgets::Paragraph;
 
 use super::pane_block;
 use super::theme::{Theme, kind_symbol};
-use crate::app::{App, Mode, Pane, Scope};
+use crate::app::{App, Pane, Scope};
 
 pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     let v = &app.timeline;
@@ -29,17 +29,7 @@ pub fn draw(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     if !v.follow && v.unseen > 0 {
         title.push_str(&format!(" · {} new ↓ (G)", v.unseen));
     }
-    if !v.filter.is_empty()
-        || matches!(
-            app.mode,
-            Mode::Filter {
-                pane: Pane::Timeline,
-                ..
-            }
-        )
-    {
-        title.push_str(&format!(" · filter /{}", v.filter));
-    }
+    title.push_str(&super::filter_note(app, Pane::Timeline, &v.filter));
     let block = pane_block(app, Pane::Timeline, title, theme);
     let h = area.height.saturating_sub(2) as usize;
     let multi = app.sources.len() > 1;

@@ -153,17 +153,11 @@ impl Actor for OtlpActor {
         &self.name
     }
 
-    fn dry_run(
-        &self,
-        _kind: ActionKind,
-        _target: Target,
-    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
-        Box::pin(async move { Err(self.refuse()) })
-    }
-
-    fn send<'a>(
+    fn act<'a>(
         &'a self,
-        _req: &'a ActionRequest,
+        _kind: ActionKind,
+        _target: &'a Target,
+        _req: Option<&'a ActionRequest>,
     ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
         Box::pin(async move { Err(self.refuse()) })
     }
