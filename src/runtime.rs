@@ -533,22 +533,18 @@ pub async fn run_replay(
                         }
                         _ => {
                             let fx = app.update(Msg::Key(k));
-                            if fx.contains(&Effect::Quit) {
+                            if tui.read_only_effects(&fx, &mut app) {
                                 break Ended::Quit;
                             }
-                            tui.on_effects(&fx, &mut app);
-                            tui.suspend_if_asked(&fx, &mut app);
                         }
                     }
                     app.dirty = true;
                 }
                 Input::Msg(m) => {
                     let fx = app.update(m);
-                    if fx.contains(&Effect::Quit) {
+                    if tui.read_only_effects(&fx, &mut app) {
                         break Ended::Quit;
                     }
-                    tui.on_effects(&fx, &mut app);
-                    tui.suspend_if_asked(&fx, &mut app);
                     for f in fx {
                         if let Effect::JumpTo(t) = f {
                             rp.paused = true;
@@ -601,11 +597,9 @@ pub async fn run_watch(
                 Input::Gone(w) => break Ended::TerminalGone(w),
                 Input::Msg(m) => {
                     let fx = app.update(m);
-                    if fx.contains(&Effect::Quit) {
+                    if tui.read_only_effects(&fx, &mut app) {
                         break Ended::Quit;
                     }
-                    tui.on_effects(&fx, &mut app);
-                    tui.suspend_if_asked(&fx, &mut app);
                 }
             },
             n = enders.recv() => break Ended::Signal(n),

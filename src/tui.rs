@@ -81,13 +81,19 @@ impl Tui {
         }
     }
 
-    /// The read-only loops (watch, replay) write nothing, so a Ctrl-Z
-    /// suspends at once; the console's loop flushes its journal first.
-    pub fn suspend_if_asked(&mut self, fx: &[Effect], app: &mut App) {
+    /// What `update` asked of a read-only loop (watch, replay): `true` to
+    /// quit; else the theme, and Ctrl-Z at once (they write nothing; the
+    /// console's loop flushes its journal first).
+    pub fn read_only_effects(&mut self, fx: &[Effect], app: &mut App) -> bool {
+        if fx.contains(&Effect::Quit) {
+            return true;
+        }
+        self.on_effects(fx, app);
         if fx.contains(&Effect::Suspend) {
             self.suspend();
             app.dirty = true;
         }
+        false
     }
 
     /// Ctrl-Z: give the terminal back, stop like any job (SIGTSTP), and
