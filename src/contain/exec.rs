@@ -301,7 +301,14 @@ async fn after_answer(
     if a.state.accepted() {
         return verify(actor, req, a, policy, prior, prefix, send).await;
     }
-    let seen = match actor.check(req, None, prior).await {
+    let seen = match actor
+        .check(crate::source::Verify {
+            req,
+            answer: None,
+            prior,
+        })
+        .await
+    {
         Ok(c) => weigh(req.kind, prior.before.as_ref(), c)
             .detail()
             .to_string(),
@@ -486,7 +493,7 @@ async fn reread(
             return Verdict::Found(a);
         }
         let checked = actor
-            .check(req, answer, prior)
+            .check(crate::source::Verify { req, answer, prior })
             .await
             .map(|c| weigh(req.kind, prior.before.as_ref(), c));
         let last = match checked {

@@ -595,13 +595,13 @@ impl super::Actor for AcaActor {
 
     /// The platform works out what is affected (`?dry_run=true` asks it
     /// to change nothing); one body for both.
-    fn act<'a>(
-        &'a self,
-        kind: crate::model::ActionKind,
-        target: &'a crate::model::Target,
-        r: Option<&'a crate::model::ActionRequest>,
-    ) -> BoxFuture<'a, Result<crate::model::ActionAnswer, HttpError>> {
+    fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {
         Box::pin(async move {
+            let super::Act {
+                kind,
+                target,
+                req: r,
+            } = a;
             let (query, reason, actor) = match r {
                 None => ("?dry_run=true", "dry run", ""),
                 Some(r) => ("", r.reason.as_str(), r.actor.as_str()),
@@ -615,13 +615,8 @@ impl super::Actor for AcaActor {
         })
     }
 
-    fn check<'a>(
-        &'a self,
-        req: &'a crate::model::ActionRequest,
-        answer: Option<&'a crate::model::ActionAnswer>,
-        prior: &'a super::Prior,
-    ) -> BoxFuture<'a, Result<super::Check, HttpError>> {
-        Box::pin(self.check_inner(req, answer, prior))
+    fn check<'a>(&'a self, v: super::Verify<'a>) -> super::Checking<'a> {
+        Box::pin(self.check_inner(v.req, v.answer, v.prior))
     }
 
     fn before<'a>(
@@ -638,10 +633,7 @@ impl super::Actor for AcaActor {
         Box::pin(self.lookup_inner(req))
     }
 
-    fn start_canary<'a>(
-        &'a self,
-        ask: &'a super::CanaryAsk,
-    ) -> BoxFuture<'a, Result<Option<super::Canary>, HttpError>> {
+    fn start_canary<'a>(&'a self, ask: &'a super::CanaryAsk) -> super::Starting<'a> {
         Box::pin(self.canary(ask))
     }
 }

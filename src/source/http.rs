@@ -39,9 +39,9 @@ impl HttpError {
 
     /// An action this platform does not offer (501, not retried): the
     /// drill tells it from a failure by the status.
-    pub fn not_offered(message: impl Into<String>) -> HttpError {
+    pub fn not_offered(platform: &str, kind: crate::model::ActionKind) -> HttpError {
         HttpError {
-            message: message.into(),
+            message: format!("{platform} does not offer {}", kind.as_str()),
             status: Some(501),
             retry_after: None,
             permanent: true,

@@ -23,13 +23,12 @@ pub mod wire;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::{Arc, Mutex};
 
-use futures_util::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::Check;
 use super::http::{self, HttpError};
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, RunState, Target};
+use crate::model::{ActionAnswer, ActionKind, ActionRequest, RunState};
 use crate::sanitize;
 use crate::secret::Secret;
 
@@ -570,13 +569,9 @@ impl super::Actor for LangGraphActor {
     fn name(&self) -> &str {
         &self.name
     }
-    fn act<'a>(
-        &'a self,
-        kind: ActionKind,
-        target: &'a Target,
-        req: Option<&'a ActionRequest>,
-    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+    fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {
         Box::pin(async move {
+            let super::Act { kind, target, req } = a;
             let dry = req.is_none();
             match kind {
                 ActionKind::StopRun | ActionKind::RollbackRun => {
@@ -644,25 +639,14 @@ impl super::Actor for LangGraphActor {
                     hold::end(&self.shared, target.workflow.as_deref());
                     Ok(Self::answer(kind, "pending", ids, hold::ENDED.into()))
                 }
-                k => Err(HttpError::not_offered(format!(
-                    "LangGraph does not offer {}",
-                    k.as_str()
-                ))),
+                k => Err(HttpError::not_offered("LangGraph", k)),
             }
         })
     }
-    fn check<'a>(
-        &'a self,
-        req: &'a ActionRequest,
-        answer: Option<&'a ActionAnswer>,
-        _prior: &'a crate::source::Prior,
-    ) -> BoxFuture<'a, Result<Check, HttpError>> {
-        Box::pin(self.check_inner(req, answer))
+    fn check<'a>(&'a self, v: super::Verify<'a>) -> super::Checking<'a> {
+        Box::pin(self.check_inner(v.req, v.answer))
     }
-    fn start_canary<'a>(
-        &'a self,
-        ask: &'a super::CanaryAsk,
-    ) -> BoxFuture<'a, Result<Option<super::Canary>, HttpError>> {
+    fn start_canary<'a>(&'a self, ask: &'a super::CanaryAsk) -> super::Starting<'a> {
         Box::pin(canary::start(self, ask))
     }
 }

@@ -713,51 +713,74 @@ fn list(ids: &[String]) -> String {
     s
 }
 
+/// What an actor is asked to do: the dry run of `kind` on `target`
+/// (`req` is `None`), or the real action `req`.
+#[derive(Clone, Copy)]
+pub struct Act<'a> {
+    pub kind: ActionKind,
+    pub target: &'a Target,
+    pub req: Option<&'a ActionRequest>,
+}
+
+/// What a check weighs: the request; the platform's answer to it, when
+/// one came (its `affected_runs` and rollback plan are part of what is
+/// checked); what was approved and seen before it left ([`Prior`]).
+#[derive(Clone, Copy)]
+pub struct Verify<'a> {
+    pub req: &'a ActionRequest,
+    pub answer: Option<&'a ActionAnswer>,
+    pub prior: &'a Prior,
+}
+
+/// An actor's answer to an [`Act`], and to a [`Verify`].
+pub type Acting<'a> = BoxFuture<'a, Result<ActionAnswer, HttpError>>;
+pub type Checking<'a> = BoxFuture<'a, Result<Check, HttpError>>;
+/// A drill's canary, where the platform can start one.
+pub type Starting<'a> = BoxFuture<'a, Result<Option<Canary>, HttpError>>;
+
 /// The acting side of an adapter: dry runs, actions, and reading back
 /// whether an action took effect. Shared (`Arc`) by concurrent actions.
 pub trait Actor: Send + Sync {
     fn name(&self) -> &str;
-    /// The dry run (`req` is `None`) and the real action (`req` is the
-    /// request) in one function: what is affected is worked out once, and
-    /// the dry run answers it where the real run acts on it, so the
-    /// preview cannot drift from the action.
-    fn act<'a>(
-        &'a self,
-        kind: ActionKind,
-        target: &'a Target,
-        req: Option<&'a ActionRequest>,
-    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>>;
+    /// The dry run and the real action in one function: what is affected
+    /// is worked out once, and the dry run answers it where the real run
+    /// acts on it, so the preview cannot drift from the action.
+    fn act<'a>(&'a self, a: Act<'a>) -> Acting<'a>;
     /// The blast radius, changing nothing.
-    fn dry_run(
-        &self,
-        kind: ActionKind,
-        target: Target,
-    ) -> BoxFuture<'_, Result<ActionAnswer, HttpError>> {
-        Box::pin(async move { self.act(kind, &target, None).await })
+    fn dry_run(&self, kind: ActionKind, target: Target) -> Acting<'_> {
+        Box::pin(async move {
+            let target = &target;
+            self.act(Act {
+                kind,
+                target,
+                req: None,
+            })
+            .await
+        })
     }
     /// One attempt at the real action (the caller retries with the same key).
-    fn send<'a>(
-        &'a self,
-        req: &'a ActionRequest,
-    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
-        self.act(req.kind, &req.target, Some(req))
+    fn send<'a>(&'a self, req: &'a ActionRequest) -> Acting<'a> {
+        self.act(Act {
+            kind: req.kind,
+            target: &req.target,
+            req: Some(req),
+        })
     }
-    /// Read the platform afresh and say whether the effect shows. `answer`
-    /// is the platform's answer to the action, when one came (its
-    /// `affected_runs` and rollback plan are part of what is checked);
-    /// `prior` is what was approved and seen before it left ([`Prior`]).
-    fn check<'a>(
-        &'a self,
-        req: &'a ActionRequest,
-        answer: Option<&'a ActionAnswer>,
-        prior: &'a Prior,
-    ) -> BoxFuture<'a, Result<Check, HttpError>>;
+    /// Read the platform afresh and say whether the effect shows.
+    fn check<'a>(&'a self, v: Verify<'a>) -> Checking<'a>;
     /// Read the object just before the action leaves: what its check
     /// says with no answer yet (and, where the platform has one, the
     /// run's rollback record then).
     fn before<'a>(&'a self, req: &'a ActionRequest) -> BoxFuture<'a, Result<Before, HttpError>> {
         Box::pin(async move {
-            let check = self.check(req, None, &Prior::default()).await?;
+            let prior = Prior::default();
+            let check = self
+                .check(Verify {
+                    req,
+                    answer: None,
+                    prior: &prior,
+                })
+                .await?;
             Ok(Before {
                 check,
                 rollback: None,
@@ -772,10 +795,7 @@ pub trait Actor: Send + Sync {
     /// Start a harmless canary run for a drill, where the platform allows
     /// it (`Ok(None)`: it cannot; the drill then needs a run the operator
     /// names, or does dry runs only).
-    fn start_canary<'a>(
-        &'a self,
-        _ask: &'a CanaryAsk,
-    ) -> BoxFuture<'a, Result<Option<Canary>, HttpError>> {
+    fn start_canary<'a>(&'a self, _ask: &'a CanaryAsk) -> Starting<'a> {
         Box::pin(async { Ok(None) })
     }
 }

@@ -13,7 +13,7 @@ use serde_json::Value;
 
 use super::http::{self, HttpError};
 use super::{Batch, Check};
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use crate::model::{ActionAnswer, ActionKind};
 
 /// Read the admin key (env var or 0600 file); see [`crate::secret::load`].
 pub fn load_secret(env: Option<&str>, file: Option<&str>) -> Result<crate::secret::Secret, String> {
@@ -195,10 +195,10 @@ fn only_revoke(kind: ActionKind) -> Result<(), HttpError> {
     if kind == ActionKind::RevokeCredential {
         Ok(())
     } else {
-        Err(HttpError::not_offered(format!(
-            "openai-admin only revokes credentials, not {}",
-            kind.as_str()
-        )))
+        Err(HttpError::not_offered(
+            "openai-admin (it only revokes credentials)",
+            kind,
+        ))
     }
 }
 
@@ -208,13 +208,9 @@ impl super::Actor for OpenAiAdminActor {
     }
     /// The key is the whole plan: the dry run says whether it is there to
     /// revoke, the real run deletes it.
-    fn act<'a>(
-        &'a self,
-        kind: ActionKind,
-        target: &'a Target,
-        req: Option<&'a ActionRequest>,
-    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+    fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {
         Box::pin(async move {
+            let super::Act { kind, target, req } = a;
             only_revoke(kind)?;
             let key = target.credential.clone().unwrap_or_default();
             if req.is_none() {
@@ -249,13 +245,9 @@ impl super::Actor for OpenAiAdminActor {
             })
         })
     }
-    fn check<'a>(
-        &'a self,
-        req: &'a ActionRequest,
-        answer: Option<&'a ActionAnswer>,
-        _prior: &'a crate::source::Prior,
-    ) -> BoxFuture<'a, Result<Check, HttpError>> {
+    fn check<'a>(&'a self, v: super::Verify<'a>) -> super::Checking<'a> {
         Box::pin(async move {
+            let (req, answer) = (v.req, v.answer);
             let key = req.target.credential.clone().unwrap_or_default();
             let had = answer.is_none_or(|a| a.affected_runs.contains(&key));
             Ok(match self.conn.read_key(&key).await? {

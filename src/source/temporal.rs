@@ -27,12 +27,11 @@ pub mod payload;
 mod poll;
 pub mod wire;
 
-use futures_util::future::BoxFuture;
 use serde_json::{Value, json};
 
 use super::Check;
 use super::http::{self, HttpError};
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use crate::model::{ActionAnswer, ActionKind, ActionRequest};
 use crate::sanitize;
 use crate::secret::Secret;
 
@@ -525,13 +524,9 @@ impl super::Actor for TemporalActor {
     fn name(&self) -> &str {
         &self.name
     }
-    fn act<'a>(
-        &'a self,
-        kind: ActionKind,
-        target: &'a Target,
-        req: Option<&'a ActionRequest>,
-    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+    fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {
         Box::pin(async move {
+            let super::Act { kind, target, req } = a;
             let answer = |state: &str, affected: Vec<String>, message: String| ActionAnswer {
                 kind: kind.as_str().into(),
                 state: state.into(),
@@ -629,25 +624,14 @@ impl super::Actor for TemporalActor {
                     }
                     Ok(answer("pending", ids, format!("{verb} requested")))
                 }
-                k => Err(HttpError::not_offered(format!(
-                    "Temporal does not offer {}",
-                    k.as_str()
-                ))),
+                k => Err(HttpError::not_offered("Temporal", k)),
             }
         })
     }
-    fn check<'a>(
-        &'a self,
-        req: &'a ActionRequest,
-        answer: Option<&'a ActionAnswer>,
-        _prior: &'a crate::source::Prior,
-    ) -> BoxFuture<'a, Result<Check, HttpError>> {
-        Box::pin(self.check_inner(req, answer))
+    fn check<'a>(&'a self, v: super::Verify<'a>) -> super::Checking<'a> {
+        Box::pin(self.check_inner(v.req, v.answer))
     }
-    fn start_canary<'a>(
-        &'a self,
-        ask: &'a super::CanaryAsk,
-    ) -> BoxFuture<'a, Result<Option<super::Canary>, HttpError>> {
+    fn start_canary<'a>(&'a self, ask: &'a super::CanaryAsk) -> super::Starting<'a> {
         Box::pin(canary::start(self, ask))
     }
 }

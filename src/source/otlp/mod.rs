@@ -29,8 +29,7 @@ pub use map::{MapOptions, Mapper, Outcome};
 pub use options::{Link, Options};
 pub use receiver::{Servers, Shared};
 
-use super::{Actor, Batch, Check, HttpError, Source, SourceSpec};
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use super::{Actor, Batch, HttpError, Source, SourceSpec};
 
 pub struct Otlp {
     name: String,
@@ -153,21 +152,11 @@ impl Actor for OtlpActor {
         &self.name
     }
 
-    fn act<'a>(
-        &'a self,
-        _kind: ActionKind,
-        _target: &'a Target,
-        _req: Option<&'a ActionRequest>,
-    ) -> BoxFuture<'a, Result<ActionAnswer, HttpError>> {
+    fn act<'a>(&'a self, _: crate::source::Act<'a>) -> crate::source::Acting<'a> {
         Box::pin(async move { Err(self.refuse()) })
     }
 
-    fn check<'a>(
-        &'a self,
-        _req: &'a ActionRequest,
-        _answer: Option<&'a ActionAnswer>,
-        _prior: &'a crate::source::Prior,
-    ) -> BoxFuture<'a, Result<Check, HttpError>> {
+    fn check<'a>(&'a self, _: crate::source::Verify<'a>) -> crate::source::Checking<'a> {
         Box::pin(async move { Err(self.refuse()) })
     }
 }
