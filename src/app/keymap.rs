@@ -381,7 +381,7 @@ pub const LINES: &[Line] = &[
         "Runs",
     )
     .at(RUNS)
-    .hint(2, "mark"),
+    .hint(3, "mark"),
     line(
         &[(C('x'), act(ActionKind::StopRun, On::Run))],
         "stop the run (or all marked runs)",
@@ -389,7 +389,7 @@ pub const LINES: &[Line] = &[
     )
     .at(ACTS)
     .class(Dangerous)
-    .hint(0, "stop"),
+    .hint(1, "stop"),
     line(
         &[(C('X'), act(ActionKind::RollbackRun, On::Run))],
         "roll back the run (stop + revert its reversible writes)",
@@ -467,14 +467,14 @@ pub const LINES: &[Line] = &[
     )
     .at(TIMELINE | INSPECTOR)
     .class(Records)
-    .hint(1, "pin"),
+    .hint(2, "pin"),
     line(
         &[(Key::Enter, Cmd::Inspect)],
         "inspect the run (from an event: its run, at that event)",
         "Runs, Timeline",
     )
     .at(RUNS | TIMELINE)
-    .hint(1, "inspect"),
+    .hint(2, "inspect"),
     line(
         &[(C('z'), Cmd::Zoom), (C('y'), Cmd::Copy)],
         "inspector: fold long values / copy the event (OSC 52)",
@@ -576,7 +576,7 @@ pub const LINES: &[Line] = &[
     )
     .at(CONTAIN)
     .class(Dangerous)
-    .hint(1, "restart"),
+    .hint(2, "restart"),
     line(
         &[(C('['), Cmd::Window(false)), (C(']'), Cmd::Window(true))],
         "staged restart: watch window 30 s shorter / longer",
