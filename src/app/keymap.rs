@@ -286,327 +286,65 @@ impl Line {
     }
 }
 
-use Class::{Dangerous, Records};
+use ActionKind::*;
+use Class::{Dangerous as D, Records as R};
 use Key::Char as C;
+use Layout::{Halves, Spaced};
 
 const fn act(kind: ActionKind, on: On) -> Cmd {
     Cmd::Act(kind, on)
 }
 
-/// Every command, in the order help lists them. The first lines are the
-/// ones an 80x24 help shows first.
+/// Every command, in the order help lists them (an 80x24 help shows the
+/// first ones). A line per entry: its keys, what, where help says, then
+/// where they act, who may use them and its place in the hint bar.
+#[rustfmt::skip]
 pub const LINES: &[Line] = &[
-    line(
-        &[(Key::Tab, Cmd::NextPane), (Key::BackTab, Cmd::PrevPane)],
-        "next / previous pane",
-        "global",
-    ),
-    line(
-        &[
-            (C('1'), Cmd::Focus(0)),
-            (C('2'), Cmd::Focus(1)),
-            (C('3'), Cmd::Focus(2)),
-            (C('4'), Cmd::Focus(3)),
-            (C('5'), Cmd::Focus(4)),
-        ],
-        "focus Runs, Timeline, Triage, Containment, Notes",
-        "global",
-    )
-    .layout(Layout::Spaced),
-    line(
-        &[
-            (C('j'), Cmd::Down),
-            (C('k'), Cmd::Up),
-            (Key::Down, Cmd::Down),
-            (Key::Up, Cmd::Up),
-        ],
-        "move selection",
-        "lists",
-    )
-    .layout(Layout::Halves)
-    .at(PANES | INSPECTOR),
-    line(
-        &[(Key::PageDown, Cmd::PageDown), (Key::PageUp, Cmd::PageUp)],
-        "move a page",
-        "lists",
-    )
-    .layout(Layout::Spaced),
-    line(
-        &[(C('g'), Cmd::Top), (C('G'), Cmd::Bottom)],
-        "top / bottom (G in Timeline resumes follow)",
-        "lists",
-    )
-    .at(PANES | INSPECTOR),
-    line(
-        &[(C('/'), Cmd::Filter)],
-        "filter the focused list (Enter keeps, Esc clears)",
-        "lists",
-    )
-    .hint(8, "filter"),
-    line(
-        &[(C('s'), Cmd::Sort), (C('S'), Cmd::Reverse)],
-        "sort by the next column (harm first, then state, activity, …) / reverse",
-        "Runs",
-    )
-    .at(RUNS)
-    .hint(4, "sort"),
-    line(
-        &[(C('a'), Cmd::ActiveOnly)],
-        "show all runs / only active runs",
-        "Runs",
-    )
-    .at(RUNS),
-    line(
-        &[(C('v'), Cmd::TimelineScope)],
-        "timeline: all runs / selected run only",
-        "Runs, Timeline",
-    )
-    .at(RUNS | TIMELINE),
-    line(
-        &[(C('f'), Cmd::Follow)],
-        "follow new events on / off",
-        "Timeline",
-    )
-    .at(TIMELINE)
-    .hint(3, "follow"),
-    line(
-        &[(C(':'), Cmd::Palette)],
-        "command palette: stop RUN, pause WORKFLOW, block-outbound … (Tab completes)",
-        "global",
-    )
-    .hint(9, "commands"),
-    line(
-        &[(C(' '), Cmd::Mark)],
-        "mark / unmark the run and move to the next (x stops every marked run)",
-        "Runs",
-    )
-    .at(RUNS)
-    .hint(3, "mark"),
-    line(
-        &[(C('x'), act(ActionKind::StopRun, On::Run))],
-        "stop the run (or all marked runs)",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous)
-    .hint(1, "stop"),
-    line(
-        &[(C('X'), act(ActionKind::RollbackRun, On::Run))],
-        "roll back the run (stop + revert its reversible writes)",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous),
-    line(
-        &[(C('K'), act(ActionKind::TerminateRun, On::Run))],
-        "terminate the run (hard: closes at once, no clean-up; Temporal)",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous),
-    line(
-        &[(C('P'), act(ActionKind::PauseWorkflow, On::Workflow))],
-        "pause the run's workflow",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous),
-    line(
-        &[
-            (C('h'), act(ActionKind::HoldQueue, On::Workflow)),
-            (C('H'), act(ActionKind::HoldQueue, On::Every)),
-        ],
-        "hold the workflow's queue / every queue",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous),
-    line(
-        &[(C('t'), act(ActionKind::RevokeTool, On::PickTool))],
-        "revoke one of the run's tools for its agent class (picker)",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous),
-    line(
-        &[(C('c'), act(ActionKind::RevokeCredential, On::PickCredential))],
-        "revoke one of the run's credentials (picker)",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous),
-    line(
-        &[
-            (C('b'), act(ActionKind::BlockOutbound, On::AgentClass)),
-            (C('B'), act(ActionKind::BlockOutbound, On::Every)),
-        ],
-        "block outbound for the run's agent class / for all",
-        "Runs, Timeline",
-    )
-    .at(ACTS)
-    .class(Dangerous),
-    line(
-        &[(C('u'), Cmd::Undo)],
-        "undo: the inverse of the control holding the run back",
-        "Runs, Timeline",
-    )
-    .at(RUNS | TIMELINE | INSPECTOR)
-    .class(Dangerous),
-    line(
-        &[(C('u'), Cmd::Undo), (Key::Enter, Cmd::Undo)],
-        "inverse of the selected control or action",
-        "Containment",
-    )
-    .at(CONTAIN)
-    .class(Dangerous)
-    .hint(0, "undo"),
-    line(
-        &[(C('p'), Cmd::Pin)],
-        "pin the selected event into the notes as evidence",
-        "Timeline, Inspector",
-    )
-    .at(TIMELINE | INSPECTOR)
-    .class(Records)
-    .hint(2, "pin"),
-    line(
-        &[(Key::Enter, Cmd::Inspect)],
-        "inspect the run (from an event: its run, at that event)",
-        "Runs, Timeline",
-    )
-    .at(RUNS | TIMELINE)
-    .hint(2, "inspect"),
-    line(
-        &[(C('z'), Cmd::Zoom), (C('y'), Cmd::Copy)],
-        "inspector: fold long values / copy the event (OSC 52)",
-        "Inspector",
-    )
-    .at(INSPECTOR),
-    line(
-        &[(C('M'), Cmd::MarkPattern)],
-        "choose a pattern (narrowest first: tool on target, error, workflow, class), Enter marks its active runs",
-        "Inspector",
-    )
-    .at(INSPECTOR),
-    line(
-        &[(C(' '), Cmd::Toggle), (Key::Enter, Cmd::Toggle)],
-        "toggle a harm or tag; cycle an answer: yes → no → unknown → back to the evidence; cycle a repair state",
-        "Triage",
-    )
-    .at(TRIAGE)
-    .class(Records)
-    .hint(0, "toggle"),
-    line(
-        &[(C('e'), Cmd::TriageNote)],
-        "write a note on the selected answer or change",
-        "Triage",
-    )
-    .at(TRIAGE)
-    .class(Records)
-    .hint(2, "note"),
-    line(
-        &[(C('A'), Cmd::Accept)],
-        "accept the suggested severity",
-        "Triage",
-    )
-    .at(TRIAGE)
-    .class(Records)
-    .hint(1, "accept"),
-    line(
-        &[(C('+'), Cmd::SeverityUp), (C('-'), Cmd::SeverityDown)],
-        "severity one level up / down (asks why)",
-        "Triage",
-    )
-    .at(TRIAGE)
-    .class(Records)
-    .hint(3, "severity"),
-    line(
-        &[(C('s'), Cmd::Status)],
-        "status: investigating → contained → monitoring → resolved (asks y / n)",
-        "Triage",
-    )
-    .at(TRIAGE)
-    .class(Records)
-    .hint(4, "status"),
-    line(
-        &[(C('i'), Cmd::Write), (Key::Enter, Cmd::Write)],
-        "write a note; Ctrl-S saves, Ctrl-T changes its type, Esc leaves",
-        "Notes",
-    )
-    .at(NOTES)
-    .class(Records)
-    .hint(0, "write"),
-    line(
-        &[(C('t'), Cmd::NoteType)],
-        "type of the next note: note, decision, hypothesis, action item, comms",
-        "Notes",
-    )
-    .at(NOTES)
-    .class(Records)
-    .hint(1, "type"),
-    line(
-        &[(C('E'), Cmd::Export)],
-        "preview an export (status update, internal brief, postmortem, evidence); Enter writes it",
-        "global",
-    )
-    .class(Records)
-    .hint(7, "export"),
-    // The export preview's own keys (a dialog, `export.rs`): listed, not
-    // dispatched from here.
-    line(
-        &[(Key::Tab, Cmd::NextExport), (C('s'), Cmd::MarkSent)],
-        "preview: next export / mark the exported update sent (restarts the cadence)",
-        "Export preview",
-    )
-    .at(0),
-    line(
-        &[(C('z'), Cmd::Zoom)],
-        "zoom the focused pane to full screen / back",
-        "global",
-    ),
-    line(
-        &[(C('y'), Cmd::Copy)],
-        "copy the selected run id / event to the clipboard (OSC 52, works over SSH)",
-        "Runs, Timeline",
-    )
-    .at(RUNS | TIMELINE),
-    line(
-        &[(C('R'), Cmd::Restart)],
-        "staged restart: propose its next stage (lift the control for a few runs first)",
-        "Containment",
-    )
-    .at(CONTAIN)
-    .class(Dangerous)
-    .hint(2, "restart"),
-    line(
-        &[(C('['), Cmd::Window(false)), (C(']'), Cmd::Window(true))],
-        "staged restart: watch window 30 s shorter / longer",
-        "Containment",
-    )
-    .at(CONTAIN)
-    .class(Records),
-    line(
-        &[(Key::Home, Cmd::Top), (Key::End, Cmd::Bottom)],
-        "top / bottom, as g / G",
-        "lists",
-    ),
+    line(&[(Key::Tab, Cmd::NextPane), (Key::BackTab, Cmd::PrevPane)], "next / previous pane", "global"),
+    line(&[(C('1'), Cmd::Focus(0)), (C('2'), Cmd::Focus(1)), (C('3'), Cmd::Focus(2)), (C('4'), Cmd::Focus(3)), (C('5'), Cmd::Focus(4))], "focus Runs, Timeline, Triage, Containment, Notes", "global").layout(Spaced),
+    line(&[(C('j'), Cmd::Down), (C('k'), Cmd::Up), (Key::Down, Cmd::Down), (Key::Up, Cmd::Up)], "move selection", "lists").layout(Halves).at(PANES | INSPECTOR),
+    line(&[(Key::PageDown, Cmd::PageDown), (Key::PageUp, Cmd::PageUp)], "move a page", "lists").layout(Spaced),
+    line(&[(C('g'), Cmd::Top), (C('G'), Cmd::Bottom)], "top / bottom (G in Timeline resumes follow)", "lists").at(PANES | INSPECTOR),
+    line(&[(C('/'), Cmd::Filter)], "filter the focused list (Enter keeps, Esc clears)", "lists").hint(8, "filter"),
+    line(&[(C('s'), Cmd::Sort), (C('S'), Cmd::Reverse)], "sort by the next column (harm first, then state, activity, …) / reverse", "Runs").at(RUNS).hint(4, "sort"),
+    line(&[(C('a'), Cmd::ActiveOnly)], "show all runs / only active runs", "Runs").at(RUNS),
+    line(&[(C('v'), Cmd::TimelineScope)], "timeline: all runs / selected run only", "Runs, Timeline").at(RUNS | TIMELINE),
+    line(&[(C('f'), Cmd::Follow)], "follow new events on / off", "Timeline").at(TIMELINE).hint(3, "follow"),
+    line(&[(C(':'), Cmd::Palette)], "command palette: stop RUN, pause WORKFLOW, block-outbound … (Tab completes)", "global").hint(9, "commands"),
+    line(&[(C(' '), Cmd::Mark)], "mark / unmark the run and move to the next (x stops every marked run)", "Runs").at(RUNS).hint(3, "mark"),
+    line(&[(C('x'), act(StopRun, On::Run))], "stop the run (or all marked runs)", "Runs, Timeline").at(ACTS).class(D).hint(1, "stop"),
+    line(&[(C('X'), act(RollbackRun, On::Run))], "roll back the run (stop + revert its reversible writes)", "Runs, Timeline").at(ACTS).class(D),
+    line(&[(C('K'), act(TerminateRun, On::Run))], "terminate the run (hard: closes at once, no clean-up; Temporal)", "Runs, Timeline").at(ACTS).class(D),
+    line(&[(C('P'), act(PauseWorkflow, On::Workflow))], "pause the run's workflow", "Runs, Timeline").at(ACTS).class(D),
+    line(&[(C('h'), act(HoldQueue, On::Workflow)), (C('H'), act(HoldQueue, On::Every))], "hold the workflow's queue / every queue", "Runs, Timeline").at(ACTS).class(D),
+    line(&[(C('t'), act(RevokeTool, On::PickTool))], "revoke one of the run's tools for its agent class (picker)", "Runs, Timeline").at(ACTS).class(D),
+    line(&[(C('c'), act(RevokeCredential, On::PickCredential))], "revoke one of the run's credentials (picker)", "Runs, Timeline").at(ACTS).class(D),
+    line(&[(C('b'), act(BlockOutbound, On::AgentClass)), (C('B'), act(BlockOutbound, On::Every))], "block outbound for the run's agent class / for all", "Runs, Timeline").at(ACTS).class(D),
+    line(&[(C('u'), Cmd::Undo)], "undo: the inverse of the control holding the run back", "Runs, Timeline").at(RUNS | TIMELINE | INSPECTOR).class(D),
+    line(&[(C('u'), Cmd::Undo), (Key::Enter, Cmd::Undo)], "inverse of the selected control or action", "Containment").at(CONTAIN).class(D).hint(0, "undo"),
+    line(&[(C('p'), Cmd::Pin)], "pin the selected event into the notes as evidence", "Timeline, Inspector").at(TIMELINE | INSPECTOR).class(R).hint(2, "pin"),
+    line(&[(Key::Enter, Cmd::Inspect)], "inspect the run (from an event: its run, at that event)", "Runs, Timeline").at(RUNS | TIMELINE).hint(2, "inspect"),
+    line(&[(C('z'), Cmd::Zoom), (C('y'), Cmd::Copy)], "inspector: fold long values / copy the event (OSC 52)", "Inspector").at(INSPECTOR),
+    line(&[(C('M'), Cmd::MarkPattern)], "choose a pattern (narrowest first: tool on target, error, workflow, class), Enter marks its active runs", "Inspector").at(INSPECTOR),
+    line(&[(C(' '), Cmd::Toggle), (Key::Enter, Cmd::Toggle)], "toggle a harm or tag; cycle an answer: yes → no → unknown → back to the evidence; cycle a repair state", "Triage").at(TRIAGE).class(R).hint(0, "toggle"),
+    line(&[(C('e'), Cmd::TriageNote)], "write a note on the selected answer or change", "Triage").at(TRIAGE).class(R).hint(2, "note"),
+    line(&[(C('A'), Cmd::Accept)], "accept the suggested severity", "Triage").at(TRIAGE).class(R).hint(1, "accept"),
+    line(&[(C('+'), Cmd::SeverityUp), (C('-'), Cmd::SeverityDown)], "severity one level up / down (asks why)", "Triage").at(TRIAGE).class(R).hint(3, "severity"),
+    line(&[(C('s'), Cmd::Status)], "status: investigating → contained → monitoring → resolved (asks y / n)", "Triage").at(TRIAGE).class(R).hint(4, "status"),
+    line(&[(C('i'), Cmd::Write), (Key::Enter, Cmd::Write)], "write a note; Ctrl-S saves, Ctrl-T changes its type, Esc leaves", "Notes").at(NOTES).class(R).hint(0, "write"),
+    line(&[(C('t'), Cmd::NoteType)], "type of the next note: note, decision, hypothesis, action item, comms", "Notes").at(NOTES).class(R).hint(1, "type"),
+    line(&[(C('E'), Cmd::Export)], "preview an export (status update, internal brief, postmortem, evidence); Enter writes it", "global").class(R).hint(7, "export"),
+    // The export preview's own keys: listed here, read by its dialog (`export.rs`).
+    line(&[(Key::Tab, Cmd::NextExport), (C('s'), Cmd::MarkSent)], "preview: next export / mark the exported update sent (restarts the cadence)", "Export preview").at(0),
+    line(&[(C('z'), Cmd::Zoom)], "zoom the focused pane to full screen / back", "global"),
+    line(&[(C('y'), Cmd::Copy)], "copy the selected run id / event to the clipboard (OSC 52, works over SSH)", "Runs, Timeline").at(RUNS | TIMELINE),
+    line(&[(C('R'), Cmd::Restart)], "staged restart: propose its next stage (lift the control for a few runs first)", "Containment").at(CONTAIN).class(D).hint(2, "restart"),
+    line(&[(C('['), Cmd::Window(false)), (C(']'), Cmd::Window(true))], "staged restart: watch window 30 s shorter / longer", "Containment").at(CONTAIN).class(R),
+    line(&[(Key::Home, Cmd::Top), (Key::End, Cmd::Bottom)], "top / bottom, as g / G", "lists"),
     line(&[(C('?'), Cmd::Help)], "this help", "global"),
-    line(
-        &[(Key::Esc, Cmd::Back)],
-        "close help, clear filter",
-        "global",
-    )
-    .at(PANES | INSPECTOR),
-    line(
-        &[(C('q'), Cmd::Quit), (Key::Ctrl('c'), Cmd::Quit)],
-        "quit; asks y / n at SEV1–2 or while an action is unconfirmed (the journal is flushed first)",
-        "global",
-    )
-    .at(PANES | INSPECTOR),
-    line(
-        &[(Key::Ctrl('z'), Cmd::Suspend)],
-        "suspend to the shell (fg resumes)",
-        "global",
-    ),
+    line(&[(Key::Esc, Cmd::Back)], "close help, clear filter", "global").at(PANES | INSPECTOR),
+    line(&[(C('q'), Cmd::Quit), (Key::Ctrl('c'), Cmd::Quit)], "quit; asks y / n at SEV1–2 or while an action is unconfirmed (the journal is flushed first)", "global").at(PANES | INSPECTOR),
+    line(&[(Key::Ctrl('z'), Cmd::Suspend)], "suspend to the shell (fg resumes)", "global"),
 ];
 
 /// One line of `?` as this console binds it.

@@ -47,12 +47,7 @@ impl App {
         all.extend(c.targets.into_iter().map(|(s, t)| (s, kind, t)));
         for (source, k, target) in all {
             let main = k == kind;
-            let note = self
-                .sources
-                .iter()
-                .find(|s| s.name == source)
-                .and_then(|s| crate::model::platform_note(&s.kind, k))
-                .map(str::to_string);
+            let note = self.platform_note(&source, k);
             self.send_one(
                 source,
                 k,
@@ -124,12 +119,17 @@ impl App {
         reason: String,
         fx: &mut Vec<Effect>,
     ) -> String {
-        let note = self
-            .sources
+        let note = self.platform_note(&source, kind);
+        self.send_one(source, kind, target, reason, None, note, fx)
+    }
+
+    /// What the platform's own version of `kind` does and does not undo,
+    /// for the source's kind of platform.
+    pub(in crate::app) fn platform_note(&self, source: &str, kind: ActionKind) -> Option<String> {
+        self.sources
             .iter()
             .find(|s| s.name == source)
             .and_then(|s| crate::model::platform_note(&s.kind, kind))
-            .map(str::to_string);
-        self.send_one(source, kind, target, reason, None, note, fx)
+            .map(str::to_string)
     }
 }

@@ -152,12 +152,7 @@ impl App {
                 left_out.join("; ")
             ));
         }
-        let note = self
-            .sources
-            .iter()
-            .find(|s| s.name == targets[0].0)
-            .and_then(|s| crate::model::platform_note(&s.kind, kind))
-            .map(str::to_string);
+        let note = self.platform_note(&targets[0].0, kind);
         let seen_writes = match (kind, targets.as_slice()) {
             (ActionKind::RollbackRun, [(s, t)]) => self.writes_of(s, t.run_id.as_deref()),
             _ => vec![],
