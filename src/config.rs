@@ -42,9 +42,6 @@ pub struct Config {
     pub rules: crate::model::classify::Rules,
 }
 
-/// Keys the console already uses; a custom action may not take one.
-const RESERVED_KEYS: &str = "qjkgGsSavf?/:xXKpPhHtcbBuieAER[] 12345";
-
 /// Sources from the config file and the flags (flags add to the file).
 pub fn sources_of(args: &ConsoleArgs) -> Result<(Vec<SourceSpec>, f64), Fail> {
     load_config(args).map(|c| (c.specs, c.poll))
@@ -99,7 +96,7 @@ pub fn load_config(args: &ConsoleArgs) -> Result<Config, Fail> {
         for a in cfg.action {
             a.validate()
                 .map_err(|e| Fail::new(exit::USAGE, format!("config {}: {e}", path.display())))?;
-            if RESERVED_KEYS.contains(a.key) || keymap.label.values().any(|k| *k == a.key) {
+            if keymap.takes(a.key) {
                 return Err(Fail::new(
                     exit::USAGE,
                     format!(

@@ -1,14 +1,14 @@
 //! The confirm dialog as a state machine: what, on what, why, the
 //! platform's dry-run blast radius (and, for a rollback, what it will and
-//! will not revert), defaulting to Cancel; Enter on the action journals
-//! each intent, then asks for it to be sent.
+//! will not revert), defaulting to Cancel. `Confirm::on_key` returns an
+//! [`Outcome`]; on `Confirm` the app journals each intent, then sends
+//! (`contain/intent.rs`).
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::{App, Effect, Mode};
 use crate::contain::custom::Vars;
-use crate::journal::Record;
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, Target};
+use crate::model::{ActionAnswer, ActionKind, Target};
 
 /// Which part of the confirm dialog has the keyboard.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -183,6 +183,91 @@ impl Confirm {
     }
 }
 
+/// What a key did to the dialog: the app acts on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Stay,
+    Cancel,
+    /// Every check passed: journal the intents and send.
+    Confirm,
+}
+
+impl Confirm {
+    /// One key: focus moves, fields are typed, Enter on the action checks
+    /// it may go. `journal_fault`: why nothing may be sent now.
+    pub fn on_key(&mut self, k: KeyEvent, journal_fault: Option<&str>) -> Outcome {
+        let order = self.focus_order();
+        let pos = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+        match k.code {
+            KeyCode::Esc => return Outcome::Cancel,
+            KeyCode::Tab => self.focus = order[(pos + 1) % order.len()],
+            KeyCode::BackTab => self.focus = order[(pos + order.len() - 1) % order.len()],
+            KeyCode::Left | KeyCode::Right
+                if matches!(self.focus, ConfirmFocus::Cancel | ConfirmFocus::Confirm) =>
+            {
+                self.focus = if self.focus == ConfirmFocus::Cancel {
+                    ConfirmFocus::Confirm
+                } else {
+                    ConfirmFocus::Cancel
+                };
+            }
+            KeyCode::Enter => match self.focus {
+                ConfirmFocus::Cancel => return Outcome::Cancel,
+                ConfirmFocus::Reason | ConfirmFocus::Typed => self.focus = ConfirmFocus::Confirm,
+                ConfirmFocus::Confirm => return self.try_confirm(journal_fault),
+            },
+            KeyCode::Backspace => match self.focus {
+                ConfirmFocus::Reason => {
+                    self.reason.pop();
+                }
+                ConfirmFocus::Typed => {
+                    self.typed.pop();
+                }
+                _ => {}
+            },
+            // `a` on the buttons: also stop / hold what starts next.
+            KeyCode::Char('a')
+                if matches!(self.focus, ConfirmFocus::Cancel | ConfirmFocus::Confirm)
+                    && self.next.is_some() =>
+            {
+                if let Some(n) = self.next.as_mut() {
+                    n.on = !n.on;
+                }
+            }
+            KeyCode::Char(ch) if !k.modifiers.contains(KeyModifiers::CONTROL) => match self.focus {
+                ConfirmFocus::Reason if self.reason.chars().count() < 500 => self.reason.push(ch),
+                ConfirmFocus::Typed if self.typed.chars().count() < 200 => self.typed.push(ch),
+                _ => {}
+            },
+            _ => {}
+        }
+        Outcome::Stay
+    }
+
+    /// Enter on the action: confirmed, or a warning says what is missing.
+    fn try_confirm(&mut self, journal_fault: Option<&str>) -> Outcome {
+        if let Some(f) = journal_fault {
+            self.warning = Some(format!("refused: {f}; nothing will be sent"));
+        } else if self.nothing_to_roll_back() {
+            self.warning = Some(
+                "nothing to roll back: the platform's plan reverts no write (x stops a run)".into(),
+            );
+        } else if self.reason.trim().is_empty() {
+            self.warning = Some("give a reason (Tab to the reason field)".into());
+            self.focus = ConfirmFocus::Reason;
+        } else if self.needs_typing() && !self.typed_ok() {
+            self.warning = Some(match self.confirm_word().as_str() {
+                "yes" => "type 'yes' to confirm this wide action".to_string(),
+                w => format!("type '{w}' or 'yes' to confirm this wide action"),
+            });
+            self.focus = ConfirmFocus::Typed;
+        } else {
+            return Outcome::Confirm;
+        }
+        Outcome::Stay
+    }
+}
+
 impl App {
     pub(super) fn on_confirm_key(
         &mut self,
@@ -190,206 +275,10 @@ impl App {
         mut c: Box<Confirm>,
         fx: &mut Vec<Effect>,
     ) {
-        let order = c.focus_order();
-        let pos = order.iter().position(|f| *f == c.focus).unwrap_or(0);
-        match k.code {
-            KeyCode::Esc => {
-                self.mode = Mode::Normal;
-                self.flash = Some(format!("{} cancelled", c.what.name()));
-                return;
-            }
-            KeyCode::Tab => c.focus = order[(pos + 1) % order.len()],
-            KeyCode::BackTab => c.focus = order[(pos + order.len() - 1) % order.len()],
-            KeyCode::Left | KeyCode::Right
-                if matches!(c.focus, ConfirmFocus::Cancel | ConfirmFocus::Confirm) =>
-            {
-                c.focus = if c.focus == ConfirmFocus::Cancel {
-                    ConfirmFocus::Confirm
-                } else {
-                    ConfirmFocus::Cancel
-                };
-            }
-            KeyCode::Enter => match c.focus {
-                ConfirmFocus::Cancel => {
-                    self.mode = Mode::Normal;
-                    self.flash = Some(format!("{} cancelled", c.what.name()));
-                    return;
-                }
-                ConfirmFocus::Reason | ConfirmFocus::Typed => c.focus = ConfirmFocus::Confirm,
-                ConfirmFocus::Confirm => {
-                    if let Some(f) = &self.journal_fault {
-                        c.warning = Some(format!("refused: {f}; nothing will be sent"));
-                    } else if c.nothing_to_roll_back() {
-                        c.warning = Some(
-                            "nothing to roll back: the platform's plan reverts no write (x stops a run)"
-                                .into(),
-                        );
-                    } else if c.reason.trim().is_empty() {
-                        c.warning = Some("give a reason (Tab to the reason field)".into());
-                        c.focus = ConfirmFocus::Reason;
-                    } else if c.needs_typing() && !c.typed_ok() {
-                        c.warning = Some(match c.confirm_word().as_str() {
-                            "yes" => "type 'yes' to confirm this wide action".to_string(),
-                            w => format!("type '{w}' or 'yes' to confirm this wide action"),
-                        });
-                        c.focus = ConfirmFocus::Typed;
-                    } else {
-                        self.mode = Mode::Normal;
-                        self.execute(*c, fx);
-                        return;
-                    }
-                }
-            },
-            KeyCode::Backspace => match c.focus {
-                ConfirmFocus::Reason => {
-                    c.reason.pop();
-                }
-                ConfirmFocus::Typed => {
-                    c.typed.pop();
-                }
-                _ => {}
-            },
-            // `a` on the buttons: also stop / hold what starts next.
-            KeyCode::Char('a')
-                if matches!(c.focus, ConfirmFocus::Cancel | ConfirmFocus::Confirm)
-                    && c.next.is_some() =>
-            {
-                if let Some(n) = c.next.as_mut() {
-                    n.on = !n.on;
-                }
-            }
-            KeyCode::Char(ch) if !k.modifiers.contains(KeyModifiers::CONTROL) => match c.focus {
-                ConfirmFocus::Reason if c.reason.chars().count() < 500 => c.reason.push(ch),
-                ConfirmFocus::Typed if c.typed.chars().count() < 200 => c.typed.push(ch),
-                _ => {}
-            },
-            _ => {}
+        match c.on_key(k, self.journal_fault.as_deref()) {
+            Outcome::Stay => self.mode = Mode::Confirm(c),
+            Outcome::Cancel => self.flash = Some(format!("{} cancelled", c.what.name())),
+            Outcome::Confirm => self.execute(*c, fx),
         }
-        self.mode = Mode::Confirm(c);
-    }
-
-    /// Journal each intent, then ask for it to be sent: first what the
-    /// commander added from what starts next, then the action itself.
-    pub(super) fn execute(&mut self, c: Confirm, fx: &mut Vec<Effect>) {
-        let kind = match c.what {
-            What::Builtin(k) => k,
-            What::Custom {
-                index,
-                name,
-                vars,
-                argv,
-            } => {
-                self.action_seq += 1;
-                let key = self.new_key();
-                let id = format!("C{}-{}", self.action_seq, &key[..8]);
-                self.flash = Some(format!("{name} running: {}", argv.join(" ")));
-                fx.push(Effect::RunCustom {
-                    id,
-                    index,
-                    vars: Vars {
-                        reason: crate::sanitize::line(&c.reason, 500),
-                        ..vars
-                    },
-                });
-                return;
-            }
-        };
-        let dry_run = match &c.preview {
-            Preview::Ready(a) => Some(a.clone()),
-            _ => None,
-        };
-        let reason = crate::sanitize::line(&c.reason, 500);
-        let mut all: Vec<(String, ActionKind, Target)> = c
-            .next
-            .filter(|n| n.on)
-            .map(|n| n.actions)
-            .unwrap_or_default();
-        all.extend(c.targets.into_iter().map(|(s, t)| (s, kind, t)));
-        for (source, k, target) in all {
-            let main = k == kind;
-            let note = self
-                .sources
-                .iter()
-                .find(|s| s.name == source)
-                .and_then(|s| crate::model::platform_note(&s.kind, k))
-                .map(str::to_string);
-            self.send_one(
-                source,
-                k,
-                target,
-                reason.clone(),
-                main.then(|| dry_run.clone()).flatten(),
-                note,
-                fx,
-            );
-        }
-        if kind == ActionKind::StopRun {
-            self.marked.clear();
-        }
-        self.flash = Some(format!(
-            "{} sent; watch it in Containment (4)",
-            kind.as_str()
-        ));
-    }
-
-    /// One action: its intent journaled (fsync'd by the executor before
-    /// anything leaves), then the effect that sends it.
-    #[allow(clippy::too_many_arguments)]
-    fn send_one(
-        &mut self,
-        source: String,
-        kind: ActionKind,
-        target: Target,
-        reason: String,
-        dry_run: Option<ActionAnswer>,
-        note: Option<String>,
-        fx: &mut Vec<Effect>,
-    ) -> String {
-        let actor = self.operator.actor();
-        self.action_seq += 1;
-        let key = self.new_key();
-        let req = ActionRequest {
-            id: format!("A{}-{}", self.action_seq, &key[..8]),
-            source,
-            kind,
-            target,
-            reason,
-            key,
-            actor,
-        };
-        self.record(
-            Record::ActionIntent {
-                request: req.clone(),
-                operator: self.operator.clone(),
-                preview: dry_run.as_ref().map(|a| a.affected_runs.clone()),
-                at: self.now,
-                dry_run: dry_run.clone().map(Box::new),
-                note,
-            },
-            fx,
-        );
-        let id = req.id.clone();
-        self.restart_on_sent(req.kind, &req.target, &id, fx);
-        fx.push(Effect::Execute(req, dry_run.map(Box::new)));
-        id
-    }
-
-    /// An action cordon sends on its own (a staged restart's automatic
-    /// re-containment): the same path, intent journaled before it leaves.
-    pub(super) fn send_one_now(
-        &mut self,
-        source: String,
-        kind: ActionKind,
-        target: Target,
-        reason: String,
-        fx: &mut Vec<Effect>,
-    ) -> String {
-        let note = self
-            .sources
-            .iter()
-            .find(|s| s.name == source)
-            .and_then(|s| crate::model::platform_note(&s.kind, kind))
-            .map(str::to_string);
-        self.send_one(source, kind, target, reason, None, note, fx)
     }
 }

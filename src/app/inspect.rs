@@ -2,8 +2,9 @@
 //! grouped the way the seed lists evidence, with the selected event's full
 //! payload; and the pattern finder: other runs that share its signature.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 
+use super::keymap::{Cmd, INSPECTOR, Key};
 use super::{App, Effect, Mode};
 use crate::model::{Event, EventKind};
 
@@ -172,9 +173,12 @@ impl App {
         }
     }
 
+    /// A key in the inspector: `cmd` is what the command table makes of it
+    /// (`None`: nothing, or a dangerous command in read-only mode).
     pub(super) fn on_inspect_key(
         &mut self,
         k: KeyEvent,
+        cmd: Option<Cmd>,
         mut ins: Box<Inspect>,
         fx: &mut Vec<Effect>,
     ) {
@@ -183,14 +187,14 @@ impl App {
             return;
         }
         let last = ins.events.len().saturating_sub(1);
-        match k.code {
-            KeyCode::Esc | KeyCode::Char('q') => return self.mode = Mode::Normal,
-            KeyCode::Char('j') | KeyCode::Down => ins.sel = (ins.sel + 1).min(last),
-            KeyCode::Char('k') | KeyCode::Up => ins.sel = ins.sel.saturating_sub(1),
-            KeyCode::Char('g') => ins.sel = 0,
-            KeyCode::Char('G') => ins.sel = last,
-            KeyCode::Char('z') => ins.expanded = !ins.expanded,
-            KeyCode::Char('y') => {
+        match cmd {
+            Some(Cmd::Back | Cmd::Quit) => return self.mode = Mode::Normal,
+            Some(Cmd::Down) => ins.sel = (ins.sel + 1).min(last),
+            Some(Cmd::Up) => ins.sel = ins.sel.saturating_sub(1),
+            Some(Cmd::Top) => ins.sel = 0,
+            Some(Cmd::Bottom) => ins.sel = last,
+            Some(Cmd::Zoom) => ins.expanded = !ins.expanded,
+            Some(Cmd::Copy) => {
                 if let Some(&e) = ins.events.get(ins.sel) {
                     let text = serde_json::to_string_pretty(&self.store.events[e].event)
                         .unwrap_or_default();
@@ -201,12 +205,12 @@ impl App {
                     ));
                 }
             }
-            KeyCode::Char('p') => {
+            Some(Cmd::Pin) => {
                 if let Some(&e) = ins.events.get(ins.sel) {
                     self.pin_event(e, fx);
                 }
             }
-            KeyCode::Char('M') => {
+            Some(Cmd::MarkPattern) => {
                 // Choose which pattern to mark: narrowest first.
                 if self
                     .pattern_choices(ins.run)
@@ -222,11 +226,19 @@ impl App {
                     self.flash = Some("no other run shares a signature with this one".into());
                 }
             }
-            _ if !k.modifiers.contains(KeyModifiers::CONTROL) => {
-                // Containment keys act on this run (the mode is Normal
-                // while they do).
+            _ => {
+                // Containment commands and custom actions act on this run
+                // (the mode is Normal while they do).
                 self.inspected = Some(ins.run);
-                let handled = self.on_contain_key(k, fx);
+                let handled = match (cmd, Key::of(&k)) {
+                    (Some(cmd), _) => self.on_contain_cmd(cmd, fx),
+                    (None, Some(Key::Char(c)))
+                        if self.keymap.find(INSPECTOR, Key::Char(c)).is_none() =>
+                    {
+                        self.on_custom_key(c, fx)
+                    }
+                    _ => false,
+                };
                 self.inspected = None;
                 if handled && self.mode != Mode::Normal {
                     // A dialog opened; the inspector comes back after it.
@@ -236,7 +248,6 @@ impl App {
                 self.mode = Mode::Inspect(ins);
                 return;
             }
-            _ => {}
         }
         self.keep_in_view(&mut ins);
         self.mode = Mode::Inspect(ins);

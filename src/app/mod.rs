@@ -6,6 +6,7 @@ pub mod bindings;
 pub mod confirm;
 pub mod confirm_lines;
 pub mod contain;
+mod dispatch;
 pub mod export;
 pub mod harm;
 pub mod incident;

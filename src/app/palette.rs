@@ -347,7 +347,7 @@ impl App {
         };
         match verb {
             "q" | "quit" => {
-                self.update_quit(fx);
+                self.request_quit(fx);
                 return Ok(());
             }
             "help" => {
@@ -394,13 +394,7 @@ impl App {
                 want(1)?;
                 let id = args[0].to_string();
                 let s = src(self, &|r| r.id == id)?;
-                (
-                    s,
-                    Target {
-                        run_id: Some(id),
-                        ..Target::default()
-                    },
-                )
+                (s, Target::run(id))
             }
             "WORKFLOW" | "[WORKFLOW]" => {
                 if usage == "WORKFLOW" {
@@ -410,26 +404,13 @@ impl App {
                 }
                 let w = args.first().map(|w| w.to_string());
                 let s = src(self, &|r| w.as_deref().is_none_or(|w| r.workflow == w))?;
-                (
-                    s,
-                    Target {
-                        workflow: w,
-                        ..Target::default()
-                    },
-                )
+                (s, Target::workflow(w))
             }
             "AGENT_CLASS TOOL" => {
                 want(2)?;
                 let (c, t) = (args[0].to_string(), args[1].to_string());
                 let s = src(self, &|r| r.agent_class == c)?;
-                (
-                    s,
-                    Target {
-                        agent_class: Some(c),
-                        tool: Some(t),
-                        ..Target::default()
-                    },
-                )
+                (s, Target::tool(c, t))
             }
             "CREDENTIAL" => {
                 want(1)?;
@@ -445,13 +426,7 @@ impl App {
                     (None, Some(l)) => l,
                     _ => src(self, &|r| r.credentials.iter().any(|x| *x == c))?,
                 };
-                (
-                    s,
-                    Target {
-                        credential: Some(c),
-                        ..Target::default()
-                    },
-                )
+                (s, Target::credential(c))
             }
             _ => {
                 if args.len() > 1 {
@@ -459,13 +434,7 @@ impl App {
                 }
                 let c = args.first().map(|c| c.to_string());
                 let s = src(self, &|r| c.as_deref().is_none_or(|c| r.agent_class == c))?;
-                (
-                    s,
-                    Target {
-                        agent_class: c,
-                        ..Target::default()
-                    },
-                )
+                (s, Target::agent_class(c))
             }
         };
         self.propose(kind, vec![(source, target)], fx);

@@ -185,43 +185,26 @@ pub fn scoped(kind: ActionKind, c: &Run) -> Result<Target, String> {
     use ActionKind::*;
     let nonempty = |s: &str| (!s.is_empty()).then(|| s.to_string());
     let t = match kind {
-        StopRun | TerminateRun | RollbackRun => Target {
-            run_id: Some(c.id.to_string()),
-            ..Target::default()
-        },
-        PauseWorkflow | ResumeWorkflow | HoldQueue | ReleaseQueue => Target {
-            workflow: Some(
-                nonempty(&c.workflow).ok_or("the canary names no workflow to scope to")?,
-            ),
-            ..Target::default()
-        },
-        RevokeTool | RestoreTool => Target {
-            agent_class: Some(
-                nonempty(&c.agent_class).ok_or("the canary names no agent class to scope to")?,
-            ),
-            tool: Some(
-                c.tools
-                    .first()
-                    .map(|t| t.to_string())
-                    .ok_or("the canary holds no tool to revoke")?,
-            ),
-            ..Target::default()
-        },
-        RevokeCredential => Target {
-            credential: Some(
-                c.credentials
-                    .first()
-                    .map(|t| t.to_string())
-                    .ok_or("the canary holds no credential to revoke")?,
-            ),
-            ..Target::default()
-        },
-        BlockOutbound | UnblockOutbound => Target {
-            agent_class: Some(
-                nonempty(&c.agent_class).ok_or("the canary names no agent class to scope to")?,
-            ),
-            ..Target::default()
-        },
+        StopRun | TerminateRun | RollbackRun => Target::run(c.id.to_string()),
+        PauseWorkflow | ResumeWorkflow | HoldQueue | ReleaseQueue => Target::workflow(
+            nonempty(&c.workflow).ok_or("the canary names no workflow to scope to")?,
+        ),
+        RevokeTool | RestoreTool => Target::tool(
+            nonempty(&c.agent_class).ok_or("the canary names no agent class to scope to")?,
+            c.tools
+                .first()
+                .map(|t| t.to_string())
+                .ok_or("the canary holds no tool to revoke")?,
+        ),
+        RevokeCredential => Target::credential(
+            c.credentials
+                .first()
+                .map(|t| t.to_string())
+                .ok_or("the canary holds no credential to revoke")?,
+        ),
+        BlockOutbound | UnblockOutbound => Target::agent_class(
+            nonempty(&c.agent_class).ok_or("the canary names no agent class to scope to")?,
+        ),
     };
     Ok(t)
 }
@@ -410,10 +393,7 @@ async fn leave_none_running(
         .flat_map(|c| std::iter::once(c.run.id.to_string()).chain(c.with.iter().cloned()))
         .filter(|id| !cs.ended.contains(id));
     for id in ids {
-        let t = Target {
-            run_id: Some(id.clone()),
-            ..Target::default()
-        };
+        let t = Target::run(id.clone());
         match actor.dry_run(ActionKind::StopRun, t.clone()).await {
             Ok(a) if a.affected_runs.contains(&id) => {
                 let t = act(actor, ActionKind::StopRun, t, opts, journal, seq, source, Some(a)).await;
@@ -460,7 +440,7 @@ async fn drill_kind(
             row.dry_only = Some(why.to_string());
             // The global form of the kind, previewed: what it would reach.
             if !kind.on_run() && matches!(kind, ActionKind::HoldQueue | ActionKind::BlockOutbound) {
-                preview(actor, kind, Target::default(), &mut row).await;
+                preview(actor, kind, Target::global(), &mut row).await;
             }
             return row;
         }

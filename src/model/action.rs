@@ -369,6 +369,52 @@ impl ActionAnswer {
 }
 
 impl Target {
+    /// Everything the action's kind reaches on a source.
+    pub fn global() -> Target {
+        Target::default()
+    }
+
+    /// One run.
+    pub fn run(id: impl Into<String>) -> Target {
+        Target {
+            run_id: Some(id.into()),
+            ..Target::default()
+        }
+    }
+
+    /// A workflow (`None`: every workflow).
+    pub fn workflow(w: impl Into<Option<String>>) -> Target {
+        Target {
+            workflow: w.into(),
+            ..Target::default()
+        }
+    }
+
+    /// An agent class (`None`: every class).
+    pub fn agent_class(c: impl Into<Option<String>>) -> Target {
+        Target {
+            agent_class: c.into(),
+            ..Target::default()
+        }
+    }
+
+    /// One tool of an agent class.
+    pub fn tool(agent_class: impl Into<String>, tool: impl Into<String>) -> Target {
+        Target {
+            agent_class: Some(agent_class.into()),
+            tool: Some(tool.into()),
+            ..Target::default()
+        }
+    }
+
+    /// One credential.
+    pub fn credential(c: impl Into<String>) -> Target {
+        Target {
+            credential: Some(c.into()),
+            ..Target::default()
+        }
+    }
+
     /// The target as the platform spelled it: every id back from its
     /// visible spelling ([`crate::sanitize::id_raw`]). Refused when an id
     /// was cut or redacted on the way in: sending what is left could hit

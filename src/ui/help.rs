@@ -1,4 +1,4 @@
-//! `?`: every key, generated from the keymap table.
+//! `?`: every key, generated from the command table.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -6,15 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, BorderType, Borders, Paragraph};
 
 use super::Theme;
-use crate::app::keymap::KEYS;
 use unicode_width::UnicodeWidthStr;
 
 pub fn draw(app: &crate::app::App, theme: &Theme, f: &mut Frame, area: Rect) {
     // Read-only: dangerous keys are not bound, so they are not listed.
-    let keys: Vec<_> = KEYS
-        .iter()
-        .filter(|k| !(app.read_only && k.dangerous || app.viewer() && k.records))
-        .collect();
+    let keys = app.help_lines();
     let w = area.width.min(100);
     // Three columns that fit the width: keys, what (wrapped), where.
     let key_w = 18usize;
@@ -34,7 +30,7 @@ pub fn draw(app: &crate::app::App, theme: &Theme, f: &mut Frame, area: Rect) {
             lines.push(Line::from(vec![
                 Span::styled(
                     if i == 0 {
-                        format!(" {:<key_w$}", app.keymap.show(k.keys))
+                        format!(" {:<key_w$}", k.keys)
                     } else {
                         " ".repeat(key_w + 1)
                     },

@@ -6,9 +6,11 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
 use super::{Theme, age};
+use crate::app::keymap::Cmd;
 use crate::app::{App, Mode};
 use crate::model::HealthState;
 use crate::model::incident::Role;
+use unicode_width::UnicodeWidthStr;
 
 /// A source polled this recently is shown as plain "ok".
 const FRESH_SECS: i64 = 5;
@@ -148,6 +150,28 @@ pub fn draw_status(app: &App, theme: &Theme, f: &mut Frame, area: Rect) {
     if let Some(n) = app.notices.last() {
         spans.push(Span::styled(format!(" {n} │"), theme.warn));
     }
-    spans.push(Span::styled(" ? help · q quit", theme.dim));
+    spans.push(Span::styled(hint_bar(app, &spans, area.width), theme.dim));
     f.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The focused pane's most useful keys, as many as fit after what the bar
+/// already says, then help and quit.
+fn hint_bar(app: &App, before: &[Span], width: u16) -> String {
+    let tail = format!(
+        " {} help · {} quit",
+        app.key_for(Cmd::Help),
+        app.key_for(Cmd::Quit)
+    );
+    let used: usize = before.iter().map(Span::width).sum();
+    let mut room = (width as usize).saturating_sub(used + tail.width());
+    let mut bar = String::new();
+    for (key, word) in app.hints() {
+        let hint = format!(" {key} {word} ·");
+        if hint.width() > room {
+            break;
+        }
+        room -= hint.width();
+        bar.push_str(&hint);
+    }
+    bar + &tail
 }
