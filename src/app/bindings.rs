@@ -4,7 +4,6 @@
 //! from here.
 
 use super::keymap::{At, Cmd, Key, LINES, Layout, Line};
-use ratatui::crossterm::event::KeyEvent;
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Keymap {
@@ -109,19 +108,6 @@ impl Keymap {
                     && self.live(*k, *c) == key
             })
             .map(|(line, default, cmd)| Bound { cmd, line, default })
-    }
-
-    /// The key event a pane's own handler (Triage, Notes) is given for
-    /// `k`: the table's key for the command, `k` itself when no command
-    /// has it, `None` for a key the config moved away.
-    pub fn for_pane(&self, at: At, k: KeyEvent) -> Option<KeyEvent> {
-        let key = Key::of(&k);
-        if let Some(b) = key.and_then(|key| self.find(at, key)) {
-            return Some(b.default.event());
-        }
-        let freed =
-            binds().any(|(l, d, c)| l.at & at != 0 && Some(d) == key && self.live(d, c) != d);
-        (!freed).then_some(k)
     }
 
     /// Help's key column for a line, with the live keys.

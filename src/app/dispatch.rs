@@ -87,12 +87,11 @@ impl App {
             }
             Mode::Normal if typing => self.on_editor_key(k, fx),
             Mode::Normal => {
-                // Triage and Notes read their own keys (`incident.rs`),
-                // given the table's key for the command.
-                let at = keymap::at_of(self);
-                let pane_key = match (self.focus, self.keymap.for_pane(at, k)) {
-                    (Pane::Triage, Some(k)) => self.on_triage_key(k, fx),
-                    (Pane::Notes, Some(k)) => self.on_notes_key(k, fx),
+                // Triage and Notes take their own commands first
+                // (`triage_pane.rs`, `notes.rs`).
+                let pane_key = match (self.focus, cmd) {
+                    (Pane::Triage, Some(c)) => self.on_triage_cmd(c, fx),
+                    (Pane::Notes, Some(c)) => self.on_notes_cmd(c),
                     _ => false,
                 };
                 if pane_key {

@@ -131,7 +131,7 @@ pub enum Cmd {
     Restart,
     /// The staged restart's watch window: longer (`true`) or shorter.
     Window(bool),
-    // Triage and Notes: handled in `incident.rs`, given the default key.
+    // Triage and Notes (`triage_pane.rs`, `notes.rs`).
     Toggle,
     TriageNote,
     Accept,

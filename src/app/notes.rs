@@ -4,37 +4,30 @@
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui_textarea::TextArea;
 
+use super::keymap::Cmd;
 use super::{App, Effect};
 use crate::journal::Record;
 use crate::model::incident::{Note, NoteKind};
 
 impl App {
-    /// Notes pane keys when not editing; returns false if not one of them.
-    pub(super) fn on_notes_key(&mut self, k: KeyEvent, _fx: &mut Vec<Effect>) -> bool {
-        if self.viewer() && matches!(k.code, KeyCode::Char('i') | KeyCode::Enter) {
+    /// A command (from the key table) in the Notes pane when not editing;
+    /// returns false if it is not one of the pane's.
+    pub(super) fn on_notes_cmd(&mut self, cmd: Cmd) -> bool {
+        if self.viewer() && cmd == Cmd::Write {
             self.flash = Some("a watcher or replay cannot write notes".into());
             return true;
         }
-        match k.code {
-            KeyCode::Char('i') | KeyCode::Enter => {
-                self.notes_editing = true;
-                true
-            }
-            KeyCode::Char('t') => {
-                self.note_kind = self.note_kind.next();
-                true
-            }
-            KeyCode::Char('j') | KeyCode::Down => {
+        match cmd {
+            Cmd::Write => self.notes_editing = true,
+            Cmd::NoteType => self.note_kind = self.note_kind.next(),
+            Cmd::Down => {
                 self.notes_sel =
-                    (self.notes_sel + 1).min(self.incident.notes.len().saturating_sub(1));
-                true
+                    (self.notes_sel + 1).min(self.incident.notes.len().saturating_sub(1))
             }
-            KeyCode::Char('k') | KeyCode::Up => {
-                self.notes_sel = self.notes_sel.saturating_sub(1);
-                true
-            }
-            _ => false,
+            Cmd::Up => self.notes_sel = self.notes_sel.saturating_sub(1),
+            _ => return false,
         }
+        true
     }
 
     /// Keys while typing a note: everything goes to the editor except Esc

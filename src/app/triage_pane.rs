@@ -1,8 +1,7 @@
 //! The Triage pane: its rows (harms, questions, tags, changes) under the
 //! `/` filter, and its keys.
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent};
-
+use super::keymap::Cmd;
 use super::{App, Effect, Mode, Prompt, PromptFor};
 use crate::journal::IncidentChange;
 use crate::model::incident::{ASI_TAGS, Answer, HARMS, QUESTIONS, Severity, Status};
@@ -39,31 +38,32 @@ impl App {
         v
     }
 
-    pub(super) fn on_triage_key(&mut self, k: KeyEvent, fx: &mut Vec<Effect>) -> bool {
-        if self.viewer()
-            && !matches!(
-                k.code,
-                KeyCode::Char('j' | 'k' | 'g' | 'G') | KeyCode::Up | KeyCode::Down
-            )
-        {
+    /// A command (from the key table) in the Triage pane; returns false
+    /// if it is not one of the pane's.
+    pub(super) fn on_triage_cmd(&mut self, cmd: Cmd, fx: &mut Vec<Effect>) -> bool {
+        let writes = matches!(
+            cmd,
+            Cmd::Toggle
+                | Cmd::TriageNote
+                | Cmd::Accept
+                | Cmd::SeverityUp
+                | Cmd::SeverityDown
+                | Cmd::Status
+        );
+        if self.viewer() && writes {
             self.flash = Some("a watcher or replay cannot change the incident record".into());
-            return matches!(
-                k.code,
-                KeyCode::Char(' ' | 'e' | 'A' | '+' | '-' | 's') | KeyCode::Enter
-            );
+            return true;
         }
         let t = self.triage();
         let targets: Vec<String> = t.changes.iter().map(|c| c.target.clone()).collect();
         let rows = self.triage_rows(&targets);
         let row = rows.get(self.triage_sel).copied();
-        match k.code {
-            KeyCode::Char('j') | KeyCode::Down => {
-                self.triage_sel = (self.triage_sel + 1).min(rows.len().saturating_sub(1))
-            }
-            KeyCode::Char('k') | KeyCode::Up => self.triage_sel = self.triage_sel.saturating_sub(1),
-            KeyCode::Char('g') => self.triage_sel = 0,
-            KeyCode::Char('G') => self.triage_sel = rows.len().saturating_sub(1),
-            KeyCode::Char(' ') | KeyCode::Enter => match row {
+        match cmd {
+            Cmd::Down => self.triage_sel = (self.triage_sel + 1).min(rows.len().saturating_sub(1)),
+            Cmd::Up => self.triage_sel = self.triage_sel.saturating_sub(1),
+            Cmd::Top => self.triage_sel = 0,
+            Cmd::Bottom => self.triage_sel = rows.len().saturating_sub(1),
+            Cmd::Toggle => match row {
                 Some(TriageRow::Harm(i)) => {
                     let on = !self.incident.harms.contains(HARMS[i]);
                     self.change(
@@ -138,7 +138,7 @@ impl App {
                 }
                 None => {}
             },
-            KeyCode::Char('e') => match row {
+            Cmd::TriageNote => match row {
                 Some(TriageRow::Question(q)) => {
                     self.mode = Mode::Prompt(Prompt {
                         purpose: PromptFor::AnswerNote(q),
@@ -161,7 +161,7 @@ impl App {
                 }
                 _ => self.flash = Some("e edits the note of a question or a change".into()),
             },
-            KeyCode::Char('A') => match t.suggested {
+            Cmd::Accept => match t.suggested {
                 Some(s) if self.incident.current_severity() != Some(s) => self.change(
                     IncidentChange::Severity {
                         severity: s,
@@ -172,13 +172,13 @@ impl App {
                 ),
                 _ => self.flash = Some("severity already matches the suggestion".into()),
             },
-            KeyCode::Char(c @ ('+' | '-')) => {
+            Cmd::SeverityUp | Cmd::SeverityDown => {
                 let cur = self
                     .incident
                     .current_severity()
                     .or(t.suggested)
                     .unwrap_or(Severity(3));
-                let next = if c == '+' {
+                let next = if cmd == Cmd::SeverityUp {
                     cur.raised()
                 } else {
                     Severity((cur.0 + 1).min(5))
@@ -193,7 +193,7 @@ impl App {
                     text: String::new(),
                 });
             }
-            KeyCode::Char('s') => {
+            Cmd::Status => {
                 // Asked, not done: the status goes out in updates to users.
                 let cur = self.incident.current_status();
                 let i = Status::ALL.iter().position(|s| *s == cur).unwrap_or(0);
