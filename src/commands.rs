@@ -68,8 +68,10 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
     // Replayed as it is read and checked: a big incident is never held
     // twice, and reading overlaps with applying.
     let mut replayed = 0usize;
+    let mut caught = journal::CaughtUp::default();
     let journal = Journal::open_with(dir, |e| {
         replayed += 1;
+        caught.see(&e);
         app.replay(e.record);
     })
     .map_err(|e| Fail::new(exit::FAILED, e.to_string()))?;
@@ -77,6 +79,7 @@ pub fn open_incident(dir: &Path, specs: &[SourceSpec]) -> Result<(App, Journal),
         // Reading freed as much as it kept (lines, parse scratch).
         crate::mem::give_back();
     }
+    app.caught_up = caught.times();
     app.refresh();
     app.rebuild_timeline();
     if let Some(t) = &journal.torn {

@@ -303,7 +303,10 @@ pub async fn run_console(
     let client = source::http::client();
     let mut actors = HashMap::new();
     for spec in specs {
-        let (src, actor) = source::build_pair(spec, client.clone())?;
+        let (mut src, actor) = source::build_pair(spec, client.clone())?;
+        if let Some(t) = app.caught_up.get(&spec.name) {
+            src.resume_from(*t);
+        }
         actors.insert(spec.name.clone(), actor);
         if src.listens() {
             tokio::spawn(source::listen_loop(src, poll, lis_tx.clone()));

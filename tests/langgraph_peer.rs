@@ -230,7 +230,9 @@ impl Truth {
         let mut t = Truth::default();
         let (mut calls, mut results, mut errors) = (HashSet::new(), HashSet::new(), HashSet::new());
         for tid in threads {
-            for cp in peers::lg_history(base, tid).await {
+            // Oldest first: on a thread with many runs, a message stays in
+            // every later checkpoint; it belongs to the run that made it.
+            for cp in peers::lg_history(base, tid).await.into_iter().rev() {
                 let run = cp["metadata"]["run_id"].as_str().unwrap_or("").to_string();
                 if !runs.contains(&run) {
                     continue;
@@ -445,6 +447,113 @@ async fn every_step_call_and_error_the_server_holds_is_journaled_once_under_faul
         Answer::Yes,
         "users: {:?}",
         t.answers[3]
+    );
+}
+
+/// A reopened incident catches up on what happened while no console ran
+/// (an outsider saw none of it read): a run in flight when the console
+/// stopped, and 110 runs queued on one thread (more than a page of its
+/// runs) that started and ended in the gap, are all read to their end,
+/// every step, call and result the server holds, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reopened_incident_reads_what_happened_while_no_console_ran() {
+    let Some(peer) = peers::shared_langgraph() else {
+        return;
+    };
+    let base = peer.url.clone();
+    let proxy = Proxy::start(
+        &base,
+        vec![
+            Rule::new("/runs?limit", Fault::Status(502), 4, 3),
+            Rule::new("/threads/search", Fault::Status(503), 5, 2),
+            Rule::new("/history", Fault::Reset, 6, 2),
+        ],
+    )
+    .await;
+    let s = spec(&proxy.url);
+    let every = Duration::from_millis(250);
+    let mut c = Console::start(&s, quick_client(), every);
+    let t1 = peers::lg_thread(&base, "billing-fix").await;
+    let r1 = peers::lg_run(
+        &base,
+        &t1,
+        "react_agent",
+        peers::react_input(
+            json!([[{"name": "lookup_customer", "args": {"customer_id": "c7"}}],
+                   [{"name": "slow_ledger_write", "args": {"account": "a7", "amount_cents": 700, "seconds": 2.0}}],
+                   [{"name": "send_email", "args": {"to": "c7@example.com", "subject": "Refund"}}]]),
+            0.2,
+        ),
+    )
+    .await;
+    c.until("the run seen running", 30, |app| {
+        run_of(app, &r1).is_some_and(|r| r.state.is_active())
+    })
+    .await;
+    let dir = c.stop();
+    // No console: the run ends, and a queue on one thread runs through.
+    let t2 = peers::lg_thread(&base, "refund-queue").await;
+    let mut queued = vec![];
+    for i in 0..110 {
+        let mut body = peers::react_input(
+            json!([[{"name": "lookup_customer", "args": {"customer_id": format!("q{i}")}}]]),
+            0.0,
+        );
+        body["multitask_strategy"] = "enqueue".into();
+        queued.push(peers::lg_run(&base, &t2, "react_agent", body).await);
+    }
+    peers::lg_wait(&base, &t1, &r1, &["success", "error"]).await;
+    for r in &queued {
+        peers::lg_wait(&base, &t2, r, &["success", "error"]).await;
+    }
+    let mut runs = queued.clone();
+    runs.push(r1.clone());
+    let run_set: HashSet<String> = runs.iter().cloned().collect();
+    let truth = Truth::of(&base, &[&t1, &t2], &run_set).await;
+    // Each queued run is three steps (its thread's script made the one
+    // tool call in the first run); the in-flight one fails in its write.
+    assert!(
+        truth.steps.len() >= 3 * 110 && !truth.errors.is_empty(),
+        "{} steps, {} errors",
+        truth.steps.len(),
+        truth.errors.len()
+    );
+    let mut c = Console::reopen(dir, &s, quick_client(), every);
+    let converged = c
+        .within(120, |app| {
+            let evs: Vec<&Event> = runs.iter().flat_map(|r| events_of(app, r)).collect();
+            truth.compare(&evs).0.is_empty()
+                && runs
+                    .iter()
+                    .all(|r| run_of(app, r).is_some_and(|x| !x.state.is_active()))
+        })
+        .await;
+    let seen = runs.iter().filter(|r| run_of(&c.app, r).is_some()).count();
+    let ended = runs
+        .iter()
+        .filter(|r| run_of(&c.app, r).is_some_and(|x| !x.state.is_active()))
+        .count();
+    let platform = format!(
+        "{} facts (steps {}, tool calls {}, results {}) over {} runs; after the reopen {seen} runs known, {ended} shown ended",
+        truth.total(),
+        truth.steps.len(),
+        truth.calls.len(),
+        truth.results.len(),
+        runs.len()
+    );
+    let set: HashSet<&str> = runs.iter().map(String::as_str).collect();
+    c.check_journal(
+        "langgraph reopen",
+        &platform,
+        &set,
+        |e| truth.compare(e),
+        &proxy,
+    );
+    assert!(converged, "{platform}");
+    // Ended in the gap: failed in its write, as the platform says.
+    assert_eq!(
+        run_of(&c.app, &r1).map(|r| r.state.clone()),
+        Some(RunState::Failed)
     );
 }
 

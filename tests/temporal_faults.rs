@@ -212,3 +212,22 @@ async fn a_close_time_in_the_far_future_does_not_blind_later_listings() {
         "read after the 2099 one"
     );
 }
+
+#[tokio::test]
+async fn a_reopened_incident_reads_what_closed_while_no_console_ran() {
+    // Closed 30 minutes ago, while no console ran; the journal had the
+    // source caught up 40 minutes ago.
+    let s = server(vec![vec![closed("wf-a", RUN, &ago(30 * 60))]]).await;
+    mount_history(&s, "wf-a", 0).await;
+    let mut fresh = Temporal::new("tm", &s.uri(), cordon::source::http::client());
+    let (b, _) = polls(&mut fresh, 1).await;
+    assert_eq!(
+        sends(&b, &format!("wf-a@{RUN}")),
+        0,
+        "a new incident looks 5 min back"
+    );
+    let mut src = Temporal::new("tm", &s.uri(), cordon::source::http::client());
+    src.resume_from(chrono::Utc::now() - chrono::TimeDelta::minutes(40));
+    let (b, _) = polls(&mut src, 1).await;
+    assert_eq!(sends(&b, &format!("wf-a@{RUN}")), 1);
+}

@@ -203,6 +203,11 @@ pub struct App {
     pub quitting: bool,
     /// A note about opening: a torn tail that was cut, say.
     pub notices: Vec<String>,
+    /// Per source a reopened journal polled before: the time it last had
+    /// that source caught up (its last record, or when the source went
+    /// down and stayed down). The poller reads what changed since then,
+    /// so what ended while no console ran is not missed.
+    pub caught_up: std::collections::HashMap<String, Time>,
     /// A source is stale after this many seconds without a good poll.
     pub stale_after: i64,
     /// Dangerous keys unbound, actions refused.
@@ -295,6 +300,7 @@ impl App {
             dirty: true,
             quitting: false,
             notices: Vec::new(),
+            caught_up: Default::default(),
             stale_after: 10,
             read_only: false,
             actions: Vec::new(),

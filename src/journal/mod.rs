@@ -3,11 +3,13 @@
 //! entry (which carries `prev`, the hash of the line before), so `verify`
 //! checks exact bytes and never depends on re-serialisation.
 
+pub mod caught_up;
 pub mod head;
 pub mod read;
 pub mod record;
 pub mod writer;
 
+pub use caught_up::CaughtUp;
 pub use head::Head;
 pub use read::{ReadOutcome, Torn, read_journal, verify, verify_pinned};
 pub use record::{Entry, IncidentChange, Operator, Record};

@@ -62,6 +62,11 @@ pub trait Source: Send {
     fn partial_error(&mut self) -> Option<HttpError> {
         None
     }
+    /// A reopened incident had this source caught up as of `since`: read
+    /// what changed from then (runs that started and ended, or were in
+    /// flight, while no console ran), not only from now. Sources that
+    /// read from a cursor of their own from the start need nothing.
+    fn resume_from(&mut self, _since: crate::model::Time) {}
     /// Every active run, for `cordon runs` (scripts): only the listing,
     /// not the timeline. By default, one poll's runs.
     fn list_active(&mut self) -> BoxFuture<'_, Result<Vec<Run>, HttpError>> {

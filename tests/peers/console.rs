@@ -41,10 +41,40 @@ impl Console {
         client: reqwest::Client,
         every: Duration,
     ) -> (Console, std::sync::Arc<dyn cordon::source::Actor>) {
-        let dir = tempfile::tempdir().unwrap();
+        Console::on(tempfile::tempdir().unwrap(), spec, client, every)
+    }
+
+    /// The console stops (as a crash would: its poller ends, the journal
+    /// keeps what it wrote); its incident directory, to reopen.
+    pub fn stop(mut self) -> tempfile::TempDir {
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().unwrap());
+        // Dropping it ends the poller and closes the journal (its lock).
+        drop(self);
+        dir
+    }
+
+    /// A console reopening the incident in `dir`.
+    pub fn reopen(
+        dir: tempfile::TempDir,
+        spec: &SourceSpec,
+        client: reqwest::Client,
+        every: Duration,
+    ) -> Console {
+        Console::on(dir, spec, client, every).0
+    }
+
+    fn on(
+        dir: tempfile::TempDir,
+        spec: &SourceSpec,
+        client: reqwest::Client,
+        every: Duration,
+    ) -> (Console, std::sync::Arc<dyn cordon::source::Actor>) {
         let (app, journal) =
             cordon::commands::open_incident(dir.path(), std::slice::from_ref(spec)).unwrap();
-        let (src, actor) = cordon::source::build_pair(spec, client).unwrap();
+        let (mut src, actor) = cordon::source::build_pair(spec, client).unwrap();
+        if let Some(t) = app.caught_up.get(&spec.name) {
+            src.resume_from(*t);
+        }
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let task = tokio::spawn(cordon::source::poll_loop(src, every, tx));
         let c = Console {

@@ -33,6 +33,15 @@ const FIRST_PAGE: usize = 10;
 const PAGE: usize = 100;
 /// Pages read back per thread and poll; past that, the next poll goes on.
 const MAX_PAGES: usize = 200;
+/// Pages of 100 updated threads read at the most per poll (a reopened
+/// incident catches up on a gap in one poll).
+const MAX_THREAD_PAGES: usize = 50;
+/// How far before a reopened journal's last good moment the first search
+/// looks (the server's clock may differ from this one).
+const RESUME_MARGIN: chrono::TimeDelta = chrono::TimeDelta::minutes(2);
+/// A thread's runs asked per page, and pages read at the most per poll.
+const RUN_PAGE: usize = 100;
+const MAX_RUN_PAGES: usize = 50;
 /// Subgraph nesting followed.
 const MAX_DEPTH: usize = 4;
 
@@ -244,8 +253,10 @@ impl LangGraph {
     }
 
     /// Threads updated after the watermark (newest first, paged), and the
-    /// new watermark. The first discovery only sets the watermark: what
-    /// ended before cordon started is not read back.
+    /// new watermark. On a new incident the first discovery only sets the
+    /// watermark: what ended before cordon started is not read back; a
+    /// reopened one starts from where its journal left the source
+    /// ([`crate::source::Source::resume_from`]).
     async fn updated_threads(
         &self,
         bytes: &mut usize,
@@ -257,7 +268,7 @@ impl LangGraph {
             .and_then(crate::model::time::parse);
         let mut out = Vec::new();
         let mut newest: Option<String> = None;
-        for page in 0..10 {
+        for page in 0..MAX_THREAD_PAGES {
             let v = self
                 .conn
                 .json(
@@ -372,6 +383,40 @@ impl LangGraph {
         Ok(Some(out))
     }
 
+    /// A thread's runs, newest first, paged: a long queue on one thread
+    /// (70 runs enqueued at once) is read whole. Paging stops at a short
+    /// page, or at one whose runs were all seen ended already (older ones
+    /// were read with them). `None`: the thread is gone.
+    async fn thread_runs(
+        &self,
+        tid: &str,
+        bytes: &mut usize,
+    ) -> Result<Option<Vec<wire::Run>>, HttpError> {
+        let mut out = Vec::new();
+        for page in 0..MAX_RUN_PAGES {
+            let path = format!(
+                "/threads/{tid}/runs?limit={RUN_PAGE}&offset={}",
+                page * RUN_PAGE
+            );
+            let got = match self.conn.get(&path, bytes).await {
+                Ok(v) => wire::list::<wire::Run>(&v),
+                Err(e) if gone(&e) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let n = got.len();
+            let seen_ended = got.iter().all(|r| {
+                self.reported
+                    .get(&r.run_id)
+                    .is_some_and(|x| !x.state.is_active())
+            });
+            out.extend(got);
+            if n < RUN_PAGE || seen_ended {
+                break;
+            }
+        }
+        Ok(Some(out))
+    }
+
     /// Read one thread and commit what it gave to `carry`. `status`: the
     /// thread's own, when the search said it.
     async fn read_thread(
@@ -381,17 +426,9 @@ impl LangGraph {
         bytes: &mut usize,
     ) -> Result<(), HttpError> {
         // Phase 1, IO: the runs, the assistants, the histories.
-        let runs = match self
-            .conn
-            .get(&format!("/threads/{tid}/runs?limit=50"), bytes)
-            .await
-        {
-            Ok(v) => wire::list::<wire::Run>(&v),
-            Err(e) if gone(&e) => {
-                self.thread_gone(tid);
-                return Ok(());
-            }
-            Err(e) => return Err(e),
+        let Some(runs) = self.thread_runs(tid, bytes).await? else {
+            self.thread_gone(tid);
+            return Ok(());
         };
         // A followed run past the listing's page: read on its own.
         let mut runs = runs;
@@ -837,5 +874,12 @@ impl crate::source::Source for LangGraph {
     }
     fn partial_error(&mut self) -> Option<HttpError> {
         self.partial.take()
+    }
+    /// Threads updated since then (less a margin for the server's clock)
+    /// are read at the first poll: runs that ended while no console ran,
+    /// and runs that were in flight when the last one stopped.
+    fn resume_from(&mut self, since: crate::model::Time) {
+        let from = since - RESUME_MARGIN;
+        self.watermark = Some(from.to_rfc3339_opts(chrono::SecondsFormat::Micros, true));
     }
 }

@@ -334,6 +334,11 @@ impl crate::source::Source for Temporal {
     fn name(&self) -> &str {
         &self.name
     }
+    /// The first listing of closed executions goes back to then (rather
+    /// than five minutes), with the usual overlap.
+    fn resume_from(&mut self, since: crate::model::Time) {
+        self.closed_mark = Some(since.to_rfc3339_opts(chrono::SecondsFormat::Nanos, true));
+    }
     fn poll(&mut self) -> BoxFuture<'_, Result<Batch, HttpError>> {
         Box::pin(self.poll_once())
     }
