@@ -329,6 +329,39 @@ impl Truth {
     }
 }
 
+/// Take what the poller sends (two minutes at most) until every fact of
+/// `truth` is in the app and every run shows ended, then look for the
+/// same facts in the journal: whether it converged, and the figures.
+async fn settle(
+    c: &mut Console,
+    what: &str,
+    truth: &Truth,
+    runs: &[String],
+    proxy: &Proxy,
+) -> (bool, String) {
+    let ended = |app: &App, r: &String| run_of(app, r).is_some_and(|x| !x.state.is_active());
+    let converged = c
+        .within(120, |app| {
+            let evs: Vec<&Event> = runs.iter().flat_map(|r| events_of(app, r)).collect();
+            truth.compare(&evs).0.is_empty() && runs.iter().all(|r| ended(app, r))
+        })
+        .await;
+    let known = runs.iter().filter(|r| run_of(&c.app, r).is_some()).count();
+    let done = runs.iter().filter(|r| ended(&c.app, r)).count();
+    let platform = format!(
+        "{} facts (steps {}, tool calls {}, results {}, errors {}) over {} runs; {known} runs known, {done} shown ended",
+        truth.total(),
+        truth.steps.len(),
+        truth.calls.len(),
+        truth.results.len(),
+        truth.errors.len(),
+        runs.len()
+    );
+    let set: HashSet<&str> = runs.iter().map(String::as_str).collect();
+    c.check_journal(what, &platform, &set, |e| truth.compare(e), proxy);
+    (converged, platform)
+}
+
 /// Done when: with stalls, resets and 5xx injected between cordon and the
 /// server while ReAct, failing and subgraph runs go on, every step, tool
 /// call, result and error the server's own history holds ends up in
@@ -400,31 +433,8 @@ async fn every_step_call_and_error_the_server_holds_is_journaled_once_under_faul
         truth.calls.len() >= 10 && !truth.errors.is_empty(),
         "{truth:?}"
     );
-    let converged = c
-        .within(120, |app| {
-            let evs: Vec<&Event> = runs.iter().flat_map(|r| events_of(app, r)).collect();
-            let (missing, _) = truth.compare(&evs);
-            missing.is_empty()
-                && runs
-                    .iter()
-                    .all(|r| run_of(app, r).is_some_and(|x| !x.state.is_active()))
-        })
-        .await;
-    let states: Vec<String> = runs
-        .iter()
-        .map(|r| format!("{r}: {:?}", run_of(&c.app, r).map(|x| x.state.clone())))
-        .collect();
-    let platform = format!(
-        "{} facts (steps {}, tool calls {}, results {}, errors {})",
-        truth.total(),
-        truth.steps.len(),
-        truth.calls.len(),
-        truth.results.len(),
-        truth.errors.len()
-    );
-    let set: HashSet<&str> = runs.iter().map(String::as_str).collect();
-    c.check_journal("langgraph", &platform, &set, |e| truth.compare(e), &proxy);
-    assert!(converged, "runs still shown active: {states:?}");
+    let (converged, platform) = settle(&mut c, "langgraph", &truth, &runs, &proxy).await;
+    assert!(converged, "{platform}");
 
     // Counters and triage from that evidence.
     let app = &c.app;
@@ -519,36 +529,7 @@ async fn a_reopened_incident_reads_what_happened_while_no_console_ran() {
         truth.errors.len()
     );
     let mut c = Console::reopen(dir, &s, quick_client(), every);
-    let converged = c
-        .within(120, |app| {
-            let evs: Vec<&Event> = runs.iter().flat_map(|r| events_of(app, r)).collect();
-            truth.compare(&evs).0.is_empty()
-                && runs
-                    .iter()
-                    .all(|r| run_of(app, r).is_some_and(|x| !x.state.is_active()))
-        })
-        .await;
-    let seen = runs.iter().filter(|r| run_of(&c.app, r).is_some()).count();
-    let ended = runs
-        .iter()
-        .filter(|r| run_of(&c.app, r).is_some_and(|x| !x.state.is_active()))
-        .count();
-    let platform = format!(
-        "{} facts (steps {}, tool calls {}, results {}) over {} runs; after the reopen {seen} runs known, {ended} shown ended",
-        truth.total(),
-        truth.steps.len(),
-        truth.calls.len(),
-        truth.results.len(),
-        runs.len()
-    );
-    let set: HashSet<&str> = runs.iter().map(String::as_str).collect();
-    c.check_journal(
-        "langgraph reopen",
-        &platform,
-        &set,
-        |e| truth.compare(e),
-        &proxy,
-    );
+    let (converged, platform) = settle(&mut c, "langgraph reopen", &truth, &runs, &proxy).await;
     assert!(converged, "{platform}");
     // Ended in the gap: failed in its write, as the platform says.
     assert_eq!(
