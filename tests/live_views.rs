@@ -590,3 +590,60 @@ fn a_new_incident_dir_says_so_and_a_reopened_one_says_that() {
     assert!(b.flash.as_deref().unwrap().starts_with("reopened"));
     j.close();
 }
+
+/// A reopened journal's runs that the platform's first answer of the new
+/// session does not show (a LangGraph server restarted without its data)
+/// are not left "running": they show `unseen` until a poll shows them.
+#[test]
+fn runs_the_platform_no_longer_shows_after_a_reopen_are_not_left_running() {
+    let lg_run = |id: &str, state: &str| {
+        Run::from_wire(
+            "lg",
+            &json!({"id": id, "agent": "a", "agent_class": "react", "workflow": "wf",
+                    "state": state, "started_at": at(0).to_rfc3339()}),
+        )
+        .unwrap()
+    };
+    let mut a = App::new(at(0), "INC-1", "/tmp/inc", operator());
+    a.add_source("lg", "langgraph", "http://127.0.0.1:2024");
+    a.add_source("sim", "aca", "http://127.0.0.1:7300");
+    // What the journal held: two running LangGraph runs, one ACA run.
+    for r in [lg_run("r1", "running"), lg_run("r2", "running"), run("s1")] {
+        a.replay(Record::Run { run: r });
+    }
+    let state = |a: &App, src: &str, id: &str| {
+        let i = a.store.run_idx(src, id).unwrap();
+        a.store.runs[i].state.as_str().to_string()
+    };
+    let fx = a.update(polled(
+        "lg",
+        batch(vec![lg_run("r2", "running")], vec![]),
+        at(5),
+    ));
+    assert_eq!(state(&a, "lg", "r1"), "unseen");
+    assert!(
+        a.store.runs[a.store.run_idx("lg", "r1").unwrap()]
+            .state
+            .is_unknown()
+    );
+    assert_eq!(state(&a, "lg", "r2"), "running");
+    let journaled: Vec<Record> = split(fx).0;
+    assert!(
+        journaled.iter().any(
+            |r| matches!(r, Record::Run { run } if run.id == "r1" && run.state.as_str() == "unseen")
+        ),
+        "{journaled:?}"
+    );
+    // Only the first answer of the session decides; a later one that
+    // shows the run puts its state back. Other kinds are left alone.
+    a.update(polled("lg", batch(vec![], vec![]), at(6)));
+    assert_eq!(state(&a, "lg", "r2"), "running");
+    a.update(polled(
+        "lg",
+        batch(vec![lg_run("r1", "succeeded")], vec![]),
+        at(7),
+    ));
+    assert_eq!(state(&a, "lg", "r1"), "succeeded");
+    a.update(polled("sim", batch(vec![], vec![]), at(8)));
+    assert_eq!(state(&a, "sim", "s1"), "running");
+}

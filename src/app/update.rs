@@ -75,6 +75,36 @@ impl App {
         fx
     }
 
+    /// A reopened journal holds runs of `source` as active that its first
+    /// poll of this session did not show (the platform lost them: a
+    /// server restarted without its data, a run deleted while no console
+    /// ran): no longer known to run. Shown `unseen` (a state cordon does
+    /// not know), never left as running; a later poll that shows one puts
+    /// its real state back.
+    fn unseen_since_reopen(
+        &mut self,
+        source: &str,
+        reported: &[crate::model::Run],
+        fx: &mut Vec<Effect>,
+    ) {
+        let gone: Vec<crate::model::Run> = self
+            .store
+            .runs
+            .iter()
+            // Paused ones are not in a listing of running executions.
+            .filter(|r| r.source == source && r.state.is_active())
+            .filter(|r| r.state != crate::model::RunState::Paused)
+            .filter(|r| !reported.iter().any(|x| x.id == r.id))
+            .map(|r| crate::model::Run {
+                state: crate::model::RunState::Other("unseen".into()),
+                ..r.clone()
+            })
+            .collect();
+        for run in gone {
+            self.record(Record::Run { run }, fx);
+        }
+    }
+
     fn source_mut(&mut self, name: &str) -> Option<&mut super::SourceView> {
         self.sources.iter_mut().find(|s| s.name == name)
     }
@@ -83,6 +113,12 @@ impl App {
         match m {
             SourceMsg::Polled { source, batch } => {
                 let was = self.source_mut(&source).map(|s| s.health.state);
+                // The first answer of this session from a poller that
+                // reports every run it sees at its first poll.
+                let first = self.source_mut(&source).is_some_and(|s| {
+                    s.health.last_ok.is_none()
+                        && matches!(s.kind.as_str(), "langgraph" | "temporal")
+                });
                 if let Some(s) = self.source_mut(&source) {
                     s.health.state = HealthState::Ok;
                     s.health.last_ok = Some(at);
@@ -107,6 +143,9 @@ impl App {
                     );
                 }
                 let from = self.store.events.len();
+                if first {
+                    self.unseen_since_reopen(&source, &batch.runs, fx);
+                }
                 for run in batch.runs {
                     if self.store.run_changed(&run) {
                         self.record(Record::Run { run }, fx);
