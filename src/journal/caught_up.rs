@@ -11,24 +11,34 @@ use crate::model::Time;
 /// Built while the journal is replayed, one entry at a time.
 #[derive(Default)]
 pub struct CaughtUp {
-    /// Sources a session polled (from `session_started`).
-    polled: Vec<String>,
-    /// The last record written, by any part of cordon.
-    last: Option<Time>,
+    /// Sources a session polled (from `session_started`): when first.
+    polled: HashMap<String, Time>,
+    /// The last record a source's poll wrote (a run, an event, its
+    /// status or controls). Only its own: a session killed while a source
+    /// was still catching up wrote other records, and none of this
+    /// source's after the point it had read to.
+    last: HashMap<String, Time>,
     /// Sources whose last status said down: since when.
     down: HashMap<String, Time>,
 }
 
 impl CaughtUp {
     pub fn see(&mut self, e: &Entry) {
-        self.last = Some(self.last.map_or(e.ts, |t| t.max(e.ts)));
+        let mut wrote = |source: &str| {
+            let t = self.last.entry(source.to_string()).or_insert(e.ts);
+            *t = (*t).max(e.ts);
+        };
+        match &e.record {
+            Record::Run { run } => wrote(&run.source),
+            Record::Event { source, .. } | Record::Controls { source, .. } => wrote(source),
+            Record::SourceStatus { source, .. } => wrote(source),
+            _ => {}
+        }
         match &e.record {
             Record::SessionStarted { sources, .. } => {
                 for s in sources {
                     let name = s.split_once('=').map_or(s.as_str(), |(n, _)| n);
-                    if !self.polled.iter().any(|p| p == name) {
-                        self.polled.push(name.to_string());
-                    }
+                    self.polled.entry(name.to_string()).or_insert(e.ts);
                 }
             }
             // A failure (whole or partial) leaves reads undone until a
@@ -47,14 +57,19 @@ impl CaughtUp {
         }
     }
 
-    /// Per source polled before: caught up as of when.
+    /// Per source polled before: caught up as of when (down since then;
+    /// else its last record; else when a session first polled it).
     pub fn times(&self) -> HashMap<String, Time> {
-        let Some(last) = self.last else {
-            return HashMap::new();
-        };
         self.polled
             .iter()
-            .map(|s| (s.clone(), self.down.get(s).copied().unwrap_or(last)))
+            .map(|(s, first)| {
+                let t = self
+                    .down
+                    .get(s)
+                    .or_else(|| self.last.get(s))
+                    .unwrap_or(first);
+                (s.clone(), *t)
+            })
             .collect()
     }
 }
@@ -108,9 +123,32 @@ mod tests {
         ));
         let t = c.times();
         let at = |s: i64| chrono::DateTime::from_timestamp(1_800_000_000 + s, 0).unwrap();
-        assert_eq!(t.get("lg"), Some(&at(50)));
+        assert_eq!(t.get("lg"), Some(&at(40)), "its own last record");
         assert_eq!(t.get("tm"), Some(&at(10)), "down since 10, never back");
         assert_eq!(t.get("new"), None, "never polled: nothing to catch up");
         assert!(CaughtUp::default().times().is_empty());
+        // A session killed while lg was still catching up wrote records of
+        // its own, none of lg's: lg is caught up only as before.
+        c.see(&entry(
+            60,
+            Record::SessionStarted {
+                incident: "i".into(),
+                operator: Operator::default(),
+                version: String::new(),
+                sources: vec![
+                    "lg=langgraph:http://x".into(),
+                    "oa=openai-admin:http://z".into(),
+                ],
+            },
+        ));
+        c.see(&entry(70, status("tm", true)));
+        let t = c.times();
+        assert_eq!(t.get("lg"), Some(&at(40)));
+        assert_eq!(t.get("tm"), Some(&at(70)));
+        assert_eq!(
+            t.get("oa"),
+            Some(&at(60)),
+            "no record of its own: since first polled"
+        );
     }
 }
