@@ -96,20 +96,24 @@ mod tests {
         }
     }
 
-    #[test]
-    fn each_source_is_caught_up_to_its_last_good_moment() {
-        let mut c = CaughtUp::default();
-        c.see(&entry(
-            0,
+    fn started(secs: i64, sources: &[&str]) -> Entry {
+        entry(
+            secs,
             Record::SessionStarted {
                 incident: "i".into(),
                 operator: Operator::default(),
                 version: String::new(),
-                sources: vec![
-                    "lg=langgraph:http://x".into(),
-                    "tm=temporal:http://y".into(),
-                ],
+                sources: sources.iter().map(|s| s.to_string()).collect(),
             },
+        )
+    }
+
+    #[test]
+    fn each_source_is_caught_up_to_its_last_good_moment() {
+        let mut c = CaughtUp::default();
+        c.see(&started(
+            0,
+            &["lg=langgraph:http://x", "tm=temporal:http://y"],
         ));
         c.see(&entry(10, status("tm", false)));
         c.see(&entry(20, status("tm", false)));
@@ -129,17 +133,9 @@ mod tests {
         assert!(CaughtUp::default().times().is_empty());
         // A session killed while lg was still catching up wrote records of
         // its own, none of lg's: lg is caught up only as before.
-        c.see(&entry(
+        c.see(&started(
             60,
-            Record::SessionStarted {
-                incident: "i".into(),
-                operator: Operator::default(),
-                version: String::new(),
-                sources: vec![
-                    "lg=langgraph:http://x".into(),
-                    "oa=openai-admin:http://z".into(),
-                ],
-            },
+            &["lg=langgraph:http://x", "oa=openai-admin:http://z"],
         ));
         c.see(&entry(70, status("tm", true)));
         let t = c.times();
