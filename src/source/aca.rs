@@ -589,10 +589,6 @@ impl AcaActor {
 }
 
 impl super::Actor for AcaActor {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
     /// The platform works out what is affected (`?dry_run=true` asks it
     /// to change nothing); one body for both.
     fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {

@@ -28,7 +28,7 @@ use serde_json::{Value, json};
 
 use super::Check;
 use super::http::{self, HttpError};
-use crate::model::{ActionAnswer, ActionKind, ActionRequest, RunState};
+use crate::model::{ActionAnswer, ActionKind, RunState};
 use crate::sanitize;
 use crate::secret::Secret;
 
@@ -480,11 +480,8 @@ impl LangGraphActor {
         Ok(a)
     }
 
-    async fn check_inner(
-        &self,
-        req: &ActionRequest,
-        answer: Option<&ActionAnswer>,
-    ) -> Result<Check, HttpError> {
+    async fn check_inner(&self, v: super::Verify<'_>) -> Result<Check, HttpError> {
+        let (req, answer) = (v.req, v.answer);
         match req.kind {
             ActionKind::StopRun => {
                 let run = req.target.run_id.clone().unwrap_or_default();
@@ -566,9 +563,6 @@ impl LangGraphActor {
 }
 
 impl super::Actor for LangGraphActor {
-    fn name(&self) -> &str {
-        &self.name
-    }
     fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {
         Box::pin(async move {
             let super::Act { kind, target, req } = a;
@@ -644,7 +638,7 @@ impl super::Actor for LangGraphActor {
         })
     }
     fn check<'a>(&'a self, v: super::Verify<'a>) -> super::Checking<'a> {
-        Box::pin(self.check_inner(v.req, v.answer))
+        Box::pin(self.check_inner(v))
     }
     fn start_canary<'a>(&'a self, ask: &'a super::CanaryAsk) -> super::Starting<'a> {
         Box::pin(canary::start(self, ask))

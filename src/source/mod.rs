@@ -145,9 +145,7 @@ pub fn build_pair(
                 &spec.url,
                 client.clone(),
             )),
-            Arc::new(openai_admin::OpenAiAdminActor::new(
-                &spec.name, &spec.url, client,
-            )),
+            Arc::new(openai_admin::OpenAiAdminActor::new(&spec.url, client)),
         )),
         "otlp" => otlp::build_pair(spec),
         "temporal" => {
@@ -746,7 +744,6 @@ pub type Starting<'a> = BoxFuture<'a, Result<Option<Canary>, HttpError>>;
 /// The acting side of an adapter: dry runs, actions, and reading back
 /// whether an action took effect. Shared (`Arc`) by concurrent actions.
 pub trait Actor: Send + Sync {
-    fn name(&self) -> &str;
     /// The dry run and the real action in one function: what is affected
     /// is worked out once, and the dry run answers it where the real run
     /// acts on it, so the preview cannot drift from the action.

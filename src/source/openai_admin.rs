@@ -178,14 +178,12 @@ impl super::Source for OpenAiAdmin {
 }
 
 pub struct OpenAiAdminActor {
-    name: String,
     conn: Conn,
 }
 
 impl OpenAiAdminActor {
-    pub fn new(name: &str, url: &str, client: reqwest::Client) -> OpenAiAdminActor {
+    pub fn new(url: &str, client: reqwest::Client) -> OpenAiAdminActor {
         OpenAiAdminActor {
-            name: name.into(),
             conn: Conn::new(url, client),
         }
     }
@@ -203,9 +201,6 @@ fn only_revoke(kind: ActionKind) -> Result<(), HttpError> {
 }
 
 impl super::Actor for OpenAiAdminActor {
-    fn name(&self) -> &str {
-        &self.name
-    }
     /// The key is the whole plan: the dry run says whether it is there to
     /// revoke, the real run deletes it.
     fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {

@@ -31,7 +31,7 @@ use serde_json::{Value, json};
 
 use super::Check;
 use super::http::{self, HttpError};
-use crate::model::{ActionAnswer, ActionKind, ActionRequest};
+use crate::model::{ActionAnswer, ActionKind};
 use crate::sanitize;
 use crate::secret::Secret;
 
@@ -458,11 +458,8 @@ impl TemporalActor {
         }))
     }
 
-    async fn check_inner(
-        &self,
-        req: &ActionRequest,
-        answer: Option<&ActionAnswer>,
-    ) -> Result<Check, HttpError> {
+    async fn check_inner(&self, v: super::Verify<'_>) -> Result<Check, HttpError> {
+        let (req, answer) = (v.req, v.answer);
         match req.kind {
             ActionKind::StopRun | ActionKind::TerminateRun => {
                 let wid = req.target.run_id.clone().unwrap_or_default();
@@ -521,9 +518,6 @@ impl TemporalActor {
 }
 
 impl super::Actor for TemporalActor {
-    fn name(&self) -> &str {
-        &self.name
-    }
     fn act<'a>(&'a self, a: super::Act<'a>) -> super::Acting<'a> {
         Box::pin(async move {
             let super::Act { kind, target, req } = a;
@@ -629,7 +623,7 @@ impl super::Actor for TemporalActor {
         })
     }
     fn check<'a>(&'a self, v: super::Verify<'a>) -> super::Checking<'a> {
-        Box::pin(self.check_inner(v.req, v.answer))
+        Box::pin(self.check_inner(v))
     }
     fn start_canary<'a>(&'a self, ask: &'a super::CanaryAsk) -> super::Starting<'a> {
         Box::pin(canary::start(self, ask))

@@ -352,7 +352,8 @@ pub async fn act(
 ) -> Vec<cordon::contain::ActionMsg> {
     let req = cordon::model::ActionRequest {
         id: "A1-peer".into(),
-        source: actor.name().to_string(),
+        // A label only: the executor acts through `actor`.
+        source: "peer".into(),
         kind,
         target,
         reason: "INC-1: test".into(),

@@ -148,10 +148,6 @@ impl OtlpActor {
 }
 
 impl Actor for OtlpActor {
-    fn name(&self) -> &str {
-        &self.name
-    }
-
     fn act<'a>(&'a self, _: crate::source::Act<'a>) -> crate::source::Acting<'a> {
         Box::pin(async move { Err(self.refuse()) })
     }
