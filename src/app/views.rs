@@ -251,10 +251,8 @@ pub struct TimelineView {
     /// Events that arrived after an event of the same run with a later
     /// time (a bit per event index): shown in time order, marked LATE.
     /// Runs are read one after another, so across runs arrival order says
-    /// nothing; within a run it does.
+    /// nothing; within a run it does (the store keeps each run's latest).
     late: Vec<u64>,
-    /// The latest event time seen so far per run (source, run id).
-    newest: std::collections::HashMap<(u16, crate::model::event::Short), Time>,
 }
 
 impl Default for TimelineView {
@@ -269,7 +267,6 @@ impl Default for TimelineView {
             unseen: 0,
             order: Vec::new(),
             late: Vec::new(),
-            newest: Default::default(),
         }
     }
 }
@@ -364,19 +361,16 @@ impl TimelineView {
     /// it late if a later event came first) and add it to the rows if it
     /// belongs. The selected event stays selected and in place.
     pub fn on_new_event(&mut self, store: &Store, n: usize, selected_run: Option<usize>) {
-        let st = &store.events[n];
-        let at = st.event.at;
-        let newest = self
-            .newest
-            .entry((st.source, st.event.run_id.clone()))
-            .or_insert(at);
-        if at < *newest {
+        let at = store.events[n].event.at;
+        let later = store
+            .run_of_event(n)
+            .and_then(|ri| store.last_event(ri))
+            .is_some_and(|e| at < e.at);
+        if later {
             if self.late.len() <= n / 64 {
                 self.late.resize(n / 64 + 1, 0);
             }
             self.late[n / 64] |= 1 << (n % 64);
-        } else {
-            *newest = at;
         }
         let slot = time_slot(store, &self.order, n);
         self.order.insert(slot, n as u32);
